@@ -1,0 +1,119 @@
+# khugetrace build.
+#   make            build .output/bin/{khugetrace,khugetrace-workload}
+#   make STATIC=1   the same, statically linked, in .output-static/ (goes into test VMs)
+#   make test       every test layer (unit, live on this host, qemu kernel matrix)
+#   make demo       set up, build, trace the bundled workload
+#   V=1             show the commands
+OUTPUT ?= $(if $(STATIC),.output-static,.output)
+BIN := $(OUTPUT)/bin
+CLANG ?= clang
+CC ?= cc
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+ARCH := x86
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+ifeq ($(STATIC),1)
+LIBS := $(shell $(PKG_CONFIG) --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+LDFLAGS += -static
+else
+LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+endif
+
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror -std=gnu11 \
+	-Iinclude -Itools -I$(OUTPUT) $(LIBBPF_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
+
+# BPF programs: bpf/NAME.bpf.c -> $(OUTPUT)/NAME.skel.h
+BPF_APPS := collapse
+# The analysis/formatting library: plain C, no BPF, unit-tested without a kernel.
+LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
+	tools/lib/options.c tools/lib/procmaps.c
+# The front-end: one binary, perf-style subcommands.
+APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
+	tools/capability.c tools/trace_helpers.c
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+APP_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(APP_SRCS))
+SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
+
+.SECONDARY:
+.PHONY: all clean test test-unit test-live test-vm demo bench deps vmlinux
+all: $(BIN)/khugetrace $(BIN)/khugetrace-workload $(BIN)/unit-tests
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(OUTPUT)/tools/%.o: tools/%.c include/*.h tools/*.h tools/lib/*.h $(SKELS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%.o: tests/%.c include/*.h tools/lib/*.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libkhugetrace.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN)/khugetrace: $(APP_OBJS) $(OUTPUT)/libkhugetrace.a | $(BIN)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(BIN)/khugetrace-workload: $(OUTPUT)/tools/workload.o | $(BIN)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
+
+$(BIN)/unit-tests: $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)) $(OUTPUT)/libkhugetrace.a | $(BIN)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT) $(BIN):
+	$(Q)mkdir -p $@
+
+# The committed vmlinux.h is what builds use; this regenerates it from a BTF file.
+vmlinux:
+	vmlinux/gen-vmlinux.sh
+
+deps:
+	tests/install-deps.sh
+
+test: deps all
+	tests/run-all.sh
+
+test-unit: all
+	tests/run-all.sh unit
+
+test-live: all
+	tests/run-all.sh live
+
+test-vm: all
+	tests/run-all.sh vm
+
+demo: deps all
+	tests/demo.sh
+
+bench: deps all
+	bench/run.sh
+
+clean:
+	rm -rf .output .output-static

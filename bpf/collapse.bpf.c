@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * collapse_file() observation, in every attach mode the kernels give us.
+ *
+ * Each mode has its own small entry points; they all funnel into the same
+ * helpers so that one collapse becomes one struct kht_collapse whatever saw it:
+ *
+ *   fentry/fexit, kprobe/kretprobe  entry + exit of collapse_file: exact start
+ *                                   index, initiator, result, duration
+ *   tp_btf / raw_tp                 huge_memory:mm_khugepaged_collapse_file
+ *                                   (6.2+), fired at the end: no duration
+ *   syscalls                        madvise(MADV_COLLAPSE) enter/exit; the
+ *                                   collapse itself via the scan_file tracepoint
+ *
+ * The huge_memory:mm_khugepaged_scan_file tracepoint (all versions) fires in
+ * the same task right after collapse_file returns, with the scan's present
+ * and swap counts: when it is attached we hold the event until it fires and
+ * fill in the holes (nr_none). The front-end picks the programs to load.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "khugetrace.h"
+#include "kht_bpf_common.h"
+
+#define MADV_COLLAPSE	25
+#define HPAGE_PMD_SIZE	(KHT_HPAGE_NR * 4096ULL)
+#define PAGE_SHIFT	12
+
+const volatile __u32 target_tgid = 0;
+const volatile __u64 target_ino = 0;
+/* scan_file tracepoint attached: complete and emit the event there */
+const volatile bool holes_from_scan = false;
+
+struct madv_ctx {
+	__u64 start;	/* madvise range, PMD-aligned up */
+	__u64 end;
+	__u32 next;	/* how many scan_file events this call has produced */
+};
+
+/* tid -> collapse in flight (entry seen, or end seen and waiting for scan_file) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct kht_collapse);
+} inflight SEC(".maps");
+
+/* tid -> MADV_COLLAPSE call in progress (syscalls mode) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct madv_ctx);
+} madvise_calls SEC(".maps");
+
+/* Scratch space: struct kht_collapse is too big to build on the BPF stack comfortably. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kht_collapse);
+} scratch SEC(".maps");
+
+static __always_inline bool tgid_filtered(void)
+{
+	return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
+}
+
+static __always_inline struct kht_collapse *scratch_event(void)
+{
+	__u32 zero = 0;
+	struct kht_collapse *ev = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (ev)
+		__builtin_memset(ev, 0, sizeof(*ev));
+	return ev;
+}
+
+/* Fill inode identity from a struct file *; false if filtered out. */
+static __always_inline bool fill_file(struct kht_collapse *ev, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	const unsigned char *name;
+
+	ev->ino = BPF_CORE_READ(inode, i_ino);
+	ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (target_ino && ev->ino != target_ino)
+		return false;
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), name);
+	ev->flags |= KHT_F_HAVE_INODE;
+	return true;
+}
+
+static __always_inline void fill_task(struct kht_collapse *ev)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	ev->hdr.type = KHT_EV_COLLAPSE;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.pid = id >> 32;
+	ev->hdr.tid = (__u32)id;
+	bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
+}
+
+static __always_inline void emit(void *ctx, struct kht_collapse *ev)
+{
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	kht_output(ctx, ev, sizeof(*ev));
+}
+
+/* ---- entry + exit modes (fentry/fexit, kprobe/kretprobe) ---------------- */
+
+static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
+				    struct file *file, unsigned long start,
+				    struct collapse_control *cc, __u32 mode)
+{
+	struct kht_collapse *ev;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (tgid_filtered())
+		return 0;
+	ev = scratch_event();
+	if (!ev)
+		return 0;
+	fill_task(ev);
+	if (!fill_file(ev, file))
+		return 0;
+	ev->start_ns = bpf_ktime_get_ns();
+	ev->start_index = start;
+	ev->addr = addr;
+	ev->mm = (__u64)mm;
+	ev->nr = KHT_HPAGE_NR;
+	ev->mode = mode;
+	ev->flags |= KHT_F_HAVE_START | KHT_F_HAVE_ADDR;
+	if (BPF_CORE_READ(cc, is_khugepaged))
+		ev->flags |= KHT_F_KHUGEPAGED;
+	if (BPF_CORE_READ(file, f_mapping, host, i_sb, s_magic) == 0x01021994 /* TMPFS_MAGIC */)
+		ev->flags |= KHT_F_SHMEM;
+	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
+	return 0;
+}
+
+/* Result known: emit now, or leave it for the scan_file tracepoint to finish. */
+static __always_inline int finish_or_hold(void *ctx, __u32 tid, struct kht_collapse *ev)
+{
+	if (holes_from_scan)
+		return 0;
+	emit(ctx, ev);
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kht_collapse *ev = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!ev)
+		return 0;
+	ev->result = ret;
+	ev->duration_ns = bpf_ktime_get_ns() - ev->start_ns;
+	ev->flags |= KHT_F_HAVE_RESULT | KHT_F_HAVE_DURATION;
+	return finish_or_hold(ctx, tid, ev);
+}
+
+SEC("fentry/collapse_file")
+int BPF_PROG(collapse_fentry, struct mm_struct *mm, unsigned long addr,
+	     struct file *file, unsigned long start, struct collapse_control *cc)
+{
+	return on_entry(mm, addr, file, start, cc, KHT_MODE_FENTRY);
+}
+
+SEC("fexit/collapse_file")
+int BPF_PROG(collapse_fexit, struct mm_struct *mm, unsigned long addr,
+	     struct file *file, unsigned long start, struct collapse_control *cc, int ret)
+{
+	return on_exit(ctx, ret);
+}
+
+SEC("kprobe/collapse_file")
+int BPF_KPROBE(collapse_kprobe, struct mm_struct *mm, unsigned long addr,
+	       struct file *file, unsigned long start, struct collapse_control *cc)
+{
+	return on_entry(mm, addr, file, start, cc, KHT_MODE_KPROBE);
+}
+
+SEC("kretprobe/collapse_file")
+int BPF_KRETPROBE(collapse_kretprobe, int ret)
+{
+	return on_exit(ctx, ret);
+}
+
+/* ---- end-only modes: the collapse_file tracepoint (6.2+) ---------------- */
+
+struct vma_lookup {
+	__u64 addr;
+	__u64 index;
+	bool found;
+};
+
+static long vma_to_index(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_lookup *l = data;
+
+	l->index = vma->vm_pgoff + ((l->addr - vma->vm_start) >> PAGE_SHIFT);
+	l->found = true;
+	return 0;
+}
+
+/*
+ * TP_PROTO(mm, new_pfn or new_folio, index, addr, is_shmem, file, nr, result):
+ * argument 1 changed type across versions; it is not read.
+ */
+static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u64 addr,
+					  bool is_shmem, struct file *file, int nr,
+					  int result, __u32 mode)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kht_collapse *ev;
+
+	if (tgid_filtered())
+		return 0;
+	ev = scratch_event();
+	if (!ev)
+		return 0;
+	fill_task(ev);
+	if (!fill_file(ev, file))
+		return 0;
+	ev->mode = mode;
+	ev->end_index = index;
+	ev->addr = addr;
+	ev->mm = mm;
+	ev->nr = nr;
+	ev->result = result;
+	ev->flags |= KHT_F_HAVE_END_INDEX | KHT_F_HAVE_RESULT | KHT_F_HAVE_ADDR;
+	if (is_shmem)
+		ev->flags |= KHT_F_SHMEM;
+	if ((__u64)task->mm != mm) {
+		/* a kernel thread working on someone else's mm: khugepaged */
+		ev->flags |= KHT_F_KHUGEPAGED;
+	} else {
+		/* MADV_COLLAPSE: the caller's own VMA gives the exact start index */
+		struct vma_lookup l = { .addr = addr };
+
+		if (bpf_find_vma(task, addr, vma_to_index, &l, 0) == 0 && l.found) {
+			ev->start_index = l.index;
+			ev->flags |= KHT_F_HAVE_START;
+		}
+	}
+	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
+	ev = bpf_map_lookup_elem(&inflight, &tid);
+	if (!ev)
+		return 0;
+	return finish_or_hold(ctx, tid, ev);
+}
+
+SEC("tp_btf/mm_khugepaged_collapse_file")
+int BPF_PROG(collapse_tp_btf, struct mm_struct *mm, __u64 new, unsigned long index,
+	     unsigned long addr, bool is_shmem, struct file *file, int nr, int result)
+{
+	return on_collapse_tp(ctx, (__u64)mm, index, addr, is_shmem, file, nr, result,
+			      KHT_MODE_TP_BTF);
+}
+
+SEC("raw_tp/mm_khugepaged_collapse_file")
+int BPF_PROG(collapse_raw_tp, __u64 mm, __u64 new, __u64 index, __u64 addr,
+	     __u64 is_shmem, struct file *file, __u64 nr, __u64 result)
+{
+	return on_collapse_tp(ctx, mm, index, addr, (__u8)is_shmem, file, (int)nr,
+			      (int)result, KHT_MODE_RAW_TP);
+}
+
+/* ---- scan_file tracepoint: holes, and the syscalls mode ----------------- */
+
+/*
+ * TP_PROTO(mm, page or pfn, file, present, swap, result). Completes the
+ * collapse held in flight; in syscalls mode it is the collapse.
+ */
+static __always_inline int on_scan_file(void *ctx, __u64 mm, struct file *file,
+					int present, int swap, int result)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kht_collapse *ev = bpf_map_lookup_elem(&inflight, &tid);
+	struct madv_ctx *mc;
+
+	if (ev) {
+		ev->present = present;
+		ev->swap = swap;
+		ev->nr_none = KHT_HPAGE_NR - present - swap;
+		ev->flags |= KHT_F_HAVE_HOLES;
+		emit(ctx, ev);
+		bpf_map_delete_elem(&inflight, &tid);
+		return 0;
+	}
+	/* syscalls mode: only MADV_COLLAPSE callers have a madvise context */
+	mc = bpf_map_lookup_elem(&madvise_calls, &tid);
+	if (!mc)
+		return 0;
+	ev = scratch_event();
+	if (!ev)
+		return 0;
+	fill_task(ev);
+	if (!fill_file(ev, file))
+		return 0;
+	ev->mode = KHT_MODE_SYSCALLS;
+	ev->mm = mm;
+	/* madvise_collapse walks the range one PMD at a time, in order */
+	ev->addr = mc->start + (__u64)mc->next * HPAGE_PMD_SIZE;
+	mc->next++;
+	ev->nr = KHT_HPAGE_NR;
+	ev->result = result;
+	ev->present = present;
+	ev->swap = swap;
+	ev->nr_none = KHT_HPAGE_NR - present - swap;
+	ev->flags |= KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES | KHT_F_HAVE_ADDR;
+	emit(ctx, ev);
+	return 0;
+}
+
+SEC("tp_btf/mm_khugepaged_scan_file")
+int BPF_PROG(scan_file_tp_btf, struct mm_struct *mm, __u64 page, struct file *file,
+	     int present, int swap, int result)
+{
+	return on_scan_file(ctx, (__u64)mm, file, present, swap, result);
+}
+
+SEC("raw_tp/mm_khugepaged_scan_file")
+int BPF_PROG(scan_file_raw_tp, __u64 mm, __u64 page, struct file *file,
+	     __u64 present, __u64 swap, __u64 result)
+{
+	return on_scan_file(ctx, mm, file, (int)present, (int)swap, (int)result);
+}
+
+/* Classic syscall tracepoint layouts: stable ABI, declared here. */
+struct sys_enter_madvise_args {
+	__u64 unused;
+	long syscall_nr;
+	__u64 start;
+	__u64 len;
+	__u64 behavior;
+};
+
+SEC("tracepoint/syscalls/sys_enter_madvise")
+int madvise_enter(struct sys_enter_madvise_args *args)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct madv_ctx mc = {};
+
+	if (args->behavior != MADV_COLLAPSE || tgid_filtered())
+		return 0;
+	mc.start = (args->start + HPAGE_PMD_SIZE - 1) & ~(HPAGE_PMD_SIZE - 1);
+	mc.end = args->start + args->len;
+	bpf_map_update_elem(&madvise_calls, &tid, &mc, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_madvise")
+int madvise_exit(void *args)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&madvise_calls, &tid);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Event layouts shared by the BPF programs (bpf/) and the front-ends (tools/).
+ * Every event starts with struct kht_hdr so a reader can dispatch on type and
+ * skip unknown kinds by size; fields are fixed-width so the layout is the same
+ * on both sides (and, later, in recorded files).
+ */
+#ifndef KHUGETRACE_H
+#define KHUGETRACE_H
+
+#define KHT_COMM_LEN 16
+#define KHT_NAME_LEN 32		/* dentry name, truncated: "path when cheaply known" */
+#define KHT_HPAGE_NR 512	/* PMD-sized folio on x86_64: 2 MiB / 4 KiB */
+
+enum kht_event_type {
+	KHT_EV_COLLAPSE = 1,	/* one collapse_file() call */
+};
+
+/* How the collapse was observed; decides which fields are meaningful. */
+enum kht_attach_mode {
+	KHT_MODE_NONE = 0,
+	KHT_MODE_FENTRY,	/* fentry/fexit collapse_file: everything */
+	KHT_MODE_KPROBE,	/* kprobe/kretprobe collapse_file: everything */
+	KHT_MODE_TP_BTF,	/* tp_btf mm_khugepaged_collapse_file: end only */
+	KHT_MODE_RAW_TP,	/* raw_tp, same tracepoint: end only */
+	KHT_MODE_SYSCALLS,	/* madvise(MADV_COLLAPSE) + scan_file tracepoint */
+	KHT_MODE_MAX,
+};
+
+/* kht_collapse.flags */
+#define KHT_F_KHUGEPAGED	(1u << 0)	/* initiator is khugepaged, not MADV_COLLAPSE */
+#define KHT_F_HAVE_START	(1u << 1)	/* start_index is exact (entry seen or VMA resolved) */
+#define KHT_F_HAVE_DURATION	(1u << 2)	/* entry and exit both seen: duration_ns valid */
+#define KHT_F_HAVE_HOLES	(1u << 3)	/* nr_none valid (from the scan_file tracepoint) */
+#define KHT_F_SHMEM		(1u << 4)
+#define KHT_F_HAVE_END_INDEX	(1u << 5)	/* end_index valid (tracepoint's loop index) */
+#define KHT_F_HAVE_INODE	(1u << 6)
+#define KHT_F_HAVE_RESULT	(1u << 7)	/* result is a scan_result value */
+#define KHT_F_HAVE_ADDR		(1u << 8)
+
+struct kht_hdr {
+	unsigned long long ts_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the event's end */
+	unsigned int type;		/* enum kht_event_type */
+	unsigned int size;		/* sizeof the whole event */
+	unsigned int pid;		/* tgid of the initiator */
+	unsigned int tid;
+	char comm[KHT_COMM_LEN];
+};
+
+struct kht_collapse {
+	struct kht_hdr hdr;
+	unsigned long long start_ns;	/* entry time (KHT_F_HAVE_DURATION) */
+	unsigned long long duration_ns;
+	unsigned long long ino;
+	unsigned long long start_index;	/* first page index of the range */
+	unsigned long long end_index;	/* tracepoint's loop index (see docs) */
+	unsigned long long addr;	/* PMD-aligned user address in the initiator's mm */
+	unsigned long long mm;		/* mm pointer: groups events of one address space */
+	unsigned int dev;		/* kernel dev_t of the superblock (MAJOR<<20|MINOR) */
+	int result;			/* raw enum scan_result value of the running kernel */
+	unsigned int nr;		/* pages in the range (HPAGE_PMD_NR) */
+	unsigned int nr_none;		/* holes the scan counted */
+	unsigned int present;		/* pages the scan found present */
+	unsigned int swap;		/* pages the scan found swapped */
+	unsigned int flags;		/* KHT_F_* */
+	unsigned int mode;		/* enum kht_attach_mode that produced it */
+	char name[KHT_NAME_LEN];	/* file's dentry name */
+};
+
+#endif /* KHUGETRACE_H */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Event formatting: text lines, JSON lines, start-index derivation, summary. */
+#include <string.h>
+#include "kht_test.h"
+#include "btf_fixtures.h"
+#include "lib/event_fmt.h"
+#include "lib/json.h"
+
+static struct kht_collapse fentry_event(void)
+{
+	struct kht_collapse ev = {
+		.hdr = { .ts_ns = 3500000000ULL, .type = KHT_EV_COLLAPSE, .size = sizeof(ev),
+			 .pid = 4242, .tid = 4243, .comm = "workload" },
+		.duration_ns = 812345, .ino = 12345, .start_index = 512, .nr = 512,
+		.nr_none = 32, .dev = (0u << 20) | 39, .result = 1, .mode = KHT_MODE_FENTRY,
+		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_HOLES |
+			 KHT_F_HAVE_INODE | KHT_F_HAVE_RESULT | KHT_F_SHMEM,
+		.name = "data.bin",
+	};
+	return ev;
+}
+
+TEST(fmt_text_has_every_field)
+{
+	struct kht_enum e;
+	struct kht_fmt f = { .results = &e, .base_ns = 1000000000ULL };
+	struct kht_collapse ev = fentry_event();
+	char line[512];
+
+	kht_fixture_enum(KHT_FIX_612, &e);
+	CHECK(kht_collapse_text(line, sizeof(line), &ev, &f) > 0);
+	CHECK_CONTAINS(line, "2.500000");
+	CHECK_CONTAINS(line, "madvise");
+	CHECK_CONTAINS(line, "workload");
+	CHECK_CONTAINS(line, "4242");
+	CHECK_CONTAINS(line, "0:39");
+	CHECK_CONTAINS(line, "12345");
+	CHECK_CONTAINS(line, "data.bin");
+	CHECK_CONTAINS(line, " 512 ");
+	CHECK_CONTAINS(line, " 32 ");
+	CHECK_CONTAINS(line, "succeed");
+	CHECK_CONTAINS(line, "812.3");
+}
+
+TEST(fmt_text_unknowns_are_dashes)
+{
+	struct kht_fmt f = { 0 };
+	struct kht_collapse ev = fentry_event();
+	char line[512];
+
+	ev.flags = KHT_F_KHUGEPAGED;	/* nothing known but the initiator */
+	kht_collapse_text(line, sizeof(line), &ev, &f);
+	CHECK_CONTAINS(line, "khugepaged");
+	CHECK(strstr(line, "812.3") == NULL);
+	CHECK(strstr(line, "succeed") == NULL);
+	CHECK(strstr(line, "12345") == NULL);
+}
+
+TEST(fmt_comm_without_terminator)
+{
+	struct kht_fmt f = { 0 };
+	struct kht_collapse ev = fentry_event();
+	char line[512];
+
+	memset(ev.hdr.comm, 'A', sizeof(ev.hdr.comm));
+	memset(ev.name, 'B', sizeof(ev.name));
+	CHECK(kht_collapse_text(line, sizeof(line), &ev, &f) > 0);
+	CHECK_CONTAINS(line, "AAAAAAAAAAAAAAAA ");
+	CHECK(kht_collapse_json(line, sizeof(line), &ev, &f) > 0);
+	CHECK(kht_json_valid(line, strlen(line)));
+}
+
+/* tp modes: start index derived from the loop index the tracepoint reports */
+TEST(fmt_start_derivation)
+{
+	struct kht_enum e;
+	struct kht_collapse ev = fentry_event();
+	unsigned long long start = 0;
+	long long v;
+	bool exact = true;
+
+	kht_fixture_enum(KHT_FIX_619, &e);
+	ev.flags = KHT_F_HAVE_END_INDEX | KHT_F_HAVE_RESULT;
+	ev.end_index = 1536;	/* loop completed: start + 512 */
+	kht_enum_value(&e, "SCAN_SUCCEED", &v);
+	ev.result = v;
+	CHECK(kht_collapse_start(&ev, &e, &start, &exact) && start == 1024 && !exact);
+	kht_enum_value(&e, "SCAN_PTE_MAPPED_HUGEPAGE", &v);
+	ev.result = v;
+	CHECK(kht_collapse_start(&ev, &e, &start, &exact) && start == 1024);
+	/* failed inside the loop at index 1030: the range starts at 1024 */
+	kht_enum_value(&e, "SCAN_PAGE_LOCK", &v);
+	ev.result = v;
+	ev.end_index = 1030;
+	CHECK(kht_collapse_start(&ev, &e, &start, &exact) && start == 1024);
+	/* failed at the very first index: 1024 is the start, not the end */
+	ev.end_index = 1024;
+	CHECK(kht_collapse_start(&ev, &e, &start, &exact) && start == 1024);
+	/* allocation failed before the loop: the index (0) says nothing */
+	kht_enum_value(&e, "SCAN_ALLOC_HUGE_PAGE_FAIL", &v);
+	ev.result = v;
+	ev.end_index = 0;
+	CHECK(!kht_collapse_start(&ev, &e, &start, &exact));
+	/* an entry-mode event is exact whatever the index says */
+	ev = fentry_event();
+	CHECK(kht_collapse_start(&ev, &e, &start, &exact) && start == 512 && exact);
+}
+
+TEST(fmt_json_is_valid_and_complete)
+{
+	struct kht_enum e;
+	struct kht_fmt f = { .results = &e };
+	struct kht_collapse ev = fentry_event();
+	char line[1024];
+	int n;
+
+	kht_fixture_enum(KHT_FIX_612, &e);
+	strcpy(ev.hdr.comm, "we\"ird\\\n\x01\xff");
+	n = kht_collapse_json(line, sizeof(line), &ev, &f);
+	CHECK(n > 0 && (size_t)n == strlen(line));
+	CHECK(kht_json_valid(line, strlen(line)));
+	CHECK_CONTAINS(line, "\"ino\":12345");
+	CHECK_CONTAINS(line, "\"start\":512");
+	CHECK_CONTAINS(line, "\"start_exact\":true");
+	CHECK_CONTAINS(line, "\"holes\":32");
+	CHECK_CONTAINS(line, "\"result\":\"succeed\"");
+	CHECK_CONTAINS(line, "\"duration_ns\":812345");
+	CHECK_CONTAINS(line, "\"mode\":\"fentry\"");
+	CHECK_CONTAINS(line, "\"dev\":\"0:39\"");
+	/* degraded event: nulls, still valid */
+	ev.flags = KHT_F_KHUGEPAGED;
+	kht_collapse_json(line, sizeof(line), &ev, &f);
+	CHECK(kht_json_valid(line, strlen(line)));
+	CHECK_CONTAINS(line, "\"duration_ns\":null");
+	CHECK_CONTAINS(line, "\"initiator\":\"khugepaged\"");
+}
+
+TEST(fmt_json_overflow_reports)
+{
+	struct kht_fmt f = { 0 };
+	struct kht_collapse ev = fentry_event();
+	char small[40];
+
+	CHECK(kht_collapse_json(small, sizeof(small), &ev, &f) == -1);
+	CHECK(strlen(small) < sizeof(small));
+}
+
+TEST(fmt_dev_encoding)
+{
+	char buf[24];
+
+	kht_dev_str((8u << 20) | 1, buf, sizeof(buf));
+	CHECK_STR(buf, "8:1");
+	kht_dev_str((259u << 20) | 1048575, buf, sizeof(buf));
+	CHECK_STR(buf, "259:1048575");
+}
+
+TEST(summary_counts_and_orders)
+{
+	struct kht_enum e;
+	struct kht_fmt f = { .results = &e };
+	struct kht_summary s = { 0 };
+	struct kht_collapse ev = fentry_event();
+	char buf[1024];
+
+	kht_fixture_enum(KHT_FIX_612, &e);
+	kht_summary_add(&s, &ev);
+	ev.result = 31;
+	kht_summary_add(&s, &ev);
+	kht_summary_add(&s, &ev);
+	ev.flags &= ~KHT_F_HAVE_RESULT;
+	kht_summary_add(&s, &ev);
+	CHECK(s.total == 4);
+	kht_summary_text(buf, sizeof(buf), &s, &f);
+	CHECK_CONTAINS(buf, "4 collapses");
+	CHECK(strstr(buf, "page_filled") < strstr(buf, "succeed"));	/* 2 before 1 */
+	CHECK_CONTAINS(buf, "unknown");
+	kht_summary_json(buf, sizeof(buf), &s, &f, 7);
+	CHECK(kht_json_valid(buf, strlen(buf)));
+	CHECK_CONTAINS(buf, "\"page_filled\":2");
+	CHECK_CONTAINS(buf, "\"drops\":7");
+}

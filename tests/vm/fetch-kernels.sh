@@ -1,0 +1,234 @@
+#!/bin/bash
+# Fetch Debian cloud kernels for the qemu test matrix into a local cache.
+#
+#   tests/vm/fetch-kernels.sh [6.1|6.12|6.19 ...]     (default: all three)
+#
+# stdout: one line per series: "<series> <path-to-vmlinuz> <kernel-release>".
+# Everything else (apt chatter, warnings) goes to stderr so callers can parse
+# stdout.  Cache: ${KHT_CACHE:-/var/cache/khugetrace}/kernels/<series>/.
+set -eu
+
+CACHE_ROOT=${KHT_CACHE:-/var/cache/khugetrace}
+KDIR=$CACHE_ROOT/kernels
+ALL_SERIES="6.1 6.12 6.19"
+
+# Config options the tracer and the test workloads depend on.
+REQUIRED_CONFIG="CONFIG_DEBUG_INFO_BTF CONFIG_USERFAULTFD CONFIG_TRANSPARENT_HUGEPAGE
+CONFIG_SERIAL_8250_CONSOLE CONFIG_TMPFS"
+
+log() { printf 'fetch-kernels: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Pinned package per series, plus an ERE for the same series so that we can
+# fall back when Debian has dropped the pinned build from the archive.
+pin_for() {
+	case $1 in
+	6.1) echo linux-image-6.1.0-56-cloud-amd64-unsigned ;;
+	6.12) echo linux-image-6.12.117+deb12-cloud-amd64-unsigned ;;
+	# Since 6.19 Debian splits the kernel: linux-binary-* holds the (signed)
+	# vmlinuz, linux-image-* is only a dependency shell, linux-base-* holds
+	# config/System.map.  There is no *-unsigned variant any more.
+	6.19) echo linux-binary-6.19.14+deb13-cloud-amd64 ;;
+	*) return 1 ;;
+	esac
+}
+pattern_for() {
+	case $1 in
+	6.1) echo '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' ;;
+	6.12) echo '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$' ;;
+	# Accept the old naming too, in case a later upload goes back to it.
+	6.19) echo '^linux-(binary-6\.19\.[0-9]+\+deb13-cloud-amd64|image-6\.19\.[0-9]+\+deb13-cloud-amd64-unsigned)$' ;;
+	esac
+}
+prefix_for() {
+	case $1 in
+	6.1) echo linux-image-6.1.0- ;;
+	6.12) echo linux-image-6.12. ;;
+	6.19) printf '%s\n' linux-binary-6.19. linux-image-6.19. ;;
+	esac
+}
+
+# APT_OPTS is empty for series that come from the machine's own apt sources
+# and points at a private sources list for the ones that do not.
+APT_OPTS=()
+apt_() { "$1" ${APT_OPTS[@]+"${APT_OPTS[@]}"} "${@:2}"; }
+
+# True if apt knows a downloadable (has a candidate) version of $1.
+apt_has() {
+	local cand
+	cand=$(apt_ apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+	[ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+# Newest package of a series known to apt.  sort -V on the name minus the
+# linux-{image,binary}- prefix orders 6.1.0-9 < 6.1.0-56 and 6.12.9 < 6.12.117.
+newest_for() {
+	local series=$1 pfx
+	for pfx in $(prefix_for "$series"); do
+		apt_ apt-cache pkgnames "$pfx" 2>/dev/null || true
+	done | grep -E "$(pattern_for "$series")" |
+		while read -r p; do
+			apt_has "$p" && printf '%s %s\n' "${p#linux-*-}" "$p"
+		done | sort -V | tail -n1 | cut -d' ' -f2
+}
+
+# Build the private apt configuration for trixie-backports from the machine's
+# own Debian archive entry, so that no mirror hostname lives in this script
+# and the machine's apt state is never touched.
+setup_private_apt() {
+	local suite=$1 adir=$CACHE_ROOT/apt/$1 codename uri="" key="" f
+	# shellcheck disable=SC1091
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$codename" ] || die "cannot read VERSION_CODENAME from /etc/os-release"
+
+	# deb822 .sources: first enabled stanza of type deb listing $codename.
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		[ -n "$uri" ] && break
+		read -r uri key < <(awk -v cn="$codename" '
+			function flush() {
+				if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " cn " ") && enabled != "no" && uris != "") {
+					split(uris, u, " "); print u[1], (sb ~ /^\//) ? sb : ""; found = 1; exit
+				}
+				types = suites = uris = sb = ""; enabled = "yes"
+			}
+			BEGIN { enabled = "yes" }
+			/^#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			/^[A-Za-z-]+:/ {
+				k = tolower($1); sub(/:$/, "", k); v = $0; sub(/^[^:]*:[ \t]*/, "", v)
+				if (k == "types") types = v; else if (k == "uris") uris = v
+				else if (k == "suites") suites = v; else if (k == "signed-by") sb = v
+				else if (k == "enabled") enabled = tolower(v)
+			}
+			END { if (!found) flush() }' "$f") || true
+	done
+	# One-line format: deb [opts] URI suite components...
+	if [ -z "$uri" ]; then
+		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+			[ -r "$f" ] || continue
+			read -r uri key < <(awk -v cn="$codename" '
+				$1 != "deb" { next }
+				{
+					opts = ""; i = 2
+					if ($2 ~ /^\[/) { while (i <= NF) { opts = opts " " $i; if ($i ~ /\]$/) { i++; break }; i++ } }
+					if ($(i + 1) == cn) {
+						sb = ""; if (match(opts, /signed-by=[^] ]+/)) sb = substr(opts, RSTART + 10, RLENGTH - 10)
+						print $i, sb; exit
+					}
+				}' "$f") || true
+			[ -n "$uri" ] && break
+		done
+	fi
+	[ -n "$uri" ] || die "no Debian archive for '$codename' found in /etc/apt/sources.list{,.d}"
+
+	mkdir -p "$adir/lists/partial" "$adir/cache/archives/partial"
+	if [ -n "$key" ]; then
+		echo "deb [signed-by=$key] $uri $suite main" >"$adir/sources.list.new"
+	else
+		echo "deb $uri $suite main" >"$adir/sources.list.new"
+	fi
+	mv "$adir/sources.list.new" "$adir/sources.list"
+	# Dir::Cache is private too: otherwise apt would rebuild the machine's
+	# pkgcache.bin with trixie-backports in it.
+	APT_OPTS=(-o "Dir::Etc::sourcelist=$adir/sources.list" -o "Dir::Etc::sourceparts=-"
+		-o "Dir::State::Lists=$adir/lists" -o "Dir::Cache=$adir/cache")
+}
+
+UPDATED=""
+apt_update() {
+	[ -z "$UPDATED" ] || return 0
+	log "running apt-get update${APT_OPTS[*]:+ (private lists)}"
+	if ! apt_ apt-get -q update >&2; then
+		die "apt-get update failed (if this is a signature error: the archive key is missing from debian-archive-keyring; verification is deliberately NOT disabled)"
+	fi
+	UPDATED=1
+}
+
+check_config() {
+	local series=$1 root=$2 cfg opt
+	cfg=$(find "$root/boot" "$root/usr/lib/modules" -maxdepth 2 \( -name 'config-*' -o -name config \) -type f 2>/dev/null | head -n1)
+	if [ -z "$cfg" ]; then
+		log "warning: $series: no kernel config shipped, cannot verify $(echo "$REQUIRED_CONFIG" | tr '\n' ' ')(boot the VM selftest instead)"
+		return 0
+	fi
+	for opt in $REQUIRED_CONFIG; do
+		grep -qx "$opt=y" "$cfg" || log "warning: $series: $opt is not =y in ${cfg#"$root"/}"
+	done
+}
+
+fetch_series() {
+	local series=$1 dir=$KDIR/$1 pin pkg tmp vmlinuz rel base ver
+	if [ -e "$dir/vmlinuz" ] && [ -s "$dir/release" ]; then
+		echo "$series $dir/vmlinuz $(cat "$dir/release")"
+		return 0
+	fi
+	pin=$(pin_for "$series") || die "unknown series '$series' (known: $ALL_SERIES)"
+
+	APT_OPTS=()
+	UPDATED=""
+	[ "$series" = 6.19 ] && setup_private_apt trixie-backports
+	# The private lists start empty, so this also does the first update.
+	apt_has "$pin" || apt_update
+
+	mkdir -p "$KDIR"
+	tmp=$(mktemp -d "$KDIR/.fetch-$series.XXXXXX")
+	# shellcheck disable=SC2064
+	trap "rm -rf '$tmp'" EXIT
+	# Let apt's _apt sandbox user write the .deb (avoids the "unsandboxed" warning).
+	if [ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+
+	pkg=$pin
+	if ! (cd "$tmp" && apt_ apt-get -q download "$pkg" >&2); then
+		# Lists may be stale (mirror already dropped the file): refresh once.
+		if [ -z "$UPDATED" ]; then
+			apt_update
+			(cd "$tmp" && apt_ apt-get -q download "$pkg" >&2) || pkg=""
+		else
+			pkg=""
+		fi
+		if [ -z "$pkg" ]; then
+			pkg=$(newest_for "$series")
+			[ -n "$pkg" ] || die "$series: pinned $pin is gone and no other $series package found"
+			log "warning: $series: pinned $pin not downloadable, falling back to newest: $pkg"
+			(cd "$tmp" && apt_ apt-get -q download "$pkg" >&2) || die "$series: download of $pkg failed"
+		fi
+	fi
+
+	# Split packaging keeps the config in linux-base-<release>; optional, the
+	# archive does not always carry it (it only affects the config check).
+	base=$(apt_ apt-cache show "$pkg" 2>/dev/null | sed -n 's/^Depends:.*\(linux-base-[^ ,]*\).*/\1/p' | head -n1)
+	if [ -n "$base" ]; then
+		if apt_has "$base"; then
+			(cd "$tmp" && apt_ apt-get -q download "$base" >&2) || log "warning: $series: could not download $base"
+		else
+			log "note: $series: $base (kernel config) is not in the archive"
+		fi
+	fi
+
+	mkdir "$tmp/root"
+	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$tmp/root"; done
+	ver=$(dpkg-deb -f "$tmp/$pkg"_*.deb Version)
+	vmlinuz=$(find "$tmp/root/boot" -maxdepth 1 -name 'vmlinuz-*' -type f | head -n1)
+	[ -n "$vmlinuz" ] || die "$series: $pkg contains no boot/vmlinuz-*"
+	rel=${vmlinuz##*/vmlinuz-}
+	check_config "$series" "$tmp/root"
+
+	rm -f "$tmp"/*.deb
+	if [ "$(id -u)" = 0 ]; then chown 0:0 "$tmp"; fi
+	ln -s "root/boot/vmlinuz-$rel" "$tmp/vmlinuz"
+	echo "$rel" >"$tmp/release"
+	echo "$pkg $ver" >"$tmp/package"
+	chmod 755 "$tmp"
+	rm -rf "$dir"
+	mv "$tmp" "$dir"
+	trap - EXIT
+	log "$series: $pkg $ver -> $rel"
+	echo "$series $dir/vmlinuz $rel"
+}
+
+# shellcheck disable=SC2086 # word splitting of the series list is intended
+[ $# -gt 0 ] || set -- $ALL_SERIES
+for s in "$@"; do
+	fetch_series "$s"
+done

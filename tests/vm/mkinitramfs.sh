@@ -1,0 +1,72 @@
+#!/bin/bash
+# Build a busybox initramfs for the qemu test VMs.
+#
+#   tests/vm/mkinitramfs.sh OUT.cpio.gz GUEST_SCRIPT [FILE...]
+#
+# GUEST_SCRIPT becomes /test.sh (run by tests/vm/guest-init.sh as /init).
+# A regular FILE is copied to /bin/ (it must be static: the image has no
+# libc); a directory FILE is copied recursively to /<basename>.
+# Needs no root: ownership is forced to 0:0 by cpio, device nodes come from
+# devtmpfs at boot.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+die() { printf 'mkinitramfs: error: %s\n' "$*" >&2; exit 1; }
+
+[ $# -ge 2 ] || die "usage: $0 OUT.cpio.gz GUEST_SCRIPT [FILE...]"
+out=$1 script=$2
+shift 2
+[ -f "$script" ] || die "guest script '$script' not found"
+
+busybox=${KHT_BUSYBOX:-}
+if [ -z "$busybox" ]; then
+	for b in /bin/busybox /usr/bin/busybox; do
+		[ -x "$b" ] && { busybox=$b; break; }
+	done
+fi
+[ -n "$busybox" ] || die "busybox not found (install busybox-static)"
+
+# ldd exits non-zero for static binaries; a dynamic one would fail in the
+# guest with a confusing "not found".
+is_dynamic() { ldd "$1" >/dev/null 2>&1; }
+is_dynamic "$busybox" && die "$busybox is dynamically linked (install busybox-static)"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/kht-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,mnt}
+cp "$busybox" "$stage/bin/busybox"
+# Same result as "busybox --install -s", done on the host so the image is
+# complete before boot.
+"$busybox" --list-full | while read -r applet; do
+	[ -e "$stage/$applet" ] || [ -L "$stage/$applet" ] || ln -s /bin/busybox "$stage/$applet"
+done
+[ -e "$stage/bin/sh" ] || ln -s busybox "$stage/bin/sh"
+
+install -m 0755 "$here/guest-init.sh" "$stage/init"
+install -m 0755 "$script" "$stage/test.sh"
+: >"$stage/etc/fstab"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
+echo 'root:x:0:' >"$stage/etc/group"
+
+for f in "$@"; do
+	if [ -d "$f" ]; then
+		cp -a "$f" "$stage/$(basename "$f")"
+	elif [ -f "$f" ]; then
+		if is_dynamic "$f"; then
+			printf 'mkinitramfs: warning: %s is dynamically linked; it will not run in the guest\n' "$f" >&2
+		fi
+		# May shadow a busybox applet symlink; cp would write through it.
+		rm -f "$stage/bin/$(basename "$f")"
+		cp "$f" "$stage/bin/"
+		chmod 0755 "$stage/bin/$(basename "$f")"
+	else
+		die "'$f' not found"
+	fi
+done
+
+# Sorted, with fixed owner, so identical inputs give an identical image.
+tmpout=$out.tmp.$$
+(cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner 0:0 --quiet) | gzip -6n >"$tmpout"
+mv "$tmpout" "$out"

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Attach-mode probing: one tiny program per hook and method, really attached. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "capability.h"
+#include "khugetrace.h"
+
+/*
+ * Every hook point the project uses (or will use: the probe answers "can I
+ * trace X here" for the whole mission, not only for what is built so far).
+ */
+struct kht_hook kht_hooks[] = {
+	{ "collapse_file", KHT_HOOK_FUNC, "collapse: entry/exit, exact start, duration" },
+	{ "huge_memory:mm_khugepaged_collapse_file", KHT_HOOK_TP, "collapse: end-only (6.2+)" },
+	{ "huge_memory:mm_khugepaged_scan_file", KHT_HOOK_TP, "collapse: holes (present/swap)" },
+	{ "syscalls:sys_enter_madvise", KHT_HOOK_TP, "collapse: MADV_COLLAPSE callers" },
+	{ "syscalls:sys_exit_madvise", KHT_HOOK_TP, "collapse: MADV_COLLAPSE return" },
+	{ "hpage_collapse_scan_file", KHT_HOOK_FUNC, "collapse: scan before collapse" },
+	{ "userfaultfd_register", KHT_HOOK_FUNC, "uffd: registration (inlined on 6.1)" },
+	{ "userfaultfd_ioctl", KHT_HOOK_FUNC, "uffd: ioctl entry" },
+	{ "syscalls:sys_enter_ioctl", KHT_HOOK_TP, "uffd: degraded UFFDIO_* decoding" },
+	{ "mapping_seek_hole_data", KHT_HOOK_FUNC, "seek: SEEK_DATA/SEEK_HOLE walk" },
+	{ "shmem_file_llseek", KHT_HOOK_FUNC, "seek: shmem lseek" },
+	{ "syscalls:sys_enter_lseek", KHT_HOOK_TP, "seek: degraded lseek" },
+	{ "syscalls:sys_enter_mincore", KHT_HOOK_TP, "mincore: degraded" },
+	{ "filemap_get_entry", KHT_HOOK_FUNC, "retry spins: page-cache lookup" },
+	{ "find_get_entries", KHT_HOOK_FUNC, "retry spins: batch lookup" },
+	{ "_raw_spin_lock_irq", KHT_HOOK_FUNC, "lock windows: i_pages lock" },
+	{ "_raw_spin_unlock_irq", KHT_HOOK_FUNC, "lock windows: i_pages unlock" },
+	{ "retract_page_tables", KHT_HOOK_FUNC, "uffd-armed collapse: retraction" },
+	{ "lock:contention_begin", KHT_HOOK_TP, "lock windows: degraded contention" },
+};
+const int kht_nhooks = sizeof(kht_hooks) / sizeof(kht_hooks[0]);
+
+static const char *method_names[KHT_M_MAX] = {
+	"fentry", "fexit", "kprobe", "kretprobe", "tp_btf", "raw_tp", "tracepoint",
+};
+
+const char *kht_method_name(enum kht_method m)
+{
+	return m < KHT_M_MAX ? method_names[m] : "none";
+}
+
+struct kht_hook *kht_hook_find(const char *name)
+{
+	for (int i = 0; i < kht_nhooks; i++)
+		if (!strcmp(kht_hooks[i].name, name))
+			return &kht_hooks[i];
+	return NULL;
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void kht_env_probe(struct kht_env *env)
+{
+	static const char *const tracefs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	struct utsname u;
+
+	memset(env, 0, sizeof(*env));
+	if (uname(&u) == 0)
+		snprintf(env->release, sizeof(env->release), "%s", u.release);
+	env->root = geteuid() == 0;
+	env->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	env->kprobe_pmu = access("/sys/bus/event_source/devices/kprobe/type", R_OK) == 0;
+	for (int pass = 0; pass < 2 && !env->tracefs; pass++) {
+		for (unsigned i = 0; i < sizeof(tracefs) / sizeof(tracefs[0]); i++) {
+			char p[96];
+
+			snprintf(p, sizeof(p), "%s/events", tracefs[i]);
+			if (is_dir(p)) {
+				env->tracefs = true;
+				snprintf(env->tracefs_path, sizeof(env->tracefs_path), "%s", tracefs[i]);
+				break;
+			}
+		}
+		/* Not mounted (our Firecracker host boots without it): mount it once. */
+		if (!env->tracefs && pass == 0 && env->root)
+			mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	}
+}
+
+int kht_tracefs_event_dir(const struct kht_env *env, const char *tp, char *buf, int len)
+{
+	const char *colon = strchr(tp, ':');
+
+	if (!colon || !env->tracefs)
+		return -ENOENT;
+	snprintf(buf, len, "%s/events/%.*s/%s", env->tracefs_path, (int)(colon - tp), tp, colon + 1);
+	return 0;
+}
+
+/* r0 = 0; exit */
+static const struct bpf_insn ret0[] = {
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+static int load(enum bpf_prog_type type, enum bpf_attach_type at, int btf_id)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = at,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, NULL, "GPL", ret0, 2, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* fentry/fexit/tp_btf: a BPF_PROG_TYPE_TRACING program attached by BTF id. */
+static int try_tracing(const char *btf_name, enum bpf_attach_type at)
+{
+	int id = libbpf_find_vmlinux_btf_id(btf_name, at);
+	int fd, lfd, err = 0;
+
+	if (id < 0)
+		return -ENOENT;
+	fd = load(BPF_PROG_TYPE_TRACING, at, id);
+	if (fd < 0)
+		return fd;
+	lfd = bpf_raw_tracepoint_open(NULL, fd);
+	if (lfd < 0)
+		err = -errno;
+	else
+		close(lfd);
+	close(fd);
+	return err;
+}
+
+static int perf_attach(int prog_fd, struct perf_event_attr *attr)
+{
+	int pfd = syscall(__NR_perf_event_open, attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	int err = 0;
+
+	if (pfd < 0)
+		return -errno;
+	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0)
+		err = -errno;
+	close(pfd);
+	return err;
+}
+
+static int read_int_file(const char *path, long *out)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%ld", out) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static int try_kprobe(const struct kht_env *env, const char *func, bool ret)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	long type;
+	int fd, err;
+
+	if (!env->kprobe_pmu ||
+	    read_int_file("/sys/bus/event_source/devices/kprobe/type", &type))
+		return -EOPNOTSUPP;
+	fd = load(BPF_PROG_TYPE_KPROBE, 0, 0);
+	if (fd < 0)
+		return fd;
+	attr.type = type;
+	attr.config = ret ? 1 : 0;	/* format/retprobe is "config:0" on every kernel */
+	attr.config1 = (unsigned long)func;
+	err = perf_attach(fd, &attr);
+	close(fd);
+	return err;
+}
+
+static int try_classic_tp(const struct kht_env *env, const char *tp)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT };
+	char dir[256], path[300];
+	long id;
+	int fd, err;
+
+	if (kht_tracefs_event_dir(env, tp, dir, sizeof(dir)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/id", dir);
+	err = read_int_file(path, &id);
+	if (err)
+		return err;
+	fd = load(BPF_PROG_TYPE_TRACEPOINT, 0, 0);
+	if (fd < 0)
+		return fd;
+	attr.config = id;
+	attr.sample_period = 1;
+	err = perf_attach(fd, &attr);
+	close(fd);
+	return err;
+}
+
+static int try_raw_tp(const char *event)
+{
+	int fd = load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), lfd, err = 0;
+
+	if (fd < 0)
+		return fd;
+	lfd = bpf_raw_tracepoint_open(event, fd);
+	if (lfd < 0)
+		err = -errno;
+	else
+		close(lfd);
+	close(fd);
+	return err;
+}
+
+void kht_hook_probe(const struct kht_env *env, struct kht_hook *h)
+{
+	for (int m = 0; m < KHT_M_MAX; m++)
+		h->err[m] = 1;
+	if (h->kind == KHT_HOOK_FUNC) {
+		h->err[KHT_M_FENTRY] = try_tracing(h->name, BPF_TRACE_FENTRY);
+		h->err[KHT_M_FEXIT] = try_tracing(h->name, BPF_TRACE_FEXIT);
+		h->err[KHT_M_KPROBE] = try_kprobe(env, h->name, false);
+		h->err[KHT_M_KRETPROBE] = try_kprobe(env, h->name, true);
+		return;
+	}
+	const char *event = strchr(h->name, ':') + 1;
+
+	h->err[KHT_M_TP_BTF] = try_tracing(event, BPF_TRACE_RAW_TP);
+	h->err[KHT_M_RAW_TP] = try_raw_tp(event);
+	h->err[KHT_M_TRACEPOINT] = try_classic_tp(env, h->name);
+}
+
+#define H_COLLAPSE "collapse_file"
+#define H_COLLAPSE_TP "huge_memory:mm_khugepaged_collapse_file"
+#define H_SCAN_TP "huge_memory:mm_khugepaged_scan_file"
+#define H_MADV_IN "syscalls:sys_enter_madvise"
+#define H_MADV_OUT "syscalls:sys_exit_madvise"
+
+void kht_probe_collapse_hooks(const struct kht_env *env)
+{
+	static const char *const names[] = { H_COLLAPSE, H_COLLAPSE_TP, H_SCAN_TP, H_MADV_IN, H_MADV_OUT };
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		kht_hook_probe(env, kht_hook_find(names[i]));
+}
+
+static bool need(const char *hook, enum kht_method m, char *why, int len)
+{
+	const struct kht_hook *h = kht_hook_find(hook);
+
+	if (h->err[m] == 0)
+		return true;
+	snprintf(why, len, "%s %s: %s", kht_method_name(m), hook,
+		 h->err[m] == -ENOENT ? "does not exist on this kernel" : strerror(-h->err[m]));
+	return false;
+}
+
+int kht_scan_file_method(void)
+{
+	const struct kht_hook *h = kht_hook_find(H_SCAN_TP);
+
+	if (h->err[KHT_M_TP_BTF] == 0)
+		return KHT_M_TP_BTF;
+	if (h->err[KHT_M_RAW_TP] == 0)
+		return KHT_M_RAW_TP;
+	return -1;
+}
+
+bool kht_collapse_mode_usable(int mode, char *why, int len)
+{
+	switch (mode) {
+	case KHT_MODE_FENTRY:
+		return need(H_COLLAPSE, KHT_M_FENTRY, why, len) &&
+		       need(H_COLLAPSE, KHT_M_FEXIT, why, len);
+	case KHT_MODE_KPROBE:
+		return need(H_COLLAPSE, KHT_M_KPROBE, why, len) &&
+		       need(H_COLLAPSE, KHT_M_KRETPROBE, why, len);
+	case KHT_MODE_TP_BTF:
+		return need(H_COLLAPSE_TP, KHT_M_TP_BTF, why, len);
+	case KHT_MODE_RAW_TP:
+		return need(H_COLLAPSE_TP, KHT_M_RAW_TP, why, len);
+	case KHT_MODE_SYSCALLS:
+		if (!need(H_MADV_IN, KHT_M_TRACEPOINT, why, len) ||
+		    !need(H_MADV_OUT, KHT_M_TRACEPOINT, why, len))
+			return false;
+		if (kht_scan_file_method() < 0) {
+			snprintf(why, len, "tp_btf/raw_tp %s: not attachable", H_SCAN_TP);
+			return false;
+		}
+		return true;
+	}
+	snprintf(why, len, "unknown mode");
+	return false;
+}
+
+const char *kht_collapse_mode_limits(int mode)
+{
+	switch (mode) {
+	case KHT_MODE_FENTRY:
+	case KHT_MODE_KPROBE:
+		return "full: entry and exit of collapse_file (exact start index, duration)";
+	case KHT_MODE_TP_BTF:
+	case KHT_MODE_RAW_TP:
+		return "degraded: end of collapse only (no duration, --min-us ignored; start index "
+		       "from the caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged)";
+	case KHT_MODE_SYSCALLS:
+		return "degraded: MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, "
+		       "result from hpage_collapse_scan_file; no duration; start index from /proc/PID/maps";
+	}
+	return "off";
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khugetrace probe: what this kernel allows. Every hook is tried in every
+ * applicable method by loading and attaching a two-instruction program, and
+ * the features are graded from those results (full / degraded / off).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "capability.h"
+#include "commands.h"
+#include "trace_helpers.h"
+#include "lib/btf_enum.h"
+#include "lib/event_fmt.h"
+#include "lib/json.h"
+
+struct feature {
+	const char *name;
+	const char *status;	/* full, degraded, off */
+	char detail[512];
+};
+
+static const char *cell(int err)
+{
+	if (err == 1)
+		return ".";
+	if (err == -ENOENT)
+		return "absent";
+	return err ? kht_errname(err) : "ok";
+}
+
+/* First usable collapse mode, the way `collapse` picks it. */
+static int best_collapse_mode(char *skipped, int len)
+{
+	char why[256];
+
+	skipped[0] = '\0';
+	for (int m = KHT_MODE_FENTRY; m < KHT_MODE_MAX; m++) {
+		if (kht_collapse_mode_usable(m, why, sizeof(why)))
+			return m;
+		snprintf(skipped + strlen(skipped), len - strlen(skipped), "%s%s",
+			 skipped[0] ? "; " : "", why);
+	}
+	return KHT_MODE_NONE;
+}
+
+static int grade(struct feature *f)
+{
+	char skipped[1024];
+	int mode = best_collapse_mode(skipped, sizeof(skipped));
+	int scan = kht_scan_file_method();
+	struct kht_enum results;
+
+	f[0].name = "collapse";
+	f[0].status = mode == KHT_MODE_NONE ? "off" :
+		      mode <= KHT_MODE_KPROBE ? "full" : "degraded";
+	snprintf(f[0].detail, sizeof(f[0].detail), "%s: %s%s%s", kht_mode_names[mode],
+		 kht_collapse_mode_limits(mode), skipped[0] ? " — not usable: " : "", skipped);
+
+	f[1].name = "collapse-holes";
+	f[1].status = scan >= 0 ? "full" : "off";
+	snprintf(f[1].detail, sizeof(f[1].detail), "%s",
+		 scan >= 0 ? (scan == KHT_M_TP_BTF ? "scan_file tracepoint via tp_btf"
+						    : "scan_file tracepoint via raw_tp")
+			   : "mm_khugepaged_scan_file cannot be attached");
+
+	f[2].name = "result-names";
+	if (kht_enum_from_vmlinux(&results, "scan_result") == 0) {
+		f[2].status = "full";
+		snprintf(f[2].detail, sizeof(f[2].detail),
+			 "enum scan_result from BTF: %d values", results.n);
+	} else {
+		f[2].status = "off";
+		snprintf(f[2].detail, sizeof(f[2].detail), "enum scan_result not in BTF: numbers only");
+	}
+	return 3;
+}
+
+static void print_text(const struct kht_env *env, struct feature *f, int nf)
+{
+	printf("kernel    %s\nroot      %s\nbtf       %s\ntracefs   %s\nkprobes   %s\n\n",
+	       env->release, env->root ? "yes" : "no",
+	       env->btf ? "yes (/sys/kernel/btf/vmlinux)" : "no",
+	       env->tracefs ? env->tracefs_path : "not mounted",
+	       env->kprobe_pmu ? "yes" : "no (no kprobe PMU: kprobes are not built in)");
+	printf("%-42s", "HOOK");
+	for (int m = 0; m < KHT_M_MAX; m++)
+		printf(" %-10s", kht_method_name(m));
+	printf(" NEEDED FOR\n");
+	for (int i = 0; i < kht_nhooks; i++) {
+		printf("%-42s", kht_hooks[i].name);
+		for (int m = 0; m < KHT_M_MAX; m++)
+			printf(" %-10s", cell(kht_hooks[i].err[m]));
+		printf(" %s\n", kht_hooks[i].why);
+	}
+	printf("\nFEATURES\n");
+	for (int i = 0; i < nf; i++)
+		printf("  %-16s %-9s %s\n", f[i].name, f[i].status, f[i].detail);
+}
+
+static void print_json(const struct kht_env *env, struct feature *f, int nf)
+{
+	static char mem[32768];
+	struct kht_buf b;
+
+	kht_buf_init(&b, mem, sizeof(mem));
+	kht_json_begin(&b);
+	kht_json_str(&b, "kernel", env->release);
+	kht_json_bool(&b, "root", env->root);
+	kht_json_bool(&b, "btf", env->btf);
+	if (env->tracefs)
+		kht_json_str(&b, "tracefs", env->tracefs_path);
+	else
+		kht_json_null(&b, "tracefs");
+	kht_json_bool(&b, "kprobes", env->kprobe_pmu);
+	kht_json_key(&b, "hooks");
+	kht_buf_printf(&b, "[");
+	for (int i = 0; i < kht_nhooks; i++) {
+		kht_json_begin(&b);
+		kht_json_str(&b, "name", kht_hooks[i].name);
+		kht_json_str(&b, "kind", kht_hooks[i].kind == KHT_HOOK_FUNC ? "function" : "tracepoint");
+		kht_json_str(&b, "needed_for", kht_hooks[i].why);
+		kht_json_key(&b, "modes");
+		kht_json_begin(&b);
+		for (int m = 0; m < KHT_M_MAX; m++)
+			if (kht_hooks[i].err[m] != 1)
+				kht_json_str(&b, kht_method_name(m), cell(kht_hooks[i].err[m]));
+		kht_json_end(&b);
+		kht_json_end(&b);
+	}
+	kht_buf_printf(&b, "]");
+	kht_json_key(&b, "features");
+	kht_json_begin(&b);
+	for (int i = 0; i < nf; i++) {
+		kht_json_key(&b, f[i].name);
+		kht_json_begin(&b);
+		kht_json_str(&b, "status", f[i].status);
+		kht_json_str(&b, "detail", f[i].detail);
+		kht_json_end(&b);
+	}
+	kht_json_end(&b);
+	kht_json_end(&b);
+	printf("%s\n", mem);
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	bool json = false, verbose = false;
+	struct feature f[8];
+	struct kht_env env;
+	int nf;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+			verbose = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: khugetrace probe [-j] [-v]\n"
+			       "Load and attach a tiny program on every hook khugetrace uses, in every\n"
+			       "attach method, and say which features work here.\n");
+			return 0;
+		} else {
+			fprintf(stderr, "khugetrace probe: unknown option '%s' (see --help).\n", argv[i]);
+			return 2;
+		}
+	}
+	kht_libbpf_verbose(verbose);
+	kht_env_probe(&env);
+	if (!kht_check_env("probe", &env))
+		return 1;
+	for (int i = 0; i < kht_nhooks; i++)
+		kht_hook_probe(&env, &kht_hooks[i]);
+	nf = grade(f);
+	if (json)
+		print_json(&env, f, nf);
+	else
+		print_text(&env, f, nf);
+	return 0;
+}

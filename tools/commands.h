@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommands of the khugetrace binary; each returns the process exit status. */
+#ifndef KHT_COMMANDS_H
+#define KHT_COMMANDS_H
+
+int cmd_probe(int argc, char **argv);
+int cmd_collapse(int argc, char **argv);
+
+#endif

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khugetrace: observe THP collapse of shmem/file page cache.
+ * One binary, perf-style subcommands; see docs/architecture.md.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+#define KHT_VERSION "0.1.0"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "probe", cmd_probe, "what this kernel allows: hooks, attach modes, features" },
+	{ "collapse", cmd_collapse, "one line per collapse_file() call (khugepaged, MADV_COLLAPSE)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: khugetrace COMMAND [OPTIONS]\n\nCommands:\n");
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'khugetrace COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("khugetrace %s\n", KHT_VERSION);
+		return 0;
+	}
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "khugetrace: unknown command '%s' (see khugetrace --help).\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event_fmt.h"
+#include "json.h"
+
+const char *const kht_mode_names[KHT_MODE_MAX] = {
+	[KHT_MODE_NONE] = "none",
+	[KHT_MODE_FENTRY] = "fentry",
+	[KHT_MODE_KPROBE] = "kprobe",
+	[KHT_MODE_TP_BTF] = "tp_btf",
+	[KHT_MODE_RAW_TP] = "raw_tp",
+	[KHT_MODE_SYSCALLS] = "syscalls",
+};
+
+static bool result_is(const struct kht_enum *results, int result, const char *name)
+{
+	long long v;
+
+	return results && kht_enum_value(results, name, &v) && v == result;
+}
+
+bool kht_collapse_start(const struct kht_collapse *ev, const struct kht_enum *results,
+			unsigned long long *start, bool *exact)
+{
+	/* Results only reached after the scan loop ran to start + HPAGE_PMD_NR. */
+	static const char *const after_loop[] = {
+		"SCAN_SUCCEED", "SCAN_PTE_MAPPED_HUGEPAGE", "SCAN_PAGE_FILLED",
+		"SCAN_COPY_MC", "SCAN_EXCEED_NONE_PTE",
+	};
+	unsigned long long idx = ev->end_index;
+
+	*exact = false;
+	if (ev->flags & KHT_F_HAVE_START) {
+		*start = ev->start_index;
+		*exact = true;
+		return true;
+	}
+	if (!(ev->flags & KHT_F_HAVE_END_INDEX) || !(ev->flags & KHT_F_HAVE_RESULT))
+		return false;
+	if (result_is(results, ev->result, "SCAN_ALLOC_HUGE_PAGE_FAIL") ||
+	    result_is(results, ev->result, "SCAN_CGROUP_CHARGE_FAIL"))
+		return false;
+	for (size_t i = 0; i < sizeof(after_loop) / sizeof(after_loop[0]); i++) {
+		if (result_is(results, ev->result, after_loop[i])) {
+			if (idx < KHT_HPAGE_NR || idx % KHT_HPAGE_NR)
+				return false;
+			*start = idx - KHT_HPAGE_NR;
+			return true;
+		}
+	}
+	*start = idx - idx % KHT_HPAGE_NR;
+	return true;
+}
+
+const char *kht_result_name(const struct kht_enum *results, int result, char *buf, int len)
+{
+	const char *n = results ? kht_enum_name(results, result) : NULL;
+
+	if (!n)
+		snprintf(buf, len, "result_%d", result);
+	else
+		kht_enum_short(n, "SCAN_", buf, len);
+	return buf;
+}
+
+const char *kht_initiator(const struct kht_collapse *ev)
+{
+	return ev->flags & KHT_F_KHUGEPAGED ? "khugepaged" : "madvise";
+}
+
+void kht_dev_str(unsigned int dev, char *buf, int len)
+{
+	snprintf(buf, len, "%u:%u", dev >> 20, dev & ((1u << 20) - 1));
+}
+
+const char *kht_collapse_header(void)
+{
+	return "TIME(s)      INITIATOR  COMM             PID     DEV      INODE      FILE"
+	       "             START      NR   HOLES  RESULT                DUR(us)";
+}
+
+static double rel_s(const struct kht_collapse *ev, const struct kht_fmt *f)
+{
+	return ev->hdr.ts_ns >= f->base_ns ? (ev->hdr.ts_ns - f->base_ns) / 1e9
+					   : -((f->base_ns - ev->hdr.ts_ns) / 1e9);
+}
+
+/* Kernel strings may lack a terminator: copy into a terminated buffer. */
+static void cstr(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f)
+{
+	char res[48], dev[24], start_s[24] = "-", holes[16] = "-", dur[24] = "-", ino[24] = "-";
+	char comm[KHT_COMM_LEN + 1], name[KHT_NAME_LEN + 1];
+	unsigned long long start;
+	bool exact;
+
+	cstr(comm, ev->hdr.comm, KHT_COMM_LEN);
+	cstr(name, ev->name, KHT_NAME_LEN);
+	kht_dev_str(ev->dev, dev, sizeof(dev));
+	if (ev->flags & KHT_F_HAVE_INODE)
+		snprintf(ino, sizeof(ino), "%llu", ev->ino);
+	else
+		snprintf(dev, sizeof(dev), "-");
+	if (kht_collapse_start(ev, f->results, &start, &exact))
+		snprintf(start_s, sizeof(start_s), "%s%llu", exact ? "" : "~", start);
+	if (ev->flags & KHT_F_HAVE_HOLES)
+		snprintf(holes, sizeof(holes), "%u", ev->nr_none);
+	if (ev->flags & KHT_F_HAVE_DURATION)
+		snprintf(dur, sizeof(dur), "%.1f", ev->duration_ns / 1e3);
+	if (ev->flags & KHT_F_HAVE_RESULT)
+		kht_result_name(f->results, ev->result, res, sizeof(res));
+	else
+		snprintf(res, sizeof(res), "-");
+	return snprintf(buf, len, "%-12.6f %-10s %-16s %-7u %-8s %-10s %-16s %-10s %-4u %-6s %-21s %s",
+			rel_s(ev, f), kht_initiator(ev), comm, ev->hdr.pid, dev, ino,
+			name[0] ? name : "-", start_s, ev->nr, holes, res, dur);
+}
+
+int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f)
+{
+	char res[48], dev[24], comm[KHT_COMM_LEN + 1], name[KHT_NAME_LEN + 1];
+	unsigned long long start;
+	struct kht_buf b;
+	bool exact;
+
+	cstr(comm, ev->hdr.comm, KHT_COMM_LEN);
+	cstr(name, ev->name, KHT_NAME_LEN);
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	kht_json_str(&b, "event", "collapse");
+	kht_json_u64(&b, "ts_ns", ev->hdr.ts_ns);
+	kht_json_double(&b, "time_s", rel_s(ev, f));
+	kht_json_str(&b, "mode", ev->mode < KHT_MODE_MAX ? kht_mode_names[ev->mode] : "?");
+	kht_json_str(&b, "initiator", kht_initiator(ev));
+	kht_json_str(&b, "comm", comm);
+	kht_json_u64(&b, "pid", ev->hdr.pid);
+	kht_json_u64(&b, "tid", ev->hdr.tid);
+	if (ev->flags & KHT_F_HAVE_INODE) {
+		kht_dev_str(ev->dev, dev, sizeof(dev));
+		kht_json_str(&b, "dev", dev);
+		kht_json_u64(&b, "ino", ev->ino);
+		kht_json_str(&b, "file", name);
+	} else {
+		kht_json_null(&b, "ino");
+	}
+	if (kht_collapse_start(ev, f->results, &start, &exact)) {
+		kht_json_u64(&b, "start", start);
+		kht_json_bool(&b, "start_exact", exact);
+	} else {
+		kht_json_null(&b, "start");
+	}
+	kht_json_u64(&b, "nr", ev->nr);
+	if (ev->flags & KHT_F_HAVE_HOLES)
+		kht_json_u64(&b, "holes", ev->nr_none);
+	else
+		kht_json_null(&b, "holes");
+	if (ev->flags & KHT_F_HAVE_RESULT) {
+		kht_json_str(&b, "result", kht_result_name(f->results, ev->result, res, sizeof(res)));
+		kht_json_i64(&b, "result_code", ev->result);
+	} else {
+		kht_json_null(&b, "result");
+	}
+	if (ev->flags & KHT_F_HAVE_DURATION)
+		kht_json_u64(&b, "duration_ns", ev->duration_ns);
+	else
+		kht_json_null(&b, "duration_ns");
+	if (ev->flags & KHT_F_HAVE_ADDR)
+		kht_json_u64(&b, "addr", ev->addr);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+void kht_summary_add(struct kht_summary *s, const struct kht_collapse *ev)
+{
+	int r = ev->flags & KHT_F_HAVE_RESULT ? ev->result : -1;
+	int i;
+
+	s->total++;
+	for (i = 0; i < s->n; i++)
+		if (s->result[i] == r)
+			break;
+	if (i == s->n) {
+		if (s->n == KHT_ENUM_MAX)
+			return;
+		s->result[s->n++] = r;
+	}
+	s->count[i]++;
+}
+
+static void sorted(const struct kht_summary *s, int *order)
+{
+	for (int i = 0; i < s->n; i++)
+		order[i] = i;
+	for (int i = 1; i < s->n; i++)
+		for (int j = i; j > 0 && s->count[order[j]] > s->count[order[j - 1]]; j--) {
+			int t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+}
+
+int kht_summary_text(char *buf, size_t len, const struct kht_summary *s, const struct kht_fmt *f)
+{
+	int order[KHT_ENUM_MAX];
+	struct kht_buf b;
+	char res[48];
+
+	kht_buf_init(&b, buf, len);
+	kht_buf_printf(&b, "%llu collapse%s", s->total, s->total == 1 ? "" : "s");
+	sorted(s, order);
+	for (int i = 0; i < s->n; i++) {
+		int k = order[i];
+
+		kht_buf_printf(&b, "\n  %-24s %llu",
+			       s->result[k] < 0 ? "unknown" :
+			       kht_result_name(f->results, s->result[k], res, sizeof(res)),
+			       s->count[k]);
+	}
+	return b.overflow ? -1 : (int)b.len;
+}
+
+int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const struct kht_fmt *f,
+		     unsigned long long drops)
+{
+	int order[KHT_ENUM_MAX];
+	struct kht_buf b;
+	char res[48];
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	kht_json_str(&b, "event", "summary");
+	kht_json_u64(&b, "collapses", s->total);
+	kht_json_u64(&b, "drops", drops);
+	kht_json_key(&b, "results");
+	kht_json_begin(&b);
+	sorted(s, order);
+	for (int i = 0; i < s->n; i++) {
+		int k = order[i];
+
+		kht_json_u64(&b, s->result[k] < 0 ? "unknown" :
+			     kht_result_name(f->results, s->result[k], res, sizeof(res)),
+			     s->count[k]);
+	}
+	kht_json_end(&b);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}

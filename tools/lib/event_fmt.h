@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Turning struct kht_collapse into what a person (text) or a program (JSON
+ * lines) reads, and the per-result summary printed on exit. No BPF here: the
+ * unit tests drive it with synthetic events.
+ */
+#ifndef KHT_EVENT_FMT_H
+#define KHT_EVENT_FMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "khugetrace.h"
+#include "btf_enum.h"
+
+struct kht_fmt {
+	const struct kht_enum *results;	/* enum scan_result of the recording kernel */
+	unsigned long long base_ns;	/* timestamps print relative to this */
+};
+
+/*
+ * The range's first page index. Exact when the entry was seen (or the VMA
+ * resolved); otherwise derived from the tracepoint's loop index, which is
+ * start + 512 when the scan loop completed and the failing index when it
+ * stopped inside the range. Returns false when it cannot be known (the
+ * allocation failed before the loop: the index is 0 then).
+ */
+bool kht_collapse_start(const struct kht_collapse *ev, const struct kht_enum *results,
+			unsigned long long *start, bool *exact);
+/* "succeed", "page_filled", ... or "result_N" for a value the table lacks. */
+const char *kht_result_name(const struct kht_enum *results, int result, char *buf, int len);
+/* "khugepaged" or "madvise" */
+const char *kht_initiator(const struct kht_collapse *ev);
+/* Kernel dev_t (MAJOR<<20|MINOR) to the "maj:min" that stat(1) prints. */
+void kht_dev_str(unsigned int dev, char *buf, int len);
+
+const char *kht_collapse_header(void);
+int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);
+int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);
+
+/* Counts per result, for the summary on exit. */
+struct kht_summary {
+	unsigned long long total;
+	int n;
+	int result[KHT_ENUM_MAX];
+	unsigned long long count[KHT_ENUM_MAX];
+};
+
+void kht_summary_add(struct kht_summary *s, const struct kht_collapse *ev);
+/* Sorted by count, descending; one "  NAME  COUNT" line each. */
+int kht_summary_text(char *buf, size_t len, const struct kht_summary *s, const struct kht_fmt *f);
+int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const struct kht_fmt *f,
+		     unsigned long long drops);
+
+extern const char *const kht_mode_names[KHT_MODE_MAX];
+
+#endif

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "json.h"
+
+void kht_buf_init(struct kht_buf *b, char *mem, size_t cap)
+{
+	b->p = mem;
+	b->cap = cap;
+	b->len = 0;
+	b->overflow = false;
+	if (cap)
+		mem[0] = '\0';
+}
+
+void kht_buf_printf(struct kht_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len) {
+		b->overflow = true;
+		b->p[b->len] = '\0';	/* never leave half a token behind */
+		return;
+	}
+	b->len += n;
+}
+
+/* A comma is needed unless the last thing written opened the object. */
+static void sep(struct kht_buf *b)
+{
+	if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+		kht_buf_printf(b, ",");
+}
+
+static void put_string(struct kht_buf *b, const char *s)
+{
+	kht_buf_printf(b, "\"");
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			kht_buf_printf(b, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			/* kernel names are bytes, not UTF-8: escape so output stays valid */
+			kht_buf_printf(b, "\\u%04x", c);
+		else
+			kht_buf_printf(b, "%c", c);
+	}
+	kht_buf_printf(b, "\"");
+}
+
+void kht_json_key(struct kht_buf *b, const char *key)
+{
+	sep(b);
+	put_string(b, key);
+	kht_buf_printf(b, ":");
+}
+
+void kht_json_begin(struct kht_buf *b)
+{
+	if (b->len && b->p[b->len - 1] != ':')
+		sep(b);
+	kht_buf_printf(b, "{");
+}
+
+void kht_json_end(struct kht_buf *b) { kht_buf_printf(b, "}"); }
+
+void kht_json_str(struct kht_buf *b, const char *key, const char *val)
+{
+	kht_json_key(b, key);
+	put_string(b, val);
+}
+
+void kht_json_u64(struct kht_buf *b, const char *key, unsigned long long val)
+{
+	kht_json_key(b, key);
+	kht_buf_printf(b, "%llu", val);
+}
+
+void kht_json_i64(struct kht_buf *b, const char *key, long long val)
+{
+	kht_json_key(b, key);
+	kht_buf_printf(b, "%lld", val);
+}
+
+void kht_json_bool(struct kht_buf *b, const char *key, bool val)
+{
+	kht_json_key(b, key);
+	kht_buf_printf(b, val ? "true" : "false");
+}
+
+void kht_json_null(struct kht_buf *b, const char *key)
+{
+	kht_json_key(b, key);
+	kht_buf_printf(b, "null");
+}
+
+void kht_json_double(struct kht_buf *b, const char *key, double val)
+{
+	kht_json_key(b, key);
+	kht_buf_printf(b, "%.3f", val);
+}
+
+/* ---- validator: recursive descent, depth-bounded ---- */
+
+struct jp {
+	const char *s, *end;
+	int depth;
+};
+
+static void ws(struct jp *p)
+{
+	while (p->s < p->end && strchr(" \t\r\n", *p->s))
+		p->s++;
+}
+
+static bool lit(struct jp *p, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(p->end - p->s) < n || memcmp(p->s, w, n))
+		return false;
+	p->s += n;
+	return true;
+}
+
+static bool digits(struct jp *p)
+{
+	const char *st = p->s;
+
+	while (p->s < p->end && *p->s >= '0' && *p->s <= '9')
+		p->s++;
+	return p->s > st;
+}
+
+static bool number(struct jp *p)
+{
+	if (p->s < p->end && *p->s == '-')
+		p->s++;
+	if (p->s < p->end && *p->s == '0')
+		p->s++;
+	else if (!digits(p))
+		return false;
+	if (p->s < p->end && *p->s == '.') {
+		p->s++;
+		if (!digits(p))
+			return false;
+	}
+	if (p->s < p->end && (*p->s == 'e' || *p->s == 'E')) {
+		p->s++;
+		if (p->s < p->end && (*p->s == '+' || *p->s == '-'))
+			p->s++;
+		if (!digits(p))
+			return false;
+	}
+	return true;
+}
+
+static bool string(struct jp *p)
+{
+	if (p->s >= p->end || *p->s != '"')
+		return false;
+	for (p->s++; p->s < p->end; p->s++) {
+		unsigned char c = *p->s;
+
+		if (c == '"') {
+			p->s++;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			if (++p->s >= p->end)
+				return false;
+			if (*p->s == 'u') {
+				for (int i = 0; i < 4; i++)
+					if (++p->s >= p->end || !strchr("0123456789abcdefABCDEF", *p->s))
+						return false;
+			} else if (!strchr("\"\\/bfnrt", *p->s)) {
+				return false;
+			}
+		}
+	}
+	return false;
+}
+
+static bool value(struct jp *p);
+
+static bool members(struct jp *p, char close, bool keyed)
+{
+	p->s++;
+	ws(p);
+	if (p->s < p->end && *p->s == close) {
+		p->s++;
+		return true;
+	}
+	for (;;) {
+		ws(p);
+		if (keyed) {
+			if (!string(p))
+				return false;
+			ws(p);
+			if (p->s >= p->end || *p->s++ != ':')
+				return false;
+		}
+		if (!value(p))
+			return false;
+		ws(p);
+		if (p->s >= p->end)
+			return false;
+		if (*p->s == close) {
+			p->s++;
+			return true;
+		}
+		if (*p->s++ != ',')
+			return false;
+	}
+}
+
+static bool value(struct jp *p)
+{
+	bool ok;
+
+	ws(p);
+	if (p->s >= p->end || ++p->depth > 64)
+		return false;
+	switch (*p->s) {
+	case '{': ok = members(p, '}', true); break;
+	case '[': ok = members(p, ']', false); break;
+	case '"': ok = string(p); break;
+	case 't': ok = lit(p, "true"); break;
+	case 'f': ok = lit(p, "false"); break;
+	case 'n': ok = lit(p, "null"); break;
+	default: ok = number(p); break;
+	}
+	p->depth--;
+	return ok;
+}
+
+bool kht_json_valid(const char *s, size_t len)
+{
+	struct jp p = { s, s + len, 0 };
+
+	if (!value(&p))
+		return false;
+	ws(&p);
+	return p.s == p.end;
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+#include "event_fmt.h"
+
+const char *kht_opts_usage(void)
+{
+	return "  -p, --pid PID        only collapses initiated by process PID\n"
+	       "  -i, --inode INO      only this inode\n"
+	       "  -m, --min-us US      only collapses that took at least US microseconds\n"
+	       "                       (needs an attach mode that sees the entry)\n"
+	       "  -a, --attach MODE    auto (default), fentry, kprobe, tp_btf, raw_tp, syscalls\n"
+	       "  -d, --duration SEC   stop after SEC seconds\n"
+	       "  -c, --count N        stop after N events\n"
+	       "  -j, --json           one JSON object per line\n"
+	       "  -v, --verbose        libbpf and attach diagnostics on stderr\n"
+	       "  -h, --help           this text\n";
+}
+
+int kht_mode_from_name(const char *name)
+{
+	if (!strcmp(name, "auto"))
+		return KHT_MODE_NONE;
+	for (int m = KHT_MODE_NONE + 1; m < KHT_MODE_MAX; m++)
+		if (!strcmp(name, kht_mode_names[m]))
+			return m;
+	return -1;
+}
+
+/* Whole-string unsigned parse: "12x", "", "-1" and overflow are errors. */
+static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int errlen)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "inode", required_argument, NULL, 'i' },
+		{ "min-us", required_argument, NULL, 'm' },
+		{ "attach", required_argument, NULL, 'a' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	unsigned long long v;
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;	/* full re-initialisation: parse may run more than once */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:jvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!parse_u64(optarg, 0x3fffffff, &v) || !v) {
+				snprintf(err, errlen, "invalid PID '%s': expected a positive number", optarg);
+				return -1;
+			}
+			o->pid = v;
+			break;
+		case 'i':
+			if (!parse_u64(optarg, ~0ULL, &o->inode) || !o->inode) {
+				snprintf(err, errlen, "invalid inode '%s': expected a positive number", optarg);
+				return -1;
+			}
+			break;
+		case 'm':
+			if (!parse_u64(optarg, ~0ULL / 1000, &o->min_us)) {
+				snprintf(err, errlen, "invalid --min-us '%s': expected microseconds", optarg);
+				return -1;
+			}
+			break;
+		case 'a':
+			o->attach = kht_mode_from_name(optarg);
+			if (o->attach < 0) {
+				snprintf(err, errlen, "unknown attach mode '%s': use auto, fentry, kprobe, "
+					 "tp_btf, raw_tp or syscalls", optarg);
+				return -1;
+			}
+			break;
+		case 'd':
+			errno = 0;
+			o->duration_s = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(o->duration_s > 0)) {
+				snprintf(err, errlen, "invalid duration '%s': expected seconds > 0", optarg);
+				return -1;
+			}
+			break;
+		case 'c':
+			if (!parse_u64(optarg, ~0ULL, &o->count) || !o->count) {
+				snprintf(err, errlen, "invalid count '%s': expected a positive number", optarg);
+				return -1;
+			}
+			break;
+		case 'j': o->json = true; break;
+		case 'v': o->verbose = true; break;
+		case 'h': o->help = true; break;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What every tracing subcommand does the same way: checks, libbpf logging, signals. */
+#ifndef KHT_TRACE_HELPERS_H
+#define KHT_TRACE_HELPERS_H
+
+#include <stdbool.h>
+#include "capability.h"
+
+extern volatile int kht_exiting;
+
+/* libbpf messages only with -v: attach fallbacks would otherwise look like errors. */
+void kht_libbpf_verbose(bool verbose);
+/* SIGINT/SIGTERM set kht_exiting: the poll loop detaches, drains, summarises. */
+void kht_install_signals(void);
+/*
+ * The checks every tracer needs before loading anything; prints one sentence
+ * and returns false when tracing cannot work here.
+ */
+bool kht_check_env(const char *cmd, const struct kht_env *env);
+unsigned long long kht_now_ns(void);
+/* Sum of a per-CPU u64 counter at key 0. */
+unsigned long long kht_percpu_sum(int map_fd);
+const char *kht_errname(int err);
+
+#endif
