@@ -145,7 +145,7 @@ static void print_json(const struct kht_env *env, struct feature *f, int nf)
 
 int cmd_probe(int argc, char **argv)
 {
-	bool json = false, verbose = false;
+	bool json = false, verbose = false, modes = false;
 	struct feature f[8];
 	struct kht_env env;
 	int nf;
@@ -153,12 +153,17 @@ int cmd_probe(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
+		} else if (!strcmp(argv[i], "--modes")) {
+			modes = true;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			verbose = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: khugetrace probe [-j] [-v]\n"
+			printf("Usage: khugetrace probe [-j] [-v] [--modes]\n"
 			       "Load and attach a tiny program on every hook khugetrace uses, in every\n"
-			       "attach method, and say which features work here.\n");
+			       "attach method, and say which features work here.\n"
+			       "  -j, --json     machine-readable\n"
+			       "  --modes        only the usable attach modes of `collapse`, one line\n"
+			       "  -v, --verbose  libbpf diagnostics\n");
 			return 0;
 		} else {
 			fprintf(stderr, "khugetrace probe: unknown option '%s' (see --help).\n", argv[i]);
@@ -169,6 +174,16 @@ int cmd_probe(int argc, char **argv)
 	kht_env_probe(&env);
 	if (!kht_check_env("probe", &env))
 		return 1;
+	if (modes) {
+		char why[256];
+
+		kht_probe_collapse_hooks(&env);
+		for (int m = KHT_MODE_FENTRY; m < KHT_MODE_MAX; m++)
+			if (kht_collapse_mode_usable(m, why, sizeof(why)))
+				printf("%s ", kht_mode_names[m]);
+		printf("\n");
+		return 0;
+	}
 	for (int i = 0; i < kht_nhooks; i++)
 		kht_hook_probe(&env, &kht_hooks[i]);
 	nf = grade(f);

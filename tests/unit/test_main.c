@@ -2,6 +2,7 @@
 /* Unit-test runner: `unit-tests [FILTER]` runs the tests whose name contains FILTER. */
 #include <stdlib.h>
 #include "kht_test.h"
+#include "lib/json.h"
 
 #define MAX_TESTS 256
 static struct kht_test tests[MAX_TESTS];
@@ -14,9 +15,37 @@ void kht_test_register(const char *name, void (*fn)(void))
 		tests[ntests++] = (struct kht_test){ name, fn };
 }
 
+/* Every line of FILE must be one valid JSON value (used by the live tests). */
+static int validate_json_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int bad = 0, lines = 0;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		return 2;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lines++;
+		if (!kht_json_valid(line, n)) {
+			fprintf(stderr, "%s:%d: invalid JSON\n", path, lines);
+			bad = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return bad || !lines;
+}
+
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "--validate-json"))
+		return validate_json_lines(argv[2]);
 
 	for (int i = 0; i < ntests; i++) {
 		int before = kht_test_failures;

@@ -1,0 +1,241 @@
+#!/bin/sh
+# Live tests: run workload scenarios under the tracer and compare what the
+# tracer reported with what the workload did. POSIX sh + busybox tools only:
+# the same script runs on the host and as /test.sh inside the qemu guests.
+#
+# Prints one "name:rc" line per test (0 pass, 1 fail, 77 skipped) and the
+# details of failures. Usage: live-tests.sh [MODE...] (default: every usable
+# collapse attach mode that `khugetrace probe --modes` reports).
+KHT=${KHT:-khugetrace}
+KW=${KW:-khugetrace-workload}
+WORK=${WORK:-/tmp/kht-live.$$}
+# TCG guests are slow: generous, bounded waits
+READY_TIMEOUT=${READY_TIMEOUT:-60}
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+
+result() { echo "$1:$2"; }
+fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | head -40; }
+
+# start_tracer NAME ARGS... : background tracer, waits for its banner
+start_tracer() {
+	local name=$1 i
+	shift
+	"$KHT" collapse "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	TPID=$!
+	i=0
+	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do
+		if ! kill -0 $TPID 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+stop_tracer() {
+	kill -INT $TPID 2>/dev/null
+	wait $TPID
+	TRC=$?
+}
+
+field() { # field KEY LINE
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
+}
+
+# The JSON line the tracer printed for (ino, start): empty if none.
+traced() { # traced OUT INO START
+	grep '"event":"collapse"' "$1" | grep "\"ino\":$2," | grep "\"start\":$3,"
+}
+
+# check_collapses NAME : every collapse the workload made is in the trace,
+# with its inode, start index, nr, holes and a result matching the effect.
+check_collapses() {
+	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev
+	out="$WORK/$name.out"
+	wl="$WORK/$name.wl"
+	grep '^collapse ' "$wl" >"$WORK/$name.cl"
+	while read -r line; do
+		ino=$(field ino "$line")
+		idx=$(field index "$line")
+		holes=$(field holes "$line")
+		after=$(grep "^after ino=$ino index=$idx " "$wl")
+		huge=$(field collapsed "$after")
+		n=$((n + 1))
+		ev=$(traced "$out" "$ino" "$idx")
+		if [ -z "$ev" ]; then
+			fail "$name" "no collapse traced for ino=$ino start=$idx" "$out"
+			bad=1
+			continue
+		fi
+		echo "$ev" | grep -q '"nr":512' || { fail "$name" "nr != 512: $ev"; bad=1; }
+		if ! echo "$ev" | grep -q '"holes":null'; then
+			echo "$ev" | grep -q "\"holes\":$holes," ||
+				{ fail "$name" "holes != $holes: $ev"; bad=1; }
+		fi
+		if [ "$huge" = 1 ]; then
+			echo "$ev" | grep -Eq '"result":"(succeed|pte_mapped_hugepage)"' ||
+				{ fail "$name" "page cache is huge but result says otherwise: $ev"; bad=1; }
+		elif [ "$huge" = 0 ]; then
+			echo "$ev" | grep -Eq '"result":"(succeed|pte_mapped_hugepage)"' &&
+				{ fail "$name" "no huge page but result says success: $ev"; bad=1; }
+		fi
+	done <"$WORK/$name.cl"
+	if [ $n -eq 0 ]; then
+		fail "$name" "the workload made no collapse" "$wl"
+		return 1
+	fi
+	return $bad
+}
+
+# run_scenario NAME MODE SCENARIO [TRACER ARGS...]
+run_scenario() {
+	local name=$1 mode=$2 scen=$3 wrc
+	shift 3
+	if ! start_tracer "$name" -j -a "$mode" "$@"; then
+		fail "$name" "tracer did not start" "$WORK/$name.err"
+		return 1
+	fi
+	"$KW" "$scen" >"$WORK/$name.wl" 2>"$WORK/$name.wlerr"
+	wrc=$?
+	sleep 0.5
+	stop_tracer
+	if [ $wrc -ne 0 ]; then
+		fail "$name" "workload failed ($wrc)" "$WORK/$name.wlerr"
+		return 1
+	fi
+	if [ $TRC -ne 0 ]; then
+		fail "$name" "tracer exited $TRC after SIGINT" "$WORK/$name.err"
+		return 1
+	fi
+	grep -q '"event":"summary"' "$WORK/$name.out" ||
+		{ fail "$name" "no summary after SIGINT" "$WORK/$name.out"; return 1; }
+	return 0
+}
+
+test_mode() {
+	local mode=$1 scen name
+	for scen in collapse-full collapse-holes; do
+		name="live/$mode/$scen"
+		if run_scenario "$name" "$mode" "$scen" && check_collapses "$name"; then
+			result "$name" 0
+		else
+			result "$name" 1
+		fi
+	done
+
+	# the JSON the tracer printed must all be valid JSON lines: one object each
+	name="live/$mode/json-lines"
+	if [ -s "$WORK/live/$mode/collapse-holes.out" ] &&
+	   ! grep -v '^{.*}$' "$WORK/live/$mode/collapse-holes.out" | grep -q .; then
+		result "$name" 0
+	else
+		fail "$name" "non-JSON line in -j output" "$WORK/live/$mode/collapse-holes.out"
+		result "$name" 1
+	fi
+
+	# --inode of another file and -p of another process: nothing reported
+	name="live/$mode/filters"
+	if run_scenario "$name" "$mode" collapse-full --inode 999999999 &&
+	   ! grep -q '"event":"collapse"' "$WORK/$name.out" &&
+	   run_scenario "$name.p" "$mode" collapse-full -p 1 &&
+	   ! grep -q '"event":"collapse"' "$WORK/$name.p.out"; then
+		result "$name" 0
+	else
+		fail "$name" "filtered events leaked" "$WORK/$name.out"
+		result "$name" 1
+	fi
+}
+
+mkdir -p "$WORK/live"
+modes=${*:-$("$KHT" probe --modes)}
+for m in $modes; do
+	mkdir -p "$WORK/live/$m"
+	test_mode "$m"
+done
+
+# khugepaged-driven collapse: only modes that see khugepaged; skipped (77) when
+# khugepaged did not collapse within the workload's wait on this kernel.
+for m in $modes; do
+	[ "$m" = syscalls ] && continue
+	name="live/$m/khugepaged"
+	if ! start_tracer "$name" -j -a "$m"; then
+		result "$name" 1
+		continue
+	fi
+	"$KW" khugepaged >"$WORK/$name.wl" 2>&1
+	sleep 0.5
+	stop_tracer
+	line=$(grep '^khugepaged ' "$WORK/$name.wl" | head -1)
+	ino=$(field ino "$line")
+	if [ "$(field pmd_mapped "$line")" != 1 ]; then
+		echo "  SKIP $name: khugepaged did not collapse within the wait"
+		result "$name" 77
+	elif grep '"initiator":"khugepaged"' "$WORK/$name.out" | grep "\"ino\":$ino," |
+	     grep -Eq '"result":"(succeed|pte_mapped_hugepage)"'; then
+		result "$name" 0
+	else
+		fail "$name" "khugepaged collapse of ino=$ino not traced" "$WORK/$name.out"
+		result "$name" 1
+	fi
+	break	# one mode is enough: khugepaged's timing makes this slow
+done
+
+# ---- bad input and signals: one sentence on stderr, the right exit status ----
+expect() { # expect NAME WANT_RC PATTERN CMD...
+	local name=$1 want=$2 pat=$3 rc
+	shift 3
+	"$@" >"$WORK/x.out" 2>"$WORK/x.err"
+	rc=$?
+	if [ $rc -eq "$want" ] && [ "$(wc -l <"$WORK/x.err")" -eq 1 ] && grep -q "$pat" "$WORK/x.err"; then
+		result "$name" 0
+	else
+		fail "$name" "rc=$rc (want $want), stderr:" "$WORK/x.err"
+		result "$name" 1
+	fi
+}
+expect live/bad/option 2 "unknown option '--bogus'" "$KHT" collapse --bogus
+expect live/bad/command 2 "unknown command 'frobnicate'" "$KHT" frobnicate
+expect live/bad/pid 1 "no process with PID" "$KHT" collapse -p 4194304
+unusable=""
+for m in fentry kprobe tp_btf raw_tp syscalls; do
+	echo " $modes " | grep -q " $m " || { unusable=$m; break; }
+done
+if [ -n "$unusable" ]; then
+	expect live/bad/forced-mode 1 "attach mode '$unusable' is not available" \
+		"$KHT" collapse -a "$unusable"
+fi
+# util-linux setpriv drops root; busybox's setpriv cannot (no --reuid): skip there
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	expect live/bad/not-root 1 "must run as root" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$KHT" collapse
+else
+	result live/bad/not-root 77
+fi
+
+# SIGTERM: detach, print the summary, exit 0
+name=live/signal/sigterm
+if start_tracer sigterm -j; then
+	kill -TERM $TPID
+	wait $TPID
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '"event":"summary"' "$WORK/sigterm.out"; then
+		result $name 0
+	else
+		fail $name "rc=$rc" "$WORK/sigterm.out"
+		result $name 1
+	fi
+else
+	result $name 1
+fi
+
+# probe -j is one valid JSON document
+name=live/probe/json
+if "$KHT" probe -j >"$WORK/probe.json" && ${UNIT:-unit-tests} --validate-json "$WORK/probe.json" &&
+   grep -q '"collapse_file"' "$WORK/probe.json"; then
+	result $name 0
+else
+	fail $name "invalid probe JSON" "$WORK/probe.json"
+	result $name 1
+fi

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Every test layer, one closing line "N passed, N failed[, N skipped]".
+#   tests/run-all.sh [unit|live|vm ...]     (default: all three)
+# Layers print "name:rc" lines (0 pass, 77 skipped, anything else fails).
+# KHT_KERNELS selects the qemu kernels (default "6.1 6.12 6.19").
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+layers=${*:-unit live vm}
+results=$(mktemp /tmp/kht-results.XXXXXX)
+trap 'rm -f "$results"' EXIT
+bin=$top/.output/bin
+sbin=$top/.output-static/bin
+
+record() { # read name:rc lines on stdin, echo them, keep them
+	while IFS= read -r line; do
+		echo "$line"
+		case $line in *:[0-9]|*:[0-9][0-9]|*:[0-9][0-9][0-9])
+			case $line in *" "*) ;; *) echo "$line" >>"$results" ;; esac ;;
+		esac
+	done
+}
+
+run_unit() {
+	echo "== unit tests (no kernel)"
+	"$bin/unit-tests" 2>&1 | grep -v ' passed, ' | record
+}
+
+run_live() {
+	echo "== live tests on this kernel ($(uname -r))"
+	if [ "$(id -u)" != 0 ]; then
+		echo "live/root:1"
+		echo "  live tests need root" | record
+		return
+	fi
+	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \
+		sh tests/live/live-tests.sh 2>&1 | record
+}
+
+run_vm() {
+	make -s STATIC=1 || { echo "vm/static-build:1" | record; return; }
+	local initrd=/tmp/kht-initramfs.cpio.gz
+	tests/vm/mkinitramfs.sh "$initrd" tests/vm/guest-test.sh \
+		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
+		tests/live/live-tests.sh >/dev/null || { echo "vm/initramfs:1" | record; return; }
+	for k in ${KHT_KERNELS:-6.1 6.12 6.19}; do
+		echo "== qemu guest: Debian $k"
+		if ! tests/vm/fetch-kernels.sh "$k" >/dev/null; then
+			echo "vm-$k/fetch-kernel:1" | record
+			continue
+		fi
+		local out rc
+		out=$(tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-900}")
+		rc=$?
+		echo "$out" | grep -v '^$' | sed "s|^|vm-$k/|" | record
+		echo "vm-$k/guest-finished:$rc" | record
+	done
+}
+
+for l in $layers; do
+	case $l in
+	unit) run_unit ;;
+	live) run_live ;;
+	vm) run_vm ;;
+	*) echo "run-all: unknown layer '$l' (unit, live, vm)" >&2; exit 2 ;;
+	esac
+done
+
+passed=$(grep -c ':0$' "$results")
+skipped=$(grep -c ':77$' "$results")
+failed=$(grep -vc -e ':0$' -e ':77$' "$results")
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "failed tests:"
+	grep -v -e ':0$' -e ':77$' "$results" | sed 's/^/  /'
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

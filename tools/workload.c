@@ -1,0 +1,1094 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khugetrace-workload: a deterministic generator of collapse_file() calls
+ * on shmem/tmpfs page cache, printing what it did as key=value lines so the
+ * tracer's output can be checked against it.  See docs/workload.md.
+ *
+ * It must run statically linked under a busybox-only guest, so everything is
+ * done with syscalls (no mount(8), no shell-outs).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+
+/* Older libc headers lack these; the values are the kernel ABI. */
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE 14
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+#if !defined(__NR_userfaultfd) && defined(__x86_64__)
+#define __NR_userfaultfd 323
+#endif
+
+#define PAGE_SZ		4096UL
+#define PMD_PAGES	512UL
+#define PMD_SZ		(PAGE_SZ * PMD_PAGES)
+#define MAX_CHUNKS	100	/* keeps every scenario well inside size=256m */
+#define EXIT_FAIL	1
+#define EXIT_ENV	2
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
+#define KPF_THP		22
+#define MAX_ANOMALY_LINES 100
+
+static const char *prog = "khugetrace-workload";
+
+enum scenario { SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED };
+static const char *const sc_names[] = {
+	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
+	"uffd-missing", "mixed",
+};
+
+static struct {
+	int n;			/* 0: scenario default */
+	int seconds;		/* 0: scenario default */
+	const char *dir;
+	const char *huge;
+	const char *wait_file;
+	bool verbose;
+} opt = { .huge = "never" };
+
+/* ---- state the cleanup path needs (it may run in a signal handler) ---- */
+
+static char tmpfs_dir[256];
+static volatile sig_atomic_t tmpfs_made, tmpfs_mounted;
+
+#define LIVE_SLOTS 4
+static char live_path[LIVE_SLOTS][512];
+static volatile sig_atomic_t live_used[LIVE_SLOTS];
+
+struct tunable {
+	const char *name, *want;
+	char path[128], saved[32];
+	volatile sig_atomic_t have;
+};
+static struct tunable tunables[] = {
+	{ .name = "scan_sleep_millisecs", .want = "10" },
+	{ .name = "alloc_sleep_millisecs", .want = "10" },
+	{ .name = "pages_to_scan", .want = "4096" },
+	{ .name = "max_ptes_none", .want = "511" },
+};
+#define N_TUNABLES (sizeof(tunables) / sizeof(tunables[0]))
+
+static int cleaned;
+
+/* ---- statistics, only touched by the thread that collapses ---- */
+
+#define ERRNO_SLOTS 160
+static struct {
+	long collapses, collapsed, ret_ok;
+	long err[ERRNO_SLOTS];
+	long files, kh_chunks, kh_collapsed, seeks, anomalies, uffd_skipped;
+} st;
+
+/* ---------------------------------------------------------------------- */
+
+static void swrite(const char *a, const char *b)
+{
+	/* Signal-handler safe: no stdio. */
+	if (write(2, a, strlen(a)) < 0 || write(2, b, strlen(b)) < 0 ||
+	    write(2, "\n", 1) < 0)
+		return;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t w;
+
+	if (fd < 0)
+		return -1;
+	w = write(fd, s, strlen(s));
+	close(fd);
+	return w == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Idempotent and async-signal-safe; callable from any thread. */
+static void cleanup(void)
+{
+	sigset_t all;
+	size_t i;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (__atomic_exchange_n(&cleaned, 1, __ATOMIC_SEQ_CST))
+		return;
+	for (i = 0; i < N_TUNABLES; i++)
+		if (tunables[i].have && write_str(tunables[i].path, tunables[i].saved))
+			swrite("khugetrace-workload: could not restore ", tunables[i].path);
+	for (i = 0; i < LIVE_SLOTS; i++)
+		if (live_used[i])
+			unlink(live_path[i]);
+	/* MNT_DETACH: mappings or fds may still pin the tmpfs when a signal hits. */
+	if (tmpfs_mounted && umount2(tmpfs_dir, MNT_DETACH))
+		swrite("khugetrace-workload: could not unmount ", tmpfs_dir);
+	if (tmpfs_made && rmdir(tmpfs_dir))
+		swrite("khugetrace-workload: could not remove ", tmpfs_dir);
+}
+
+static void on_signal(int sig)
+{
+	cleanup();
+	_exit(128 + sig);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cleanup();
+	_exit(code);
+}
+
+#define die_errno(code, fmt, ...) \
+	die(code, fmt ": %s", ##__VA_ARGS__, strerror(errno))
+
+static void __attribute__((format(printf, 1, 2))) vlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!opt.verbose)
+		return;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* One record per line, flushed, so a harness can follow it live. */
+static void __attribute__((format(printf, 1, 2))) emit(const char *fmt, ...)
+{
+	va_list ap;
+
+	flockfile(stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	funlockfile(stdout);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* CLOCK_MONOTONIC is what bpf_ktime_get_ns() reads. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int gettid_(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+static const char *errno_name(int e)
+{
+	static const struct { int e; const char *n; } tab[] = {
+		{ 0, "0" }, { EINVAL, "EINVAL" }, { EAGAIN, "EAGAIN" },
+		{ EBUSY, "EBUSY" }, { ENOMEM, "ENOMEM" }, { EPERM, "EPERM" },
+		{ EFAULT, "EFAULT" }, { ENOSYS, "ENOSYS" }, { ENOENT, "ENOENT" },
+		{ EIO, "EIO" }, { EEXIST, "EEXIST" }, { ENXIO, "ENXIO" },
+		{ EACCES, "EACCES" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+		{ EHWPOISON, "EHWPOISON" }, { EINTR, "EINTR" },
+	};
+	static __thread char buf[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].e == e)
+			return tab[i].n;
+	snprintf(buf, sizeof(buf), "E%d", e);
+	return buf;
+}
+
+/* Reads the "[selected]" word of a sysfs THP knob, or "-" if absent. */
+static void sysfs_choice(const char *path, char *out, size_t len)
+{
+	char buf[256], *l, *r;
+	FILE *fp = fopen(path, "re");
+
+	snprintf(out, len, "-");
+	if (!fp)
+		return;
+	if (fgets(buf, sizeof(buf), fp)) {
+		l = strchr(buf, '[');
+		r = l ? strchr(l, ']') : NULL;
+		if (l && r) {
+			*r = 0;
+			if (strlen(l + 1) < len)
+				strcpy(out, l + 1);
+		}
+	}
+	fclose(fp);
+}
+
+/* ---------------------------- test files ------------------------------ */
+
+struct tfile {
+	char path[512];
+	int fd, slot;
+	unsigned long ino;
+	int nchunks;
+	int stride[2];	/* even/odd chunks: every stride-th page a hole; 0 = none */
+	char *reserve, *map;
+	size_t reserve_len;
+};
+
+static bool page_written(const struct tfile *f, unsigned long page)
+{
+	int s = f->stride[(page / PMD_PAGES) & 1];
+
+	return !s || page % s != (unsigned long)s - 1;
+}
+
+static size_t file_size(const struct tfile *f)
+{
+	return f->nchunks * PMD_SZ;
+}
+
+/*
+ * Each chunk gets its own VMA, separated by a PROT_NONE gap so the kernel
+ * cannot merge them: then a chunk's smaps entry tells whether that chunk,
+ * and only it, is PMD-mapped.
+ */
+static char *chunk_addr(const struct tfile *f, int i)
+{
+	return f->map + 2UL * i * PMD_SZ;
+}
+
+static void live_add(struct tfile *f)
+{
+	int i;
+
+	f->slot = -1;
+	for (i = 0; i < LIVE_SLOTS; i++)
+		if (!live_used[i]) {
+			memcpy(live_path[i], f->path, sizeof(f->path));
+			live_used[i] = 1;
+			f->slot = i;
+			return;
+		}
+}
+
+static void pwrite_all(struct tfile *f, const char *buf, size_t len, off_t off)
+{
+	while (len) {
+		ssize_t w = pwrite(f->fd, buf, len, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die_errno(EXIT_FAIL, "write to %s failed", f->path);
+		buf += w, len -= w, off += w;
+	}
+}
+
+/* write() has no VMA, so on a huge=never/advise tmpfs it makes small pages. */
+static void file_fill(struct tfile *f)
+{
+	static char *buf;
+	unsigned long p, q, total = f->nchunks * PMD_PAGES;
+
+	if (!buf) {
+		buf = malloc(PMD_SZ);
+		if (!buf)
+			die(EXIT_FAIL, "out of memory");
+		memset(buf, 0x5a, PMD_SZ);
+	}
+	for (p = 0; p < total;) {
+		if (!page_written(f, p)) {
+			p++;
+			continue;
+		}
+		for (q = p; q < total && page_written(f, q) && q - p < PMD_PAGES; q++)
+			;
+		pwrite_all(f, buf, (q - p) * PAGE_SZ, p * PAGE_SZ);
+		p = q;
+	}
+}
+
+static void file_create(struct tfile *f, const char *tag, int nchunks,
+			int stride_even, int stride_odd)
+{
+	static int seq;
+	struct stat sb;
+
+	memset(f, 0, sizeof(*f));
+	f->nchunks = nchunks;
+	f->stride[0] = stride_even;
+	f->stride[1] = stride_odd;
+	snprintf(f->path, sizeof(f->path), "%s/%s-%d-%d", tmpfs_dir, tag,
+		 (int)getpid(), seq++);
+	f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (f->fd < 0)
+		die_errno(EXIT_FAIL, "create of %s failed", f->path);
+	live_add(f);
+	if (ftruncate(f->fd, file_size(f)))
+		die_errno(EXIT_FAIL, "ftruncate of %s failed", f->path);
+	file_fill(f);
+	if (fstat(f->fd, &sb))
+		die_errno(EXIT_FAIL, "fstat of %s failed", f->path);
+	f->ino = sb.st_ino;
+	st.files++;
+	emit("file path=%s dev=%u:%u ino=%lu size=%zu", f->path,
+	     major(sb.st_dev), minor(sb.st_dev), f->ino, file_size(f));
+}
+
+static void file_map(struct tfile *f)
+{
+	uintptr_t base;
+	int i;
+
+	f->reserve_len = (2UL * f->nchunks + 1) * PMD_SZ;
+	f->reserve = mmap(NULL, f->reserve_len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (f->reserve == MAP_FAILED)
+		die_errno(EXIT_FAIL, "reserving address space for %s failed", f->path);
+	base = ((uintptr_t)f->reserve + PMD_SZ - 1) & ~(PMD_SZ - 1);
+	f->map = (char *)base;
+	for (i = 0; i < f->nchunks; i++)
+		if (mmap(chunk_addr(f, i), PMD_SZ, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, f->fd, (off_t)i * PMD_SZ) == MAP_FAILED)
+			die_errno(EXIT_FAIL, "mmap of %s failed", f->path);
+}
+
+/* Only written pages: a read fault on a shmem hole would allocate a page. */
+static void file_touch(const struct tfile *f, int i)
+{
+	unsigned long p, first = i * PMD_PAGES;
+
+	for (p = first; p < first + PMD_PAGES; p++)
+		if (page_written(f, p))
+			(void)*(volatile char *)(chunk_addr(f, i) + (p - first) * PAGE_SZ);
+}
+
+static void file_destroy(struct tfile *f)
+{
+	if (f->reserve && munmap(f->reserve, f->reserve_len))
+		die_errno(EXIT_FAIL, "munmap of %s failed", f->path);
+	close(f->fd);
+	if (unlink(f->path))
+		die_errno(EXIT_FAIL, "unlink of %s failed", f->path);
+	if (f->slot >= 0)
+		live_used[f->slot] = 0;
+}
+
+/* --------------------------- observing effect -------------------------- */
+
+/* Pages of [off, off+len) that SEEK_DATA/SEEK_HOLE call holes right now. */
+static long count_holes(int fd, off_t off, off_t len)
+{
+	off_t pos = off, end = off + len, d, h;
+	long holes = 0;
+
+	while (pos < end) {
+		d = lseek(fd, pos, SEEK_DATA);
+		if (d < 0 && errno != ENXIO)
+			return -1;
+		if (d < 0 || d > end)
+			d = end;
+		holes += (d - pos) / PAGE_SZ;
+		if (d >= end)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		if (h < 0)
+			return -1;
+		pos = h > d ? h : d + (off_t)PAGE_SZ;
+	}
+	return holes;
+}
+
+/* kB of the VMA starting at addr that are PMD-mapped; -1 if unknown. */
+static long smaps_pmd_kb(const void *addr)
+{
+	static bool warned;
+	char line[1024];
+	unsigned long start, end;
+	long kb = -1, v;
+	bool in = false;
+	FILE *fp = fopen("/proc/self/smaps", "re");
+
+	if (!fp) {
+		if (!warned)
+			fprintf(stderr, "%s: cannot read /proc/self/smaps (%s); pmd_mapped will be -1\n",
+				prog, strerror(errno));
+		warned = true;
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			if (in)
+				break;
+			in = start == (uintptr_t)addr;
+			if (in)
+				kb = 0;
+			continue;
+		}
+		if (in && (sscanf(line, "ShmemPmdMapped: %ld", &v) == 1 ||
+			   sscanf(line, "FilePmdMapped: %ld", &v) == 1))
+			kb += v;
+	}
+	fclose(fp);
+	return kb;
+}
+
+static int pmd_mapped(const void *addr)
+{
+	long kb = smaps_pmd_kb(addr);
+
+	return kb < 0 ? -1 : kb >= (long)(PMD_SZ >> 10);
+}
+
+/*
+ * Is the page cache folio behind addr a THP?  This sees a collapse even when
+ * the new huge page is not (yet) PMD-mapped, as on 6.1 where MADV_COLLAPSE of
+ * shmem leaves it PTE-mapped.  addr must be a written page: it is faulted in.
+ */
+static int page_is_thp(const void *addr)
+{
+	uint64_t ent, flags;
+	int fd, ok;
+
+	(void)*(volatile const char *)addr;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, &ent, 8, (uintptr_t)addr / PAGE_SZ * 8) == 8;
+	close(fd);
+	if (!ok || !(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+		return -1;
+	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, &flags, 8, (ent & ((1ULL << 55) - 1)) * 8) == 8;
+	close(fd);
+	return ok ? (int)((flags >> KPF_THP) & 1) : -1;
+}
+
+static void *first_written(const struct tfile *f, int i)
+{
+	unsigned long p;
+
+	for (p = i * PMD_PAGES; p < (i + 1) * PMD_PAGES; p++)
+		if (page_written(f, p))
+			return chunk_addr(f, i) + (p - i * PMD_PAGES) * PAGE_SZ;
+	return NULL;
+}
+
+/* Emits the "after" record; returns whether the chunk collapsed by effect. */
+static bool report_after(const struct tfile *f, int i, long holes)
+{
+	long holes_now = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
+	int pmd = pmd_mapped(chunk_addr(f, i));	/* before touching anything */
+	void *probe = first_written(f, i);
+	int thp = probe ? page_is_thp(probe) : -1;
+	bool ok = pmd == 1 || thp == 1 || (holes > 0 && holes_now == 0);
+
+	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
+	     f->ino, i * PMD_PAGES, pmd, holes_now, thp, ok);
+	return ok;
+}
+
+/* One madvise per PMD, so one call maps to exactly one collapse_file(). */
+static bool collapse_chunk(const struct tfile *f, int i)
+{
+	long holes = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
+	void *probe = first_written(f, i);
+	/* Proves the chunk really was made of small pages beforehand. */
+	int thp_before = probe ? page_is_thp(probe) : -1;
+	int tid = gettid_(), ret, err;
+	uint64_t t0, t1;
+	bool ok;
+
+	t0 = now_ns();
+	ret = madvise(chunk_addr(f, i), PMD_SZ, MADV_COLLAPSE);
+	err = ret ? errno : 0;
+	t1 = now_ns();
+	emit("collapse ino=%lu index=%lu nr=%lu holes=%ld ret=%d errno=%s tid=%d t_ns=%llu dur_ns=%llu addr=%p thp_before=%d",
+	     f->ino, i * PMD_PAGES, PMD_PAGES, holes, ret, errno_name(err), tid,
+	     (unsigned long long)t0, (unsigned long long)(t1 - t0),
+	     (void *)chunk_addr(f, i), thp_before);
+	ok = report_after(f, i, holes);
+	st.collapses++;
+	st.ret_ok += ret == 0;
+	st.collapsed += ok;
+	st.err[err < ERRNO_SLOTS ? err : ERRNO_SLOTS - 1]++;
+	return ok;
+}
+
+/* ------------------------------ scenarios ------------------------------ */
+
+static int chunks(int def)
+{
+	return opt.n ? opt.n : def;
+}
+
+static void run_collapse(const char *tag, int nchunks, int stride)
+{
+	struct tfile f;
+	int i;
+
+	file_create(&f, tag, nchunks, stride, stride);
+	file_map(&f);
+	for (i = 0; i < nchunks; i++)
+		file_touch(&f, i);
+	for (i = 0; i < nchunks; i++)
+		collapse_chunk(&f, i);
+	file_destroy(&f);
+}
+
+static void run_full(void)
+{
+	run_collapse("full", chunks(2), 0);
+}
+
+static void run_holes(void)
+{
+	run_collapse("holes", chunks(2), 16);	/* 32 holes per chunk */
+}
+
+/* -- uffd-missing -- */
+
+/* Returns the uffd, or -1 with errno set if the kernel does not offer one. */
+static int uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void run_uffd(bool in_mixed)
+{
+	int i, uffd = uffd_open(), ret, err;
+	struct tfile f;
+
+	if (uffd < 0) {
+		if (!in_mixed)
+			die(EXIT_ENV, "userfaultfd is not available on this kernel (%s), so uffd-missing cannot run",
+			    strerror(errno));
+		fprintf(stderr, "%s: userfaultfd is not available (%s); skipping uffd-missing\n",
+			prog, strerror(errno));
+		emit("skip scenario=uffd-missing errno=%s", errno_name(errno));
+		st.uffd_skipped++;
+		return;
+	}
+	file_create(&f, "uffd", chunks(1), 8, 8);	/* 64 holes per chunk */
+	file_map(&f);
+	for (i = 0; i < f.nchunks; i++) {
+		struct uffdio_register reg = {
+			.range = { (uintptr_t)chunk_addr(&f, i), PMD_SZ },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+
+		/* Touch before registering; holes are never touched (would block). */
+		file_touch(&f, i);
+		ret = ioctl(uffd, UFFDIO_REGISTER, &reg);
+		err = ret ? errno : 0;
+		emit("uffd-register ino=%lu index=%lu nr=%lu mode=MISSING ret=%d errno=%s",
+		     f.ino, i * PMD_PAGES, PMD_PAGES, ret, errno_name(err));
+		if (ret)
+			die(EXIT_FAIL, "UFFDIO_REGISTER of %s failed: %s", f.path, strerror(err));
+	}
+	for (i = 0; i < f.nchunks; i++)
+		collapse_chunk(&f, i);
+	close(uffd);
+	file_destroy(&f);
+}
+
+/* -- khugepaged -- */
+
+static void tune_khugepaged(void)
+{
+	size_t i;
+	ssize_t r;
+	int fd;
+
+	for (i = 0; i < N_TUNABLES; i++) {
+		struct tunable *t = &tunables[i];
+
+		snprintf(t->path, sizeof(t->path), THP_DIR "/khugepaged/%s", t->name);
+		fd = open(t->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			die_errno(EXIT_ENV, "cannot read %s", t->path);
+		r = read(fd, t->saved, sizeof(t->saved) - 1);
+		close(fd);
+		if (r <= 0)
+			die_errno(EXIT_ENV, "cannot read %s", t->path);
+		t->saved[strcspn(t->saved, "\n")] = 0;
+		t->have = 1;
+		if (write_str(t->path, t->want))
+			die_errno(EXIT_ENV, "cannot write %s to %s", t->want, t->path);
+		vlog("%s: %s -> %s", t->name, t->saved, t->want);
+	}
+}
+
+/*
+ * Before "mm: fix khugepaged with shmem_enabled=advise" (6.2, maybe not in
+ * every 6.1 build), MADV_HUGEPAGE on a shmem VMA did not register the mm with
+ * khugepaged.  An untouched anonymous MADV_HUGEPAGE region registers it on
+ * every kernel and gives khugepaged nothing to collapse by itself.
+ */
+static void register_mm_with_khugepaged(void)
+{
+	char *anon = mmap(NULL, 2 * PMD_SZ, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (anon == MAP_FAILED)
+		die_errno(EXIT_FAIL, "anonymous mmap failed");
+	if (madvise(anon, 2 * PMD_SZ, MADV_HUGEPAGE))
+		vlog("MADV_HUGEPAGE on anonymous memory failed: %s", strerror(errno));
+}
+
+static void khugepaged_preflight(void)
+{
+	char en[32], sh[32], en2[32];
+
+	if (access(THP_DIR "/khugepaged", F_OK))
+		die(EXIT_ENV, "%s/khugepaged is missing: this kernel has no THP support", THP_DIR);
+	sysfs_choice(THP_DIR "/enabled", en, sizeof(en));
+	sysfs_choice(THP_DIR "/shmem_enabled", sh, sizeof(sh));
+	sysfs_choice(THP_DIR "/hugepages-2048kB/enabled", en2, sizeof(en2));
+	if (!strcmp(sh, "deny"))
+		fprintf(stderr, "%s: shmem_enabled=deny disables huge pages on every tmpfs mount, so khugepaged will not collapse\n",
+			prog);
+	if (!strcmp(en, "never") || !strcmp(en2, "never"))
+		fprintf(stderr, "%s: transparent_hugepage/enabled=%s (2048kB: %s): khugepaged may not be running at all\n",
+			prog, en, en2);
+	if (opt.dir)
+		fprintf(stderr, "%s: with -d the directory's own huge= setting applies; khugepaged needs huge=advise or better\n",
+			prog);
+}
+
+static void run_khugepaged(void)
+{
+	int i, left, secs = opt.seconds ? opt.seconds : 30;
+	uint64_t t0, deadline;
+	struct tfile f;
+	bool *done;
+
+	khugepaged_preflight();
+	file_create(&f, "khugepaged", chunks(1), 0, 0);
+	file_map(&f);
+	for (i = 0; i < f.nchunks; i++)
+		if (madvise(chunk_addr(&f, i), PMD_SZ, MADV_HUGEPAGE))
+			die_errno(EXIT_FAIL, "MADV_HUGEPAGE on %s failed", f.path);
+	register_mm_with_khugepaged();
+	tune_khugepaged();
+	for (i = 0; i < f.nchunks; i++)
+		file_touch(&f, i);
+	done = calloc(f.nchunks, sizeof(*done));
+	if (!done)
+		die(EXIT_FAIL, "out of memory");
+	st.kh_chunks += f.nchunks;
+	t0 = now_ns();
+	deadline = t0 + secs * 1000000000ULL;
+	for (left = f.nchunks; left;) {
+		bool timeout = now_ns() >= deadline;
+
+		for (i = 0; i < f.nchunks; i++) {
+			int pmd, thp;
+
+			if (done[i])
+				continue;
+			/*
+			 * After collapse_file() the page table is retracted; only
+			 * the next fault maps the new THP with a PMD.
+			 */
+			thp = page_is_thp(chunk_addr(&f, i));
+			pmd = pmd_mapped(chunk_addr(&f, i));
+			if (pmd != 1 && !timeout)
+				continue;
+			done[i] = true;
+			left--;
+			st.kh_collapsed += pmd == 1 || thp == 1;
+			emit("khugepaged ino=%lu index=%lu nr=%lu pmd_mapped=%d thp=%d waited_ms=%llu",
+			     f.ino, i * PMD_PAGES, PMD_PAGES, pmd, thp,
+			     (unsigned long long)((now_ns() - t0) / 1000000));
+		}
+		if (left)
+			sleep_ms(50);
+	}
+	if (st.kh_collapsed < st.kh_chunks)
+		fprintf(stderr, "%s: khugepaged did not collapse every chunk within %d s\n", prog, secs);
+	free(done);
+	file_destroy(&f);
+}
+
+/* -- seek-storm -- */
+
+static struct {
+	pthread_mutex_t lock;
+	struct tfile *cur;	/* fully written file, or NULL between files */
+	volatile int stop;
+} storm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Byte offset of the first written page at or after off, or size if none. */
+static off_t next_written(const struct tfile *f, off_t off)
+{
+	unsigned long p, total = f->nchunks * PMD_PAGES;
+
+	for (p = off / PAGE_SZ; p < total; p++)
+		if (page_written(f, p))
+			return (off_t)(p * PAGE_SZ) > off ? (off_t)(p * PAGE_SZ) : off;
+	return file_size(f);
+}
+
+static void anomaly(const struct tfile *f, const char *whence, off_t off, off_t got)
+{
+	if (++st.anomalies > MAX_ANOMALY_LINES)
+		return;
+	emit("anomaly ino=%lu whence=%s offset=%lld got=%lld t_ns=%llu",
+	     f->ino, whence, (long long)off, (long long)got,
+	     (unsigned long long)now_ns());
+}
+
+/*
+ * Written pages must always read as data.  Pages left as holes may turn into
+ * data when a collapse fills them, so for those either answer is right.
+ */
+static void seek_walk(const struct tfile *f, int fd)
+{
+	off_t off = 0, size = file_size(f), d, h, want;
+
+	while (off < size) {
+		want = next_written(f, off);
+		d = lseek(fd, off, SEEK_DATA);
+		st.seeks++;
+		if (d < 0) {
+			if (errno != ENXIO)
+				die_errno(EXIT_FAIL, "lseek SEEK_DATA on %s failed", f->path);
+			if (want < size)
+				anomaly(f, "SEEK_DATA", off, -1);
+			return;
+		}
+		if (d > want)
+			anomaly(f, "SEEK_DATA", off, d);
+		h = lseek(fd, d, SEEK_HOLE);
+		st.seeks++;
+		if (h < 0)
+			die_errno(EXIT_FAIL, "lseek SEEK_HOLE on %s failed", f->path);
+		if (h < size && page_written(f, h / PAGE_SZ))
+			anomaly(f, "SEEK_HOLE", d, h);
+		off = h > d ? h : d + (off_t)PAGE_SZ;
+	}
+}
+
+static void *seek_thread(void *arg)
+{
+	struct tfile snap = { .ino = 0 };
+	int fd;
+
+	while (!storm.stop) {
+		pthread_mutex_lock(&storm.lock);
+		fd = -1;
+		if (storm.cur) {
+			snap = *storm.cur;
+			/* Our own fd: the file may be closed and unlinked under us. */
+			fd = dup(snap.fd);
+			if (fd < 0)
+				die_errno(EXIT_FAIL, "dup failed");
+		}
+		pthread_mutex_unlock(&storm.lock);
+		if (fd < 0) {
+			sched_yield();
+			continue;
+		}
+		seek_walk(&snap, fd);
+		close(fd);
+	}
+	emit("seek tid=%d ino=%lu seeks=%ld anomalies=%ld", gettid_(),
+	     snap.ino, st.seeks, st.anomalies);
+	return NULL;
+}
+
+/*
+ * Re-collapsing the same range would first need a split, so instead every
+ * round uses a new file: collapse each chunk once, drop it, start over.
+ */
+static void run_seek_storm(void)
+{
+	int i, secs = opt.seconds ? opt.seconds : 3, rounds = 0;
+	uint64_t deadline = now_ns() + secs * 1000000000ULL;
+	sigset_t block, old;
+	pthread_t th;
+	struct tfile f;
+	int err;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	/* Signals go to this thread only, so cleanup never races a walker. */
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(&th, NULL, seek_thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		die(EXIT_FAIL, "pthread_create failed: %s", strerror(err));
+	do {
+		/* Even chunks fully written, odd ones with a hole every 16th page. */
+		file_create(&f, "seek", chunks(8), 0, 16);
+		file_map(&f);
+		for (i = 0; i < f.nchunks; i++)
+			file_touch(&f, i);
+		pthread_mutex_lock(&storm.lock);
+		storm.cur = &f;
+		pthread_mutex_unlock(&storm.lock);
+		for (i = 0; i < f.nchunks; i++)
+			collapse_chunk(&f, i);
+		pthread_mutex_lock(&storm.lock);
+		storm.cur = NULL;
+		pthread_mutex_unlock(&storm.lock);
+		file_destroy(&f);
+		rounds++;
+	} while (now_ns() < deadline);
+	storm.stop = 1;
+	pthread_join(th, NULL);
+	vlog("seek-storm: %d rounds", rounds);
+}
+
+/* ------------------------------ setup ---------------------------------- */
+
+static void setup_tmpfs(const char *huge)
+{
+	static const char *const parents[] = { "/tmp", "/run", "/dev/shm" };
+	char data[64];
+	size_t i;
+
+	if (unshare(CLONE_NEWNS))
+		die_errno(EXIT_ENV, "unshare(CLONE_NEWNS) failed");
+	/* Or the tmpfs mount would propagate back into the caller's namespace. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		die_errno(EXIT_ENV, "making / private in the new mount namespace failed");
+	for (i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s/khugetrace-wl.XXXXXX", parents[i]);
+		if (mkdtemp(tmpfs_dir))
+			break;
+	}
+	if (i == sizeof(parents) / sizeof(parents[0]))
+		die_errno(EXIT_ENV, "cannot create a temporary directory in /tmp, /run or /dev/shm");
+	tmpfs_made = 1;
+	/* A plain tmpfs: huge=always/within_size would allocate THPs at write time. */
+	snprintf(data, sizeof(data), "size=256m,huge=%s,mode=0700", huge);
+	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, data))
+		die_errno(EXIT_ENV, "mounting tmpfs (%s) on %s failed", data, tmpfs_dir);
+	tmpfs_mounted = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP }, i;
+
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			die_errno(EXIT_ENV, "sigaction failed");
+}
+
+static void wait_for_file(const char *path)
+{
+	uint64_t deadline = now_ns() + 30 * 1000000000ULL;
+
+	vlog("waiting for %s", path);
+	while (access(path, F_OK)) {
+		if (now_ns() >= deadline)
+			die(EXIT_ENV, "timed out after 30 s waiting for %s to exist", path);
+		sleep_ms(10);
+	}
+}
+
+static void print_thp(const char *huge)
+{
+	char en[32], sh[32], en2[32], sh2[32];
+
+	sysfs_choice(THP_DIR "/enabled", en, sizeof(en));
+	sysfs_choice(THP_DIR "/shmem_enabled", sh, sizeof(sh));
+	sysfs_choice(THP_DIR "/hugepages-2048kB/enabled", en2, sizeof(en2));
+	sysfs_choice(THP_DIR "/hugepages-2048kB/shmem_enabled", sh2, sizeof(sh2));
+	emit("thp enabled=%s shmem_enabled=%s enabled_2m=%s shmem_enabled_2m=%s tmpfs_huge=%s",
+	     en, sh, en2, sh2, opt.dir ? "-" : huge);
+}
+
+static void print_summary(const char *name)
+{
+	char buf[1024];
+	int n = 0, e;
+
+	for (e = 0; e < ERRNO_SLOTS && n < (int)sizeof(buf) - 64; e++)
+		if (st.err[e])
+			n += snprintf(buf + n, sizeof(buf) - n, " err_%s=%ld",
+				      errno_name(e), st.err[e]);
+	buf[n] = 0;
+	emit("summary scenario=%s files=%ld collapses=%ld collapsed=%ld ret_ok=%ld%s khugepaged_chunks=%ld khugepaged_collapsed=%ld seeks=%ld anomalies=%ld uffd_skipped=%ld",
+	     name, st.files, st.collapses, st.collapsed, st.ret_ok, buf,
+	     st.kh_chunks, st.kh_collapsed, st.seeks, st.anomalies, st.uffd_skipped);
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+"Usage: %s [options] SCENARIO\n"
+"Drive collapse_file() on a private tmpfs and print key=value records.\n"
+"Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
+"  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario)\n"
+"  -d DIR             use existing DIR instead of a private tmpfs (debugging)\n"
+"      --huge=MODE    tmpfs huge= option: never (default) or advise\n"
+"  -s SECONDS         duration of khugepaged (30) and seek-storm (3)\n"
+"      --wait-file P  after the start line, wait up to 30 s for P to exist\n"
+"  -v                 verbose progress on stderr\n"
+"  -h, --help         this help\n"
+"Exit: 0 ran, 1 scenario failed to run, 2 usage or environment error.\n",
+		prog, MAX_CHUNKS);
+}
+
+static int parse_int(const char *s, int lo, int hi, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s must be an integer in %d..%d, not '%s'\n",
+			prog, what, lo, hi, s);
+		usage(stderr);
+		exit(EXIT_ENV);
+	}
+	return (int)v;
+}
+
+static enum scenario parse_args(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "huge", required_argument, NULL, 'H' },
+		{ "wait-file", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	size_t i;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:d:s:vh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': opt.n = parse_int(optarg, 1, MAX_CHUNKS, "-n"); break;
+		case 's': opt.seconds = parse_int(optarg, 1, 3600, "-s"); break;
+		case 'd': opt.dir = optarg; break;
+		case 'w': opt.wait_file = optarg; break;
+		case 'v': opt.verbose = true; break;
+		case 'H':
+			if (strcmp(optarg, "never") && strcmp(optarg, "advise")) {
+				fprintf(stderr, "%s: --huge must be never or advise\n", prog);
+				usage(stderr);
+				exit(EXIT_ENV);
+			}
+			opt.huge = optarg;
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(EXIT_ENV);
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s: exactly one SCENARIO is required\n", prog);
+		usage(stderr);
+		exit(EXIT_ENV);
+	}
+	for (i = 0; i < sizeof(sc_names) / sizeof(sc_names[0]); i++)
+		if (!strcmp(argv[optind], sc_names[i]))
+			return (enum scenario)i;
+	fprintf(stderr, "%s: unknown scenario '%s'\n", prog, argv[optind]);
+	usage(stderr);
+	exit(EXIT_ENV);
+}
+
+int main(int argc, char **argv)
+{
+	enum scenario sc = parse_args(argc, argv);
+	/* khugepaged only considers huge=advise mounts for VM_HUGEPAGE VMAs. */
+	const char *huge = sc == SC_KHUGEPAGED ? "advise" : opt.huge;
+	struct stat sb;
+	struct utsname u;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: must run as root (it mounts a private tmpfs and tunes khugepaged).\n", prog);
+		return EXIT_ENV;
+	}
+	install_signals();
+	if (opt.dir) {
+		if (stat(opt.dir, &sb) || !S_ISDIR(sb.st_mode) || strlen(opt.dir) > 200)
+			die(EXIT_ENV, "-d %s is not an existing directory with a short path", opt.dir);
+		snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", opt.dir);
+	} else {
+		setup_tmpfs(huge);
+	}
+	uname(&u);
+	emit("start scenario=%s pid=%d tmpfs=%s kernel=%s", sc_names[sc],
+	     (int)getpid(), tmpfs_dir, u.release);
+	print_thp(huge);
+	if (opt.wait_file)
+		wait_for_file(opt.wait_file);
+
+	switch (sc) {
+	case SC_FULL: run_full(); break;
+	case SC_HOLES: run_holes(); break;
+	case SC_KHUGEPAGED: run_khugepaged(); break;
+	case SC_SEEK: run_seek_storm(); break;
+	case SC_UFFD: run_uffd(false); break;
+	case SC_MIXED:
+		run_full();
+		run_holes();
+		run_uffd(true);
+		break;
+	}
+	print_summary(sc_names[sc]);
+	cleanup();
+	return 0;
+}
