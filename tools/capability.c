@@ -310,13 +310,13 @@ const char *kht_collapse_mode_limits(int mode)
 	switch (mode) {
 	case KHT_MODE_FENTRY:
 	case KHT_MODE_KPROBE:
-		return "full: entry and exit of collapse_file (exact start index, duration)";
+		return "entry and exit of collapse_file (exact start index, duration)";
 	case KHT_MODE_TP_BTF:
 	case KHT_MODE_RAW_TP:
-		return "degraded: end of collapse only (no duration, --min-us ignored; start index "
+		return "end of collapse only (no duration, --min-us ignored; start index "
 		       "from the caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged)";
 	case KHT_MODE_SYSCALLS:
-		return "degraded: MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, "
+		return "MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, "
 		       "result from hpage_collapse_scan_file; no duration; start index from /proc/PID/maps";
 	}
 	return "off";

@@ -226,8 +226,9 @@ int cmd_collapse(int argc, char **argv)
 	}
 	kht_install_signals();
 	r.fmt.base_ns = kht_now_ns();
-	fprintf(stderr, "khugetrace collapse: attach mode %s — %s; holes: %s%s.\n",
-		kht_mode_names[r.mode], kht_collapse_mode_limits(r.mode),
+	fprintf(stderr, "khugetrace collapse: attach mode %s (%s) — %s; holes: %s%s.\n",
+		kht_mode_names[r.mode], r.mode <= KHT_MODE_KPROBE ? "full" : "degraded",
+		kht_collapse_mode_limits(r.mode),
 		scan_method >= 0 ? "scan_file via " : "not visible",
 		scan_method >= 0 ? kht_method_name(scan_method) : "");
 	if (why[0] && r.opts.verbose)

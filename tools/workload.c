@@ -29,6 +29,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
@@ -51,6 +52,9 @@
 #define EXIT_ENV	2
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage"
 #define KPF_THP		22
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC	0x01021994
+#endif
 #define MAX_ANOMALY_LINES 100
 
 static const char *prog = "khugetrace-workload";
@@ -93,6 +97,9 @@ static struct tunable tunables[] = {
 #define N_TUNABLES (sizeof(tunables) / sizeof(tunables[0]))
 
 static int cleaned;
+
+/* The THP sysfs knobs, as read at start ("-" if absent). */
+static struct { char en[32], sh[32], en2[32], sh2[32]; } thp;
 
 /* ---- statistics, only touched by the thread that collapses ---- */
 
@@ -154,17 +161,22 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void __attribute__((noreturn, format(printf, 2, 3)))
 die(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	cleanup();
 	_exit(code);
 }
@@ -178,11 +190,9 @@ static void __attribute__((format(printf, 1, 2))) vlog(const char *fmt, ...)
 
 	if (!opt.verbose)
 		return;
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* One record per line, flushed, so a harness can follow it live. */
@@ -223,14 +233,13 @@ static int gettid_(void)
 
 static const char *errno_name(int e)
 {
+#define E(x) { x, #x }
 	static const struct { int e; const char *n; } tab[] = {
-		{ 0, "0" }, { EINVAL, "EINVAL" }, { EAGAIN, "EAGAIN" },
-		{ EBUSY, "EBUSY" }, { ENOMEM, "ENOMEM" }, { EPERM, "EPERM" },
-		{ EFAULT, "EFAULT" }, { ENOSYS, "ENOSYS" }, { ENOENT, "ENOENT" },
-		{ EIO, "EIO" }, { EEXIST, "EEXIST" }, { ENXIO, "ENXIO" },
-		{ EACCES, "EACCES" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-		{ EHWPOISON, "EHWPOISON" }, { EINTR, "EINTR" },
+		{ 0, "0" }, E(EINVAL), E(EAGAIN), E(EBUSY), E(ENOMEM), E(EPERM),
+		E(EFAULT), E(ENOSYS), E(ENOENT), E(EIO), E(EEXIST), E(ENXIO),
+		E(EACCES), E(EOPNOTSUPP), E(EHWPOISON), E(EINTR),
 	};
+#undef E
 	static __thread char buf[16];
 	size_t i;
 
@@ -480,29 +489,43 @@ static int pmd_mapped(const void *addr)
 }
 
 /*
- * Is the page cache folio behind addr a THP?  This sees a collapse even when
- * the new huge page is not (yet) PMD-mapped, as on 6.1 where MADV_COLLAPSE of
- * shmem leaves it PTE-mapped.  addr must be a written page: it is faulted in.
+ * Is the page cache folio behind chunk i a PMD-sized THP?  This sees a
+ * collapse even when the new huge page is not (yet) PMD-mapped, as on 6.1
+ * where MADV_COLLAPSE of shmem leaves it PTE-mapped.  KPF_THP alone would
+ * also match the small large folios other filesystems make, so the 512
+ * frames behind the chunk must be one compound page: a head, then tails.
+ * probe must be a written page of the chunk: it is faulted in.
  */
-static int page_is_thp(const void *addr)
+static int chunk_is_thp(const void *chunk, const void *probe)
 {
-	uint64_t ent, flags;
+	static uint64_t fl[PMD_PAGES];
+	uint64_t ent, pfn, head;
 	int fd, ok;
+	unsigned long k;
 
-	(void)*(volatile const char *)addr;
+	(void)*(volatile const char *)probe;
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ok = pread(fd, &ent, 8, (uintptr_t)addr / PAGE_SZ * 8) == 8;
+	ok = pread(fd, &ent, 8, (uintptr_t)probe / PAGE_SZ * 8) == 8;
 	close(fd);
-	if (!ok || !(ent >> 63) || !(ent & ((1ULL << 55) - 1)))
+	pfn = ent & ((1ULL << 55) - 1);
+	if (!ok || !(ent >> 63) || !pfn)
 		return -1;
+	head = pfn - ((uintptr_t)probe - (uintptr_t)chunk) / PAGE_SZ;
+	if (head % PMD_PAGES)
+		return 0;
 	fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ok = pread(fd, &flags, 8, (ent & ((1ULL << 55) - 1)) * 8) == 8;
+	ok = pread(fd, fl, sizeof(fl), head * 8) == sizeof(fl);
 	close(fd);
-	return ok ? (int)((flags >> KPF_THP) & 1) : -1;
+	if (!ok)
+		return -1;
+	for (k = 0; k < PMD_PAGES; k++)
+		if (!(fl[k] >> KPF_THP & 1) || !(fl[k] >> (k ? 16 : 15) & 1))
+			return 0;	/* 15: KPF_COMPOUND_HEAD, 16: _TAIL */
+	return 1;
 }
 
 static void *first_written(const struct tfile *f, int i)
@@ -521,7 +544,7 @@ static bool report_after(const struct tfile *f, int i, long holes)
 	long holes_now = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
 	int pmd = pmd_mapped(chunk_addr(f, i));	/* before touching anything */
 	void *probe = first_written(f, i);
-	int thp = probe ? page_is_thp(probe) : -1;
+	int thp = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
 	bool ok = pmd == 1 || thp == 1 || (holes > 0 && holes_now == 0);
 
 	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
@@ -535,7 +558,7 @@ static bool collapse_chunk(const struct tfile *f, int i)
 	long holes = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
 	void *probe = first_written(f, i);
 	/* Proves the chunk really was made of small pages beforehand. */
-	int thp_before = probe ? page_is_thp(probe) : -1;
+	int thp_before = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
 	int tid = gettid_(), ret, err;
 	uint64_t t0, t1;
 	bool ok;
@@ -673,37 +696,39 @@ static void tune_khugepaged(void)
 }
 
 /*
- * Before "mm: fix khugepaged with shmem_enabled=advise" (6.2, maybe not in
- * every 6.1 build), MADV_HUGEPAGE on a shmem VMA did not register the mm with
- * khugepaged.  An untouched anonymous MADV_HUGEPAGE region registers it on
- * every kernel and gives khugepaged nothing to collapse by itself.
+ * MADV_HUGEPAGE on the shmem VMA is not enough to put the mm on khugepaged's
+ * list everywhere: before 6.2 (and again on 6.18, observed) the check reads
+ * the VMA's flags before VM_HUGEPAGE is set.  An anonymous MADV_HUGEPAGE VMA
+ * registers it, but only once it has an anon_vma; so fault one page in and
+ * drop it again, leaving khugepaged nothing to collapse there (512 empty PTEs
+ * exceed any max_ptes_none).
  */
 static void register_mm_with_khugepaged(void)
 {
 	char *anon = mmap(NULL, 2 * PMD_SZ, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *pmd;
 
 	if (anon == MAP_FAILED)
 		die_errno(EXIT_FAIL, "anonymous mmap failed");
+	pmd = (char *)(((uintptr_t)anon + PMD_SZ - 1) & ~(PMD_SZ - 1));
+	*(volatile char *)pmd = 1;
+	if (madvise(pmd, PAGE_SZ, MADV_DONTNEED))
+		die_errno(EXIT_FAIL, "MADV_DONTNEED on anonymous memory failed");
 	if (madvise(anon, 2 * PMD_SZ, MADV_HUGEPAGE))
 		vlog("MADV_HUGEPAGE on anonymous memory failed: %s", strerror(errno));
 }
 
 static void khugepaged_preflight(void)
 {
-	char en[32], sh[32], en2[32];
-
 	if (access(THP_DIR "/khugepaged", F_OK))
 		die(EXIT_ENV, "%s/khugepaged is missing: this kernel has no THP support", THP_DIR);
-	sysfs_choice(THP_DIR "/enabled", en, sizeof(en));
-	sysfs_choice(THP_DIR "/shmem_enabled", sh, sizeof(sh));
-	sysfs_choice(THP_DIR "/hugepages-2048kB/enabled", en2, sizeof(en2));
-	if (!strcmp(sh, "deny"))
+	if (!strcmp(thp.sh, "deny"))
 		fprintf(stderr, "%s: shmem_enabled=deny disables huge pages on every tmpfs mount, so khugepaged will not collapse\n",
 			prog);
-	if (!strcmp(en, "never") || !strcmp(en2, "never"))
+	if (!strcmp(thp.en, "never") || !strcmp(thp.en2, "never"))
 		fprintf(stderr, "%s: transparent_hugepage/enabled=%s (2048kB: %s): khugepaged may not be running at all\n",
-			prog, en, en2);
+			prog, thp.en, thp.en2);
 	if (opt.dir)
 		fprintf(stderr, "%s: with -d the directory's own huge= setting applies; khugepaged needs huge=advise or better\n",
 			prog);
@@ -744,7 +769,7 @@ static void run_khugepaged(void)
 			 * After collapse_file() the page table is retracted; only
 			 * the next fault maps the new THP with a PMD.
 			 */
-			thp = page_is_thp(chunk_addr(&f, i));
+			thp = chunk_is_thp(chunk_addr(&f, i), chunk_addr(&f, i));
 			pmd = pmd_mapped(chunk_addr(&f, i));
 			if (pmd != 1 && !timeout)
 				continue;
@@ -948,14 +973,12 @@ static void wait_for_file(const char *path)
 
 static void print_thp(const char *huge)
 {
-	char en[32], sh[32], en2[32], sh2[32];
-
-	sysfs_choice(THP_DIR "/enabled", en, sizeof(en));
-	sysfs_choice(THP_DIR "/shmem_enabled", sh, sizeof(sh));
-	sysfs_choice(THP_DIR "/hugepages-2048kB/enabled", en2, sizeof(en2));
-	sysfs_choice(THP_DIR "/hugepages-2048kB/shmem_enabled", sh2, sizeof(sh2));
+	sysfs_choice(THP_DIR "/enabled", thp.en, sizeof(thp.en));
+	sysfs_choice(THP_DIR "/shmem_enabled", thp.sh, sizeof(thp.sh));
+	sysfs_choice(THP_DIR "/hugepages-2048kB/enabled", thp.en2, sizeof(thp.en2));
+	sysfs_choice(THP_DIR "/hugepages-2048kB/shmem_enabled", thp.sh2, sizeof(thp.sh2));
 	emit("thp enabled=%s shmem_enabled=%s enabled_2m=%s shmem_enabled_2m=%s tmpfs_huge=%s",
-	     en, sh, en2, sh2, opt.dir ? "-" : huge);
+	     thp.en, thp.sh, thp.en2, thp.sh2, opt.dir ? "-" : huge);
 }
 
 static void print_summary(const char *name)
@@ -1055,6 +1078,7 @@ int main(int argc, char **argv)
 	/* khugepaged only considers huge=advise mounts for VM_HUGEPAGE VMAs. */
 	const char *huge = sc == SC_KHUGEPAGED ? "advise" : opt.huge;
 	struct stat sb;
+	struct statfs sf;
 	struct utsname u;
 
 	if (geteuid() != 0) {
@@ -1065,6 +1089,9 @@ int main(int argc, char **argv)
 	if (opt.dir) {
 		if (stat(opt.dir, &sb) || !S_ISDIR(sb.st_mode) || strlen(opt.dir) > 200)
 			die(EXIT_ENV, "-d %s is not an existing directory with a short path", opt.dir);
+		if (statfs(opt.dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC)
+			fprintf(stderr, "%s: %s is not on tmpfs; collapse_file() of shmem will not be exercised\n",
+				prog, opt.dir);
 		snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", opt.dir);
 	} else {
 		setup_tmpfs(huge);
