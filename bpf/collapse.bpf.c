@@ -28,8 +28,6 @@
 #define HPAGE_PMD_SIZE	(KHT_HPAGE_NR * 4096ULL)
 #define PAGE_SHIFT	12
 
-const volatile __u32 target_tgid = 0;
-const volatile __u64 target_ino = 0;
 /* scan_file tracepoint attached: complete and emit the event there */
 const volatile bool holes_from_scan = false;
 
@@ -63,11 +61,6 @@ struct {
 	__type(value, struct kht_collapse);
 } scratch SEC(".maps");
 
-static __always_inline bool tgid_filtered(void)
-{
-	return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
-}
-
 static __always_inline struct kht_collapse *scratch_event(void)
 {
 	__u32 zero = 0;
@@ -81,28 +74,20 @@ static __always_inline struct kht_collapse *scratch_event(void)
 /* Fill inode identity from a struct file *; false if filtered out. */
 static __always_inline bool fill_file(struct kht_collapse *ev, struct file *file)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	const unsigned char *name;
+	struct kht_fileref ref = {};
 
-	ev->ino = BPF_CORE_READ(inode, i_ino);
-	ev->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	if (target_ino && ev->ino != target_ino)
+	if (!kht_file_ident(file, &ref, ev->name))
 		return false;
-	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), name);
+	ev->ino = ref.ino;
+	ev->dev = ref.dev;
+	ev->gen = ref.gen;
 	ev->flags |= KHT_F_HAVE_INODE;
 	return true;
 }
 
 static __always_inline void fill_task(struct kht_collapse *ev)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-
-	ev->hdr.type = KHT_EV_COLLAPSE;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.pid = id >> 32;
-	ev->hdr.tid = (__u32)id;
-	bpf_get_current_comm(ev->hdr.comm, sizeof(ev->hdr.comm));
+	kht_fill_hdr(&ev->hdr, KHT_EV_COLLAPSE, sizeof(*ev));
 }
 
 static __always_inline void emit(void *ctx, struct kht_collapse *ev)
@@ -120,7 +105,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	struct kht_collapse *ev;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (tgid_filtered())
+	if (kht_tgid_filtered())
 		return 0;
 	ev = scratch_event();
 	if (!ev)
@@ -137,7 +122,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	ev->flags |= KHT_F_HAVE_START | KHT_F_HAVE_ADDR;
 	if (BPF_CORE_READ(cc, is_khugepaged))
 		ev->flags |= KHT_F_KHUGEPAGED;
-	if (BPF_CORE_READ(file, f_mapping, host, i_sb, s_magic) == 0x01021994 /* TMPFS_MAGIC */)
+	if (kht_file_is_shmem(file))
 		ev->flags |= KHT_F_SHMEM;
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
 	return 0;
@@ -222,7 +207,7 @@ static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u6
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kht_collapse *ev;
 
-	if (tgid_filtered())
+	if (kht_tgid_filtered())
 		return 0;
 	ev = scratch_event();
 	if (!ev)
@@ -350,7 +335,7 @@ int madvise_enter(struct sys_enter_madvise_args *args)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct madv_ctx mc = {};
 
-	if (args->behavior != MADV_COLLAPSE || tgid_filtered())
+	if (args->behavior != MADV_COLLAPSE || kht_tgid_filtered())
 		return 0;
 	mc.start = (args->start + HPAGE_PMD_SIZE - 1) & ~(HPAGE_PMD_SIZE - 1);
 	mc.end = args->start + args->len;

@@ -14,6 +14,10 @@
 
 enum kht_event_type {
 	KHT_EV_COLLAPSE = 1,	/* one collapse_file() call */
+	KHT_EV_UFFD = 2,	/* one userfaultfd ioctl: register, unregister, copy, continue... */
+	KHT_EV_SEEK = 3,	/* one lseek(SEEK_DATA/SEEK_HOLE) */
+	KHT_EV_MINCORE = 4,	/* one mincore() on a file-backed range */
+	KHT_EV_MAX,
 };
 
 /* How the collapse was observed; decides which fields are meaningful. */
@@ -57,6 +61,7 @@ struct kht_collapse {
 	unsigned long long addr;	/* PMD-aligned user address in the initiator's mm */
 	unsigned long long mm;		/* mm pointer: groups events of one address space */
 	unsigned int dev;		/* kernel dev_t of the superblock (MAJOR<<20|MINOR) */
+	unsigned int gen;		/* inode->i_generation: tells a reused inode number apart */
 	int result;			/* raw enum scan_result value of the running kernel */
 	unsigned int nr;		/* pages in the range (HPAGE_PMD_NR) */
 	unsigned int nr_none;		/* holes the scan counted */
@@ -65,6 +70,94 @@ struct kht_collapse {
 	unsigned int flags;		/* KHT_F_* */
 	unsigned int mode;		/* enum kht_attach_mode that produced it */
 	char name[KHT_NAME_LEN];	/* file's dentry name */
+};
+
+/* Flags shared by the uffd, seek and mincore events */
+#define KHT_O_HAVE_INODE	(1u << 0)	/* dev/ino/gen/index valid: a file-backed range */
+#define KHT_O_HAVE_DURATION	(1u << 1)
+#define KHT_O_SHMEM		(1u << 2)
+#define KHT_O_HUGETLB		(1u << 3)
+#define KHT_O_ANON		(1u << 4)	/* anonymous memory: grouped per process */
+#define KHT_O_HAVE_OUT		(1u << 5)	/* kht_uffd.out valid (copy/continue progress) */
+#define KHT_O_TRUNCATED		(1u << 6)	/* mincore: only the first KHT_MINCORE_MAX pages counted */
+
+/* UFFDIO_* ioctl numbers (_IOC_NR), as in include/uapi/linux/userfaultfd.h */
+enum kht_uffd_op {
+	KHT_UFFD_REGISTER = 0x00,
+	KHT_UFFD_UNREGISTER = 0x01,
+	KHT_UFFD_WAKE = 0x02,
+	KHT_UFFD_COPY = 0x03,
+	KHT_UFFD_ZEROPAGE = 0x04,
+	KHT_UFFD_MOVE = 0x05,
+	KHT_UFFD_WRITEPROTECT = 0x06,
+	KHT_UFFD_CONTINUE = 0x07,
+	KHT_UFFD_POISON = 0x08,
+	KHT_UFFD_API = 0x3f,
+};
+#define KHT_UFFD_IOC_TYPE 0xAA
+
+/* UFFDIO_REGISTER_MODE_* */
+#define KHT_UFFD_MODE_MISSING	(1u << 0)
+#define KHT_UFFD_MODE_WP	(1u << 1)
+#define KHT_UFFD_MODE_MINOR	(1u << 2)
+
+/* Identity of the file page range an operation touched. */
+struct kht_fileref {
+	unsigned long long ino;
+	unsigned long long index;	/* first page index of the range in the file */
+	unsigned int dev;
+	unsigned int gen;
+};
+
+struct kht_uffd {
+	struct kht_hdr hdr;
+	unsigned long long start_ns;
+	unsigned long long duration_ns;
+	unsigned long long addr;	/* user range */
+	unsigned long long len;
+	unsigned long long mode;	/* register: UFFDIO_REGISTER_MODE_*; copy/continue: their mode */
+	long long result;		/* ioctl return value (0 or -errno) */
+	long long out;			/* copy.copy / continue.mapped: bytes done, or -errno */
+	struct kht_fileref file;	/* KHT_O_HAVE_INODE */
+	unsigned int op;		/* enum kht_uffd_op */
+	unsigned int flags;		/* KHT_O_* */
+	unsigned int attach;		/* enum kht_attach_mode */
+	unsigned int pad;
+	char name[KHT_NAME_LEN];
+};
+
+#define KHT_SEEK_DATA 3
+#define KHT_SEEK_HOLE 4
+
+struct kht_seek {
+	struct kht_hdr hdr;
+	unsigned long long start_ns;
+	unsigned long long duration_ns;
+	long long offset;		/* asked */
+	long long result;		/* returned offset, or -errno (-ENXIO: no more data/holes) */
+	struct kht_fileref file;	/* index = offset's page */
+	unsigned int whence;		/* KHT_SEEK_DATA / KHT_SEEK_HOLE */
+	unsigned int flags;
+	unsigned int attach;
+	unsigned int pad;
+	char name[KHT_NAME_LEN];
+};
+
+#define KHT_MINCORE_MAX 1024	/* pages counted per call: bounded work in BPF */
+
+struct kht_mincore {
+	struct kht_hdr hdr;
+	unsigned long long start_ns;
+	unsigned long long duration_ns;
+	unsigned long long addr;
+	unsigned long long len;
+	long long result;
+	struct kht_fileref file;	/* index = first page of the range */
+	unsigned int pages;		/* pages in the range (counted up to KHT_MINCORE_MAX) */
+	unsigned int resident;		/* of those, reported resident */
+	unsigned int flags;
+	unsigned int attach;
+	char name[KHT_NAME_LEN];
 };
 
 #endif /* KHUGETRACE_H */

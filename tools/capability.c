@@ -15,7 +15,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "capability.h"
-#include "khugetrace.h"
 
 /*
  * Every hook point the project uses (or will use: the probe answers "can I
@@ -31,10 +30,13 @@ struct kht_hook kht_hooks[] = {
 	{ "userfaultfd_register", KHT_HOOK_FUNC, "uffd: registration (inlined on 6.1)" },
 	{ "userfaultfd_ioctl", KHT_HOOK_FUNC, "uffd: ioctl entry" },
 	{ "syscalls:sys_enter_ioctl", KHT_HOOK_TP, "uffd: degraded UFFDIO_* decoding" },
+	{ "syscalls:sys_exit_ioctl", KHT_HOOK_TP, "uffd: degraded ioctl result" },
 	{ "mapping_seek_hole_data", KHT_HOOK_FUNC, "seek: SEEK_DATA/SEEK_HOLE walk" },
 	{ "shmem_file_llseek", KHT_HOOK_FUNC, "seek: shmem lseek" },
 	{ "syscalls:sys_enter_lseek", KHT_HOOK_TP, "seek: degraded lseek" },
-	{ "syscalls:sys_enter_mincore", KHT_HOOK_TP, "mincore: degraded" },
+	{ "syscalls:sys_exit_lseek", KHT_HOOK_TP, "seek: degraded lseek result" },
+	{ "syscalls:sys_enter_mincore", KHT_HOOK_TP, "mincore: range" },
+	{ "syscalls:sys_exit_mincore", KHT_HOOK_TP, "mincore: resident pages" },
 	{ "filemap_get_entry", KHT_HOOK_FUNC, "retry spins: page-cache lookup" },
 	{ "find_get_entries", KHT_HOOK_FUNC, "retry spins: batch lookup" },
 	{ "_raw_spin_lock_irq", KHT_HOOK_FUNC, "lock windows: i_pages lock" },
@@ -242,82 +244,30 @@ void kht_hook_probe(const struct kht_env *env, struct kht_hook *h)
 	h->err[KHT_M_TRACEPOINT] = try_classic_tp(env, h->name);
 }
 
-#define H_COLLAPSE "collapse_file"
-#define H_COLLAPSE_TP "huge_memory:mm_khugepaged_collapse_file"
-#define H_SCAN_TP "huge_memory:mm_khugepaged_scan_file"
-#define H_MADV_IN "syscalls:sys_enter_madvise"
-#define H_MADV_OUT "syscalls:sys_exit_madvise"
+static struct kht_env probed_env;
+static bool have_env;
 
-void kht_probe_collapse_hooks(const struct kht_env *env)
+void kht_capability_init(const struct kht_env *env)
 {
-	static const char *const names[] = { H_COLLAPSE, H_COLLAPSE_TP, H_SCAN_TP, H_MADV_IN, H_MADV_OUT };
-
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		kht_hook_probe(env, kht_hook_find(names[i]));
+	probed_env = *env;
+	have_env = true;
 }
 
-static bool need(const char *hook, enum kht_method m, char *why, int len)
+bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 {
-	const struct kht_hook *h = kht_hook_find(hook);
+	struct kht_hook *h = kht_hook_find(name);
 
+	if (!h || !have_env) {
+		snprintf(why, len, "%s: unknown hook", name);
+		return false;
+	}
+	if (!h->probed) {
+		kht_hook_probe(&probed_env, h);
+		h->probed = true;
+	}
 	if (h->err[m] == 0)
 		return true;
-	snprintf(why, len, "%s %s: %s", kht_method_name(m), hook,
+	snprintf(why, len, "%s %s: %s", kht_method_name(m), name,
 		 h->err[m] == -ENOENT ? "does not exist on this kernel" : strerror(-h->err[m]));
 	return false;
-}
-
-int kht_scan_file_method(void)
-{
-	const struct kht_hook *h = kht_hook_find(H_SCAN_TP);
-
-	if (h->err[KHT_M_TP_BTF] == 0)
-		return KHT_M_TP_BTF;
-	if (h->err[KHT_M_RAW_TP] == 0)
-		return KHT_M_RAW_TP;
-	return -1;
-}
-
-bool kht_collapse_mode_usable(int mode, char *why, int len)
-{
-	switch (mode) {
-	case KHT_MODE_FENTRY:
-		return need(H_COLLAPSE, KHT_M_FENTRY, why, len) &&
-		       need(H_COLLAPSE, KHT_M_FEXIT, why, len);
-	case KHT_MODE_KPROBE:
-		return need(H_COLLAPSE, KHT_M_KPROBE, why, len) &&
-		       need(H_COLLAPSE, KHT_M_KRETPROBE, why, len);
-	case KHT_MODE_TP_BTF:
-		return need(H_COLLAPSE_TP, KHT_M_TP_BTF, why, len);
-	case KHT_MODE_RAW_TP:
-		return need(H_COLLAPSE_TP, KHT_M_RAW_TP, why, len);
-	case KHT_MODE_SYSCALLS:
-		if (!need(H_MADV_IN, KHT_M_TRACEPOINT, why, len) ||
-		    !need(H_MADV_OUT, KHT_M_TRACEPOINT, why, len))
-			return false;
-		if (kht_scan_file_method() < 0) {
-			snprintf(why, len, "tp_btf/raw_tp %s: not attachable", H_SCAN_TP);
-			return false;
-		}
-		return true;
-	}
-	snprintf(why, len, "unknown mode");
-	return false;
-}
-
-const char *kht_collapse_mode_limits(int mode)
-{
-	switch (mode) {
-	case KHT_MODE_FENTRY:
-	case KHT_MODE_KPROBE:
-		return "entry and exit of collapse_file (exact start index, duration)";
-	case KHT_MODE_TP_BTF:
-	case KHT_MODE_RAW_TP:
-		return "end of collapse only (no duration, --min-us ignored; start index "
-		       "from the caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged)";
-	case KHT_MODE_SYSCALLS:
-		return "MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, "
-		       "result from hpage_collapse_scan_file; no duration; start index from /proc/PID/maps";
-	}
-	return "off";
 }

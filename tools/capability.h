@@ -24,6 +24,7 @@ struct kht_hook {
 	enum kht_hook_kind kind;
 	const char *why;	/* which feature needs it */
 	int err[KHT_M_MAX];	/* 0 = attached; -errno otherwise; 1 = not applicable */
+	bool probed;
 };
 
 struct kht_env {
@@ -47,18 +48,9 @@ struct kht_hook *kht_hook_find(const char *name);
 /* Tracefs directory of a tracepoint event, e.g. ".../events/syscalls/sys_enter_madvise". */
 int kht_tracefs_event_dir(const struct kht_env *env, const char *tp, char *buf, int len);
 
+/* Remember env for kht_hook_ok(); call once after kht_env_probe(). */
+void kht_capability_init(const struct kht_env *env);
+/* Probe the hook once (cached) and say whether method m attaches; why on false. */
+bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len);
+
 #endif
-
-/* ---- what the hook results mean for the collapse tracer ---- */
-
-/* Probe just the hooks the collapse tracer uses. */
-void kht_probe_collapse_hooks(const struct kht_env *env);
-/*
- * Whether attach mode `mode` (enum kht_attach_mode) can work, from the probed
- * hooks; on false, `why` says which hook refused and how.
- */
-bool kht_collapse_mode_usable(int mode, char *why, int len);
-/* How the scan_file tracepoint attaches: KHT_M_TP_BTF, KHT_M_RAW_TP, or -1. */
-int kht_scan_file_method(void);
-/* What a mode cannot see, for banners and `probe`. */
-const char *kht_collapse_mode_limits(int mode);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "capability.h"
+#include "feature.h"
 #include "commands.h"
 #include "trace_helpers.h"
 #include "lib/btf_enum.h"
@@ -17,7 +18,7 @@
 struct feature {
 	const char *name;
 	const char *status;	/* full, degraded, off */
-	char detail[512];
+	char detail[2048];
 };
 
 static const char *cell(int err)
@@ -29,51 +30,68 @@ static const char *cell(int err)
 	return err ? kht_errname(err) : "ok";
 }
 
-/* First usable collapse mode, the way `collapse` picks it. */
-static int best_collapse_mode(char *skipped, int len)
-{
-	char why[256];
+static const struct kht_feature *const features[] = {
+	&kht_feat_collapse, &kht_feat_uffd, &kht_feat_seek,
+};
 
-	skipped[0] = '\0';
-	for (int m = KHT_MODE_FENTRY; m < KHT_MODE_MAX; m++) {
-		if (kht_collapse_mode_usable(m, why, sizeof(why)))
-			return m;
-		snprintf(skipped + strlen(skipped), len - strlen(skipped), "%s%s",
-			 skipped[0] ? "; " : "", why);
-	}
-	return KHT_MODE_NONE;
+static void grade_feature(struct feature *f, const struct kht_feature *kf)
+{
+	char skipped[1024];
+	int mode = kht_feature_best_mode(kf, skipped, sizeof(skipped));
+	const char *lim = mode ? kf->limits(mode) : "";
+
+	f->name = kf->name;
+	f->status = !mode ? "off" : kht_mode_is_full(mode) ? "full" : "degraded";
+	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
+		 lim[0] ? ": " : "", lim, skipped[0] ? " — not usable: " : "", skipped);
 }
 
 static int grade(struct feature *f)
 {
-	char skipped[1024];
-	int mode = best_collapse_mode(skipped, sizeof(skipped));
-	int scan = kht_scan_file_method();
+	int scan = kht_scan_file_method(), n = 0;
 	struct kht_enum results;
 
-	f[0].name = "collapse";
-	f[0].status = mode == KHT_MODE_NONE ? "off" :
-		      mode <= KHT_MODE_KPROBE ? "full" : "degraded";
-	snprintf(f[0].detail, sizeof(f[0].detail), "%s: %s%s%s", kht_mode_names[mode],
-		 kht_collapse_mode_limits(mode), skipped[0] ? " — not usable: " : "", skipped);
+	for (unsigned i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		grade_feature(&f[n++], features[i]);
 
-	f[1].name = "collapse-holes";
-	f[1].status = scan >= 0 ? "full" : "off";
-	snprintf(f[1].detail, sizeof(f[1].detail), "%s",
+	f[n].name = "collapse-holes";
+	f[n].status = scan >= 0 ? "full" : "off";
+	snprintf(f[n].detail, sizeof(f[n].detail), "%s",
 		 scan >= 0 ? (scan == KHT_M_TP_BTF ? "scan_file tracepoint via tp_btf"
 						    : "scan_file tracepoint via raw_tp")
 			   : "mm_khugepaged_scan_file cannot be attached");
-
-	f[2].name = "result-names";
+	n++;
+	f[n].name = "result-names";
 	if (kht_enum_from_vmlinux(&results, "scan_result") == 0) {
-		f[2].status = "full";
-		snprintf(f[2].detail, sizeof(f[2].detail),
+		f[n].status = "full";
+		snprintf(f[n].detail, sizeof(f[n].detail),
 			 "enum scan_result from BTF: %d values", results.n);
 	} else {
-		f[2].status = "off";
-		snprintf(f[2].detail, sizeof(f[2].detail), "enum scan_result not in BTF: numbers only");
+		f[n].status = "off";
+		snprintf(f[n].detail, sizeof(f[n].detail), "enum scan_result not in BTF: numbers only");
 	}
-	return 3;
+	return n + 1;
+}
+
+/* --modes[=FEATURE]: the usable attach modes, one line (for scripts and tests) */
+static int print_modes(const char *which)
+{
+	char why[256];
+
+	for (unsigned i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		const struct kht_feature *f = features[i];
+
+		if (strncmp(f->name, which, strlen(which)))
+			continue;
+		for (int m = 0; f->modes[m]; m++)
+			if (f->usable(f->modes[m], why, sizeof(why)))
+				printf("%s ", kht_mode_names[f->modes[m]]);
+		printf("\n");
+		return 0;
+	}
+	fprintf(stderr, "khugetrace probe: unknown feature '%s' (collapse, userfaultfd, seek).\n",
+		which);
+	return 2;
 }
 
 static void print_text(const struct kht_env *env, struct feature *f, int nf)
@@ -145,7 +163,8 @@ static void print_json(const struct kht_env *env, struct feature *f, int nf)
 
 int cmd_probe(int argc, char **argv)
 {
-	bool json = false, verbose = false, modes = false;
+	bool json = false, verbose = false;
+	const char *modes = NULL;
 	struct feature f[8];
 	struct kht_env env;
 	int nf;
@@ -154,7 +173,9 @@ int cmd_probe(int argc, char **argv)
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--modes")) {
-			modes = true;
+			modes = "collapse";
+		} else if (!strncmp(argv[i], "--modes=", 8)) {
+			modes = argv[i] + 8;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			verbose = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -162,7 +183,8 @@ int cmd_probe(int argc, char **argv)
 			       "Load and attach a tiny program on every hook khugetrace uses, in every\n"
 			       "attach method, and say which features work here.\n"
 			       "  -j, --json     machine-readable\n"
-			       "  --modes        only the usable attach modes of `collapse`, one line\n"
+			       "  --modes[=F]    only the usable attach modes of feature F (collapse,\n"
+			       "                 userfaultfd, seek; default collapse), one line\n"
 			       "  -v, --verbose  libbpf diagnostics\n");
 			return 0;
 		} else {
@@ -174,18 +196,13 @@ int cmd_probe(int argc, char **argv)
 	kht_env_probe(&env);
 	if (!kht_check_env("probe", &env))
 		return 1;
-	if (modes) {
-		char why[256];
-
-		kht_probe_collapse_hooks(&env);
-		for (int m = KHT_MODE_FENTRY; m < KHT_MODE_MAX; m++)
-			if (kht_collapse_mode_usable(m, why, sizeof(why)))
-				printf("%s ", kht_mode_names[m]);
-		printf("\n");
-		return 0;
-	}
-	for (int i = 0; i < kht_nhooks; i++)
+	kht_capability_init(&env);
+	if (modes)
+		return print_modes(modes);
+	for (int i = 0; i < kht_nhooks; i++) {
 		kht_hook_probe(&env, &kht_hooks[i]);
+		kht_hooks[i].probed = true;
+	}
 	nf = grade(f);
 	if (json)
 		print_json(&env, f, nf);

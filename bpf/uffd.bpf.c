@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * userfaultfd ioctls: registration (with its MISSING/WP/MINOR modes),
+ * unregistration, UFFDIO_COPY / ZEROPAGE / CONTINUE / WRITEPROTECT.
+ *
+ * The ioctl argument is read from user memory at entry (the kernel copies
+ * the same bytes), the range's first VMA is resolved to a file page index,
+ * and the result (plus copy/continue progress written back to the user
+ * struct) is taken at exit. Modes:
+ *   fentry/fexit or kprobe/kretprobe  userfaultfd_ioctl (present on every
+ *                                     kernel; userfaultfd_register is inlined on 6.1)
+ *   syscalls                          sys_enter/exit_ioctl with _IOC_TYPE 0xAA on
+ *                                     an fd whose file is "[userfaultfd]"
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "khugetrace.h"
+#include "kht_bpf_common.h"
+
+struct inflight {
+	struct kht_uffd ev;
+	__u64 uarg;	/* user pointer: progress is read back from it at exit */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} scratch SEC(".maps");
+
+/* Byte offset of the progress field (copy.copy, zeropage.zeropage, continue.mapped). */
+static __always_inline int out_offset(__u32 op)
+{
+	switch (op) {
+	case KHT_UFFD_COPY: return 32;
+	case KHT_UFFD_ZEROPAGE:
+	case KHT_UFFD_CONTINUE: return 24;
+	}
+	return -1;
+}
+
+static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct kht_vma_info vi = {};
+	struct inflight *in;
+	__u64 a[5] = {};
+	__u32 op = cmd & 0xff;
+
+	if (((cmd >> 8) & 0xff) != KHT_UFFD_IOC_TYPE || op == KHT_UFFD_API || kht_tgid_filtered())
+		return 0;
+	in = bpf_map_lookup_elem(&scratch, &zero);
+	if (!in)
+		return 0;
+	__builtin_memset(in, 0, sizeof(*in));
+	kht_fill_hdr(&in->ev.hdr, KHT_EV_UFFD, sizeof(in->ev));
+	in->ev.start_ns = bpf_ktime_get_ns();
+	in->ev.op = op;
+	in->ev.attach = attach;
+	in->uarg = uarg;
+	bpf_probe_read_user(a, sizeof(a), (void *)uarg);
+	/* every UFFDIO_* struct starts with the range, but copy's is {dst, src, len} */
+	in->ev.addr = a[0];
+	in->ev.len = op == KHT_UFFD_COPY ? a[2] : a[1];
+	in->ev.mode = op == KHT_UFFD_COPY ? a[3] : a[2];
+	if (kht_vma_lookup(&vi, in->ev.addr)) {
+		if (vi.filtered)
+			return 0;
+		in->ev.file = vi.ref;
+		in->ev.flags |= vi.flags;
+		__builtin_memcpy(in->ev.name, vi.name, sizeof(in->ev.name));
+	} else if (target_ino) {
+		return 0;
+	}
+	bpf_map_update_elem(&inflight, &tid, in, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_exit(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	int off;
+
+	if (!in)
+		return 0;
+	in->ev.result = ret;
+	in->ev.duration_ns = bpf_ktime_get_ns() - in->ev.start_ns;
+	in->ev.flags |= KHT_O_HAVE_DURATION;
+	off = out_offset(in->ev.op);
+	if (off > 0 && !bpf_probe_read_user(&in->ev.out, sizeof(in->ev.out),
+					    (void *)(in->uarg + off)))
+		in->ev.flags |= KHT_O_HAVE_OUT;
+	in->ev.hdr.ts_ns = bpf_ktime_get_ns();
+	kht_output(ctx, &in->ev, sizeof(in->ev));
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+SEC("fentry/userfaultfd_ioctl")
+int BPF_PROG(uffd_fentry, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return on_enter(cmd, arg, KHT_MODE_FENTRY);
+}
+
+SEC("fexit/userfaultfd_ioctl")
+int BPF_PROG(uffd_fexit, struct file *file, unsigned int cmd, unsigned long arg, long ret)
+{
+	return on_exit(ctx, ret);
+}
+
+SEC("kprobe/userfaultfd_ioctl")
+int BPF_KPROBE(uffd_kprobe, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return on_enter(cmd, arg, KHT_MODE_KPROBE);
+}
+
+SEC("kretprobe/userfaultfd_ioctl")
+int BPF_KRETPROBE(uffd_kretprobe, long ret)
+{
+	return on_exit(ctx, ret);
+}
+
+struct sys_enter_ioctl_args {
+	__u64 unused;
+	long syscall_nr;
+	__u64 fd;
+	__u64 cmd;
+	__u64 arg;
+};
+
+struct sys_exit_args {
+	__u64 unused;
+	long syscall_nr;
+	long ret;
+};
+
+static __always_inline bool is_uffd_file(struct file *file)
+{
+	static const char want[] = "[userfaultfd]";
+	char name[sizeof(want)] = {};
+	const unsigned char *dname = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+
+	bpf_probe_read_kernel_str(name, sizeof(name), dname);
+	for (int i = 0; i < sizeof(want); i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int uffd_sys_enter(struct sys_enter_ioctl_args *args)
+{
+	struct file *file;
+
+	/* cheap test first: ioctl is hot, userfaultfd ioctls are rare */
+	if (((args->cmd >> 8) & 0xff) != KHT_UFFD_IOC_TYPE)
+		return 0;
+	file = kht_fd_file(args->fd);
+	if (!file || !is_uffd_file(file))
+		return 0;
+	return on_enter(args->cmd, args->arg, KHT_MODE_SYSCALLS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_ioctl")
+int uffd_sys_exit(struct sys_exit_args *args)
+{
+	return on_exit(args, args->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The collapse feature: bpf/collapse.bpf.c in one of five attach modes. */
+#include <stdio.h>
+#include "collapse.skel.h"
+#include "capability.h"
+#include "feature.h"
+
+#define H_COLLAPSE "collapse_file"
+#define H_COLLAPSE_TP "huge_memory:mm_khugepaged_collapse_file"
+#define H_SCAN_TP "huge_memory:mm_khugepaged_scan_file"
+
+int kht_scan_file_method(void)
+{
+	char why[256];
+
+	if (kht_hook_ok(H_SCAN_TP, KHT_M_TP_BTF, why, sizeof(why)))
+		return KHT_M_TP_BTF;
+	if (kht_hook_ok(H_SCAN_TP, KHT_M_RAW_TP, why, sizeof(why)))
+		return KHT_M_RAW_TP;
+	return -1;
+}
+
+static bool usable(int mode, char *why, int len)
+{
+	switch (mode) {
+	case KHT_MODE_FENTRY:
+		return kht_hook_ok(H_COLLAPSE, KHT_M_FENTRY, why, len) &&
+		       kht_hook_ok(H_COLLAPSE, KHT_M_FEXIT, why, len);
+	case KHT_MODE_KPROBE:
+		return kht_hook_ok(H_COLLAPSE, KHT_M_KPROBE, why, len) &&
+		       kht_hook_ok(H_COLLAPSE, KHT_M_KRETPROBE, why, len);
+	case KHT_MODE_TP_BTF:
+		return kht_hook_ok(H_COLLAPSE_TP, KHT_M_TP_BTF, why, len);
+	case KHT_MODE_RAW_TP:
+		return kht_hook_ok(H_COLLAPSE_TP, KHT_M_RAW_TP, why, len);
+	case KHT_MODE_SYSCALLS:
+		if (!kht_hook_ok("syscalls:sys_enter_madvise", KHT_M_TRACEPOINT, why, len) ||
+		    !kht_hook_ok("syscalls:sys_exit_madvise", KHT_M_TRACEPOINT, why, len))
+			return false;
+		if (kht_scan_file_method() < 0) {
+			snprintf(why, len, "tp_btf/raw_tp %s: not attachable", H_SCAN_TP);
+			return false;
+		}
+		return true;
+	}
+	snprintf(why, len, "mode %d not offered", mode);
+	return false;
+}
+
+static const char *limits(int mode)
+{
+	switch (mode) {
+	case KHT_MODE_TP_BTF:
+	case KHT_MODE_RAW_TP:
+		return "end of collapse only: no duration (--min-us ignored); start index from the "
+		       "caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged";
+	case KHT_MODE_SYSCALLS:
+		return "MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, result from "
+		       "hpage_collapse_scan_file; no duration; start index from /proc/PID/maps";
+	}
+	return "";
+}
+
+static void *open_skel(void) { return collapse_bpf__open(); }
+
+static void configure(void *s, int mode, const struct kht_opts *o)
+{
+	struct collapse_bpf *skel = s;
+
+	skel->rodata->target_tgid = o->pid;
+	skel->rodata->target_ino = o->inode;
+	/* hold each event until the scan_file tracepoint adds the holes */
+	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
+}
+
+static void programs(int mode, const char **names, int max)
+{
+	static const char *const by_mode[KHT_MODE_MAX][3] = {
+		[KHT_MODE_FENTRY] = { "collapse_fentry", "collapse_fexit" },
+		[KHT_MODE_KPROBE] = { "collapse_kprobe", "collapse_kretprobe" },
+		[KHT_MODE_TP_BTF] = { "collapse_tp_btf" },
+		[KHT_MODE_RAW_TP] = { "collapse_raw_tp" },
+		[KHT_MODE_SYSCALLS] = { "madvise_enter", "madvise_exit" },
+	};
+	int n = 0, scan = kht_scan_file_method();
+
+	for (int i = 0; i < 3 && by_mode[mode][i] && n < max; i++)
+		names[n++] = by_mode[mode][i];
+	if (scan >= 0 && n < max)
+		names[n++] = scan == KHT_M_TP_BTF ? "scan_file_tp_btf" : "scan_file_raw_tp";
+}
+
+const struct kht_feature kht_feat_collapse = {
+	.name = "collapse",
+	.modes = { KHT_MODE_FENTRY, KHT_MODE_KPROBE, KHT_MODE_TP_BTF, KHT_MODE_RAW_TP,
+		   KHT_MODE_SYSCALLS },
+	.usable = usable, .limits = limits, .open = open_skel, .configure = configure,
+	.programs = programs,
+};

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The seek/mincore feature: bpf/seek.bpf.c. */
+#include <stdio.h>
+#include "seek.skel.h"
+#include "capability.h"
+#include "feature.h"
+
+#define H_LLSEEK "shmem_file_llseek"
+
+static bool usable(int mode, char *why, int len)
+{
+	/* mincore rides on its syscall tracepoints in every mode */
+	if (!kht_hook_ok("syscalls:sys_enter_mincore", KHT_M_TRACEPOINT, why, len) ||
+	    !kht_hook_ok("syscalls:sys_exit_mincore", KHT_M_TRACEPOINT, why, len))
+		return false;
+	switch (mode) {
+	case KHT_MODE_FENTRY:
+		return kht_hook_ok(H_LLSEEK, KHT_M_FENTRY, why, len) &&
+		       kht_hook_ok(H_LLSEEK, KHT_M_FEXIT, why, len);
+	case KHT_MODE_KPROBE:
+		return kht_hook_ok(H_LLSEEK, KHT_M_KPROBE, why, len) &&
+		       kht_hook_ok(H_LLSEEK, KHT_M_KRETPROBE, why, len);
+	case KHT_MODE_SYSCALLS:
+		return kht_hook_ok("syscalls:sys_enter_lseek", KHT_M_TRACEPOINT, why, len) &&
+		       kht_hook_ok("syscalls:sys_exit_lseek", KHT_M_TRACEPOINT, why, len);
+	}
+	snprintf(why, len, "mode %d not offered", mode);
+	return false;
+}
+
+static const char *limits(int mode)
+{
+	return mode == KHT_MODE_SYSCALLS ?
+	       "lseek syscall tracepoints: any regular file; duration includes the syscall" :
+	       "shmem_file_llseek: seeks on shmem/tmpfs files only";
+}
+
+static void *open_skel(void) { return seek_bpf__open(); }
+
+static void configure(void *s, int mode, const struct kht_opts *o)
+{
+	struct seek_bpf *skel = s;
+
+	skel->rodata->target_tgid = o->pid;
+	skel->rodata->target_ino = o->inode;
+}
+
+static void programs(int mode, const char **names, int max)
+{
+	names[0] = "mincore_enter";
+	names[1] = "mincore_exit";
+	names[2] = mode == KHT_MODE_FENTRY ? "seek_fentry" :
+		   mode == KHT_MODE_KPROBE ? "seek_kprobe" : "seek_sys_enter";
+	names[3] = mode == KHT_MODE_FENTRY ? "seek_fexit" :
+		   mode == KHT_MODE_KPROBE ? "seek_kretprobe" : "seek_sys_exit";
+}
+
+const struct kht_feature kht_feat_seek = {
+	.name = "seek/mincore",
+	.modes = { KHT_MODE_FENTRY, KHT_MODE_KPROBE, KHT_MODE_SYSCALLS },
+	.usable = usable, .limits = limits, .open = open_skel, .configure = configure,
+	.programs = programs,
+};

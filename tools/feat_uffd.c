@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The userfaultfd feature: bpf/uffd.bpf.c. */
+#include <stdio.h>
+#include "uffd.skel.h"
+#include "capability.h"
+#include "feature.h"
+
+#define H_IOCTL "userfaultfd_ioctl"
+
+static bool usable(int mode, char *why, int len)
+{
+	switch (mode) {
+	case KHT_MODE_FENTRY:
+		return kht_hook_ok(H_IOCTL, KHT_M_FENTRY, why, len) &&
+		       kht_hook_ok(H_IOCTL, KHT_M_FEXIT, why, len);
+	case KHT_MODE_KPROBE:
+		return kht_hook_ok(H_IOCTL, KHT_M_KPROBE, why, len) &&
+		       kht_hook_ok(H_IOCTL, KHT_M_KRETPROBE, why, len);
+	case KHT_MODE_SYSCALLS:
+		return kht_hook_ok("syscalls:sys_enter_ioctl", KHT_M_TRACEPOINT, why, len) &&
+		       kht_hook_ok("syscalls:sys_exit_ioctl", KHT_M_TRACEPOINT, why, len);
+	}
+	snprintf(why, len, "mode %d not offered", mode);
+	return false;
+}
+
+static const char *limits(int mode)
+{
+	return mode == KHT_MODE_SYSCALLS ?
+	       "ioctl syscall tracepoints: every ioctl on the system pays a type check" : "";
+}
+
+static void *open_skel(void) { return uffd_bpf__open(); }
+
+static void configure(void *s, int mode, const struct kht_opts *o)
+{
+	struct uffd_bpf *skel = s;
+
+	skel->rodata->target_tgid = o->pid;
+	skel->rodata->target_ino = o->inode;
+}
+
+static void programs(int mode, const char **names, int max)
+{
+	names[0] = mode == KHT_MODE_FENTRY ? "uffd_fentry" :
+		   mode == KHT_MODE_KPROBE ? "uffd_kprobe" : "uffd_sys_enter";
+	names[1] = mode == KHT_MODE_FENTRY ? "uffd_fexit" :
+		   mode == KHT_MODE_KPROBE ? "uffd_kretprobe" : "uffd_sys_exit";
+}
+
+const struct kht_feature kht_feat_uffd = {
+	.name = "userfaultfd",
+	.modes = { KHT_MODE_FENTRY, KHT_MODE_KPROBE, KHT_MODE_SYSCALLS },
+	.usable = usable, .limits = limits, .open = open_skel, .configure = configure,
+	.programs = programs,
+};

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "feature.h"
+#include "lib/event_fmt.h"
+
+bool kht_mode_is_full(int mode)
+{
+	return mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;
+}
+
+static bool offered(const struct kht_feature *f, int mode)
+{
+	for (int i = 0; f->modes[i]; i++)
+		if (f->modes[i] == mode)
+			return true;
+	return false;
+}
+
+static void append(char *buf, int len, const char *s)
+{
+	int n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? "; " : "", s);
+}
+
+/*
+ * Every bpftool-generated skeleton starts with these two members, which is
+ * what lets one loader serve all features.
+ */
+struct skel_head {
+	struct bpf_object_skeleton *skeleton;
+	struct bpf_object *obj;
+};
+
+static void *load(const struct kht_feature *f, int mode, const struct kht_opts *o,
+		  char *why, int len)
+{
+	struct skel_head *skel = f->open();
+	const char *names[16] = { 0 };
+	struct bpf_program *p;
+	int err = 0;
+
+	if (!skel) {
+		snprintf(why, len, "cannot open the %s BPF object: %s", f->name, strerror(errno));
+		return NULL;
+	}
+	f->configure(skel, mode, o);
+	f->programs(mode, names, 15);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, false);
+	for (int i = 0; names[i] && !err; i++) {
+		p = bpf_object__find_program_by_name(skel->obj, names[i]);
+		err = p ? bpf_program__set_autoload(p, true) : -ENOENT;
+	}
+	if (!err)
+		err = bpf_object__load_skeleton(skel->skeleton);
+	if (!err)
+		err = bpf_object__attach_skeleton(skel->skeleton);
+	if (err) {
+		snprintf(why, len, "%s: loading/attaching failed: %s", kht_mode_names[mode],
+			 strerror(-err));
+		bpf_object__destroy_skeleton(skel->skeleton);
+		free(skel);	/* what the generated X_bpf__destroy() does after it */
+		return NULL;
+	}
+	return skel;
+}
+
+void kht_loaded_detach(struct kht_loaded *l)
+{
+	if (l->skel)
+		bpf_object__detach_skeleton(((struct skel_head *)l->skel)->skeleton);
+}
+
+static int map_fd(const struct kht_loaded *l, const char *name)
+{
+	return bpf_map__fd(bpf_object__find_map_by_name(((struct skel_head *)l->skel)->obj, name));
+}
+
+int kht_loaded_events_fd(const struct kht_loaded *l) { return map_fd(l, "events"); }
+int kht_loaded_drops_fd(const struct kht_loaded *l) { return map_fd(l, "drops"); }
+
+int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len)
+{
+	char why[256];
+
+	skipped[0] = '\0';
+	for (int i = 0; f->modes[i]; i++) {
+		if (f->usable(f->modes[i], why, sizeof(why)))
+			return f->modes[i];
+		append(skipped, len, why);
+	}
+	return 0;
+}
+
+int kht_feature_load(const struct kht_feature *f, const struct kht_opts *o,
+		     struct kht_loaded *l, char *err, int errlen)
+{
+	bool forced_here = o->attach && offered(f, o->attach);
+	char why[256];
+
+	memset(l, 0, sizeof(*l));
+	l->f = f;
+	for (int i = 0; f->modes[i]; i++) {
+		int mode = f->modes[i];
+
+		if (forced_here && mode != o->attach)
+			continue;
+		if (o->attach && !forced_here && mode < o->attach)
+			continue;
+		if (!f->usable(mode, why, sizeof(why)) ||
+		    !(l->skel = load(f, mode, o, why, sizeof(why)))) {
+			append(l->skipped, sizeof(l->skipped), why);
+			continue;
+		}
+		l->mode = mode;
+		return 0;
+	}
+	if (forced_here)
+		snprintf(err, errlen, "attach mode '%s' is not available for %s on this kernel (%s)",
+			 kht_mode_names[o->attach], f->name, l->skipped);
+	else
+		snprintf(err, errlen, "no way to observe %s on this kernel (%s)", f->name,
+			 l->skipped[0] ? l->skipped : "no mode at or below the forced one");
+	return -1;
+}
+
+void kht_loaded_destroy(struct kht_loaded *l)
+{
+	if (l->skel) {
+		bpf_object__destroy_skeleton(((struct skel_head *)l->skel)->skeleton);
+		free(l->skel);
+	}
+	l->skel = NULL;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A feature is one BPF object (skeleton) that observes one thing — collapses,
+ * userfaultfd ioctls, seeks — in one of several attach modes. Each feature
+ * says which modes it offers, what each needs (checked against the probed
+ * hooks) and how to load itself in a mode; kht_feature_load() walks the
+ * modes best-first and keeps the first that really loads and attaches.
+ */
+#ifndef KHT_FEATURE_H
+#define KHT_FEATURE_H
+
+#include <stdbool.h>
+#include "khugetrace.h"
+#include "lib/options.h"
+
+struct kht_feature {
+	const char *name;
+	int modes[KHT_MODE_MAX];	/* offered, best first; 0-terminated */
+	bool (*usable)(int mode, char *why, int len);
+	/* What this mode cannot see ("" when nothing is missing). */
+	const char *(*limits)(int mode);
+	/* The generated X_bpf__open(); the loading itself is generic (feature.c). */
+	void *(*open)(void);
+	/* Set .rodata (filters, mode switches) between open and load. */
+	void (*configure)(void *skel, int mode, const struct kht_opts *o);
+	/* Programs to load in a mode, NULL-terminated (names in the .bpf.c). */
+	void (*programs)(int mode, const char **names, int max);
+};
+
+extern const struct kht_feature kht_feat_collapse;
+extern const struct kht_feature kht_feat_uffd;
+extern const struct kht_feature kht_feat_seek;
+
+struct kht_loaded {
+	const struct kht_feature *f;
+	void *skel;
+	int mode;
+	char skipped[1024];	/* why better modes were not used */
+};
+
+/*
+ * Load f in the best usable mode. o->attach forces a mode: a feature that
+ * offers it must use it; one that does not uses its best mode that is no
+ * better than the forced one (forcing tp_btf means "no fentry/kprobe anywhere").
+ * 0 on success; -1 with err set.
+ */
+int kht_feature_load(const struct kht_feature *f, const struct kht_opts *o,
+		     struct kht_loaded *l, char *err, int errlen);
+/* The mode kht_feature_load would try first (from probed hooks only), or 0. */
+int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len);
+bool kht_mode_is_full(int mode);
+void kht_loaded_destroy(struct kht_loaded *l);
+void kht_loaded_detach(struct kht_loaded *l);
+/* The feature's ring buffer and per-CPU drop counter (maps "events", "drops"). */
+int kht_loaded_events_fd(const struct kht_loaded *l);
+int kht_loaded_drops_fd(const struct kht_loaded *l);
+
+/* collapse: how the scan_file tracepoint attaches (KHT_M_TP_BTF/RAW_TP), or -1 */
+int kht_scan_file_method(void);
+
+#endif
