@@ -180,19 +180,15 @@ int BPF_KRETPROBE(collapse_kretprobe, int ret)
 
 /* ---- end-only modes: the collapse_file tracepoint (6.2+) ---------------- */
 
-struct vma_lookup {
-	__u64 addr;
-	__u64 index;
-	bool found;
-};
-
-static long vma_to_index(struct task_struct *task, struct vm_area_struct *vma, void *data)
+/* MADV_COLLAPSE: the caller's own VMA gives the exact start index. */
+static __always_inline void start_from_vma(struct kht_collapse *ev, __u64 addr)
 {
-	struct vma_lookup *l = data;
+	struct kht_vma_info vi = {};
 
-	l->index = vma->vm_pgoff + ((l->addr - vma->vm_start) >> PAGE_SHIFT);
-	l->found = true;
-	return 0;
+	if (kht_vma_lookup(&vi, addr) && (vi.flags & KHT_O_HAVE_INODE) && vi.ref.ino == ev->ino) {
+		ev->start_index = vi.ref.index;
+		ev->flags |= KHT_F_HAVE_START;
+	}
 }
 
 /*
@@ -224,18 +220,11 @@ static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u6
 	ev->flags |= KHT_F_HAVE_END_INDEX | KHT_F_HAVE_RESULT | KHT_F_HAVE_ADDR;
 	if (is_shmem)
 		ev->flags |= KHT_F_SHMEM;
-	if ((__u64)task->mm != mm) {
+	if ((__u64)task->mm != mm)
 		/* a kernel thread working on someone else's mm: khugepaged */
 		ev->flags |= KHT_F_KHUGEPAGED;
-	} else {
-		/* MADV_COLLAPSE: the caller's own VMA gives the exact start index */
-		struct vma_lookup l = { .addr = addr };
-
-		if (bpf_find_vma(task, addr, vma_to_index, &l, 0) == 0 && l.found) {
-			ev->start_index = l.index;
-			ev->flags |= KHT_F_HAVE_START;
-		}
-	}
+	else
+		start_from_vma(ev, addr);
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
 	ev = bpf_map_lookup_elem(&inflight, &tid);
 	if (!ev)
@@ -302,6 +291,7 @@ static __always_inline int on_scan_file(void *ctx, __u64 mm, struct file *file,
 	ev->swap = swap;
 	ev->nr_none = KHT_HPAGE_NR - present - swap;
 	ev->flags |= KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES | KHT_F_HAVE_ADDR;
+	start_from_vma(ev, ev->addr);
 	emit(ctx, ev);
 	return 0;
 }

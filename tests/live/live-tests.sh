@@ -44,18 +44,21 @@ field() { # field KEY LINE
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
 }
 
-# The JSON line the tracer printed for (ino, start): empty if none.
-traced() { # traced OUT INO START
-	grep '"event":"collapse"' "$1" | grep "\"ino\":$2," | grep "\"start\":$3,"
+# The JSON line the tracer printed for (pid, ino, start): empty if none.
+# The pid keeps other tmpfs instances' inode numbers out (every tmpfs starts at 2).
+traced() { # traced OUT PID INO START
+	grep '"event":"collapse"' "$1" | grep "\"pid\":$2," | grep "\"ino\":$3," |
+		grep "\"start\":$4,"
 }
 
 # check_collapses NAME : every collapse the workload made is in the trace,
 # with its inode, start index, nr, holes and a result matching the effect.
 check_collapses() {
-	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev
+	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev wpid
 	out="$WORK/$name.out"
 	wl="$WORK/$name.wl"
 	grep '^collapse ' "$wl" >"$WORK/$name.cl"
+	wpid=$(field pid "$(grep '^start ' "$wl")")
 	while read -r line; do
 		ino=$(field ino "$line")
 		idx=$(field index "$line")
@@ -63,7 +66,7 @@ check_collapses() {
 		after=$(grep "^after ino=$ino index=$idx " "$wl")
 		huge=$(field collapsed "$after")
 		n=$((n + 1))
-		ev=$(traced "$out" "$ino" "$idx")
+		ev=$(traced "$out" "$wpid" "$ino" "$idx")
 		if [ -z "$ev" ]; then
 			fail "$name" "no collapse traced for ino=$ino start=$idx" "$out"
 			bad=1
