@@ -188,7 +188,18 @@ int mincore_enter(struct sys_enter_mincore_args *args)
 	return 0;
 }
 
-#define VEC_CHUNK 64
+#define VEC_WORDS 8	/* the vector is read 64 bytes (8 words) at a time */
+
+/* Resident pages among n (<= 8) vector bytes in w: bit 0 of each byte. */
+static __always_inline __u32 resident_in_word(__u64 w, __u64 n)
+{
+	__u64 x = w & 0x0101010101010101ULL;
+
+	if (n < 8)
+		x &= (1ULL << (n * 8)) - 1;
+	/* the multiply sums the eight 0/1 bytes into the top byte */
+	return (x * 0x0101010101010101ULL) >> 56;
+}
 
 SEC("tracepoint/syscalls/sys_exit_mincore")
 int mincore_exit(struct sys_exit_args *args)
@@ -196,7 +207,7 @@ int mincore_exit(struct sys_exit_args *args)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mincore_start *m = bpf_map_lookup_elem(&mincores, &tid);
 	__u64 pages, counted;
-	__u8 buf[VEC_CHUNK];
+	__u64 buf[VEC_WORDS];
 
 	if (!m)
 		return 0;
@@ -207,16 +218,20 @@ int mincore_exit(struct sys_exit_args *args)
 		m->ev.flags |= KHT_O_TRUNCATED;
 	m->ev.pages = counted;
 	if (args->ret == 0) {
-		for (int c = 0; c < KHT_MINCORE_MAX / VEC_CHUNK; c++) {
-			__u64 base = (__u64)c * VEC_CHUNK;
+		for (int c = 0; c < KHT_MINCORE_MAX / sizeof(buf); c++) {
+			__u64 base = (__u64)c * sizeof(buf);
 
 			if (base >= counted)
 				break;
 			if (bpf_probe_read_user(buf, sizeof(buf), (void *)(m->vec + base)))
 				break;
-			for (int i = 0; i < VEC_CHUNK; i++)
-				if (base + i < counted && (buf[i] & 1))
-					m->ev.resident++;
+			for (int i = 0; i < VEC_WORDS; i++) {
+				__u64 first = base + i * 8;
+
+				if (first >= counted)
+					break;
+				m->ev.resident += resident_in_word(buf[i], counted - first);
+			}
 		}
 	}
 	m->ev.hdr.ts_ns = bpf_ktime_get_ns();

@@ -93,6 +93,11 @@ int cmd_collapse(int argc, char **argv)
 		fprintf(stderr, "khugetrace collapse: %s (see --help).\n", err);
 		return 2;
 	}
+	if (r.opts.perfetto || r.opts.since_s || r.opts.until_s) {
+		fprintf(stderr, "khugetrace collapse: --perfetto, --since and --until belong to "
+			"'khugetrace timeline' (see --help).\n");
+		return 2;
+	}
 	if (r.opts.help) {
 		printf("Usage: khugetrace collapse [OPTIONS]\n"
 		       "Trace collapse_file(): khugepaged and MADV_COLLAPSE collapsing shmem/file\n"

@@ -5,5 +5,6 @@
 
 int cmd_probe(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
 
 #endif

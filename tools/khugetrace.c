@@ -16,6 +16,7 @@ static const struct {
 } commands[] = {
 	{ "probe", cmd_probe, "what this kernel allows: hooks, attach modes, features" },
 	{ "collapse", cmd_collapse, "one line per collapse_file() call (khugepaged, MADV_COLLAPSE)" },
+	{ "timeline", cmd_timeline, "per-inode stories: collapses, userfaultfd, seeks, mincore" },
 };
 
 static void usage(FILE *f)

@@ -40,12 +40,45 @@ static int validate_json_lines(const char *path)
 	return bad || !lines;
 }
 
+/* FILE must be exactly one valid JSON document. */
+static int validate_json_doc(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	char chunk[65536];
+	int ok;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		return 2;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (len + n > cap) {
+			cap = (len + n) * 2;
+			buf = realloc(buf, cap);
+			if (!buf)
+				return 2;
+		}
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	ok = buf && kht_json_valid(buf, len);
+	if (!ok)
+		fprintf(stderr, "%s: invalid JSON document\n", path);
+	free(buf);
+	return !ok;
+}
+
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0;
 
 	if (argc == 3 && !strcmp(argv[1], "--validate-json"))
 		return validate_json_lines(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--validate-json-doc"))
+		return validate_json_doc(argv[2]);
 
 	for (int i = 0; i < ntests; i++) {
 		int before = kht_test_failures;

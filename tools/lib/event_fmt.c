@@ -253,3 +253,253 @@ int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const s
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
 }
+
+/* ---- userfaultfd, seek and mincore events ---- */
+
+const char *kht_uffd_op_name(unsigned op)
+{
+	switch (op) {
+	case KHT_UFFD_REGISTER: return "register";
+	case KHT_UFFD_UNREGISTER: return "unregister";
+	case KHT_UFFD_WAKE: return "wake";
+	case KHT_UFFD_COPY: return "copy";
+	case KHT_UFFD_ZEROPAGE: return "zeropage";
+	case KHT_UFFD_MOVE: return "move";
+	case KHT_UFFD_WRITEPROTECT: return "writeprotect";
+	case KHT_UFFD_CONTINUE: return "continue";
+	case KHT_UFFD_POISON: return "poison";
+	}
+	return "ioctl";
+}
+
+void kht_uffd_mode_str(unsigned long long mode, char *buf, int len)
+{
+	static const char *const names[] = { "MISSING", "WP", "MINOR" };
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	for (int i = 0; i < 3; i++)
+		if (mode & (1ULL << i))
+			kht_buf_printf(&b, "%s%s", b.len ? "+" : "", names[i]);
+	if (mode >> 3)
+		kht_buf_printf(&b, "%s0x%llx", b.len ? "+" : "", mode & ~7ULL);
+	if (!b.len)
+		kht_buf_printf(&b, "-");
+}
+
+void kht_ret_str(long long ret, char *buf, int len)
+{
+	static const struct { int e; const char *n; } names[] = {
+		{ 1, "EPERM" }, { 2, "ENOENT" }, { 4, "EINTR" }, { 6, "ENXIO" }, { 11, "EAGAIN" },
+		{ 12, "ENOMEM" }, { 14, "EFAULT" }, { 16, "EBUSY" }, { 17, "EEXIST" },
+		{ 22, "EINVAL" }, { 38, "ENOSYS" }, { 95, "EOPNOTSUPP" }, { 3, "ESRCH" },
+	};
+
+	if (ret >= 0) {
+		snprintf(buf, len, "%lld", ret);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (-ret == names[i].e) {
+			snprintf(buf, len, "-%s", names[i].n);
+			return;
+		}
+	snprintf(buf, len, "%lld", ret);
+}
+
+/* "pages 0-511 of 0:39#2" or "anon 0x7f..+2097152" */
+static void range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *f,
+		      unsigned long long addr, unsigned long long len)
+{
+	unsigned long long pages = (len + 4095) >> 12;
+
+	if (flags & KHT_O_HAVE_INODE)
+		kht_buf_printf(b, "pages %llu-%llu", f->index, f->index + (pages ? pages - 1 : 0));
+	else
+		kht_buf_printf(b, "%s 0x%llx+%llu", flags & KHT_O_HUGETLB ? "hugetlb" :
+			       flags & KHT_O_ANON ? "anon" : "unresolved", addr, len);
+}
+
+int kht_uffd_desc(char *buf, size_t len, const struct kht_uffd *ev)
+{
+	char mode[48], ret[24], out[24];
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_ret_str(ev->result, ret, sizeof(ret));
+	kht_buf_printf(&b, "uffd-%s ", kht_uffd_op_name(ev->op));
+	if (ev->op == KHT_UFFD_REGISTER) {
+		kht_uffd_mode_str(ev->mode, mode, sizeof(mode));
+		kht_buf_printf(&b, "%s ", mode);
+	}
+	range_str(&b, ev->flags, &ev->file, ev->addr, ev->len);
+	kht_buf_printf(&b, " -> %s", ret);
+	if (ev->flags & KHT_O_HAVE_OUT) {
+		kht_ret_str(ev->out, out, sizeof(out));
+		kht_buf_printf(&b, " (done %s bytes)", out);
+	}
+	return b.overflow ? -1 : (int)b.len;
+}
+
+int kht_seek_desc(char *buf, size_t len, const struct kht_seek *ev)
+{
+	char ret[24];
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_ret_str(ev->result, ret, sizeof(ret));
+	kht_buf_printf(&b, "%s from %lld (page %llu) -> %s",
+		       ev->whence == KHT_SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE", ev->offset,
+		       ev->file.index, ret);
+	if (ev->result >= 0)
+		kht_buf_printf(&b, " (page %lld)", ev->result >> 12);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+int kht_mincore_desc(char *buf, size_t len, const struct kht_mincore *ev)
+{
+	char ret[24];
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_ret_str(ev->result, ret, sizeof(ret));
+	kht_buf_printf(&b, "mincore ");
+	range_str(&b, ev->flags, &ev->file, ev->addr, ev->len);
+	kht_buf_printf(&b, " -> %s, %u/%u resident%s", ret, ev->resident, ev->pages,
+		       ev->flags & KHT_O_TRUNCATED ? " (first pages only)" : "");
+	return b.overflow ? -1 : (int)b.len;
+}
+
+/* Fields every event shares: type, times, task, attach mode. */
+static void json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
+			unsigned attach, const struct kht_fmt *f)
+{
+	char comm[KHT_COMM_LEN + 1];
+
+	cstr(comm, h->comm, KHT_COMM_LEN);
+	kht_json_str(b, "event", event);
+	kht_json_u64(b, "ts_ns", h->ts_ns);
+	kht_json_double(b, "time_s", h->ts_ns >= f->base_ns ? (h->ts_ns - f->base_ns) / 1e9
+							     : -((f->base_ns - h->ts_ns) / 1e9));
+	kht_json_str(b, "mode", attach < KHT_MODE_MAX ? kht_mode_names[attach] : "?");
+	kht_json_str(b, "comm", comm);
+	kht_json_u64(b, "pid", h->pid);
+	kht_json_u64(b, "tid", h->tid);
+}
+
+static void json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
+		      const char *name)
+{
+	char dev[24], n[KHT_NAME_LEN + 1];
+
+	if (!(flags & KHT_O_HAVE_INODE)) {
+		kht_json_null(b, "ino");
+		kht_json_str(b, "memory", flags & KHT_O_HUGETLB ? "hugetlb" :
+			     flags & KHT_O_ANON ? "anon" : "unresolved");
+		return;
+	}
+	cstr(n, name, KHT_NAME_LEN);
+	kht_dev_str(fr->dev, dev, sizeof(dev));
+	kht_json_str(b, "dev", dev);
+	kht_json_u64(b, "ino", fr->ino);
+	kht_json_u64(b, "gen", fr->gen);
+	kht_json_str(b, "file", n);
+	kht_json_u64(b, "index", fr->index);
+}
+
+static void json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
+			  unsigned long long dur)
+{
+	if (flags & KHT_O_HAVE_DURATION) {
+		kht_json_u64(b, "start_ns", start);
+		kht_json_u64(b, "duration_ns", dur);
+	} else {
+		kht_json_null(b, "duration_ns");
+	}
+}
+
+int kht_uffd_json(char *buf, size_t len, const struct kht_uffd *ev, const struct kht_fmt *f)
+{
+	char mode[48];
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	json_common(&b, "uffd", &ev->hdr, ev->attach, f);
+	kht_json_str(&b, "op", kht_uffd_op_name(ev->op));
+	kht_uffd_mode_str(ev->mode, mode, sizeof(mode));
+	kht_json_str(&b, "uffd_mode", mode);
+	kht_json_u64(&b, "mode_bits", ev->mode);
+	kht_json_u64(&b, "addr", ev->addr);
+	kht_json_u64(&b, "len", ev->len);
+	kht_json_u64(&b, "nr", (ev->len + 4095) >> 12);
+	json_file(&b, ev->flags, &ev->file, ev->name);
+	kht_json_i64(&b, "ret", ev->result);
+	if (ev->flags & KHT_O_HAVE_OUT)
+		kht_json_i64(&b, "done", ev->out);
+	json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+int kht_seek_json(char *buf, size_t len, const struct kht_seek *ev, const struct kht_fmt *f)
+{
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	json_common(&b, "seek", &ev->hdr, ev->attach, f);
+	kht_json_str(&b, "whence", ev->whence == KHT_SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE");
+	kht_json_i64(&b, "offset", ev->offset);
+	kht_json_i64(&b, "ret", ev->result);
+	json_file(&b, ev->flags, &ev->file, ev->name);
+	json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const struct kht_fmt *f)
+{
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	json_common(&b, "mincore", &ev->hdr, ev->attach, f);
+	kht_json_u64(&b, "addr", ev->addr);
+	kht_json_u64(&b, "len", ev->len);
+	kht_json_u64(&b, "pages", ev->pages);
+	kht_json_u64(&b, "resident", ev->resident);
+	kht_json_bool(&b, "truncated", ev->flags & KHT_O_TRUNCATED);
+	kht_json_i64(&b, "ret", ev->result);
+	json_file(&b, ev->flags, &ev->file, ev->name);
+	json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+size_t kht_event_size(unsigned type)
+{
+	switch (type) {
+	case KHT_EV_COLLAPSE: return sizeof(struct kht_collapse);
+	case KHT_EV_UFFD: return sizeof(struct kht_uffd);
+	case KHT_EV_SEEK: return sizeof(struct kht_seek);
+	case KHT_EV_MINCORE: return sizeof(struct kht_mincore);
+	}
+	return 0;
+}
+
+int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
+		   const struct kht_fmt *f)
+{
+	size_t need = kht_event_size(h->type);
+
+	if (!need || size < need)
+		return -1;
+	switch (h->type) {
+	case KHT_EV_COLLAPSE: return kht_collapse_json(buf, len, (const void *)h, f);
+	case KHT_EV_UFFD: return kht_uffd_json(buf, len, (const void *)h, f);
+	case KHT_EV_SEEK: return kht_seek_json(buf, len, (const void *)h, f);
+	case KHT_EV_MINCORE: return kht_mincore_json(buf, len, (const void *)h, f);
+	}
+	return -1;
+}

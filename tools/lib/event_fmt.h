@@ -54,3 +54,24 @@ int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const s
 extern const char *const kht_mode_names[KHT_MODE_MAX];
 
 #endif
+
+/* ---- userfaultfd, seek and mincore events ---- */
+
+const char *kht_uffd_op_name(unsigned op);
+/* "MISSING+WP" etc.; "-" for none */
+void kht_uffd_mode_str(unsigned long long mode, char *buf, int len);
+/* "ok", "-ENXIO", "-EBUSY"... for a kernel return value; numbers unchanged */
+void kht_ret_str(long long ret, char *buf, int len);
+
+/* One-line descriptions without the time/task prefix (the timeline adds it). */
+int kht_uffd_desc(char *buf, size_t len, const struct kht_uffd *ev);
+int kht_seek_desc(char *buf, size_t len, const struct kht_seek *ev);
+int kht_mincore_desc(char *buf, size_t len, const struct kht_mincore *ev);
+int kht_uffd_json(char *buf, size_t len, const struct kht_uffd *ev, const struct kht_fmt *f);
+int kht_seek_json(char *buf, size_t len, const struct kht_seek *ev, const struct kht_fmt *f);
+int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const struct kht_fmt *f);
+/* Any event by type; -1 for unknown types or a size too small for the type. */
+int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
+		   const struct kht_fmt *f);
+/* Minimum size of a known event type, 0 if unknown. */
+size_t kht_event_size(unsigned type);

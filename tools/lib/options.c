@@ -21,6 +21,22 @@ const char *kht_opts_usage(void)
 	       "  -h, --help           this text\n";
 }
 
+const char *kht_opts_timeline_usage(void)
+{
+	return "      --perfetto FILE  also write Chrome trace-event JSON (Perfetto UI)\n"
+	       "      --since SEC      only events from SEC seconds after the start\n"
+	       "      --until SEC      only events up to SEC seconds after the start\n";
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && !*end && end != s && *out >= 0;
+}
+
 int kht_mode_from_name(const char *name)
 {
 	if (!strcmp(name, "auto"))
@@ -55,10 +71,12 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "perfetto", required_argument, NULL, 'P' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
 		{},
 	};
 	unsigned long long v;
-	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -94,9 +112,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 			}
 			break;
 		case 'd':
-			errno = 0;
-			o->duration_s = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(o->duration_s > 0)) {
+			if (!parse_seconds(optarg, &o->duration_s) || !(o->duration_s > 0)) {
 				snprintf(err, errlen, "invalid duration '%s': expected seconds > 0", optarg);
 				return -1;
 			}
@@ -104,6 +120,21 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		case 'c':
 			if (!parse_u64(optarg, ~0ULL, &o->count) || !o->count) {
 				snprintf(err, errlen, "invalid count '%s': expected a positive number", optarg);
+				return -1;
+			}
+			break;
+		case 'P':
+			if (!*optarg) {
+				snprintf(err, errlen, "--perfetto needs a file name");
+				return -1;
+			}
+			o->perfetto = optarg;
+			break;
+		case 'S':
+		case 'U':
+			if (!parse_seconds(optarg, c == 'S' ? &o->since_s : &o->until_s)) {
+				snprintf(err, errlen, "invalid %s '%s': expected seconds >= 0",
+					 c == 'S' ? "--since" : "--until", optarg);
 				return -1;
 			}
 			break;
@@ -120,6 +151,10 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->until_s > 0 && o->until_s < o->since_s) {
+		snprintf(err, errlen, "--until must not be before --since");
 		return -1;
 	}
 	return 0;

@@ -20,6 +20,9 @@ struct kht_opts {
 	int attach;			/* --attach: enum kht_attach_mode, KHT_MODE_NONE = auto */
 	double duration_s;		/* -d: stop after this long (0 = until Ctrl-C) */
 	unsigned long long count;	/* -c: stop after this many events (0 = no limit) */
+	/* timeline views */
+	const char *perfetto;		/* --perfetto FILE */
+	double since_s, until_s;	/* --since/--until: window in seconds from the start */
 };
 
 /* 0 on success; otherwise -1 and one sentence in err. */
@@ -27,5 +30,6 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 /* "fentry" -> KHT_MODE_FENTRY; -1 if unknown. "auto" -> KHT_MODE_NONE. */
 int kht_mode_from_name(const char *name);
 const char *kht_opts_usage(void);
+const char *kht_opts_timeline_usage(void);
 
 #endif

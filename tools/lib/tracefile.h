@@ -173,10 +173,10 @@ struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char 
 struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
 				      char *err, int errlen);
 /*
- * Next record: 1 and *type/*data/*len set; 0 at the end; -1 on a read error
- * (kht_tf_error() says which; later calls return 0). *data is valid until the next call and not
- * aligned: memcpy it or use kht_tf_decode_event(). Every record type is
- * delivered; callers skip the types they do not know.
+ * Next record: 1 with *type, *data, *len set; 0 at the end; -1 on a read
+ * error (kht_tf_error() says which; later calls return 0). *data is valid
+ * until the next call and not aligned: memcpy it or use kht_tf_decode_event().
+ * Every record type is delivered; callers skip the types they do not know.
  */
 int kht_tf_next(struct kht_tf_reader *r, unsigned *type, const void **data, unsigned *len);
 void kht_tf_stats(const struct kht_tf_reader *r, struct kht_tf_stats *s);

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include "timeline.h"
+#include "json.h"
+
+static unsigned ev_flags_inode(const union kht_any_event *e)
+{
+	switch (e->hdr.type) {
+	case KHT_EV_COLLAPSE: return e->collapse.flags & KHT_F_HAVE_INODE;
+	case KHT_EV_UFFD: return e->uffd.flags & KHT_O_HAVE_INODE;
+	case KHT_EV_SEEK: return e->seek.flags & KHT_O_HAVE_INODE;
+	case KHT_EV_MINCORE: return e->mincore.flags & KHT_O_HAVE_INODE;
+	}
+	return 0;
+}
+
+/* (dev, ino, gen, name) of a file-backed event */
+static void ev_file(const union kht_any_event *e, unsigned *dev, unsigned long long *ino,
+		    unsigned *gen, const char **name)
+{
+	const struct kht_fileref *fr = NULL;
+
+	switch (e->hdr.type) {
+	case KHT_EV_COLLAPSE:
+		*dev = e->collapse.dev;
+		*ino = e->collapse.ino;
+		*gen = e->collapse.gen;
+		*name = e->collapse.name;
+		return;
+	case KHT_EV_UFFD: fr = &e->uffd.file; *name = e->uffd.name; break;
+	case KHT_EV_SEEK: fr = &e->seek.file; *name = e->seek.name; break;
+	default: fr = &e->mincore.file; *name = e->mincore.name; break;
+	}
+	*dev = fr->dev;
+	*ino = fr->ino;
+	*gen = fr->gen;
+}
+
+int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
+{
+	size_t need = kht_event_size(h->type);
+	struct kht_tl_event *e;
+
+	if (!need || size < need)
+		return -1;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		void *p = realloc(t->ev, cap * sizeof(*t->ev));
+
+		if (!p)
+			return -1;
+		t->ev = p;
+		t->cap = cap;
+	}
+	e = &t->ev[t->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(&e->ev, h, need);
+	e->seq = t->next_seq++;
+	e->end_ns = h->ts_ns;
+	switch (h->type) {
+	case KHT_EV_COLLAPSE:
+		e->has_begin = e->ev.collapse.flags & KHT_F_HAVE_DURATION;
+		e->begin_ns = e->ev.collapse.start_ns;
+		break;
+	case KHT_EV_UFFD:
+		e->has_begin = e->ev.uffd.flags & KHT_O_HAVE_DURATION;
+		e->begin_ns = e->ev.uffd.start_ns;
+		break;
+	case KHT_EV_SEEK:
+		e->has_begin = e->ev.seek.flags & KHT_O_HAVE_DURATION;
+		e->begin_ns = e->ev.seek.start_ns;
+		break;
+	case KHT_EV_MINCORE:
+		e->has_begin = e->ev.mincore.flags & KHT_O_HAVE_DURATION;
+		e->begin_ns = e->ev.mincore.start_ns;
+		break;
+	}
+	/* a begin after the end is a corrupt record: trust only the end */
+	if (!e->has_begin || e->begin_ns > e->end_ns) {
+		e->has_begin = false;
+		e->begin_ns = e->end_ns;
+	}
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct kht_tl_event *x = a, *y = b;
+
+	if (x->begin_ns != y->begin_ns)
+		return x->begin_ns < y->begin_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_any_event *e)
+{
+	enum kht_tl_kind kind = ev_flags_inode(e) ? KHT_TL_INODE : KHT_TL_PROCESS;
+	unsigned dev = 0, gen = 0, pid = e->hdr.pid;
+	unsigned long long ino = 0;
+	const char *name = e->hdr.comm;
+	struct kht_tl_group *g;
+
+	if (kind == KHT_TL_INODE)
+		ev_file(e, &dev, &ino, &gen, &name);
+	for (size_t i = t->ngroups; i-- > 0;) {
+		g = &t->groups[i];
+		if (g->kind == kind && (kind == KHT_TL_INODE ?
+		    g->dev == dev && g->ino == ino && g->gen == gen : g->pid == pid))
+			return g;
+	}
+	g = realloc(t->groups, (t->ngroups + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	t->groups = g;
+	g = &t->groups[t->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->kind = kind;
+	g->dev = dev;
+	g->ino = ino;
+	g->gen = gen;
+	g->pid = kind == KHT_TL_PROCESS ? pid : 0;
+	memcpy(g->name, name, kind == KHT_TL_INODE ? KHT_NAME_LEN : KHT_COMM_LEN);
+	return g;
+}
+
+static int group_add(struct kht_tl_group *g, size_t idx)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		size_t *p = realloc(g->idx, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		g->idx = p;
+		g->cap = cap;
+	}
+	g->idx[g->n++] = idx;
+	return 0;
+}
+
+static bool in_window(const struct kht_tl_event *e, const struct kht_tl_filter *f,
+		      unsigned long long base_ns)
+{
+	double t = e->begin_ns >= base_ns ? (e->begin_ns - base_ns) / 1e9 : 0;
+
+	return t >= f->since_s && (f->until_s <= 0 || t <= f->until_s);
+}
+
+static bool group_has_pid(const struct kht_timeline *t, const struct kht_tl_group *g, unsigned pid)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (t->ev[g->idx[i]].ev.hdr.pid == pid)
+			return true;
+	return false;
+}
+
+static void drop_group(struct kht_timeline *t, size_t i)
+{
+	free(t->groups[i].idx);
+	memmove(&t->groups[i], &t->groups[i + 1], (t->ngroups - i - 1) * sizeof(*t->groups));
+	t->ngroups--;
+}
+
+int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns)
+{
+	qsort(t->ev, t->n, sizeof(*t->ev), by_time);
+	for (size_t i = 0; i < t->n; i++) {
+		struct kht_tl_group *g;
+
+		if (!in_window(&t->ev[i], f, base_ns))
+			continue;
+		g = find_group(t, &t->ev[i].ev);
+		if (!g || group_add(g, i))
+			return -1;
+	}
+	/* Filters on groups: an inode's story keeps its other tasks' events. */
+	for (size_t i = t->ngroups; i-- > 0;) {
+		const struct kht_tl_group *g = &t->groups[i];
+
+		if ((f->ino && (g->kind != KHT_TL_INODE || g->ino != f->ino)) ||
+		    (f->pid && !group_has_pid(t, g, f->pid)))
+			drop_group(t, i);
+	}
+	return 0;
+}
+
+void kht_tl_free(struct kht_timeline *t)
+{
+	for (size_t i = 0; i < t->ngroups; i++)
+		free(t->groups[i].idx);
+	free(t->groups);
+	free(t->ev);
+	memset(t, 0, sizeof(*t));
+}
+
+bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts)
+{
+	return c->ev.hdr.type == KHT_EV_COLLAPSE && c->has_begin &&
+	       ts >= c->begin_ns && ts <= c->end_ns;
+}

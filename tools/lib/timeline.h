@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-inode timelines: collapse, userfaultfd, seek and mincore events merged
+ * into one time-ordered story per inode (and, for anonymous/hugetlb memory,
+ * per process). Plain C over event records: the unit tests feed it synthetic
+ * streams (CPUs out of order, equal timestamps, reused inode numbers).
+ */
+#ifndef KHT_TIMELINE_H
+#define KHT_TIMELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "khugetrace.h"
+#include "event_fmt.h"
+
+union kht_any_event {
+	struct kht_hdr hdr;
+	struct kht_collapse collapse;
+	struct kht_uffd uffd;
+	struct kht_seek seek;
+	struct kht_mincore mincore;
+};
+
+struct kht_tl_event {
+	unsigned long long begin_ns;	/* entry time when seen, else the event time */
+	unsigned long long end_ns;	/* the event time (hdr.ts_ns) */
+	bool has_begin;			/* begin_ns is a real entry time */
+	unsigned seq;			/* arrival order: breaks timestamp ties stably */
+	union kht_any_event ev;
+};
+
+enum kht_tl_kind { KHT_TL_INODE, KHT_TL_PROCESS };
+
+/* One inode (dev, ino, generation) or one process (anonymous/hugetlb memory). */
+struct kht_tl_group {
+	enum kht_tl_kind kind;
+	unsigned dev, gen, pid;
+	unsigned long long ino;
+	char name[KHT_NAME_LEN + 1];	/* file name, or the process's comm */
+	size_t *idx;			/* into kht_timeline.ev, time-ordered */
+	size_t n, cap;
+};
+
+struct kht_tl_filter {
+	unsigned long long ino;		/* 0: all */
+	unsigned pid;			/* 0: all; an inode group stays if any event has pid */
+	double since_s, until_s;	/* window relative to base_ns; until 0 = open */
+};
+
+struct kht_timeline {
+	struct kht_tl_event *ev;
+	size_t n, cap;
+	unsigned next_seq;
+	struct kht_tl_group *groups;
+	size_t ngroups;
+};
+
+/* Copy one event in; 0, or -1 for an unknown type / short record / no memory. */
+int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size);
+/* Sort and group (call once all events are in). 0 or -1 (no memory). */
+int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns);
+void kht_tl_free(struct kht_timeline *t);
+
+/* Whether collapse event c's window [begin, end] contains time ts. */
+bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts);
+
+/* Terminal rendering: one block per group, times relative to base_ns. */
+void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+/* One JSON object per group: {"group":..., "events":[...]} */
+int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+/* Chrome trace-event JSON (Perfetto UI, chrome://tracing). 0 or -1 (write error). */
+int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+
+#endif

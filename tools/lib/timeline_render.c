@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Rendering of built timelines: terminal text, JSON lines, Chrome trace events. */
+#include <stdlib.h>
+#include <string.h>
+#include "timeline.h"
+#include "json.h"
+
+/* A row of the text rendering: a collapse with a visible entry gives two. */
+struct row {
+	unsigned long long ts;
+	const struct kht_tl_event *e;
+	int part;	/* 0 single, 1 collapse begin, 2 collapse end */
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->e->seq != y->e->seq)
+		return x->e->seq < y->e->seq ? -1 : 1;
+	return x->part - y->part;
+}
+
+static double rel(unsigned long long ts, unsigned long long base)
+{
+	return ts >= base ? (ts - base) / 1e9 : -((base - ts) / 1e9);
+}
+
+static void collapse_desc(char *buf, size_t len, const struct kht_tl_event *e, int part,
+			  const struct kht_fmt *f)
+{
+	const struct kht_collapse *c = &e->ev.collapse;
+	char res[48], holes[24] = "", dur[32] = "", start_s[40] = "pages ?";
+	unsigned long long start;
+	bool exact;
+
+	if (kht_collapse_start(c, f->results, &start, &exact))
+		snprintf(start_s, sizeof(start_s), "pages %s%llu-%llu", exact ? "" : "~", start,
+			 start + c->nr - 1);
+	if (part == 1) {
+		snprintf(buf, len, "collapse begin %s [%s, %s]", start_s, kht_initiator(c),
+			 kht_mode_names[c->mode < KHT_MODE_MAX ? c->mode : 0]);
+		return;
+	}
+	if (c->flags & KHT_F_HAVE_HOLES)
+		snprintf(holes, sizeof(holes), ", holes %u", c->nr_none);
+	if (c->flags & KHT_F_HAVE_DURATION)
+		snprintf(dur, sizeof(dur), ", %.1f us", c->duration_ns / 1e3);
+	snprintf(buf, len, "collapse %s %s: %s%s%s%s", part == 2 ? "end  " : "", start_s,
+		 c->flags & KHT_F_HAVE_RESULT ? kht_result_name(f->results, c->result, res,
+								sizeof(res)) : "?",
+		 holes, dur, part == 2 ? "" : " (window not visible in this attach mode)");
+}
+
+static void row_desc(char *buf, size_t len, const struct row *r, const struct kht_fmt *f)
+{
+	const union kht_any_event *e = &r->e->ev;
+
+	switch (e->hdr.type) {
+	case KHT_EV_COLLAPSE: collapse_desc(buf, len, r->e, r->part, f); break;
+	case KHT_EV_UFFD: kht_uffd_desc(buf, len, &e->uffd); break;
+	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->seek); break;
+	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->mincore); break;
+	default: snprintf(buf, len, "?"); break;
+	}
+}
+
+/* Inside a visible collapse window of this group (and not the collapse itself)? */
+static bool marked(const struct kht_timeline *t, const struct kht_tl_group *g, const struct row *r)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *c = &t->ev[g->idx[i]];
+
+		if (c != r->e && kht_tl_in_window(c, r->ts))
+			return true;
+	}
+	return false;
+}
+
+static void print_group_header(FILE *out, const struct kht_tl_group *g, const struct kht_timeline *t,
+			       const struct kht_fmt *f)
+{
+	const struct kht_tl_event *first = &t->ev[g->idx[0]], *last = &t->ev[g->idx[g->n - 1]];
+	char dev[24];
+
+	if (g->kind == KHT_TL_INODE) {
+		kht_dev_str(g->dev, dev, sizeof(dev));
+		fprintf(out, "inode %s #%llu gen %u \"%s\"", dev, g->ino, g->gen, g->name);
+	} else {
+		fprintf(out, "process %u (%s): anonymous/hugetlb memory", g->pid, g->name);
+	}
+	fprintf(out, " — %zu event%s, %+.6f .. %+.6f s\n", g->n, g->n == 1 ? "" : "s",
+		rel(first->begin_ns, f->base_ns), rel(last->end_ns, f->base_ns));
+}
+
+void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+{
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		const struct kht_tl_group *g = &t->groups[gi];
+		struct row *rows = calloc(g->n * 2, sizeof(*rows));
+		size_t nr = 0;
+
+		if (!rows)
+			return;
+		for (size_t i = 0; i < g->n; i++) {
+			const struct kht_tl_event *e = &t->ev[g->idx[i]];
+
+			if (e->ev.hdr.type == KHT_EV_COLLAPSE && e->has_begin) {
+				rows[nr++] = (struct row){ e->begin_ns, e, 1 };
+				rows[nr++] = (struct row){ e->end_ns, e, 2 };
+			} else {
+				/* an operation shows at its start: that is when it looked */
+				rows[nr++] = (struct row){ e->begin_ns, e, 0 };
+			}
+		}
+		qsort(rows, nr, sizeof(*rows), row_cmp);
+		if (gi)
+			fputc('\n', out);
+		print_group_header(out, g, t, f);
+		for (size_t i = 0; i < nr; i++) {
+			const struct kht_hdr *h = &rows[i].e->ev.hdr;
+			char desc[256], comm[KHT_COMM_LEN + 1];
+
+			memcpy(comm, h->comm, KHT_COMM_LEN);
+			comm[KHT_COMM_LEN] = '\0';
+			row_desc(desc, sizeof(desc), &rows[i], f);
+			fprintf(out, "  %+11.6f %c %7u %-16s %s\n", rel(rows[i].ts, f->base_ns),
+				marked(t, g, &rows[i]) ? '|' : ' ', h->tid, comm, desc);
+		}
+		free(rows);
+	}
+}
+
+static void group_json_head(struct kht_buf *b, const struct kht_tl_group *g)
+{
+	char dev[24];
+
+	kht_json_begin(b);
+	if (g->kind == KHT_TL_INODE) {
+		kht_dev_str(g->dev, dev, sizeof(dev));
+		kht_json_str(b, "group", "inode");
+		kht_json_str(b, "dev", dev);
+		kht_json_u64(b, "ino", g->ino);
+		kht_json_u64(b, "gen", g->gen);
+		kht_json_str(b, "file", g->name);
+	} else {
+		kht_json_str(b, "group", "process");
+		kht_json_u64(b, "pid", g->pid);
+		kht_json_str(b, "comm", g->name);
+	}
+	kht_json_key(b, "events");
+}
+
+int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+{
+	char head[512], line[2048];
+	struct kht_buf b;
+
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		const struct kht_tl_group *g = &t->groups[gi];
+
+		kht_buf_init(&b, head, sizeof(head));
+		group_json_head(&b, g);
+		fprintf(out, "%s[", head);
+		for (size_t i = 0; i < g->n; i++) {
+			const struct kht_tl_event *e = &t->ev[g->idx[i]];
+
+			if (kht_event_json(line, sizeof(line), &e->ev.hdr, sizeof(e->ev), f) < 0)
+				continue;
+			fprintf(out, "%s%s", i ? "," : "", line);
+		}
+		fprintf(out, "]}\n");
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* ---- Chrome trace-event format: one process per group, one thread per task ---- */
+
+static double us(unsigned long long ts, unsigned long long base)
+{
+	return ts >= base ? (ts - base) / 1e3 : 0;
+}
+
+static void pf_event(FILE *out, bool *first, const char *ph, const char *name, const char *cat,
+		     unsigned pid, unsigned tid, double ts, double dur, const char *args)
+{
+	struct kht_buf b;
+	char buf[1024];
+
+	kht_buf_init(&b, buf, sizeof(buf));
+	kht_json_begin(&b);
+	kht_json_str(&b, "ph", ph);
+	if (name)
+		kht_json_str(&b, "name", name);
+	if (cat)
+		kht_json_str(&b, "cat", cat);
+	kht_json_u64(&b, "pid", pid);
+	kht_json_u64(&b, "tid", tid);
+	kht_json_double(&b, "ts", ts);
+	if (dur >= 0)
+		kht_json_double(&b, "dur", dur);
+	if (!strcmp(ph, "i"))
+		kht_json_str(&b, "s", "t");
+	if (args) {
+		kht_json_key(&b, "args");
+		kht_buf_printf(&b, "%s", args);
+	}
+	kht_json_end(&b);
+	fprintf(out, "%s\n%s", *first ? "" : ",", buf);
+	*first = false;
+}
+
+static void pf_names(FILE *out, bool *first, const struct kht_timeline *t,
+		     const struct kht_tl_group *g, unsigned pid)
+{
+	char label[128], args[256], dev[24];
+	struct kht_buf b;
+
+	if (g->kind == KHT_TL_INODE) {
+		kht_dev_str(g->dev, dev, sizeof(dev));
+		snprintf(label, sizeof(label), "inode %s#%llu %s", dev, g->ino, g->name);
+	} else {
+		snprintf(label, sizeof(label), "process %u %s (anon/hugetlb)", g->pid, g->name);
+	}
+	kht_buf_init(&b, args, sizeof(args));
+	kht_json_begin(&b);
+	kht_json_str(&b, "name", label);
+	kht_json_end(&b);
+	pf_event(out, first, "M", "process_name", NULL, pid, 0, 0, -1, args);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_hdr *h = &t->ev[g->idx[i]].ev.hdr;
+		char comm[KHT_COMM_LEN + 1];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = t->ev[g->idx[j]].ev.hdr.tid == h->tid;
+		if (seen)
+			continue;
+		memcpy(comm, h->comm, KHT_COMM_LEN);
+		comm[KHT_COMM_LEN] = '\0';
+		snprintf(label, sizeof(label), "%s %u", comm, h->tid);
+		kht_buf_init(&b, args, sizeof(args));
+		kht_json_begin(&b);
+		kht_json_str(&b, "name", label);
+		kht_json_end(&b);
+		pf_event(out, first, "M", "thread_name", NULL, pid, h->tid, 0, -1, args);
+	}
+}
+
+int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+{
+	char desc[256], args[2048];
+	bool first = true;
+
+	fprintf(out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		const struct kht_tl_group *g = &t->groups[gi];
+		unsigned pid = gi + 1;	/* synthetic: one Perfetto process per group */
+
+		pf_names(out, &first, t, g, pid);
+		for (size_t i = 0; i < g->n; i++) {
+			const struct kht_tl_event *e = &t->ev[g->idx[i]];
+			const struct kht_hdr *h = &e->ev.hdr;
+			struct row r = { e->begin_ns, e, 0 };
+
+			if (kht_event_json(args, sizeof(args), h, sizeof(e->ev), f) < 0)
+				continue;
+			if (h->type == KHT_EV_COLLAPSE && e->has_begin) {
+				r.part = 1;
+				row_desc(desc, sizeof(desc), &r, f);
+				pf_event(out, &first, "B", desc, "collapse", pid, h->tid,
+					 us(e->begin_ns, f->base_ns), -1, args);
+				pf_event(out, &first, "E", NULL, NULL, pid, h->tid,
+					 us(e->end_ns, f->base_ns), -1, NULL);
+				continue;
+			}
+			row_desc(desc, sizeof(desc), &r, f);
+			if (e->has_begin)
+				pf_event(out, &first, "X", desc, NULL, pid, h->tid,
+					 us(e->begin_ns, f->base_ns),
+					 (e->end_ns - e->begin_ns) / 1e3, args);
+			else
+				pf_event(out, &first, "i", desc, NULL, pid, h->tid,
+					 us(e->end_ns, f->base_ns), -1, args);
+		}
+	}
+	fprintf(out, "\n]}\n");
+	return ferror(out) ? -1 : 0;
+}

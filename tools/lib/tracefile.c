@@ -1,0 +1,1212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The recorded-trace file: writer, reader, event encoding. docs/file-format.md
+ * is the specification; the comments here say why the code is shaped as it is.
+ *
+ * Everything read from a file is untrusted: every length is checked against
+ * the KHT_TF_MAX_* limits and against the bytes actually present before it is
+ * used, and nothing is allocated from a length in the file beyond those limits.
+ */
+#define _GNU_SOURCE	/* mkostemp */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <zlib.h>
+#include "khugetrace.h"
+#include "tracefile.h"
+
+static const unsigned char file_magic[8] = { 'K', 'H', 'T', 'R', 'A', 'C', 'E', 0 };
+static const unsigned char block_magic[4] = { 'K', 'H', 'T', 'B' };
+
+#define PREFIX_LEN 16		/* magic, major, minor, header length: fixed in every version */
+#define BLK_HDR 32
+#define BLK_RECORDS 1
+#define BLK_TRAILER 2
+#define ZLEVEL 1		/* speed over ratio: the recorder must keep up with the ring buffer */
+
+static void seterr(char *err, int errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, int errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen <= 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static unsigned crc(const void *p, size_t len)
+{
+	return crc32(0, p, len);
+}
+
+/* ---- little-endian encoding ---- */
+
+static uint64_t get_le(const unsigned char *p, int size)
+{
+	uint64_t v = 0;
+
+	for (int i = size - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void set_le(unsigned char *p, uint64_t v, int size)
+{
+	for (int i = 0; i < size; i++, v >>= 8)
+		p[i] = v & 0xff;
+}
+
+/*
+ * Output buffer. With cap 0 it only counts, which sizes the header exactly
+ * before it is written for real.
+ */
+struct wbuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void put_bytes(struct wbuf *b, const void *src, size_t n)
+{
+	if (b->len + n <= b->cap)
+		memcpy(b->p + b->len, src, n);
+	b->len += n;
+}
+
+static void put_le(struct wbuf *b, uint64_t v, int size)
+{
+	unsigned char tmp[8];
+
+	set_le(tmp, v, size);
+	put_bytes(b, tmp, size);
+}
+
+/* u16 length + bytes, no terminator; s is a char array of at most max bytes */
+static void put_str(struct wbuf *b, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	put_le(b, n, 2);
+	put_bytes(b, s, n);
+}
+
+/* Input cursor: reads past the end set .bad and yield zeros, so parsers check once. */
+struct rbuf {
+	const unsigned char *p;
+	size_t len, off;
+	bool bad;
+};
+
+static uint64_t get(struct rbuf *c, int size)
+{
+	if (c->bad || c->len - c->off < (size_t)size) {
+		c->bad = true;
+		return 0;
+	}
+	c->off += size;
+	return get_le(c->p + c->off - size, size);
+}
+
+/* A header string into out[outlen], cut (and counted in *cut) if too long. */
+static void get_str(struct rbuf *c, char *out, size_t outlen, unsigned *cut)
+{
+	size_t n = get(c, 2), keep;
+
+	if (n > KHT_TF_MAX_STR || c->len - c->off < n)
+		c->bad = true;
+	if (c->bad) {
+		out[0] = 0;
+		return;
+	}
+	keep = n < outlen ? n : outlen - 1;
+	memcpy(out, c->p + c->off, keep);
+	out[keep] = 0;
+	if (keep < n)
+		(*cut)++;
+	c->off += n;
+}
+
+/* ---- event encoding ---- */
+
+enum { F_INT, F_BYTES };
+
+struct field {
+	unsigned short off, size, kind;
+};
+
+struct codec {
+	unsigned type, size;
+	const struct field *f;
+	unsigned nf;
+};
+
+#define FI(T, m) { offsetof(T, m), sizeof(((T *)0)->m), F_INT }
+#define FB(T, m) { offsetof(T, m), sizeof(((T *)0)->m), F_BYTES }
+#define HDR_FIELDS(T) FI(T, hdr.ts_ns), FI(T, hdr.type), FI(T, hdr.size), FI(T, hdr.pid), \
+	FI(T, hdr.tid), FB(T, hdr.comm)
+#define FILEREF_FIELDS(T) FI(T, file.ino), FI(T, file.index), FI(T, file.dev), FI(T, file.gen)
+#define HDR_WIRE 40		/* encoded struct kht_hdr: what decode requires */
+
+/*
+ * Wire order of each event's fields. APPEND ONLY: a new struct member goes at
+ * the end of its table (wherever it sits in the struct), so older files
+ * decode with it zero and older readers ignore it. Explicit `pad` members are
+ * not stored.
+ */
+static const struct field collapse_fields[] = {
+	HDR_FIELDS(struct kht_collapse),
+	FI(struct kht_collapse, start_ns), FI(struct kht_collapse, duration_ns),
+	FI(struct kht_collapse, ino), FI(struct kht_collapse, start_index),
+	FI(struct kht_collapse, end_index), FI(struct kht_collapse, addr),
+	FI(struct kht_collapse, mm), FI(struct kht_collapse, dev), FI(struct kht_collapse, gen),
+	FI(struct kht_collapse, result), FI(struct kht_collapse, nr),
+	FI(struct kht_collapse, nr_none), FI(struct kht_collapse, present),
+	FI(struct kht_collapse, swap), FI(struct kht_collapse, flags),
+	FI(struct kht_collapse, mode), FB(struct kht_collapse, name),
+};
+
+static const struct field uffd_fields[] = {
+	HDR_FIELDS(struct kht_uffd),
+	FI(struct kht_uffd, start_ns), FI(struct kht_uffd, duration_ns), FI(struct kht_uffd, addr),
+	FI(struct kht_uffd, len), FI(struct kht_uffd, mode), FI(struct kht_uffd, result),
+	FI(struct kht_uffd, out), FILEREF_FIELDS(struct kht_uffd), FI(struct kht_uffd, op),
+	FI(struct kht_uffd, flags), FI(struct kht_uffd, attach), FB(struct kht_uffd, name),
+};
+
+static const struct field seek_fields[] = {
+	HDR_FIELDS(struct kht_seek),
+	FI(struct kht_seek, start_ns), FI(struct kht_seek, duration_ns),
+	FI(struct kht_seek, offset), FI(struct kht_seek, result), FILEREF_FIELDS(struct kht_seek),
+	FI(struct kht_seek, whence), FI(struct kht_seek, flags), FI(struct kht_seek, attach),
+	FB(struct kht_seek, name),
+};
+
+static const struct field mincore_fields[] = {
+	HDR_FIELDS(struct kht_mincore),
+	FI(struct kht_mincore, start_ns), FI(struct kht_mincore, duration_ns),
+	FI(struct kht_mincore, addr), FI(struct kht_mincore, len), FI(struct kht_mincore, result),
+	FILEREF_FIELDS(struct kht_mincore), FI(struct kht_mincore, pages),
+	FI(struct kht_mincore, resident), FI(struct kht_mincore, flags),
+	FI(struct kht_mincore, attach), FB(struct kht_mincore, name),
+};
+
+#define CODEC(t, T, f) { t, sizeof(T), f, sizeof(f) / sizeof(f[0]) }
+static const struct codec codecs[] = {
+	CODEC(KHT_EV_COLLAPSE, struct kht_collapse, collapse_fields),
+	CODEC(KHT_EV_UFFD, struct kht_uffd, uffd_fields),
+	CODEC(KHT_EV_SEEK, struct kht_seek, seek_fields),
+	CODEC(KHT_EV_MINCORE, struct kht_mincore, mincore_fields),
+};
+
+static const struct codec *codec_of(unsigned type)
+{
+	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+		if (codecs[i].type == type)
+			return &codecs[i];
+	return NULL;
+}
+
+unsigned kht_tf_event_wire_size(unsigned type)
+{
+	const struct codec *c = codec_of(type);
+	unsigned n = 0;
+
+	for (unsigned i = 0; c && i < c->nf; i++)
+		n += c->f[i].size;
+	return n;
+}
+
+int kht_tf_encode_event(const void *ev, void *out, unsigned outlen)
+{
+	struct kht_hdr hdr;
+	const struct codec *c;
+	unsigned char *o = out;
+	unsigned n = 0;
+
+	memcpy(&hdr, ev, sizeof(hdr));
+	c = codec_of(hdr.type);
+	if (!c)
+		return -ENOENT;
+	if (kht_tf_event_wire_size(hdr.type) > outlen)
+		return -ENOSPC;
+	for (unsigned i = 0; i < c->nf; i++) {
+		const struct field *f = &c->f[i];
+		const unsigned char *src = (const unsigned char *)ev + f->off;
+
+		if (f->kind == F_BYTES) {
+			memcpy(o + n, src, f->size);
+		} else if (f->size == 8) {
+			uint64_t v;
+
+			memcpy(&v, src, 8);
+			set_le(o + n, v, 8);
+		} else {
+			uint32_t v;
+
+			memcpy(&v, src, 4);
+			set_le(o + n, v, 4);
+		}
+		n += f->size;
+	}
+	return n;
+}
+
+int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out, unsigned outlen)
+{
+	const struct codec *c = codec_of(type);
+	const unsigned char *in = data;
+	unsigned char *o = out;
+	struct kht_hdr hdr;
+	unsigned n = 0;
+
+	if (!c)
+		return -ENOENT;
+	if (outlen < c->size)
+		return -ENOSPC;
+	if (len < HDR_WIRE)
+		return -EINVAL;
+	memset(out, 0, c->size);
+	/* fields past a short payload stay zero: an older writer lacked them */
+	for (unsigned i = 0; i < c->nf && len - n >= c->f[i].size; i++) {
+		const struct field *f = &c->f[i];
+
+		if (f->kind == F_BYTES) {
+			memcpy(o + f->off, in + n, f->size);
+		} else if (f->size == 8) {
+			uint64_t v = get_le(in + n, 8);
+
+			memcpy(o + f->off, &v, 8);
+		} else {
+			uint32_t v = get_le(in + n, 4);
+
+			memcpy(o + f->off, &v, 4);
+		}
+		n += f->size;
+	}
+	memcpy(&hdr, out, sizeof(hdr));
+	hdr.type = type;
+	hdr.size = c->size;
+	memcpy(out, &hdr, sizeof(hdr));
+	return c->size;
+}
+
+/* ---- metadata ---- */
+
+static void copy_str(char *dst, size_t dstlen, const char *src)
+{
+	snprintf(dst, dstlen, "%s", src ? src : "");
+}
+
+static long long ts_ns(const struct timespec *t)
+{
+	return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+void kht_tf_meta_init(struct kht_tf_meta *m)
+{
+	struct utsname u;
+	long long best = -1;
+
+	memset(m, 0, sizeof(*m));
+	m->major = KHT_TF_MAJOR;
+	m->minor = KHT_TF_MINOR;
+	if (uname(&u) == 0)
+		copy_str(m->release, sizeof(m->release), u.release);
+	/*
+	 * "The same moment": read REALTIME between two MONOTONIC reads and take
+	 * their midpoint; keep the tightest of a few tries (a preemption between
+	 * the reads would otherwise skew the mapping by the time slice).
+	 */
+	for (int i = 0; i < 5; i++) {
+		struct timespec a, w, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		clock_gettime(CLOCK_REALTIME, &w);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (best < 0 || ts_ns(&b) - ts_ns(&a) < best) {
+			best = ts_ns(&b) - ts_ns(&a);
+			m->mono_base_ns = ts_ns(&a) + best / 2;
+			m->wall_base_ns = ts_ns(&w);
+		}
+	}
+}
+
+int kht_tf_meta_add_hook(struct kht_tf_meta *m, const char *hook, const char *mode)
+{
+	if (m->nhooks < 0 || m->nhooks >= KHT_TF_MAX_HOOKS)
+		return -ENOSPC;
+	copy_str(m->hooks[m->nhooks].hook, KHT_TF_HOOK_LEN, hook);
+	copy_str(m->hooks[m->nhooks].mode, KHT_TF_MODE_LEN, mode);
+	m->nhooks++;
+	return 0;
+}
+
+int kht_tf_meta_add_enum(struct kht_tf_meta *m, const char *name, const struct kht_enum *e)
+{
+	if (m->nenums < 0 || m->nenums >= KHT_TF_MAX_ENUMS)
+		return -ENOSPC;
+	copy_str(m->enums[m->nenums].name, KHT_TF_ENUM_NAME_LEN, name);
+	m->enums[m->nenums].e = *e;
+	m->nenums++;
+	return 0;
+}
+
+const struct kht_enum *kht_tf_meta_enum(const struct kht_tf_meta *m, const char *name)
+{
+	for (int i = 0; i < m->nenums && i < KHT_TF_MAX_ENUMS; i++)
+		if (!strncmp(m->enums[i].name, name, KHT_TF_ENUM_NAME_LEN))
+			return &m->enums[i].e;
+	return NULL;
+}
+
+long long kht_tf_wall_ns(const struct kht_tf_meta *m, unsigned long long mono_ns)
+{
+	return m->wall_base_ns + (long long)(mono_ns - m->mono_base_ns);
+}
+
+/* ---- file header ---- */
+
+static int clamp(int n, int max)
+{
+	return n < 0 ? 0 : n > max ? max : n;
+}
+
+/* The whole header, CRC included; b->len is its size (count-only when cap is 0). */
+static void put_header(struct wbuf *b, const struct kht_tf_meta *m)
+{
+	int nhooks = clamp(m->nhooks, KHT_TF_MAX_HOOKS);
+	int nenums = clamp(m->nenums, KHT_TF_MAX_ENUMS);
+
+	put_bytes(b, file_magic, sizeof(file_magic));
+	put_le(b, KHT_TF_MAJOR, 2);
+	put_le(b, KHT_TF_MINOR, 2);
+	put_le(b, 0, 4);		/* header length, patched below */
+	put_le(b, m->mono_base_ns, 8);
+	put_le(b, m->wall_base_ns, 8);
+	put_le(b, m->features, 8);
+	put_str(b, m->release, sizeof(m->release));
+	put_le(b, nhooks, 2);
+	for (int i = 0; i < nhooks; i++) {
+		put_str(b, m->hooks[i].hook, KHT_TF_HOOK_LEN);
+		put_str(b, m->hooks[i].mode, KHT_TF_MODE_LEN);
+	}
+	put_le(b, nenums, 2);
+	for (int i = 0; i < nenums; i++) {
+		const struct kht_enum *e = &m->enums[i].e;
+		int n = clamp(e->n, KHT_ENUM_MAX);
+
+		put_str(b, m->enums[i].name, KHT_TF_ENUM_NAME_LEN);
+		put_le(b, n, 4);
+		for (int j = 0; j < n; j++) {
+			put_le(b, e->val[j], 8);
+			put_str(b, e->name[j], KHT_ENUM_NAME_LEN);
+		}
+	}
+	if (b->len + 4 <= b->cap) {
+		set_le(b->p + 12, b->len + 4, 4);
+		put_le(b, crc(b->p, b->len), 4);
+	} else {
+		b->len += 4;
+	}
+}
+
+static void get_enum(struct rbuf *c, struct kht_tf_meta *m, bool keep)
+{
+	struct kht_tf_named_enum *ne = &m->enums[m->nenums];
+	char name[KHT_TF_ENUM_NAME_LEN];
+	unsigned n;
+
+	get_str(c, name, sizeof(name), &m->cut);
+	n = get(c, 4);
+	if (n > KHT_TF_MAX_ENUM_VALS)
+		c->bad = true;
+	if (keep) {
+		memset(ne, 0, sizeof(*ne));
+		memcpy(ne->name, name, sizeof(name));
+	}
+	for (unsigned j = 0; j < n && !c->bad; j++) {
+		long long val = get(c, 8);
+		char vname[KHT_ENUM_NAME_LEN];
+
+		get_str(c, vname, sizeof(vname), &m->cut);
+		if (!keep)
+			continue;
+		if (ne->e.n >= KHT_ENUM_MAX) {
+			m->cut++;
+			continue;
+		}
+		ne->e.val[ne->e.n] = val;
+		memcpy(ne->e.name[ne->e.n], vname, sizeof(vname));
+		ne->e.n++;
+	}
+	if (keep)
+		m->nenums++;
+	else
+		m->cut++;
+}
+
+/* The body after the prefix; false if a field is missing or over a limit. */
+static bool parse_header(const unsigned char *p, size_t len, struct kht_tf_meta *m)
+{
+	struct rbuf c = { p, len - 4, PREFIX_LEN, false };
+	unsigned n;
+
+	m->mono_base_ns = get(&c, 8);
+	m->wall_base_ns = get(&c, 8);
+	m->features = get(&c, 8);
+	get_str(&c, m->release, sizeof(m->release), &m->cut);
+	n = get(&c, 2);
+	if (n > KHT_TF_MAX_FILE_HOOKS)
+		return false;
+	for (unsigned i = 0; i < n && !c.bad; i++) {
+		struct kht_tf_hook h;
+
+		get_str(&c, h.hook, sizeof(h.hook), &m->cut);
+		get_str(&c, h.mode, sizeof(h.mode), &m->cut);
+		if (m->nhooks < KHT_TF_MAX_HOOKS)
+			m->hooks[m->nhooks++] = h;
+		else
+			m->cut++;
+	}
+	n = get(&c, 2);
+	if (n > KHT_TF_MAX_FILE_ENUMS)
+		return false;
+	for (unsigned i = 0; i < n && !c.bad; i++)
+		get_enum(&c, m, m->nenums < KHT_TF_MAX_ENUMS);
+	/* bytes after the known fields: a newer minor version's additions */
+	return !c.bad;
+}
+
+/* ---- writer ---- */
+
+struct kht_tf_writer {
+	int fd;
+	int err;			/* first write error (-errno): sticky */
+	unsigned seq;			/* next block number */
+	size_t ulen;
+	unsigned nrec;
+	struct kht_tf_wstats st;
+	unsigned ntypes;
+	struct kht_tf_type_count types[KHT_TF_MAX_TYPES];
+	unsigned char ubuf[KHT_TF_BLOCK_SIZE];
+	unsigned char *obuf;		/* block header + compressed payload */
+	size_t ocap;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t k = write(fd, c, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EIO;
+		c += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Compress ubuf into one block of this kind and write it with one write(). */
+static int emit_block(struct kht_tf_writer *w, unsigned kind)
+{
+	uLongf clen = w->ocap - BLK_HDR;
+	unsigned char *h = w->obuf;
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (compress2(h + BLK_HDR, &clen, w->ubuf, w->ulen, ZLEVEL) != Z_OK)
+		return w->err = -EIO;
+	memcpy(h, block_magic, 4);
+	set_le(h + 4, kind, 2);
+	set_le(h + 6, 0, 2);
+	set_le(h + 8, w->seq, 4);
+	set_le(h + 12, w->ulen, 4);
+	set_le(h + 16, clen, 4);
+	set_le(h + 20, w->nrec, 4);
+	set_le(h + 24, crc(h + BLK_HDR, clen), 4);
+	set_le(h + 28, crc(h, 28), 4);
+	err = write_all(w->fd, h, BLK_HDR + clen);
+	if (err)
+		return w->err = err;
+	w->seq++;
+	w->st.blocks++;
+	w->st.bytes_out += BLK_HDR + clen;
+	w->ulen = 0;
+	w->nrec = 0;
+	return 0;
+}
+
+int kht_tf_flush(struct kht_tf_writer *w)
+{
+	if (w->err)
+		return w->err;
+	return w->nrec ? emit_block(w, BLK_RECORDS) : 0;
+}
+
+static void count_type(struct kht_tf_writer *w, unsigned type)
+{
+	for (unsigned i = 0; i < w->ntypes; i++) {
+		if (w->types[i].type == type) {
+			w->types[i].count++;
+			return;
+		}
+	}
+	/* more distinct types than the table holds: only the total counts them */
+	if (w->ntypes < KHT_TF_MAX_TYPES)
+		w->types[w->ntypes++] = (struct kht_tf_type_count){ type, 1 };
+}
+
+int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsigned len)
+{
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (type == 0)
+		return -EINVAL;
+	if (len > KHT_TF_MAX_RECORD)
+		return -E2BIG;
+	if (w->ulen + KHT_TF_REC_HDR + len > sizeof(w->ubuf)) {
+		err = emit_block(w, BLK_RECORDS);
+		if (err)
+			return err;
+	}
+	set_le(w->ubuf + w->ulen, type, 4);
+	set_le(w->ubuf + w->ulen + 4, len, 4);
+	if (len)
+		memcpy(w->ubuf + w->ulen + KHT_TF_REC_HDR, data, len);
+	w->ulen += KHT_TF_REC_HDR + len;
+	w->nrec++;
+	w->st.records++;
+	w->st.bytes_in += KHT_TF_REC_HDR + len;
+	count_type(w, type);
+	return 0;
+}
+
+int kht_tf_write_event(struct kht_tf_writer *w, const void *ev)
+{
+	unsigned char buf[1024];
+	struct kht_hdr hdr;
+	int n = kht_tf_encode_event(ev, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	memcpy(&hdr, ev, sizeof(hdr));
+	return kht_tf_write(w, hdr.type, buf, n);
+}
+
+void kht_tf_writer_stats(const struct kht_tf_writer *w, struct kht_tf_wstats *s)
+{
+	*s = w->st;
+}
+
+/* Trailer body into ubuf (it always fits: ~33 KiB at most). */
+static void put_trailer(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
+{
+	struct wbuf b = { w->ubuf, 0, sizeof(w->ubuf) };
+	unsigned ncpus = t ? (t->ncpus > KHT_TF_MAX_CPUS ? KHT_TF_MAX_CPUS : t->ncpus) : 0;
+	unsigned long long end = t ? t->end_mono_ns : 0;
+	struct timespec now;
+
+	if (!end && clock_gettime(CLOCK_MONOTONIC, &now) == 0)
+		end = ts_ns(&now);
+	put_le(&b, w->st.records, 8);
+	put_le(&b, t ? t->drops : 0, 8);
+	put_le(&b, end, 8);
+	put_le(&b, w->ntypes, 4);
+	for (unsigned i = 0; i < w->ntypes; i++) {
+		put_le(&b, w->types[i].type, 4);
+		put_le(&b, w->types[i].count, 8);
+	}
+	put_le(&b, ncpus, 4);
+	for (unsigned i = 0; i < ncpus; i++)
+		put_le(&b, t->drops_per_cpu[i], 8);
+	w->ulen = b.len;
+	w->nrec = 0;
+}
+
+int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
+{
+	int err = kht_tf_flush(w);
+
+	if (!err) {
+		put_trailer(w, t);
+		err = emit_block(w, BLK_TRAILER);
+	}
+	if (!err && fsync(w->fd) < 0 && errno != EINVAL && errno != EROFS)
+		err = -errno;	/* EINVAL: /dev/null, a pipe: nothing to sync */
+	if (close(w->fd) < 0 && !err)
+		err = -errno;
+	free(w->obuf);
+	free(w);
+	return err;
+}
+
+/* Where the header goes: a temporary file beside path, or path itself if it is a device/FIFO. */
+static int open_output(const char *path, char **tmp, char *err, int errlen)
+{
+	struct stat st;
+	int fd;
+
+	*tmp = NULL;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "cannot create %s: it is a directory.", path);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
+		return fd;
+	}
+	*tmp = malloc(strlen(path) + 8);
+	if (!*tmp) {
+		seterr(err, errlen, "cannot create %s: out of memory.", path);
+		return -1;
+	}
+	sprintf(*tmp, "%s.XXXXXX", path);
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		seterr(err, errlen, "cannot create %s: %s.", path, strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
+static int write_header(int fd, const struct kht_tf_meta *m)
+{
+	struct wbuf b = { 0 };
+	int err;
+
+	put_header(&b, m);		/* count only */
+	b.cap = b.len;
+	b.len = 0;
+	b.p = malloc(b.cap);
+	if (!b.p)
+		return -ENOMEM;
+	put_header(&b, m);
+	err = write_all(fd, b.p, b.len);
+	free(b.p);
+	return err ? err : (int)b.cap;
+}
+
+struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
+				    char *err, int errlen)
+{
+	struct kht_tf_writer *w = calloc(1, sizeof(*w));
+	char *tmp = NULL;
+	int n;
+
+	if (w) {
+		w->ocap = BLK_HDR + compressBound(KHT_TF_BLOCK_SIZE);
+		w->obuf = malloc(w->ocap);
+	}
+	if (!w || !w->obuf) {
+		seterr(err, errlen, "cannot create %s: out of memory.", path);
+		goto fail;
+	}
+	w->fd = open_output(path, &tmp, err, errlen);
+	if (w->fd < 0)
+		goto fail;
+	n = write_header(w->fd, m);
+	if (n < 0) {
+		seterr(err, errlen, "cannot write %s: %s.", path, strerror(-n));
+		goto fail_fd;
+	}
+	if (tmp && rename(tmp, path) < 0) {
+		seterr(err, errlen, "cannot create %s: %s.", path, strerror(errno));
+		goto fail_fd;
+	}
+	w->st.bytes_out = n;
+	free(tmp);
+	return w;
+fail_fd:
+	close(w->fd);
+	if (tmp)
+		unlink(tmp);
+fail:
+	free(tmp);
+	if (w)
+		free(w->obuf);
+	free(w);
+	return NULL;
+}
+
+/* ---- reader ---- */
+
+struct kht_tf_reader {
+	/* source: a buffer, or a file read through a window */
+	const unsigned char *mem;
+	size_t memlen;
+	int fd;
+	unsigned char *win;
+	size_t wcap, wlen;
+	unsigned long long woff;	/* file offset of win[0] */
+	bool eof;
+
+	unsigned long long pos;		/* file offset of the next unread byte */
+	char label[200];		/* the path, for messages */
+	char error[256];
+	bool done;
+	unsigned expect_seq;
+
+	/* the current block's records */
+	unsigned char *ubuf;
+	size_t ucap, roff;
+	unsigned rec_left;
+
+	struct kht_tf_stats st;
+	struct kht_tf_trailer trailer;
+};
+
+struct blk {
+	unsigned kind, seq, ulen, clen, nrec, pcrc;
+};
+
+/*
+ * Up to n bytes at pos: *got says how many exist (fewer only at the end of
+ * the data). NULL on a read error. n never exceeds the window: callers ask
+ * for at most one header or one block.
+ */
+static const unsigned char *peek(struct kht_tf_reader *r, size_t n, size_t *got)
+{
+	size_t have;
+
+	if (r->mem) {
+		have = r->pos < r->memlen ? r->memlen - r->pos : 0;
+		*got = have < n ? have : n;
+		return r->mem + r->pos;
+	}
+	if (r->pos > r->woff + r->wlen) {	/* skipped past the window */
+		r->woff = r->pos;
+		r->wlen = 0;
+	}
+	have = r->woff + r->wlen - r->pos;
+	if (have < n && !r->eof) {
+		memmove(r->win, r->win + (r->pos - r->woff), have);
+		r->woff = r->pos;
+		r->wlen = have;
+		while (r->wlen < n) {
+			ssize_t k = pread(r->fd, r->win + r->wlen, r->wcap - r->wlen,
+					  r->woff + r->wlen);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				seterr(r->error, sizeof(r->error), "cannot read %s: %s.",
+				       r->label, strerror(errno));
+				return NULL;
+			}
+			if (k == 0) {
+				r->eof = true;
+				break;
+			}
+			r->wlen += k;
+		}
+		have = r->wlen;
+	}
+	*got = have < n ? have : n;
+	return r->win + (r->pos - r->woff);
+}
+
+/* A block header: magic, its CRC, and lengths within the limits. */
+static bool blk_parse(const unsigned char *p, struct blk *b)
+{
+	if (memcmp(p, block_magic, 4) || crc(p, 28) != get_le(p + 28, 4))
+		return false;
+	b->kind = get_le(p + 4, 2);
+	b->seq = get_le(p + 8, 4);
+	b->ulen = get_le(p + 12, 4);
+	b->clen = get_le(p + 16, 4);
+	b->nrec = get_le(p + 20, 4);
+	b->pcrc = get_le(p + 24, 4);
+	return b->ulen <= KHT_TF_MAX_ULEN && b->clen <= KHT_TF_MAX_CLEN &&
+	       b->nrec <= b->ulen / KHT_TF_REC_HDR;
+}
+
+static void warn(struct kht_tf_reader *r, unsigned long long off, const char *why)
+{
+	r->st.corrupt++;
+	snprintf(r->st.warning, sizeof(r->st.warning),
+		 "damaged block at offset %llu (%s), skipped", off, why);
+}
+
+/* A damaged block whose (CRC-checked) header gave its length: step over it. */
+static void skip_block(struct kht_tf_reader *r, const char *why, size_t len)
+{
+	warn(r, r->pos, why);
+	r->st.skipped_bytes += len;
+	r->pos += len;
+}
+
+/*
+ * A damaged header: its lengths cannot be trusted, so look for the next
+ * place where a valid block header starts. Linear in the damaged bytes;
+ * memory stays the window. Stops short of the last < BLK_HDR bytes, which
+ * the caller then reports as an incomplete block.
+ */
+static int resync(struct kht_tf_reader *r, const char *why)
+{
+	unsigned long long start = r->pos;
+	const unsigned char *p;
+	struct blk b;
+	size_t got;
+
+	warn(r, start, why);
+	for (r->pos++;; r->pos++) {
+		p = peek(r, BLK_HDR, &got);
+		if (!p)
+			return -1;
+		if (got < BLK_HDR || (p[0] == 'K' && blk_parse(p, &b)))
+			break;
+	}
+	r->st.skipped_bytes += r->pos - start;
+	return 0;
+}
+
+/* Every record header inside the block, exactly filling it, nrec of them. */
+static bool records_ok(const unsigned char *p, size_t len, unsigned nrec)
+{
+	size_t off = 0;
+	unsigned n = 0;
+
+	while (off < len) {
+		size_t rlen;
+
+		if (len - off < KHT_TF_REC_HDR)
+			return false;
+		rlen = get_le(p + off + 4, 4);
+		if (rlen > len - off - KHT_TF_REC_HDR)
+			return false;
+		off += KHT_TF_REC_HDR + rlen;
+		n++;
+	}
+	return n == nrec;
+}
+
+/* Decompress a block whose header is valid into ubuf; NULL or why it is damaged. */
+static const char *unpack(struct kht_tf_reader *r, const struct blk *b, const unsigned char *payload)
+{
+	uLongf dlen = b->ulen;
+	uLong slen = b->clen;
+
+	if (crc(payload, b->clen) != b->pcrc)
+		return "payload CRC mismatch";
+	if (b->ulen > r->ucap) {
+		unsigned char *n = realloc(r->ubuf, b->ulen);
+
+		if (!n)
+			return "out of memory";
+		r->ubuf = n;
+		r->ucap = b->ulen;
+	}
+	/* uncompress2 stops at ucap: a lying length cannot overrun ubuf */
+	if (uncompress2(r->ubuf, &dlen, payload, &slen) != Z_OK || dlen != b->ulen ||
+	    slen != b->clen)
+		return "bad compressed data";
+	if (b->kind == BLK_RECORDS && !records_ok(r->ubuf, b->ulen, b->nrec))
+		return "bad record lengths";
+	return NULL;
+}
+
+static bool parse_trailer(struct kht_tf_reader *r, const unsigned char *p, size_t len)
+{
+	struct kht_tf_trailer *t = &r->trailer;
+	struct rbuf c = { p, len, 0, false };
+	unsigned n;
+
+	memset(t, 0, sizeof(*t));
+	t->records = get(&c, 8);
+	t->drops = get(&c, 8);
+	t->end_mono_ns = get(&c, 8);
+	n = get(&c, 4);
+	if (n > KHT_TF_MAX_FILE_TYPES)
+		return false;
+	for (unsigned i = 0; i < n && !c.bad; i++) {
+		unsigned type = get(&c, 4);
+		unsigned long long count = get(&c, 8);
+
+		if (t->ntypes < KHT_TF_MAX_TYPES)
+			t->types[t->ntypes++] = (struct kht_tf_type_count){ type, count };
+	}
+	n = get(&c, 4);
+	if (n > KHT_TF_MAX_CPUS)
+		return false;
+	for (unsigned i = 0; i < n && !c.bad; i++)
+		t->drops_per_cpu[t->ncpus++] = get(&c, 8);
+	return !c.bad;
+}
+
+/* The end of the data: partial bytes belong to a block cut off mid-way. */
+static int finish(struct kht_tf_reader *r, size_t partial)
+{
+	r->st.partial_bytes = partial;
+	r->pos += partial;
+	r->done = true;
+	r->st.truncated = !r->st.has_trailer;
+	return 0;
+}
+
+static void note_seq(struct kht_tf_reader *r, unsigned seq)
+{
+	if (seq > r->expect_seq)
+		r->st.missing_blocks += seq - r->expect_seq;
+	r->expect_seq = seq + 1;
+}
+
+/* Load the next intact record block: 1; 0 at the end; -1 read error. */
+static int load_block(struct kht_tf_reader *r)
+{
+	for (;;) {
+		const unsigned char *p;
+		const char *why;
+		struct blk b;
+		size_t got;
+
+		p = peek(r, BLK_HDR, &got);
+		if (!p)
+			return -1;
+		if (got < BLK_HDR)
+			return finish(r, got);
+		if (!blk_parse(p, &b)) {
+			if (resync(r, "bad block header") < 0)
+				return -1;
+			continue;
+		}
+		p = peek(r, BLK_HDR + b.clen, &got);
+		if (!p)
+			return -1;
+		if (got < BLK_HDR + b.clen)
+			return finish(r, got);
+		if (b.kind != BLK_RECORDS && b.kind != BLK_TRAILER) {
+			/* a newer writer's block kind: still check it is one */
+			if (crc(p + BLK_HDR, b.clen) != b.pcrc) {
+				skip_block(r, "payload CRC mismatch", BLK_HDR + b.clen);
+				continue;
+			}
+			note_seq(r, b.seq);
+			r->st.unknown_blocks++;
+			r->pos += BLK_HDR + b.clen;
+			continue;
+		}
+		why = unpack(r, &b, p + BLK_HDR);
+		if (!why && b.kind == BLK_TRAILER && !parse_trailer(r, r->ubuf, b.ulen))
+			why = "bad trailer";
+		if (why) {
+			skip_block(r, why, BLK_HDR + b.clen);
+			continue;
+		}
+		note_seq(r, b.seq);
+		r->pos += BLK_HDR + b.clen;
+		if (b.kind == BLK_TRAILER) {
+			/* the end; anything after it is not part of the recording */
+			r->st.has_trailer = true;
+			r->st.trailer = &r->trailer;
+			return finish(r, 0);
+		}
+		r->st.blocks++;
+		r->roff = 0;
+		r->rec_left = b.nrec;
+		return 1;
+	}
+}
+
+int kht_tf_next(struct kht_tf_reader *r, unsigned *type, const void **data, unsigned *len)
+{
+	const unsigned char *p;
+
+	while (!r->rec_left) {
+		int rc;
+
+		if (r->done)
+			return 0;
+		rc = load_block(r);
+		if (rc < 0)
+			r->done = true;
+		if (rc <= 0)
+			return rc;
+	}
+	/* records_ok() vouched for every header in this block */
+	p = r->ubuf + r->roff;
+	*type = get_le(p, 4);
+	*len = get_le(p + 4, 4);
+	*data = p + KHT_TF_REC_HDR;
+	r->roff += KHT_TF_REC_HDR + *len;
+	r->rec_left--;
+	r->st.records++;
+	return 1;
+}
+
+void kht_tf_stats(const struct kht_tf_reader *r, struct kht_tf_stats *s)
+{
+	*s = r->st;
+}
+
+const char *kht_tf_error(const struct kht_tf_reader *r)
+{
+	return r->error;
+}
+
+void kht_tf_free(struct kht_tf_reader *r)
+{
+	if (!r)
+		return;
+	if (!r->mem && r->fd >= 0)
+		close(r->fd);
+	free(r->win);
+	free(r->ubuf);
+	free(r);
+}
+
+/* Magic, header length, CRC, version, fields: the reasons a file is refused. */
+static bool read_header(struct kht_tf_reader *r, struct kht_tf_meta *m, char *err, int errlen)
+{
+	const unsigned char *p;
+	unsigned major, minor, hlen;
+	size_t got;
+
+	p = peek(r, PREFIX_LEN, &got);
+	if (!p) {
+		seterr(err, errlen, "%s", r->error);
+		return false;
+	}
+	if (got == 0) {
+		seterr(err, errlen, "%s is empty.", r->label);
+		return false;
+	}
+	if (memcmp(p, file_magic, got < 8 ? got : 8)) {
+		seterr(err, errlen, "%s is not a khugetrace recording (bad magic).", r->label);
+		return false;
+	}
+	if (got < PREFIX_LEN) {
+		seterr(err, errlen, "%s is cut off inside its file header.", r->label);
+		return false;
+	}
+	major = get_le(p + 8, 2);
+	minor = get_le(p + 10, 2);
+	hlen = get_le(p + 12, 4);
+	if (hlen < PREFIX_LEN + 4 || hlen > KHT_TF_MAX_HEADER) {
+		seterr(err, errlen, "%s has a damaged file header (length %u).", r->label, hlen);
+		return false;
+	}
+	p = peek(r, hlen, &got);
+	if (!p) {
+		seterr(err, errlen, "%s", r->error);
+		return false;
+	}
+	if (got < hlen) {
+		seterr(err, errlen, "%s is cut off inside its file header (%zu of %u bytes).",
+		       r->label, got, hlen);
+		return false;
+	}
+	/* the prefix and the closing CRC are the same in every version: check it first */
+	if (crc(p, hlen - 4) != get_le(p + hlen - 4, 4)) {
+		seterr(err, errlen, "%s has a damaged file header (CRC mismatch).", r->label);
+		return false;
+	}
+	if (major != KHT_TF_MAJOR) {
+		seterr(err, errlen, "%s uses trace format %u.%u; this khugetrace reads %d.x only%s.",
+		       r->label, major, minor, KHT_TF_MAJOR,
+		       major > KHT_TF_MAJOR ? ": it needs a newer khugetrace" : "");
+		return false;
+	}
+	memset(m, 0, sizeof(*m));
+	m->major = major;
+	m->minor = minor;
+	if (!parse_header(p, hlen, m)) {
+		seterr(err, errlen, "%s has a damaged file header (bad field).", r->label);
+		return false;
+	}
+	r->pos = hlen;
+	return true;
+}
+
+static struct kht_tf_reader *reader_new(const char *label)
+{
+	struct kht_tf_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = -1;
+	copy_str(r->label, sizeof(r->label), label);
+	return r;
+}
+
+struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
+				      char *err, int errlen)
+{
+	static const unsigned char none;
+	struct kht_tf_reader *r = reader_new("the buffer");
+
+	if (!r) {
+		seterr(err, errlen, "out of memory.");
+		return NULL;
+	}
+	r->mem = buf ? buf : &none;
+	r->memlen = buf ? len : 0;
+	if (!read_header(r, m, err, errlen)) {
+		kht_tf_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char *err, int errlen)
+{
+	struct kht_tf_reader *r = reader_new(path);
+	struct stat st;
+
+	if (!r) {
+		seterr(err, errlen, "out of memory.");
+		return NULL;
+	}
+	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0) {
+		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(r->fd, &st) < 0) {
+		seterr(err, errlen, "cannot stat %s: %s.", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		seterr(err, errlen, "%s is a directory, not a recording.", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "%s is not a regular file.", path);
+		goto fail;
+	}
+	r->wcap = BLK_HDR + KHT_TF_MAX_CLEN;	/* also >= KHT_TF_MAX_HEADER */
+	r->win = malloc(r->wcap);
+	if (!r->win) {
+		seterr(err, errlen, "cannot read %s: out of memory.", path);
+		goto fail;
+	}
+	if (!read_header(r, m, err, errlen))
+		goto fail;
+	return r;
+fail:
+	kht_tf_free(r);
+	return NULL;
+}
