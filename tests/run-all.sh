@@ -29,8 +29,8 @@ run_unit() {
 run_live() {
 	echo "== live tests on this kernel ($(uname -r))"
 	if [ "$(id -u)" != 0 ]; then
-		echo "live/root:1"
-		echo "  live tests need root" | record
+		echo "  live tests need root"
+		echo "live/root:1" | record
 		return
 	fi
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \

@@ -142,28 +142,29 @@ int cmd_timeline(int argc, char **argv)
 	if (kht_tl_build(&r.tl, &filter, s.base_ns)) {
 		fprintf(stderr, "khugetrace timeline: out of memory building the timeline.\n");
 		ret = 1;
+	} else if (opts.inode && !r.tl.ngroups) {
+		fprintf(stderr, "khugetrace timeline: no events for inode %llu: nothing touched it "
+			"while tracing.\n", opts.inode);
+		ret = 1;
 	} else if (opts.json) {
 		kht_tl_print_json(stdout, &r.tl, &fmt);
 	} else {
 		kht_tl_print_text(stdout, &r.tl, &fmt);
 	}
 	fflush(stdout);
-	if (pf && !ret)
+	if (pf && !ret) {
 		ret = finish_perfetto(pf, tmp, opts.perfetto, &r.tl, &fmt);
-	else if (pf) {
+	} else if (pf) {
 		fclose(pf);
-		unlink(tmp);
+		unlink(tmp);	/* an error exit leaves nothing half-written */
 	}
-	fprintf(stderr, "khugetrace timeline: %llu events, %zu stories%s", r.events, r.tl.ngroups,
-		drops || r.lost ? "" : ".\n");
+	if (!ret) {
+		fprintf(stderr, "khugetrace timeline: %llu events, %zu stories.\n", r.events,
+			r.tl.ngroups);
+	}
 	if (drops || r.lost)
-		fprintf(stderr, "; WARNING: %llu events dropped (ring buffer full), %llu unusable.\n",
-			drops, r.lost);
-	if (!ret && opts.inode && !r.tl.ngroups) {
-		fprintf(stderr, "khugetrace timeline: no events for inode %llu: nothing touched it "
-			"while tracing.\n", opts.inode);
-		ret = 1;
-	}
+		fprintf(stderr, "khugetrace timeline: WARNING: %llu events dropped (ring buffer "
+			"full), %llu unusable.\n", drops, r.lost);
 	kht_tl_free(&r.tl);
 	kht_session_close(&s);
 	return ret;

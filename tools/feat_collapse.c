@@ -56,7 +56,7 @@ static const char *limits(int mode)
 		       "caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged";
 	case KHT_MODE_SYSCALLS:
 		return "MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, result from "
-		       "hpage_collapse_scan_file; no duration; start index from /proc/PID/maps";
+		       "hpage_collapse_scan_file; no duration; start index from the caller's VMA";
 	}
 	return "";
 }

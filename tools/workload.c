@@ -43,6 +43,23 @@
 #if !defined(__NR_userfaultfd) && defined(__x86_64__)
 #define __NR_userfaultfd 323
 #endif
+#ifndef UFFD_FEATURE_MINOR_SHMEM
+#define UFFD_FEATURE_MINOR_SHMEM	(1 << 10)
+#endif
+#ifndef UFFD_FEATURE_WP_HUGETLBFS_SHMEM
+#define UFFD_FEATURE_WP_HUGETLBFS_SHMEM	(1 << 12)
+#endif
+#ifndef UFFDIO_REGISTER_MODE_MINOR
+#define UFFDIO_REGISTER_MODE_MINOR	((__u64)1 << 2)
+#endif
+#ifndef UFFDIO_CONTINUE
+struct uffdio_continue {
+	struct uffdio_range range;
+	__u64 mode;
+	__s64 mapped;
+};
+#define UFFDIO_CONTINUE _IOWR(UFFDIO, 0x07, struct uffdio_continue)
+#endif
 
 #define PAGE_SZ		4096UL
 #define PMD_PAGES	512UL
@@ -59,10 +76,14 @@
 
 static const char *prog = "khugetrace-workload";
 
-enum scenario { SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED };
+enum scenario {
+	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
+	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE,
+};
 static const char *const sc_names[] = {
 	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
-	"uffd-missing", "mixed",
+	"uffd-missing", "mixed", "uffd-modes", "uffd-continue", "mincore-loop",
+	"timeline",
 };
 
 static struct {
@@ -71,6 +92,7 @@ static struct {
 	const char *dir;
 	const char *huge;
 	const char *wait_file;
+	long log_seeks;		/* seek-op lines the seek thread prints */
 	bool verbose;
 } opt = { .huge = "never" };
 
@@ -586,6 +608,29 @@ static int chunks(int def)
 	return opt.n ? opt.n : def;
 }
 
+/* Signals go to the calling thread only, so cleanup never races a worker. */
+static void start_worker(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	sigset_t block, old;
+	int err;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	err = pthread_create(th, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		die(EXIT_FAIL, "pthread_create failed: %s", strerror(err));
+}
+
+/* Waits (spinning politely) until *flag is set by another thread. */
+static void wait_flag(const volatile int *flag)
+{
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
 static void run_collapse(const char *tag, int nchunks, int stride)
 {
 	struct tfile f;
@@ -612,10 +657,13 @@ static void run_holes(void)
 
 /* -- uffd-missing -- */
 
-/* Returns the uffd, or -1 with errno set if the kernel does not offer one. */
-static int uffd_open(void)
+/*
+ * Returns a uffd with the given API features enabled, or -1 with errno set;
+ * *avail (if not NULL) gets what the kernel offers.
+ */
+static int uffd_open_api(uint64_t features, uint64_t *avail)
 {
-	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
@@ -627,7 +675,112 @@ static int uffd_open(void)
 		errno = e;
 		return -1;
 	}
+	if (avail)
+		*avail = api.features;
 	return fd;
+}
+
+/* Returns the uffd, or -1 with errno set if the kernel does not offer one. */
+static int uffd_open(void)
+{
+	return uffd_open_api(0, NULL);
+}
+
+/*
+ * The features this kernel's userfaultfd offers.  UFFDIO_API works once per
+ * fd, so a throw-away fd asks with features=0 (the kernel reports them all).
+ * Returns -1 with errno set if there is no userfaultfd at all.
+ */
+static int uffd_probe(uint64_t *avail)
+{
+	int fd = uffd_open_api(0, avail);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	emit("uffd-features avail=0x%llx minor_shmem=%d wp_shmem=%d",
+	     (unsigned long long)*avail, !!(*avail & UFFD_FEATURE_MINOR_SHMEM),
+	     !!(*avail & UFFD_FEATURE_WP_HUGETLBFS_SHMEM));
+	return 0;
+}
+
+struct uffd_mode {
+	const char *name;
+	uint64_t mode;
+	uint64_t feature;	/* API feature shmem needs for this mode */
+};
+
+static const struct uffd_mode uffd_modes[] = {
+	{ "MISSING", UFFDIO_REGISTER_MODE_MISSING, 0 },
+	{ "WP", UFFDIO_REGISTER_MODE_WP, UFFD_FEATURE_WP_HUGETLBFS_SHMEM },
+	{ "MINOR", UFFDIO_REGISTER_MODE_MINOR, UFFD_FEATURE_MINOR_SHMEM },
+	{ "MISSING+WP", UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP,
+	  UFFD_FEATURE_WP_HUGETLBFS_SHMEM },
+};
+#define UFFD_MODE_MISSING	(&uffd_modes[0])
+#define UFFD_MODE_MINOR		(&uffd_modes[2])
+
+/* A uffd for mode, with its feature requested only if the kernel offers it. */
+static int uffd_open_mode(const struct uffd_mode *m, uint64_t avail)
+{
+	int fd = uffd_open_api(m->feature & avail, NULL);
+
+	if (fd < 0)
+		die_errno(EXIT_FAIL, "userfaultfd for mode %s failed", m->name);
+	return fd;
+}
+
+/* Registers chunk i with mode m and prints it; returns 0 or the errno. */
+static int uffd_register_chunk(int uffd, const struct tfile *f, int i,
+			       const struct uffd_mode *m)
+{
+	struct uffdio_register reg = {
+		.range = { (uintptr_t)chunk_addr(f, i), PMD_SZ },
+		.mode = m->mode,
+	};
+	uint64_t t0 = now_ns();
+	int ret = ioctl(uffd, UFFDIO_REGISTER, &reg), err = ret ? errno : 0;
+
+	emit("uffd-register ino=%lu index=%lu nr=%lu mode=%s addr=%p len=%lu ret=%d errno=%s tid=%d t_ns=%llu",
+	     f->ino, i * PMD_PAGES, PMD_PAGES, m->name, (void *)chunk_addr(f, i),
+	     PMD_SZ, ret, errno_name(err), gettid_(), (unsigned long long)t0);
+	return err;
+}
+
+static void uffd_unregister_chunk(int uffd, const struct tfile *f, int i)
+{
+	struct uffdio_range range = { (uintptr_t)chunk_addr(f, i), PMD_SZ };
+	uint64_t t0 = now_ns();
+	int ret = ioctl(uffd, UFFDIO_UNREGISTER, &range), err = ret ? errno : 0;
+
+	emit("uffd-unregister ino=%lu index=%lu nr=%lu addr=%p len=%lu ret=%d errno=%s tid=%d t_ns=%llu",
+	     f->ino, i * PMD_PAGES, PMD_PAGES, (void *)chunk_addr(f, i), PMD_SZ,
+	     ret, errno_name(err), gettid_(), (unsigned long long)t0);
+	if (ret)
+		die(EXIT_FAIL, "UFFDIO_UNREGISTER of %s failed: %s", f->path, strerror(err));
+}
+
+/*
+ * A fresh uffd registers chunk i with mode m, and unregisters it again if
+ * that worked.  A mode the kernel refuses (EINVAL) is a result, not an error.
+ */
+static int uffd_register_cycle(const struct tfile *f, int i,
+			       const struct uffd_mode *m, uint64_t avail)
+{
+	int uffd = uffd_open_mode(m, avail), err;
+
+	err = uffd_register_chunk(uffd, f, i, m);
+	if (!err)
+		uffd_unregister_chunk(uffd, f, i);
+	close(uffd);
+	return err;
+}
+
+static void skip(const char *scenario, int err)
+{
+	fprintf(stderr, "%s: skipping %s (%s)\n", prog, scenario, strerror(err));
+	emit("skip scenario=%s errno=%s", scenario, errno_name(err));
+	st.uffd_skipped++;
 }
 
 static void run_uffd(bool in_mixed)
@@ -664,6 +817,78 @@ static void run_uffd(bool in_mixed)
 	}
 	for (i = 0; i < f.nchunks; i++)
 		collapse_chunk(&f, i);
+	close(uffd);
+	file_destroy(&f);
+}
+
+/* -- uffd-modes -- */
+
+static void run_uffd_modes(void)
+{
+	uint64_t avail;
+	struct tfile f;
+	size_t m;
+	int i;
+
+	if (uffd_probe(&avail))
+		die(EXIT_ENV, "userfaultfd is not available on this kernel (%s), so uffd-modes cannot run",
+		    strerror(errno));
+	file_create(&f, "uffd-modes", chunks(1), 8, 8);	/* 64 holes per chunk */
+	file_map(&f);
+	for (i = 0; i < f.nchunks; i++) {
+		/* Before any registration: a hole touched while registered blocks. */
+		file_touch(&f, i);
+		for (m = 0; m < sizeof(uffd_modes) / sizeof(uffd_modes[0]); m++)
+			uffd_register_cycle(&f, i, &uffd_modes[m], avail);
+	}
+	file_destroy(&f);
+}
+
+/* -- uffd-continue -- */
+
+static void uffd_continue_print(int uffd, const struct tfile *f, int i, unsigned long pages)
+{
+	struct uffdio_continue c = {
+		.range = { (uintptr_t)chunk_addr(f, i), pages * PAGE_SZ },
+	};
+	uint64_t t0 = now_ns();
+	int ret = ioctl(uffd, UFFDIO_CONTINUE, &c), err = ret ? errno : 0;
+
+	emit("uffd-continue ino=%lu index=%lu nr=%lu addr=%p len=%lu ret=%d errno=%s mapped=%lld tid=%d t_ns=%llu",
+	     f->ino, i * PMD_PAGES, pages, (void *)chunk_addr(f, i), pages * PAGE_SZ,
+	     ret, errno_name(err), (long long)c.mapped, gettid_(),
+	     (unsigned long long)t0);
+}
+
+/*
+ * The page cache is full but the fresh mapping has no PTEs: CONTINUE maps
+ * the first 16 pages (mapped=65536), a second CONTINUE finds them (EEXIST).
+ */
+static void run_uffd_continue(void)
+{
+	uint64_t avail;
+	struct tfile f;
+	int uffd, err;
+
+	if (uffd_probe(&avail)) {
+		skip("uffd-continue", errno);
+		return;
+	}
+	if (!(avail & UFFD_FEATURE_MINOR_SHMEM)) {
+		skip("uffd-continue", EOPNOTSUPP);
+		return;
+	}
+	file_create(&f, "uffd-continue", 1, 0, 0);
+	file_map(&f);			/* not touched: no PTEs yet */
+	uffd = uffd_open_mode(UFFD_MODE_MINOR, avail);
+	err = uffd_register_chunk(uffd, &f, 0, UFFD_MODE_MINOR);
+	if (err) {
+		skip("uffd-continue", err);
+	} else {
+		uffd_continue_print(uffd, &f, 0, 16);
+		uffd_continue_print(uffd, &f, 0, 16);
+		uffd_unregister_chunk(uffd, &f, 0);
+	}
 	close(uffd);
 	file_destroy(&f);
 }
@@ -795,7 +1020,33 @@ static struct {
 	pthread_mutex_t lock;
 	struct tfile *cur;	/* fully written file, or NULL between files */
 	volatile int stop;
+	volatile int started;	/* the seek thread has made its first seek */
+	long budget;		/* the seek thread stops after this many; 0: no limit */
 } storm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool seeks_spent(void)
+{
+	return storm.budget && st.seeks >= storm.budget;
+}
+
+/* lseek() that counts, and prints the first opt.log_seeks as seek-op lines. */
+static off_t seek_op(const struct tfile *f, int fd, off_t off, int whence)
+{
+	bool log = st.seeks++ < opt.log_seeks;
+	uint64_t t0 = log ? now_ns() : 0;	/* unlogged: exactly the old timing */
+	off_t got = lseek(fd, off, whence);
+	int err = got < 0 ? errno : 0;
+
+	if (log)
+		emit("seek-op tid=%d ino=%lu whence=%s offset=%lld got=%lld errno=%s t_ns=%llu",
+		     gettid_(), f->ino, whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE",
+		     (long long)off, (long long)got, errno_name(err),
+		     (unsigned long long)t0);
+	if (!storm.started)
+		__atomic_store_n(&storm.started, 1, __ATOMIC_RELEASE);
+	errno = err;
+	return got;
+}
 
 /* Byte offset of the first written page at or after off, or size if none. */
 static off_t next_written(const struct tfile *f, off_t off)
@@ -825,10 +1076,9 @@ static void seek_walk(const struct tfile *f, int fd)
 {
 	off_t off = 0, size = file_size(f), d, h, want;
 
-	while (off < size) {
+	while (off < size && !seeks_spent()) {
 		want = next_written(f, off);
-		d = lseek(fd, off, SEEK_DATA);
-		st.seeks++;
+		d = seek_op(f, fd, off, SEEK_DATA);
 		if (d < 0) {
 			if (errno != ENXIO)
 				die_errno(EXIT_FAIL, "lseek SEEK_DATA on %s failed", f->path);
@@ -838,8 +1088,9 @@ static void seek_walk(const struct tfile *f, int fd)
 		}
 		if (d > want)
 			anomaly(f, "SEEK_DATA", off, d);
-		h = lseek(fd, d, SEEK_HOLE);
-		st.seeks++;
+		if (seeks_spent())
+			return;
+		h = seek_op(f, fd, d, SEEK_HOLE);
 		if (h < 0)
 			die_errno(EXIT_FAIL, "lseek SEEK_HOLE on %s failed", f->path);
 		if (h < size && page_written(f, h / PAGE_SZ))
@@ -853,7 +1104,7 @@ static void *seek_thread(void *arg)
 	struct tfile snap = { .ino = 0 };
 	int fd;
 
-	while (!storm.stop) {
+	while (!storm.stop && !seeks_spent()) {
 		pthread_mutex_lock(&storm.lock);
 		fd = -1;
 		if (storm.cur) {
@@ -884,20 +1135,10 @@ static void run_seek_storm(void)
 {
 	int i, secs = opt.seconds ? opt.seconds : 3, rounds = 0;
 	uint64_t deadline = now_ns() + secs * 1000000000ULL;
-	sigset_t block, old;
 	pthread_t th;
 	struct tfile f;
-	int err;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	/* Signals go to this thread only, so cleanup never races a walker. */
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	err = pthread_create(&th, NULL, seek_thread, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		die(EXIT_FAIL, "pthread_create failed: %s", strerror(err));
+	start_worker(&th, seek_thread, NULL);
 	do {
 		/* Even chunks fully written, odd ones with a hole every 16th page. */
 		file_create(&f, "seek", chunks(8), 0, 16);
@@ -918,6 +1159,163 @@ static void run_seek_storm(void)
 	storm.stop = 1;
 	pthread_join(th, NULL);
 	vlog("seek-storm: %d rounds", rounds);
+}
+
+/* -- mincore-loop -- */
+
+/* Pages of chunk i that mincore() reports resident; -1 with errno set. */
+static long chunk_resident(const struct tfile *f, int i)
+{
+	unsigned char vec[PMD_PAGES];
+	unsigned long k;
+	long n = 0;
+
+	if (mincore(chunk_addr(f, i), PMD_SZ, vec))
+		return -1;
+	for (k = 0; k < PMD_PAGES; k++)
+		n += vec[k] & 1;
+	return n;
+}
+
+static void mincore_chunk(const struct tfile *f, int i)
+{
+	uint64_t t0 = now_ns();
+	long res = chunk_resident(f, i);
+
+	if (res < 0)
+		die_errno(EXIT_FAIL, "mincore of %s failed", f->path);
+	emit("mincore ino=%lu index=%lu nr=%lu addr=%p len=%lu resident=%ld ret=0 tid=%d t_ns=%llu",
+	     f->ino, i * PMD_PAGES, PMD_PAGES, (void *)chunk_addr(f, i), PMD_SZ,
+	     res, gettid_(), (unsigned long long)t0);
+}
+
+static struct {
+	volatile int stop;
+	volatile int started;	/* one pass over all chunks is done */
+} mstorm;
+
+/* mincore() over every chunk until stopped; one summary line, no per-call lines. */
+static void *mincore_thread(void *arg)
+{
+	const struct tfile *f = arg;
+	long calls = 0, lo = LONG_MAX, hi = -1, r;
+	int i;
+
+	while (!mstorm.stop) {
+		for (i = 0; i < f->nchunks; i++) {
+			r = chunk_resident(f, i);
+			if (r < 0)
+				die_errno(EXIT_FAIL, "mincore of %s failed", f->path);
+			calls++;
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		__atomic_store_n(&mstorm.started, 1, __ATOMIC_RELEASE);
+	}
+	emit("mincore-storm tid=%d calls=%ld min_resident=%ld max_resident=%ld",
+	     gettid_(), calls, lo, hi);
+	return NULL;
+}
+
+/* mincore, MADV_COLLAPSE, mincore; with -s a second thread storms mincore. */
+static void run_mincore_loop(void)
+{
+	uint64_t deadline = now_ns() + opt.seconds * 1000000000ULL;
+	struct tfile f;
+	pthread_t th;
+	int i;
+
+	/* Chunk 0 fully written, chunk 1 (every odd chunk) every 16th page a hole. */
+	file_create(&f, "mincore", chunks(2), 0, 16);
+	file_map(&f);
+	for (i = 0; i < f.nchunks; i++)
+		file_touch(&f, i);
+	for (i = 0; i < f.nchunks; i++)
+		mincore_chunk(&f, i);
+	if (opt.seconds) {
+		start_worker(&th, mincore_thread, &f);
+		wait_flag(&mstorm.started);
+	}
+	for (i = 0; i < f.nchunks; i++)
+		collapse_chunk(&f, i);
+	if (opt.seconds) {
+		while (now_ns() < deadline)
+			sleep_ms(10);
+		mstorm.stop = 1;
+		pthread_join(th, NULL);
+	}
+	for (i = 0; i < f.nchunks; i++)
+		mincore_chunk(&f, i);
+	file_destroy(&f);
+}
+
+/* -- timeline -- */
+
+#define TIMELINE_SEEKS 200
+
+/* MISSING registered over a chunk with holes while it is MADV_COLLAPSEd. */
+static void timeline_uffd_missing(uint64_t avail)
+{
+	struct tfile f;
+	int uffd, err;
+
+	file_create(&f, "tl-missing", 1, 8, 8);	/* 64 holes */
+	file_map(&f);
+	file_touch(&f, 0);
+	uffd = uffd_open_mode(UFFD_MODE_MISSING, avail);
+	err = uffd_register_chunk(uffd, &f, 0, UFFD_MODE_MISSING);
+	collapse_chunk(&f, 0);
+	if (!err)
+		uffd_unregister_chunk(uffd, &f, 0);
+	close(uffd);
+	file_destroy(&f);
+}
+
+static void timeline_uffd_minor(uint64_t avail)
+{
+	struct tfile f;
+
+	file_create(&f, "tl-minor", 1, 0, 0);
+	file_map(&f);
+	uffd_register_cycle(&f, 0, UFFD_MODE_MINOR, avail);
+	file_destroy(&f);
+}
+
+/* mincore, then TIMELINE_SEEKS logged seeks racing a collapse, then mincore. */
+static void timeline_seek_collapse(void)
+{
+	struct tfile f;
+	pthread_t th;
+
+	file_create(&f, "tl-seek", 1, 16, 16);	/* 32 holes */
+	file_map(&f);
+	file_touch(&f, 0);
+	mincore_chunk(&f, 0);
+	opt.log_seeks = storm.budget = TIMELINE_SEEKS;
+	storm.cur = &f;
+	start_worker(&th, seek_thread, NULL);
+	wait_flag(&storm.started);
+	collapse_chunk(&f, 0);
+	mincore_chunk(&f, 0);
+	pthread_join(th, NULL);
+	storm.cur = NULL;
+	file_destroy(&f);
+}
+
+static void run_timeline(void)
+{
+	uint64_t avail = 0;
+
+	if (uffd_probe(&avail)) {
+		int err = errno;
+
+		skip("uffd-missing", err);
+		skip("uffd-minor", err);
+	} else {
+		timeline_uffd_missing(avail);
+		timeline_uffd_minor(avail);
+	}
+	timeline_seek_collapse();
 }
 
 /* ------------------------------ setup ---------------------------------- */
@@ -1002,10 +1400,13 @@ static void usage(FILE *fp)
 "Usage: %s [options] SCENARIO\n"
 "Drive collapse_file() on a private tmpfs and print key=value records.\n"
 "Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
+"           uffd-modes uffd-continue mincore-loop timeline\n"
 "  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario)\n"
 "  -d DIR             use existing DIR instead of a private tmpfs (debugging)\n"
 "      --huge=MODE    tmpfs huge= option: never (default) or advise\n"
-"  -s SECONDS         duration of khugepaged (30) and seek-storm (3)\n"
+"  -s SECONDS         duration of khugepaged (30) and seek-storm (3);\n"
+"                     mincore-loop: run a mincore thread that long (default off)\n"
+"      --log-seeks N  seek-storm: print the first N seeks as seek-op lines\n"
 "      --wait-file P  after the start line, wait up to 30 s for P to exist\n"
 "  -v                 verbose progress on stderr\n"
 "  -h, --help         this help\n"
@@ -1034,6 +1435,7 @@ static enum scenario parse_args(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "huge", required_argument, NULL, 'H' },
 		{ "wait-file", required_argument, NULL, 'w' },
+		{ "log-seeks", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1046,6 +1448,7 @@ static enum scenario parse_args(int argc, char **argv)
 		case 's': opt.seconds = parse_int(optarg, 1, 3600, "-s"); break;
 		case 'd': opt.dir = optarg; break;
 		case 'w': opt.wait_file = optarg; break;
+		case 'L': opt.log_seeks = parse_int(optarg, 0, INT_MAX, "--log-seeks"); break;
 		case 'v': opt.verbose = true; break;
 		case 'H':
 			if (strcmp(optarg, "never") && strcmp(optarg, "advise")) {
@@ -1114,6 +1517,10 @@ int main(int argc, char **argv)
 		run_holes();
 		run_uffd(true);
 		break;
+	case SC_UFFD_MODES: run_uffd_modes(); break;
+	case SC_UFFD_CONTINUE: run_uffd_continue(); break;
+	case SC_MINCORE: run_mincore_loop(); break;
+	case SC_TIMELINE: run_timeline(); break;
 	}
 	print_summary(sc_names[sc]);
 	cleanup();

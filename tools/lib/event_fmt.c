@@ -118,7 +118,7 @@ int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, cons
 		kht_result_name(f->results, ev->result, res, sizeof(res));
 	else
 		snprintf(res, sizeof(res), "-");
-	return snprintf(buf, len, "%-12.6f %-10s %-16s %-7u %-8s %-10s %-16s %-10s %-4u %-6s %-21s %s",
+	return snprintf(buf, len, "%-12.6f %-10s %-16s %-7u %-8s %-10s %-16.16s %-10s %-4u %-6s %-21s %s",
 			rel_s(ev, f), kht_initiator(ev), comm, ev->hdr.pid, dev, ino,
 			name[0] ? name : "-", start_s, ev->nr, holes, res, dur);
 }

@@ -424,7 +424,7 @@ static void put_header(struct wbuf *b, const struct kht_tf_meta *m)
 static void get_enum(struct rbuf *c, struct kht_tf_meta *m, bool keep)
 {
 	struct kht_tf_named_enum *ne = &m->enums[m->nenums];
-	char name[KHT_TF_ENUM_NAME_LEN];
+	char name[KHT_TF_ENUM_NAME_LEN] = "";
 	unsigned n;
 
 	get_str(c, name, sizeof(name), &m->cut);
@@ -437,7 +437,7 @@ static void get_enum(struct rbuf *c, struct kht_tf_meta *m, bool keep)
 	}
 	for (unsigned j = 0; j < n && !c->bad; j++) {
 		long long val = get(c, 8);
-		char vname[KHT_ENUM_NAME_LEN];
+		char vname[KHT_ENUM_NAME_LEN] = "";	/* zeroed: the table is copied whole */
 
 		get_str(c, vname, sizeof(vname), &m->cut);
 		if (!keep)

@@ -1,1 +1,0 @@
-/dev/fd/3: line 26: ./khugetrace-workload: No such file or directory

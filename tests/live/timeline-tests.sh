@@ -1,0 +1,194 @@
+#!/bin/sh
+# Live tests of `khugetrace timeline`: every userfaultfd registration, every
+# logged seek and every mincore the workload made must appear in the story of
+# the right inode, with the mode, range and result the workload saw.
+# POSIX sh + busybox (runs on the host and in the qemu guests).
+# Usage: timeline-tests.sh [MODE...] (default: modes `probe --modes=userfaultfd` lists)
+KHT=${KHT:-khugetrace}
+KW=${KW:-khugetrace-workload}
+UNIT=${UNIT:-unit-tests}
+WORK=${WORK:-/tmp/kht-tl.$$}
+READY_TIMEOUT=${READY_TIMEOUT:-60}
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+
+result() { echo "$1:$2"; }
+fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | cut -c1-300 | head -20; }
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+
+# run_timeline NAME MODE SCENARIO [WORKLOAD ARGS]: trace one workload run
+run_timeline() {
+	local name=$1 mode=$2 scen=$3 i=0 wrc trc
+	shift 3
+	"$KHT" timeline -j -a "$mode" --perfetto "$WORK/$name.perfetto" \
+		>"$WORK/$name.out" 2>"$WORK/$name.err" &
+	local tpid=$!
+	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do
+		if ! kill -0 $tpid 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
+			fail "$name" "timeline did not start" "$WORK/$name.err"
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$KW" "$@" "$scen" >"$WORK/$name.wl" 2>"$WORK/$name.wlerr"
+	wrc=$?
+	sleep 0.5
+	kill -INT $tpid
+	wait $tpid
+	trc=$?
+	[ $wrc -eq 0 ] || { fail "$name" "workload failed ($wrc)" "$WORK/$name.wlerr"; return 1; }
+	[ $trc -eq 0 ] || { fail "$name" "timeline exited $trc" "$WORK/$name.err"; return 1; }
+	return 0
+}
+
+# The story (one JSON line) of inode INO created by the workload run.
+story() { # story OUT DEV INO
+	grep "^{\"group\":\"inode\",\"dev\":\"$2\",\"ino\":$3," "$1"
+}
+
+dev_of() { # dev of inode INO from the workload's file lines
+	field dev "$(grep "^file .* ino=$2 " "$1" | tail -1)"
+}
+
+errno_ret() { # workload "ret=-1 errno=EEXIST" -> kernel return "-17"
+	case $2 in
+	0) echo "$1" ;;
+	EINVAL) echo -22 ;; EBUSY) echo -16 ;; EEXIST) echo -17 ;; EAGAIN) echo -11 ;;
+	ENOENT) echo -2 ;; EPERM) echo -1 ;; ENOMEM) echo -12 ;; EFAULT) echo -14 ;;
+	*) echo "?" ;;
+	esac
+}
+
+check_uffd() { # check_uffd NAME: every uffd-* line of the workload is in the right story
+	local name=$1 bad=0 n=0 line op ino idx mode dev ret st pat
+	grep -E '^uffd-(register|unregister|continue) ' "$WORK/$name.wl" >"$WORK/$name.uf"
+	while read -r line; do
+		op=${line%% *}
+		op=${op#uffd-}
+		ino=$(field ino "$line")
+		idx=$(field index "$line")
+		mode=$(field mode "$line")
+		ret=$(errno_ret "$(field ret "$line")" "$(field errno "$line")")
+		dev=$(dev_of "$WORK/$name.wl" "$ino")
+		n=$((n + 1))
+		st=$(story "$WORK/$name.out" "$dev" "$ino")
+		pat="\"op\":\"$op\""
+		[ "$op" = register ] && pat="$pat,\"uffd_mode\":\"$(echo "$mode" | tr -d ' ')\""
+		pat="$pat[^}]*\"ino\":$ino,[^}]*\"index\":$idx,\"ret\":$ret[,}]"
+		if ! echo "$st" | grep -Eq "$pat"; then
+			fail "$name" "not in the story of $dev #$ino: $line" "$WORK/$name.out"
+			bad=1
+		fi
+	done <"$WORK/$name.uf"
+	[ $n -gt 0 ] || { fail "$name" "workload made no uffd ioctl" "$WORK/$name.wl"; return 1; }
+	echo "  $name: $n uffd operations matched"
+	return $bad
+}
+
+check_seeks() { # every logged seek-op is in its inode's story with the offset it got
+	local name=$1 bad=0 n=0 line ino dev wh off got st ret
+	grep '^seek-op ' "$WORK/$name.wl" >"$WORK/$name.sk"
+	while read -r line; do
+		ino=$(field ino "$line")
+		wh=$(field whence "$line")
+		off=$(field offset "$line")
+		got=$(field got "$line")
+		ret=$(errno_ret "$got" "$(field errno "$line")")
+		[ "$got" = -1 ] && ret=-6	# ENXIO: no data/hole past the offset
+		dev=$(dev_of "$WORK/$name.wl" "$ino")
+		st=$(story "$WORK/$name.out" "$dev" "$ino")
+		n=$((n + 1))
+		if ! echo "$st" | grep -q "\"whence\":\"$wh\",\"offset\":$off,\"ret\":$ret,"; then
+			fail "$name" "seek not in the story of $dev #$ino: $line"
+			bad=1
+			[ $bad -eq 1 ] && [ $n -gt 20 ] && break
+		fi
+	done <"$WORK/$name.sk"
+	[ $n -gt 0 ] || { fail "$name" "workload logged no seek" "$WORK/$name.wl"; return 1; }
+	echo "  $name: $n seeks matched"
+	return $bad
+}
+
+check_mincore() {
+	local name=$1 bad=0 n=0 line ino idx res dev st
+	grep '^mincore ' "$WORK/$name.wl" >"$WORK/$name.mc"
+	while read -r line; do
+		ino=$(field ino "$line")
+		idx=$(field index "$line")
+		res=$(field resident "$line")
+		dev=$(dev_of "$WORK/$name.wl" "$ino")
+		st=$(story "$WORK/$name.out" "$dev" "$ino")
+		n=$((n + 1))
+		if ! echo "$st" | grep -Eq "\"event\":\"mincore\"[^}]*\"resident\":$res,[^}]*\"ino\":$ino,[^}]*\"index\":$idx,"; then
+			fail "$name" "mincore not in the story of $dev #$ino: $line"
+			bad=1
+		fi
+	done <"$WORK/$name.mc"
+	[ $n -gt 0 ] || { fail "$name" "workload made no mincore" "$WORK/$name.wl"; return 1; }
+	echo "  $name: $n mincore calls matched"
+	return $bad
+}
+
+check_perfetto() {
+	"$UNIT" --validate-json-doc "$WORK/$1.perfetto" &&
+		grep -q '"traceEvents"' "$WORK/$1.perfetto"
+}
+
+modes=${*:-$("$KHT" probe --modes=userfaultfd)}
+for m in $modes; do
+	name="timeline-$m-uffd"
+	if run_timeline "$name" "$m" uffd-modes && check_uffd "$name" &&
+	   run_timeline "$name-cont" "$m" uffd-continue &&
+	   { grep -q '^skip ' "$WORK/$name-cont.wl" || check_uffd "$name-cont"; }; then
+		result "timeline/$m/uffd" 0
+	else
+		result "timeline/$m/uffd" 1
+	fi
+	name="timeline-$m-seek"
+	if run_timeline "$name" "$m" seek-storm --log-seeks 200 -s 1 -n 2 && check_seeks "$name"; then
+		result "timeline/$m/seek" 0
+	else
+		result "timeline/$m/seek" 1
+	fi
+	name="timeline-$m-mincore"
+	if run_timeline "$name" "$m" mincore-loop && check_mincore "$name"; then
+		result "timeline/$m/mincore" 0
+	else
+		result "timeline/$m/mincore" 1
+	fi
+	if check_perfetto "timeline-$m-uffd"; then
+		result "timeline/$m/perfetto" 0
+	else
+		fail "timeline/$m/perfetto" "invalid trace-event JSON" "$WORK/timeline-$m-uffd.perfetto"
+		result "timeline/$m/perfetto" 1
+	fi
+done
+
+# bad input: one sentence, non-zero exit, nothing half-written
+rm -f "$WORK/none.json"
+"$KHT" timeline --perfetto /nonexistent-dir/x.json -d 1 >/dev/null 2>"$WORK/bad.err"
+rc=$?
+if [ $rc -ne 0 ] && [ "$(wc -l <"$WORK/bad.err")" -eq 1 ] && grep -q "cannot write the Perfetto file" "$WORK/bad.err"; then
+	result timeline/bad/perfetto-path 0
+else
+	fail timeline/bad/perfetto-path "rc=$rc" "$WORK/bad.err"
+	result timeline/bad/perfetto-path 1
+fi
+"$KHT" timeline -p 4194304 >/dev/null 2>"$WORK/bad.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "no process with PID" "$WORK/bad.err"; then
+	result timeline/bad/pid 0
+else
+	fail timeline/bad/pid "rc=$rc" "$WORK/bad.err"
+	result timeline/bad/pid 1
+fi
+"$KHT" timeline --inode 987654321 -d 1 --perfetto "$WORK/none.json" >/dev/null 2>"$WORK/bad.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "no events for inode 987654321" "$WORK/bad.err" && [ ! -e "$WORK/none.json" ] &&
+   ! ls "$WORK"/none.json.tmp.* >/dev/null 2>&1; then
+	result timeline/bad/inode 0
+else
+	fail timeline/bad/inode "rc=$rc (or a Perfetto file was left behind)" "$WORK/bad.err"
+	result timeline/bad/inode 1
+fi
