@@ -96,6 +96,8 @@ static __always_inline void emit(void *ctx, struct kht_collapse *ev)
 	kht_output(ctx, ev, sizeof(*ev));
 }
 
+#include "inside.bpf.h"
+
 /* ---- entry + exit modes (fentry/fexit, kprobe/kretprobe) ---------------- */
 
 static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
@@ -125,6 +127,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	if (kht_file_is_shmem(file))
 		ev->flags |= KHT_F_SHMEM;
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
+	inside_enter(file, start);
 	return 0;
 }
 
@@ -148,6 +151,7 @@ static __always_inline int on_exit(void *ctx, int ret)
 	ev->result = ret;
 	ev->duration_ns = bpf_ktime_get_ns() - ev->start_ns;
 	ev->flags |= KHT_F_HAVE_RESULT | KHT_F_HAVE_DURATION;
+	inside_exit(ev);
 	return finish_or_hold(ctx, tid, ev);
 }
 

@@ -17,6 +17,8 @@ enum kht_event_type {
 	KHT_EV_UFFD = 2,	/* one userfaultfd ioctl: register, unregister, copy, continue... */
 	KHT_EV_SEEK = 3,	/* one lseek(SEEK_DATA/SEEK_HOLE) */
 	KHT_EV_MINCORE = 4,	/* one mincore() on a file-backed range */
+	KHT_EV_LOCK_WINDOW = 5,	/* one i_pages lock hold by a collapsing task */
+	KHT_EV_READER = 6,	/* a lockless page-cache lookup on a mapping under collapse */
 	KHT_EV_MAX,
 };
 
@@ -41,6 +43,9 @@ enum kht_attach_mode {
 #define KHT_F_HAVE_INODE	(1u << 6)
 #define KHT_F_HAVE_RESULT	(1u << 7)	/* result is a scan_result value */
 #define KHT_F_HAVE_ADDR		(1u << 8)
+#define KHT_F_HAVE_WINDOWS	(1u << 9)	/* lock windows recorded (fentry + lock probes) */
+#define KHT_F_PUBLISHED		(1u << 10)	/* the new huge folio was seen at start */
+#define KHT_F_UPTODATE_AT_PUBLISH (1u << 11)	/* ... and it was uptodate then */
 
 struct kht_hdr {
 	unsigned long long ts_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the event's end */
@@ -70,6 +75,15 @@ struct kht_collapse {
 	unsigned int flags;		/* KHT_F_* */
 	unsigned int mode;		/* enum kht_attach_mode that produced it */
 	char name[KHT_NAME_LEN];	/* file's dentry name */
+	/* inside collapse_file (KHT_F_HAVE_WINDOWS) */
+	unsigned int windows;		/* i_pages lock acquisitions */
+	unsigned int retry_readers;	/* lockless readers in flight during the last window */
+	unsigned long long hold_total_ns;
+	unsigned long long hold_max_ns;
+	unsigned long long publish_ns;	/* first unlock at which the new folio was at start */
+	unsigned long long last_win_begin_ns;	/* the final window: where XA_RETRY_ENTRY lives */
+	unsigned long long last_win_end_ns;
+	unsigned long long retry_spin_ns;	/* readers' overlap with the last window */
 };
 
 /* Flags shared by the uffd, seek and mincore events */
@@ -158,6 +172,50 @@ struct kht_mincore {
 	unsigned int flags;
 	unsigned int attach;
 	char name[KHT_NAME_LEN];
+};
+
+/* What the collapsing task left at the range's first slot when it dropped the lock. */
+enum kht_slot {
+	KHT_SLOT_EMPTY = 0,	/* a hole */
+	KHT_SLOT_OLD,		/* the entry that was there when collapse_file started */
+	KHT_SLOT_NEW,		/* a different compound head: the new huge folio */
+	KHT_SLOT_RETRY,		/* XA_RETRY_ENTRY */
+	KHT_SLOT_VALUE,		/* a value entry (swap/shadow) */
+	KHT_SLOT_OTHER,		/* some other small folio */
+};
+
+struct kht_lock_window {
+	struct kht_hdr hdr;
+	unsigned long long begin_ns;	/* lock acquired (fexit of the lock function) */
+	unsigned long long hold_ns;	/* until the unlock */
+	unsigned long long ino;
+	unsigned long long start_index;
+	unsigned int dev;
+	unsigned int gen;
+	unsigned int window;		/* 1, 2, ... within its collapse */
+	unsigned int slot;		/* enum kht_slot at the unlock */
+	unsigned int uptodate;		/* slot is KHT_SLOT_NEW and PG_uptodate was set */
+	unsigned int readers;		/* lockless readers that overlapped this hold */
+};
+
+enum kht_reader_fn {
+	KHT_RD_FILEMAP_GET_ENTRY = 1,	/* 6.12+ */
+	KHT_RD_FILEMAP_GET_FOLIO,	/* __filemap_get_folio (6.1, 6.12) */
+	KHT_RD_FILEMAP_GET_FOLIO_MPOL,	/* __filemap_get_folio_mpol (6.19) */
+	KHT_RD_SEEK_HOLE_DATA,		/* mapping_seek_hole_data */
+};
+
+struct kht_reader {
+	struct kht_hdr hdr;
+	unsigned long long begin_ns;
+	unsigned long long duration_ns;
+	unsigned long long overlap_ns;	/* time inside a lock hold of the collapsing task */
+	unsigned long long ino;
+	unsigned long long index;	/* page index looked up (seek: start page) */
+	unsigned int dev;
+	unsigned int gen;
+	unsigned int fn;		/* enum kht_reader_fn */
+	unsigned int collapser_tid;	/* the task collapsing this mapping */
 };
 
 #endif /* KHUGETRACE_H */

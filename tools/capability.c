@@ -38,6 +38,8 @@ struct kht_hook kht_hooks[] = {
 	{ "syscalls:sys_enter_mincore", KHT_HOOK_TP, "mincore: range" },
 	{ "syscalls:sys_exit_mincore", KHT_HOOK_TP, "mincore: resident pages" },
 	{ "filemap_get_entry", KHT_HOOK_FUNC, "retry spins: page-cache lookup" },
+	{ "__filemap_get_folio", KHT_HOOK_FUNC, "retry spins: page-cache lookup (6.1, 6.12)" },
+	{ "__filemap_get_folio_mpol", KHT_HOOK_FUNC, "retry spins: page-cache lookup (6.19)" },
 	{ "find_get_entries", KHT_HOOK_FUNC, "retry spins: batch lookup" },
 	{ "_raw_spin_lock_irq", KHT_HOOK_FUNC, "lock windows: i_pages lock" },
 	{ "_raw_spin_unlock_irq", KHT_HOOK_FUNC, "lock windows: i_pages unlock" },

@@ -20,6 +20,16 @@ int kht_scan_file_method(void)
 	return -1;
 }
 
+/* Lock windows and readers: only with fentry (kprobes on spinlocks cost too much). */
+static bool inside_usable(int mode)
+{
+	char why[256];
+
+	return mode == KHT_MODE_FENTRY &&
+	       kht_hook_ok("_raw_spin_lock_irq", KHT_M_FEXIT, why, sizeof(why)) &&
+	       kht_hook_ok("_raw_spin_unlock_irq", KHT_M_FENTRY, why, sizeof(why));
+}
+
 static bool usable(int mode, char *why, int len)
 {
 	switch (mode) {
@@ -50,6 +60,11 @@ static bool usable(int mode, char *why, int len)
 static const char *limits(int mode)
 {
 	switch (mode) {
+	case KHT_MODE_FENTRY:
+		return inside_usable(mode) ? "" : "lock windows and readers off: the spinlock "
+			"functions cannot be traced here";
+	case KHT_MODE_KPROBE:
+		return "lock windows, uptodate-at-publish and retry spins need fentry";
 	case KHT_MODE_TP_BTF:
 	case KHT_MODE_RAW_TP:
 		return "end of collapse only: no duration (--min-us ignored); start index from the "
@@ -61,6 +76,15 @@ static const char *limits(int mode)
 	return "";
 }
 
+static const struct {
+	const char *hook, *in, *out;
+} reader_progs[] = {
+	{ "filemap_get_entry", "rd_get_entry_in", "rd_get_entry_out" },
+	{ "__filemap_get_folio", "rd_get_folio_in", "rd_get_folio_out" },
+	{ "__filemap_get_folio_mpol", "rd_get_folio_mpol_in", "rd_get_folio_mpol_out" },
+	{ "mapping_seek_hole_data", "rd_seek_in", "rd_seek_out" },
+};
+
 static void *open_skel(void) { return collapse_bpf__open(); }
 
 static void configure(void *s, int mode, const struct kht_opts *o)
@@ -71,6 +95,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	skel->rodata->target_ino = o->inode;
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
+	skel->rodata->inside = inside_usable(mode);
 }
 
 static void programs(int mode, const char **names, int max)
@@ -88,6 +113,18 @@ static void programs(int mode, const char **names, int max)
 		names[n++] = by_mode[mode][i];
 	if (scan >= 0 && n < max)
 		names[n++] = scan == KHT_M_TP_BTF ? "scan_file_tp_btf" : "scan_file_raw_tp";
+	if (!inside_usable(mode))
+		return;
+	names[n++] = "lock_acquired";
+	names[n++] = "lock_released";
+	for (unsigned i = 0; i < sizeof(reader_progs) / sizeof(reader_progs[0]); i++) {
+		char why[256];
+
+		if (n + 2 > max || !kht_hook_ok(reader_progs[i].hook, KHT_M_FENTRY, why, sizeof(why)))
+			continue;
+		names[n++] = reader_progs[i].in;
+		names[n++] = reader_progs[i].out;
+	}
 }
 
 const struct kht_feature kht_feat_collapse = {

@@ -40,7 +40,7 @@ static void *load(const struct kht_feature *f, int mode, const struct kht_opts *
 		  char *why, int len)
 {
 	struct skel_head *skel = f->open();
-	const char *names[16] = { 0 };
+	const char *names[24] = { 0 };
 	struct bpf_program *p;
 	int err = 0;
 
@@ -49,7 +49,7 @@ static void *load(const struct kht_feature *f, int mode, const struct kht_opts *
 		return NULL;
 	}
 	f->configure(skel, mode, o);
-	f->programs(mode, names, 15);
+	f->programs(mode, names, 23);
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, false);
 	for (int i = 0; names[i] && !err; i++) {

@@ -78,7 +78,8 @@ void kht_dev_str(unsigned int dev, char *buf, int len)
 const char *kht_collapse_header(void)
 {
 	return "TIME(s)      INITIATOR  COMM             PID     DEV      INODE      FILE"
-	       "             START      NR   HOLES  RESULT                DUR(us)";
+	       "             START      NR   HOLES  RESULT                DUR(us)   WIN   "
+	       "MAXHOLD(us) SPINS PUBLISHED";
 }
 
 static double rel_s(const struct kht_collapse *ev, const struct kht_fmt *f)
@@ -97,6 +98,7 @@ static void cstr(char *dst, const char *src, size_t n)
 int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f)
 {
 	char res[48], dev[24], start_s[24] = "-", holes[16] = "-", dur[24] = "-", ino[24] = "-";
+	char win[16] = "-", hold[24] = "-", spins[16] = "-", pub[16] = "-";
 	char comm[KHT_COMM_LEN + 1], name[KHT_NAME_LEN + 1];
 	unsigned long long start;
 	bool exact;
@@ -118,9 +120,17 @@ int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, cons
 		kht_result_name(f->results, ev->result, res, sizeof(res));
 	else
 		snprintf(res, sizeof(res), "-");
-	return snprintf(buf, len, "%-12.6f %-10s %-16s %-7u %-8s %-10s %-16.16s %-10s %-4u %-6s %-21s %s",
+	if (ev->flags & KHT_F_HAVE_WINDOWS) {
+		snprintf(win, sizeof(win), "%u", ev->windows);
+		snprintf(hold, sizeof(hold), "%.1f", ev->hold_max_ns / 1e3);
+		snprintf(spins, sizeof(spins), "%u", ev->retry_readers);
+		snprintf(pub, sizeof(pub), "%s", !(ev->flags & KHT_F_PUBLISHED) ? "no" :
+			 ev->flags & KHT_F_UPTODATE_AT_PUBLISH ? "uptodate" : "NOT-UPTODATE");
+	}
+	return snprintf(buf, len, "%-12.6f %-10s %-16s %-7u %-8s %-10s %-16.16s %-10s %-4u %-6s "
+			"%-21s %-9s %-5s %-11s %-5s %s",
 			rel_s(ev, f), kht_initiator(ev), comm, ev->hdr.pid, dev, ino,
-			name[0] ? name : "-", start_s, ev->nr, holes, res, dur);
+			name[0] ? name : "-", start_s, ev->nr, holes, res, dur, win, hold, spins, pub);
 }
 
 int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f)
@@ -173,6 +183,20 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 		kht_json_null(&b, "duration_ns");
 	if (ev->flags & KHT_F_HAVE_ADDR)
 		kht_json_u64(&b, "addr", ev->addr);
+	if (ev->flags & KHT_F_HAVE_WINDOWS) {
+		kht_json_u64(&b, "windows", ev->windows);
+		kht_json_u64(&b, "hold_total_ns", ev->hold_total_ns);
+		kht_json_u64(&b, "hold_max_ns", ev->hold_max_ns);
+		kht_json_bool(&b, "published", ev->flags & KHT_F_PUBLISHED);
+		if (ev->flags & KHT_F_PUBLISHED) {
+			kht_json_u64(&b, "publish_ns", ev->publish_ns);
+			kht_json_bool(&b, "uptodate_at_publish", ev->flags & KHT_F_UPTODATE_AT_PUBLISH);
+		}
+		kht_json_u64(&b, "last_window_begin_ns", ev->last_win_begin_ns);
+		kht_json_u64(&b, "last_window_end_ns", ev->last_win_end_ns);
+		kht_json_u64(&b, "retry_readers", ev->retry_readers);
+		kht_json_u64(&b, "retry_spin_ns", ev->retry_spin_ns);
+	}
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
 }

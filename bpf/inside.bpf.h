@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Inside collapse_file (entry/exit modes only): the collapsing task's i_pages
+ * lock windows, what the range's first page-cache slot holds at each unlock
+ * (so we see when the new huge folio is published and whether it is uptodate
+ * then), and lockless page-cache readers on the same mapping that overlap a
+ * lock hold — the ones that spin on XA_RETRY_ENTRY in the final window.
+ *
+ * lib/xarray.c cannot be traced on our kernels (fentry EBUSY, kprobe EINVAL),
+ * so the store itself is invisible: the slot is read from BPF with a bounded
+ * xarray walk at lock release. See docs/races.md for the inference.
+ *
+ * Cost: _raw_spin_lock_irq/_raw_spin_unlock_irq fire for every such lock on
+ * the system; `collapsing_now` is checked first so that, outside a collapse,
+ * each costs one load and a branch.
+ */
+#ifndef KHT_INSIDE_BPF_H
+#define KHT_INSIDE_BPF_H
+
+#define XA_CHUNK_SHIFT 6
+#define XA_CHUNK_MASK 63
+#define XA_RETRY_ENTRY 0x402ULL
+
+/* Set by the front-end when the lock and reader programs are loaded. */
+const volatile bool inside = false;
+/* collapse_file calls in flight: the early exit of every lock/reader probe */
+volatile __u32 collapsing_now = 0;
+
+struct inside_state {
+	__u64 lock;		/* &mapping->i_pages.xa_lock */
+	__u64 mapping;
+	__u64 start;
+	__u64 old_entry;	/* slot at start when collapse_file began */
+	__u64 win_begin;	/* 0 when the lock is not held */
+	__u64 last_win_end;
+	__u32 win_readers;	/* readers that overlapped the current/last hold */
+	__u64 win_spin_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);	/* tid of the collapsing task */
+	__type(value, struct inside_state);
+} inside_states SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);	/* struct address_space * under collapse */
+	__type(value, __u32);	/* its collapsing tid */
+} collapsing_mappings SEC(".maps");
+
+struct reader_state {
+	__u64 begin;
+	__u64 mapping;
+	__u64 index;
+	__u32 fn;
+	__u32 collapser;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct reader_state);
+} readers SEC(".maps");
+
+/* The raw entry at index: a bounded walk from xa_head (at most 6 levels). */
+static __always_inline __u64 xa_slot(struct address_space *mapping, __u64 index)
+{
+	__u64 e = (__u64)BPF_CORE_READ(mapping, i_pages.xa_head);
+
+	for (int level = 0; level < 6; level++) {
+		struct xa_node *node;
+		__u32 off;
+		__u8 shift;
+
+		/* internal entries > 4096 are nodes; everything else is the answer */
+		if ((e & 3) != 2 || e <= 4096)
+			return e;
+		node = (struct xa_node *)(e - 2);
+		shift = BPF_CORE_READ(node, shift);
+		off = (index >> shift) & XA_CHUNK_MASK;
+		bpf_probe_read_kernel(&e, sizeof(e), &node->slots[off]);
+		if ((e & 3) == 2 && (e >> 2) < 64)	/* sibling: the canonical slot */
+			bpf_probe_read_kernel(&e, sizeof(e), &node->slots[(e >> 2) & XA_CHUNK_MASK]);
+	}
+	return e;
+}
+
+static __always_inline __u64 page_flags(__u64 page)
+{
+	__u64 flags = 0;
+
+	/* struct page's first word is its flags on every version (a struct on 6.18) */
+	bpf_probe_read_kernel(&flags, sizeof(flags), (void *)page);
+	return flags;
+}
+
+static __always_inline __u32 slot_state(__u64 e, __u64 old, bool *uptodate)
+{
+	__u64 flags;
+
+	*uptodate = false;
+	if (!e)
+		return KHT_SLOT_EMPTY;
+	if (e == XA_RETRY_ENTRY)
+		return KHT_SLOT_RETRY;
+	if (e & 1)
+		return KHT_SLOT_VALUE;
+	if (e == old)
+		return KHT_SLOT_OLD;
+	if (e & 3)
+		return KHT_SLOT_OTHER;
+	flags = page_flags(e);
+	if (!(flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head))))
+		return KHT_SLOT_OTHER;
+	*uptodate = flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_uptodate));
+	return KHT_SLOT_NEW;
+}
+
+static __always_inline void inside_enter(struct file *file, __u64 start)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct address_space *mapping;
+	struct inside_state st = {};
+	__u64 m;
+
+	if (!inside)
+		return;
+	mapping = BPF_CORE_READ(file, f_mapping);
+	m = (__u64)mapping;
+	st.mapping = m;
+	st.lock = (__u64)__builtin_preserve_access_index(&mapping->i_pages.xa_lock);
+	st.start = start;
+	st.old_entry = xa_slot(mapping, start);
+	bpf_map_update_elem(&inside_states, &tid, &st, BPF_ANY);
+	bpf_map_update_elem(&collapsing_mappings, &m, &tid, BPF_ANY);
+	__sync_fetch_and_add(&collapsing_now, 1);
+}
+
+/* Copy the inside summary into the collapse event and forget the state. */
+static __always_inline void inside_exit(struct kht_collapse *ev)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inside_state *st;
+
+	if (!inside)
+		return;
+	st = bpf_map_lookup_elem(&inside_states, &tid);
+	if (!st)
+		return;
+	ev->flags |= KHT_F_HAVE_WINDOWS;
+	ev->retry_readers = st->win_readers;
+	ev->retry_spin_ns = st->win_spin_ns;
+	bpf_map_delete_elem(&collapsing_mappings, &st->mapping);
+	bpf_map_delete_elem(&inside_states, &tid);
+	__sync_fetch_and_add(&collapsing_now, -1);
+}
+
+static __always_inline struct inside_state *my_lock(void *lock)
+{
+	__u32 tid;
+	struct inside_state *st;
+
+	if (!collapsing_now)
+		return NULL;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = bpf_map_lookup_elem(&inside_states, &tid);
+	return st && st->lock == (__u64)lock ? st : NULL;
+}
+
+SEC("fexit/_raw_spin_lock_irq")
+int BPF_PROG(lock_acquired, raw_spinlock_t *lock)
+{
+	struct inside_state *st = my_lock(lock);
+
+	if (st) {
+		st->win_begin = bpf_ktime_get_ns();
+		st->win_readers = 0;
+		st->win_spin_ns = 0;
+	}
+	return 0;
+}
+
+SEC("fentry/_raw_spin_unlock_irq")
+int BPF_PROG(lock_released, raw_spinlock_t *lock)
+{
+	struct inside_state *st = my_lock(lock);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kht_lock_window w = {};
+	struct kht_collapse *ev;
+	__u64 now, hold;
+	bool uptodate;
+
+	if (!st || !st->win_begin)
+		return 0;
+	now = bpf_ktime_get_ns();
+	hold = now - st->win_begin;
+	ev = bpf_map_lookup_elem(&inflight, &tid);
+	w.slot = slot_state(xa_slot((struct address_space *)st->mapping, st->start),
+			    st->old_entry, &uptodate);
+	w.uptodate = uptodate;
+	if (ev) {
+		ev->windows++;
+		ev->hold_total_ns += hold;
+		if (hold > ev->hold_max_ns)
+			ev->hold_max_ns = hold;
+		ev->last_win_begin_ns = st->win_begin;
+		ev->last_win_end_ns = now;
+		if (w.slot == KHT_SLOT_NEW && !(ev->flags & KHT_F_PUBLISHED)) {
+			ev->flags |= KHT_F_PUBLISHED;
+			ev->publish_ns = now;
+			if (uptodate)
+				ev->flags |= KHT_F_UPTODATE_AT_PUBLISH;
+		}
+		w.ino = ev->ino;
+		w.dev = ev->dev;
+		w.gen = ev->gen;
+		w.window = ev->windows;
+	}
+	kht_fill_hdr(&w.hdr, KHT_EV_LOCK_WINDOW, sizeof(w));
+	w.hdr.ts_ns = now;
+	w.begin_ns = st->win_begin;
+	w.hold_ns = hold;
+	w.start_index = st->start;
+	w.readers = st->win_readers;
+	st->last_win_end = now;
+	st->win_begin = 0;
+	kht_output(ctx, &w, sizeof(w));
+	return 0;
+}
+
+/* ---- lockless readers on a mapping under collapse ---- */
+
+static __always_inline int reader_enter(struct address_space *mapping, __u64 index, __u32 fn)
+{
+	__u32 tid, *collapser;
+	struct reader_state rs = {};
+	__u64 m = (__u64)mapping;
+
+	if (!collapsing_now)
+		return 0;
+	collapser = bpf_map_lookup_elem(&collapsing_mappings, &m);
+	if (!collapser)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	if (tid == *collapser)	/* collapse_file's own lookups are not readers */
+		return 0;
+	rs.begin = bpf_ktime_get_ns();
+	rs.mapping = m;
+	rs.index = index;
+	rs.fn = fn;
+	rs.collapser = *collapser;
+	bpf_map_update_elem(&readers, &tid, &rs, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int reader_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct reader_state *rs = bpf_map_lookup_elem(&readers, &tid);
+	struct kht_reader r = {};
+	struct inside_state *st;
+	struct inode *inode;
+	__u64 now, from, to;
+
+	if (!rs)
+		return 0;
+	now = bpf_ktime_get_ns();
+	kht_fill_hdr(&r.hdr, KHT_EV_READER, sizeof(r));
+	r.hdr.ts_ns = now;
+	r.begin_ns = rs->begin;
+	r.duration_ns = now - rs->begin;
+	r.index = rs->index;
+	r.fn = rs->fn;
+	r.collapser_tid = rs->collapser;
+	inode = BPF_CORE_READ((struct address_space *)rs->mapping, host);
+	r.ino = BPF_CORE_READ(inode, i_ino);
+	r.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	r.gen = BPF_CORE_READ(inode, i_generation);
+	/* overlap with the collapser's current (or just finished) lock hold */
+	st = bpf_map_lookup_elem(&inside_states, &rs->collapser);
+	if (st) {
+		from = st->win_begin ? st->win_begin : 0;
+		to = st->win_begin ? now : st->last_win_end;
+		if (!from && to > rs->begin)
+			from = rs->begin;	/* the hold ended while we ran: lower bound */
+		if (from < rs->begin)
+			from = rs->begin;
+		if (to > from) {
+			r.overlap_ns = to - from;
+			st->win_readers++;
+			st->win_spin_ns += r.overlap_ns;
+		}
+	}
+	kht_output(ctx, &r, sizeof(r));
+	bpf_map_delete_elem(&readers, &tid);
+	return 0;
+}
+
+SEC("fentry/filemap_get_entry")
+int BPF_PROG(rd_get_entry_in, struct address_space *mapping, unsigned long index)
+{
+	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_ENTRY);
+}
+
+SEC("fexit/filemap_get_entry")
+int BPF_PROG(rd_get_entry_out) { return reader_exit(ctx); }
+
+SEC("fentry/__filemap_get_folio")
+int BPF_PROG(rd_get_folio_in, struct address_space *mapping, unsigned long index)
+{
+	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_FOLIO);
+}
+
+SEC("fexit/__filemap_get_folio")
+int BPF_PROG(rd_get_folio_out) { return reader_exit(ctx); }
+
+SEC("fentry/__filemap_get_folio_mpol")
+int BPF_PROG(rd_get_folio_mpol_in, struct address_space *mapping, unsigned long index)
+{
+	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_FOLIO_MPOL);
+}
+
+SEC("fexit/__filemap_get_folio_mpol")
+int BPF_PROG(rd_get_folio_mpol_out) { return reader_exit(ctx); }
+
+SEC("fentry/mapping_seek_hole_data")
+int BPF_PROG(rd_seek_in, struct address_space *mapping, long long start)
+{
+	return reader_enter(mapping, start >= 0 ? start >> 12 : 0, KHT_RD_SEEK_HOLE_DATA);
+}
+
+SEC("fexit/mapping_seek_hole_data")
+int BPF_PROG(rd_seek_out) { return reader_exit(ctx); }
+
+#endif
