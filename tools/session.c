@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "capability.h"
 #include "session.h"
@@ -97,6 +98,8 @@ int kht_session_run(struct kht_session *s, const struct kht_opts *o)
 			ret = 1;
 			break;
 		}
+		if (s->tick)
+			s->tick(s->ctx);
 		if (deadline && kht_now_ns() >= deadline)
 			break;
 	}
@@ -114,6 +117,28 @@ unsigned long long kht_session_drops(const struct kht_session *s)
 	for (int i = 0; i < s->nfeat; i++)
 		sum += kht_percpu_sum(kht_loaded_drops_fd(&s->feat[i]));
 	return sum;
+}
+
+int kht_session_drops_per_cpu(const struct kht_session *s, unsigned long long *out, int n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 zero = 0;
+
+	if (ncpu <= 0)
+		return 0;
+	if (ncpu > n)
+		ncpu = n;
+	memset(out, 0, ncpu * sizeof(*out));
+
+	unsigned long long vals[libbpf_num_possible_cpus()];
+
+	for (int i = 0; i < s->nfeat; i++) {
+		if (bpf_map_lookup_elem(kht_loaded_drops_fd(&s->feat[i]), &zero, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[c] += vals[c];
+	}
+	return ncpu;
 }
 
 void kht_session_close(struct kht_session *s)

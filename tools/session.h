@@ -23,6 +23,7 @@ struct kht_session {
 	struct ring_buffer *rb;
 	kht_event_fn fn;
 	void *ctx;
+	void (*tick)(void *ctx);	/* optional: called after every poll (~10/s) */
 	unsigned long long base_ns;	/* CLOCK_MONOTONIC when tracing started */
 	struct kht_enum results;	/* enum scan_result of this kernel */
 };
@@ -40,6 +41,8 @@ void kht_session_banner(const struct kht_session *s, const struct kht_opts *o);
 /* Poll until SIGINT/SIGTERM, -d elapsed or the callback sets kht_exiting; detach; drain. */
 int kht_session_run(struct kht_session *s, const struct kht_opts *o);
 unsigned long long kht_session_drops(const struct kht_session *s);
+/* Drops per CPU summed over features into out[0..n); returns the CPU count. */
+int kht_session_drops_per_cpu(const struct kht_session *s, unsigned long long *out, int n);
 void kht_session_close(struct kht_session *s);
 
 #endif

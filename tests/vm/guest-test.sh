@@ -4,5 +4,17 @@
 echo "guest: $(uname -r)"
 /bin/khugetrace probe | sed 's/^/  probe| /'
 echo "guest: collapse modes: $(/bin/khugetrace probe --modes)"
-KHT=/bin/khugetrace KW=/bin/khugetrace-workload UNIT=/bin/unit-tests \
-	READY_TIMEOUT=120 sh /bin/live-tests.sh
+export KHT=/bin/khugetrace KW=/bin/khugetrace-workload UNIT=/bin/unit-tests READY_TIMEOUT=120
+# a look inside collapse_file on this kernel, for the log (fentry only)
+if /bin/khugetrace probe --modes | grep -q fentry; then
+	/bin/khugetrace collapse -a fentry >/tmp/inside.out 2>&1 &
+	pid=$!
+	sleep 3
+	/bin/khugetrace-workload collapse-holes >/dev/null 2>&1
+	sleep 1
+	kill -INT $pid
+	wait $pid
+	sed 's/^/  inside| /' /tmp/inside.out
+fi
+sh /bin/live-tests.sh
+sh /bin/timeline-tests.sh

@@ -72,6 +72,9 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "perfetto", required_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "timeline", no_argument, NULL, 'T' },
+		{ "races", no_argument, NULL, 'R' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
 		{},
@@ -82,7 +85,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 	memset(o, 0, sizeof(*o));
 	optind = 0;	/* full re-initialisation: parse may run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:jvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:o:jvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_u64(optarg, 0x3fffffff, &v) || !v) {
@@ -138,6 +141,15 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 				return -1;
 			}
 			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(err, errlen, "-o needs a file name");
+				return -1;
+			}
+			o->output = optarg;
+			break;
+		case 'T': o->timeline = true; break;
+		case 'R': o->races = true; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': o->help = true; break;

@@ -22,6 +22,8 @@ struct kht_opts {
 	unsigned long long count;	/* -c: stop after this many events (0 = no limit) */
 	/* timeline views */
 	const char *perfetto;		/* --perfetto FILE */
+	const char *output;		/* record: -o FILE */
+	bool timeline, races;		/* report: --timeline, --races */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */
 };
 

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khugetrace report FILE: the live views over a recording — collapse lines
+ * (default), --timeline, --perfetto OUT, -j — decoded with the names the
+ * recording kernel stored in the file, so it reads the same on any machine.
+ * Damaged files are read as far as they go: complete blocks are reported,
+ * damaged ones skipped with a warning, a cut-off end measured and said.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "commands.h"
+#include "lib/collapse_view.h"
+#include "lib/options.h"
+#include "lib/timeline.h"
+#include "lib/tracefile.h"
+
+struct report {
+	struct kht_opts opts;
+	struct kht_tf_meta meta;
+	struct kht_collapse_view view;
+	struct kht_timeline tl;
+	unsigned long long unknown, undecodable;
+	FILE *info;	/* where the "#" header goes: stdout, or stderr under -j */
+};
+
+/*
+ * The trailer (records, drops) is at the end of the file, but drops belong at
+ * the top of the report: a first pass reads to the end for the stats.
+ */
+static bool read_stats(const char *path, struct kht_tf_stats *st, struct kht_tf_trailer *t)
+{
+	struct kht_tf_meta m;
+	struct kht_tf_reader *rd = kht_tf_open(path, &m, NULL, 0);
+	const void *data;
+	unsigned type, len;
+
+	if (!rd)
+		return false;
+	while (kht_tf_next(rd, &type, &data, &len) == 1)
+		;
+	kht_tf_stats(rd, st);
+	if (st->has_trailer)
+		*t = *st->trailer;
+	kht_tf_free(rd);
+	return st->has_trailer;
+}
+
+static void print_header(struct report *r, const char *path)
+{
+	static struct kht_tf_trailer t;
+	struct kht_tf_stats st;
+	bool has_trailer = read_stats(path, &st, &t);
+	time_t wall = r->meta.wall_base_ns / 1000000000LL;
+	char when[64];
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&wall));
+	fprintf(r->info, "# recorded %s on kernel %s (format %u.%u)\n", when, r->meta.release,
+		r->meta.major, r->meta.minor);
+	for (int i = 0; i < r->meta.nhooks; i++)
+		fprintf(r->info, "# %s: %s\n", r->meta.hooks[i].hook, r->meta.hooks[i].mode);
+	if (!kht_tf_meta_enum(&r->meta, "scan_result"))
+		fprintf(r->info, "# no scan_result names in the file: results print as numbers\n");
+	if (has_trailer)
+		fprintf(r->info, "# %llu records, %llu dropped while recording%s\n", t.records,
+			t.drops, t.drops ? " (ring buffer full: the views below miss them)" : "");
+	else
+		fprintf(r->info, "# no trailer: the recording did not finish (counts and drops "
+			"unknown)\n");
+	fflush(r->info);
+}
+
+static void add_record(struct report *r, unsigned type, const void *data, unsigned len)
+{
+	union kht_any_event ev;
+
+	if (!kht_event_size(type)) {
+		r->unknown++;	/* a newer recorder's event kind: skipped by design */
+		return;
+	}
+	if (kht_tf_decode_event(type, data, len, &ev, sizeof(ev)) < 0) {
+		r->undecodable++;
+		return;
+	}
+	if (r->opts.timeline || r->opts.perfetto)
+		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
+	else if (type == KHT_EV_COLLAPSE)
+		kht_collapse_view_add(&r->view, &ev.collapse);
+}
+
+/* Stats can only be final once the reader reached the end. */
+static void print_losses(const struct kht_tf_stats *st, const char *path)
+{
+	if (st->corrupt)
+		fprintf(stderr, "khugetrace report: %s: %llu damaged spot%s skipped (%llu bytes, "
+			"%llu blocks lost): %s\n", path, st->corrupt, st->corrupt == 1 ? "" : "s",
+			st->skipped_bytes, st->missing_blocks, st->warning);
+	if (st->truncated)
+		fprintf(stderr, "khugetrace report: %s is cut off: %llu bytes of an incomplete "
+			"block lost and no trailer (the recording did not finish).\n", path,
+			st->partial_bytes);
+}
+
+static int views(struct report *r)
+{
+	struct kht_tl_filter f = { .ino = r->opts.inode, .pid = r->opts.pid,
+				   .since_s = r->opts.since_s, .until_s = r->opts.until_s };
+	char tmp[4096];
+	FILE *pf;
+	int ret = 0;
+
+	if (!r->opts.timeline && !r->opts.perfetto) {
+		kht_collapse_view_summary(&r->view, 0);
+		return 0;
+	}
+	if (kht_tl_build(&r->tl, &f, r->meta.mono_base_ns)) {
+		fprintf(stderr, "khugetrace report: out of memory building the timeline.\n");
+		return 1;
+	}
+	if (r->opts.timeline && r->opts.json)
+		kht_tl_print_json(stdout, &r->tl, &r->view.fmt);
+	else if (r->opts.timeline)
+		kht_tl_print_text(stdout, &r->tl, &r->view.fmt);
+	if (r->opts.perfetto) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", r->opts.perfetto);
+		pf = fopen(tmp, "w");
+		if (!pf || kht_tl_write_perfetto(pf, &r->tl, &r->view.fmt) | fclose(pf) ||
+		    rename(tmp, r->opts.perfetto)) {
+			fprintf(stderr, "khugetrace report: cannot write %s: %s.\n", r->opts.perfetto,
+				strerror(errno));
+			remove(tmp);
+			ret = 1;
+		}
+	}
+	return ret;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	static struct report r;
+	struct kht_tf_reader *rd;
+	struct kht_tf_stats st;
+	const char *path;
+	const void *data;
+	unsigned type, len;
+	char err[512];
+	int n, ret;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+			printf("Usage: khugetrace report FILE [OPTIONS]\n"
+			       "Print a recording: collapse lines (default), --timeline, --perfetto OUT.\n"
+			       "  -j, -p PID, --inode INO, --since/--until SEC as in the live commands\n");
+			return 0;
+		}
+		fprintf(stderr, "khugetrace report: which recording? Usage: khugetrace report FILE "
+			"[OPTIONS].\n");
+		return 2;
+	}
+	path = argv[1];
+	if (kht_parse_opts(argc - 1, argv + 1, &r.opts, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace report: %s (see --help).\n", err);
+		return 2;
+	}
+	rd = kht_tf_open(path, &r.meta, err, sizeof(err));
+	if (!rd) {
+		fprintf(stderr, "khugetrace report: %s\n", err);
+		return 1;
+	}
+	r.info = r.opts.json ? stderr : stdout;
+	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout };
+	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");
+	r.view.fmt.base_ns = r.meta.mono_base_ns;
+	print_header(&r, path);
+	if (!r.opts.timeline && !r.opts.perfetto)
+		kht_collapse_view_header(&r.view);
+	while ((n = kht_tf_next(rd, &type, &data, &len)) == 1)
+		add_record(&r, type, data, len);
+	kht_tf_stats(rd, &st);
+	ret = views(&r);
+	if (n < 0) {
+		fprintf(stderr, "khugetrace report: reading %s failed: %s\n", path, kht_tf_error(rd));
+		ret = 1;
+	}
+	print_losses(&st, path);
+	if (r.unknown)
+		fprintf(stderr, "khugetrace report: %llu records of kinds this version does not "
+			"know were skipped.\n", r.unknown);
+	kht_tl_free(&r.tl);
+	kht_tf_free(rd);
+	return ret;
+}
