@@ -171,7 +171,12 @@ static __always_inline struct inside_state *my_lock(void *lock)
 	return st && st->lock == (__u64)lock ? st : NULL;
 }
 
-SEC("fexit/_raw_spin_lock_irq")
+/*
+ * fentry, not fexit, on the lock: the window starts when the collapsing task
+ * asks for the lock (it rarely waits: only RCU readers share the mapping), and
+ * fexit trampolines on spinlock functions have crashed 6.1 guests on detach.
+ */
+SEC("fentry/_raw_spin_lock_irq")
 int BPF_PROG(lock_acquired, raw_spinlock_t *lock)
 {
 	struct inside_state *st = my_lock(lock);
@@ -190,6 +195,7 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock)
 	struct inside_state *st = my_lock(lock);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kht_lock_window w = {};
+	struct address_space *mapping;
 	struct kht_collapse *ev;
 	__u64 now, hold;
 	bool uptodate;
@@ -199,8 +205,9 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock)
 	now = bpf_ktime_get_ns();
 	hold = now - st->win_begin;
 	ev = bpf_map_lookup_elem(&inflight, &tid);
-	w.slot = slot_state(xa_slot((struct address_space *)st->mapping, st->start),
-			    st->old_entry, &uptodate);
+	mapping = (struct address_space *)st->mapping;
+	barrier_var(mapping);	/* see reader_exit() */
+	w.slot = slot_state(xa_slot(mapping, st->start), st->old_entry, &uptodate);
 	w.uptodate = uptodate;
 	if (ev) {
 		ev->windows++;
@@ -261,6 +268,7 @@ static __always_inline int reader_exit(void *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct reader_state *rs = bpf_map_lookup_elem(&readers, &tid);
+	struct address_space *mapping;
 	struct kht_reader r = {};
 	struct inside_state *st;
 	struct inode *inode;
@@ -276,7 +284,11 @@ static __always_inline int reader_exit(void *ctx)
 	r.index = rs->index;
 	r.fn = rs->fn;
 	r.collapser_tid = rs->collapser;
-	inode = BPF_CORE_READ((struct address_space *)rs->mapping, host);
+	/* the barrier keeps clang from folding our own struct's field into the
+	 * CO-RE access chain (a relocation against a type the kernel lacks) */
+	mapping = (struct address_space *)rs->mapping;
+	barrier_var(mapping);
+	inode = BPF_CORE_READ(mapping, host);
 	r.ino = BPF_CORE_READ(inode, i_ino);
 	r.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	r.gen = BPF_CORE_READ(inode, i_generation);

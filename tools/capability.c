@@ -228,22 +228,32 @@ static int try_raw_tp(const char *event)
 	return err;
 }
 
+int kht_probe_method(const struct kht_env *env, const struct kht_hook *h, enum kht_method m)
+{
+	const char *event = strchr(h->name, ':');
+
+	if (h->kind == KHT_HOOK_FUNC) {
+		switch (m) {
+		case KHT_M_FENTRY: return try_tracing(h->name, BPF_TRACE_FENTRY);
+		case KHT_M_FEXIT: return try_tracing(h->name, BPF_TRACE_FEXIT);
+		case KHT_M_KPROBE: return try_kprobe(env, h->name, false);
+		case KHT_M_KRETPROBE: return try_kprobe(env, h->name, true);
+		default: return 1;
+		}
+	}
+	switch (m) {
+	case KHT_M_TP_BTF: return try_tracing(event + 1, BPF_TRACE_RAW_TP);
+	case KHT_M_RAW_TP: return try_raw_tp(event + 1);
+	case KHT_M_TRACEPOINT: return try_classic_tp(env, h->name);
+	default: return 1;
+	}
+}
+
 void kht_hook_probe(const struct kht_env *env, struct kht_hook *h)
 {
 	for (int m = 0; m < KHT_M_MAX; m++)
-		h->err[m] = 1;
-	if (h->kind == KHT_HOOK_FUNC) {
-		h->err[KHT_M_FENTRY] = try_tracing(h->name, BPF_TRACE_FENTRY);
-		h->err[KHT_M_FEXIT] = try_tracing(h->name, BPF_TRACE_FEXIT);
-		h->err[KHT_M_KPROBE] = try_kprobe(env, h->name, false);
-		h->err[KHT_M_KRETPROBE] = try_kprobe(env, h->name, true);
-		return;
-	}
-	const char *event = strchr(h->name, ':') + 1;
-
-	h->err[KHT_M_TP_BTF] = try_tracing(event, BPF_TRACE_RAW_TP);
-	h->err[KHT_M_RAW_TP] = try_raw_tp(event);
-	h->err[KHT_M_TRACEPOINT] = try_classic_tp(env, h->name);
+		h->err[m] = kht_probe_method(env, h, m);
+	h->probed = true;
 }
 
 static struct kht_env probed_env;
@@ -263,13 +273,19 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 		snprintf(why, len, "%s: unknown hook", name);
 		return false;
 	}
-	if (!h->probed) {
-		kht_hook_probe(&probed_env, h);
-		h->probed = true;
+	/*
+	 * Probe only the method asked for, once: attaching and detaching a
+	 * kprobe on a hot function just before the real fentry attach left
+	 * 6.1's fentry on collapse_file silently dead in our guests.
+	 */
+	if (!h->probed && !(h->tried & (1u << m))) {
+		h->err[m] = kht_probe_method(&probed_env, h, m);
+		h->tried |= 1u << m;
 	}
 	if (h->err[m] == 0)
 		return true;
 	snprintf(why, len, "%s %s: %s", kht_method_name(m), name,
-		 h->err[m] == -ENOENT ? "does not exist on this kernel" : strerror(-h->err[m]));
+		 h->err[m] == -ENOENT ? "does not exist on this kernel" :
+		 h->err[m] == 1 ? "not applicable" : strerror(-h->err[m]));
 	return false;
 }

@@ -24,7 +24,8 @@ struct kht_hook {
 	enum kht_hook_kind kind;
 	const char *why;	/* which feature needs it */
 	int err[KHT_M_MAX];	/* 0 = attached; -errno otherwise; 1 = not applicable */
-	bool probed;
+	bool probed;		/* every method tried (kht_hook_probe) */
+	unsigned tried;		/* methods tried one by one (kht_hook_ok), bit per method */
 };
 
 struct kht_env {
@@ -44,6 +45,8 @@ const char *kht_method_name(enum kht_method m);
 void kht_env_probe(struct kht_env *env);
 /* Try every method on one hook; fills hook->err. */
 void kht_hook_probe(const struct kht_env *env, struct kht_hook *hook);
+/* Try one method: 0 attached, -errno, or 1 when the method does not apply. */
+int kht_probe_method(const struct kht_env *env, const struct kht_hook *h, enum kht_method m);
 struct kht_hook *kht_hook_find(const char *name);
 /* Tracefs directory of a tracepoint event, e.g. ".../events/syscalls/sys_enter_madvise". */
 int kht_tracefs_event_dir(const struct kht_env *env, const char *tp, char *buf, int len);

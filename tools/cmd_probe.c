@@ -199,10 +199,8 @@ int cmd_probe(int argc, char **argv)
 	kht_capability_init(&env);
 	if (modes)
 		return print_modes(modes);
-	for (int i = 0; i < kht_nhooks; i++) {
+	for (int i = 0; i < kht_nhooks; i++)
 		kht_hook_probe(&env, &kht_hooks[i]);
-		kht_hooks[i].probed = true;
-	}
 	nf = grade(f);
 	if (json)
 		print_json(&env, f, nf);

@@ -26,7 +26,7 @@ static bool inside_usable(int mode)
 	char why[256];
 
 	return mode == KHT_MODE_FENTRY &&
-	       kht_hook_ok("_raw_spin_lock_irq", KHT_M_FEXIT, why, sizeof(why)) &&
+	       kht_hook_ok("_raw_spin_lock_irq", KHT_M_FENTRY, why, sizeof(why)) &&
 	       kht_hook_ok("_raw_spin_unlock_irq", KHT_M_FENTRY, why, sizeof(why));
 }
 
@@ -95,10 +95,10 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	skel->rodata->target_ino = o->inode;
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
-	skel->rodata->inside = inside_usable(mode);
+	skel->rodata->inside = inside_usable(mode) && !o->no_inside;
 }
 
-static void programs(int mode, const char **names, int max)
+static void programs(int mode, const struct kht_opts *o, const char **names, int max)
 {
 	static const char *const by_mode[KHT_MODE_MAX][3] = {
 		[KHT_MODE_FENTRY] = { "collapse_fentry", "collapse_fexit" },
@@ -113,7 +113,7 @@ static void programs(int mode, const char **names, int max)
 		names[n++] = by_mode[mode][i];
 	if (scan >= 0 && n < max)
 		names[n++] = scan == KHT_M_TP_BTF ? "scan_file_tp_btf" : "scan_file_raw_tp";
-	if (!inside_usable(mode))
+	if (!inside_usable(mode) || o->no_inside)
 		return;
 	names[n++] = "lock_acquired";
 	names[n++] = "lock_released";

@@ -45,7 +45,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	skel->rodata->target_ino = o->inode;
 }
 
-static void programs(int mode, const char **names, int max)
+static void programs(int mode, const struct kht_opts *o, const char **names, int max)
 {
 	names[0] = "mincore_enter";
 	names[1] = "mincore_exit";

@@ -40,7 +40,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	skel->rodata->target_ino = o->inode;
 }
 
-static void programs(int mode, const char **names, int max)
+static void programs(int mode, const struct kht_opts *o, const char **names, int max)
 {
 	names[0] = mode == KHT_MODE_FENTRY ? "uffd_fentry" :
 		   mode == KHT_MODE_KPROBE ? "uffd_kprobe" : "uffd_sys_enter";

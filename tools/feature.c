@@ -49,7 +49,7 @@ static void *load(const struct kht_feature *f, int mode, const struct kht_opts *
 		return NULL;
 	}
 	f->configure(skel, mode, o);
-	f->programs(mode, names, 23);
+	f->programs(mode, o, names, 23);
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, false);
 	for (int i = 0; names[i] && !err; i++) {

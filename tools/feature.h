@@ -24,7 +24,7 @@ struct kht_feature {
 	/* Set .rodata (filters, mode switches) between open and load. */
 	void (*configure)(void *skel, int mode, const struct kht_opts *o);
 	/* Programs to load in a mode, NULL-terminated (names in the .bpf.c). */
-	void (*programs)(int mode, const char **names, int max);
+	void (*programs)(int mode, const struct kht_opts *o, const char **names, int max);
 };
 
 extern const struct kht_feature kht_feat_collapse;

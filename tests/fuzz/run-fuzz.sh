@@ -5,24 +5,28 @@
 # runs for SECONDS (corpus kept in .output/fuzz/corpus between runs), prints
 #   fuzz: execs=N exec/s=N crashes=N corpus=N
 # and exits non-zero if anything crashed (artifacts in .output/fuzz/crashes/).
-# Environment: CLANG (clang), KHT_FUZZ_OUT (.output/fuzz), KHT_FUZZ_ARGS (extra libFuzzer flags).
+# Environment: CLANG (clang), KHT_FUZZ_OUT (.output/fuzz),
+#              KHT_FUZZ_ARGS (extra libFuzzer flags, e.g. -jobs=2).
 set -u
 secs=${1:-30}
 case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;; esac
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 out=${KHT_FUZZ_OUT:-$top/.output/fuzz}
 clang=${CLANG:-clang}
-cflags="-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror -Iinclude -Itools"
-srcs="tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c"
+cflags=(-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror
+	-Iinclude -Itools)
+srcs=(tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c)
+count() { find "$1" -type f | wc -l; }
 
 mkdir -p "$out/corpus" "$out/crashes" || exit 2
 rm -rf "$out/seeds" && mkdir -p "$out/seeds" || exit 2
 
 # Seeds: real recordings from the library's own writer (so they track the format).
-$clang $cflags -DKHT_TF_SEEDGEN $srcs -lz -o "$out/seedgen" || { echo "fuzz: seedgen build failed"; exit 2; }
+"$clang" "${cflags[@]}" -DKHT_TF_SEEDGEN "${srcs[@]}" -lz -o "$out/seedgen" ||
+	{ echo "fuzz: seedgen build failed"; exit 2; }
 "$out/seedgen" "$out/seeds" || { echo "fuzz: seedgen failed"; exit 2; }
-$clang $cflags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $srcs -lz \
+"$clang" "${cflags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${srcs[@]}" -lz \
 	-o "$out/fuzz_tracefile" || { echo "fuzz: build failed"; exit 2; }
 
 # The magics and the usual sizes help the mutator find block boundaries.
@@ -36,7 +40,7 @@ cat >"$out/dict" <<'EOF'
 EOF
 
 log=$out/last.log
-before=$(ls "$out/crashes" | wc -l)
+before=$(count "$out/crashes")
 seeds="$out/seeds"
 [ -d tests/fuzz/corpus ] && seeds="$seeds tests/fuzz/corpus"
 # The first directory receives new inputs; the seeds are only read.
@@ -48,8 +52,8 @@ rc=$?
 
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-crashes=$(($(ls "$out/crashes" | wc -l) - before))
-corpus=$(ls "$out/corpus" | wc -l)
+crashes=$(($(count "$out/crashes") - before))
+corpus=$(count "$out/corpus")
 echo "fuzz: execs=${execs:-?} exec/s=${rate:-?} crashes=$crashes corpus=$corpus (${secs}s, log $log)"
 if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
 	grep -E -A30 '^==[0-9]+==ERROR|runtime error|invariant broken|deadly signal' "$log" | head -60

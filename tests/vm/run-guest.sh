@@ -49,10 +49,15 @@ kvm_usable() {
 	echo $?) 2>/dev/null)
 	[ "$rc" = 124 ]
 }
+# Single-threaded TCG: with thread=multi, attaching fentry to hot kernel
+# functions (text_poke_bp's int3 live patching) while other vCPUs run them
+# crashed 6.1 and 6.12 guests ("Oops: int3" at the patched site); one host
+# thread for all vCPUs makes the patching atomic as on real hardware.
+tcg=(-accel "tcg,thread=${KHT_VM_TCG_THREAD:-single}")
 case ${KHT_VM_ACCEL:-auto} in
 kvm) accel=(-accel kvm) ;;
-tcg) accel=(-accel "tcg,thread=multi") ;;
-auto) if kvm_usable; then accel=(-accel kvm); else accel=(-accel "tcg,thread=multi"); fi ;;
+tcg) accel=("${tcg[@]}") ;;
+auto) if kvm_usable; then accel=(-accel kvm); else accel=("${tcg[@]}"); fi ;;
 *) die "KHT_VM_ACCEL must be auto, kvm or tcg" ;;
 esac
 

@@ -16,6 +16,8 @@ const char *kht_opts_usage(void)
 	       "  -a, --attach MODE    auto (default), fentry, kprobe, tp_btf, raw_tp, syscalls\n"
 	       "  -d, --duration SEC   stop after SEC seconds\n"
 	       "  -c, --count N        stop after N events\n"
+	       "      --no-inside      fentry mode: skip the i_pages lock-window and reader\n"
+	       "                       probes (they fire on every spin_lock_irq of the system)\n"
 	       "  -j, --json           one JSON object per line\n"
 	       "  -v, --verbose        libbpf and attach diagnostics on stderr\n"
 	       "  -h, --help           this text\n";
@@ -75,6 +77,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		{ "output", required_argument, NULL, 'o' },
 		{ "timeline", no_argument, NULL, 'T' },
 		{ "races", no_argument, NULL, 'R' },
+		{ "no-inside", no_argument, NULL, 'N' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
 		{},
@@ -150,6 +153,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 			break;
 		case 'T': o->timeline = true; break;
 		case 'R': o->races = true; break;
+		case 'N': o->no_inside = true; break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': o->help = true; break;

@@ -24,6 +24,7 @@ struct kht_opts {
 	const char *perfetto;		/* --perfetto FILE */
 	const char *output;		/* record: -o FILE */
 	bool timeline, races;		/* report: --timeline, --races */
+	bool no_inside;			/* --no-inside: skip lock-window and reader probes */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */
 };
 

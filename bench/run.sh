@@ -1,0 +1,343 @@
+#!/bin/bash
+# khugetrace benchmarks: one run, one table of ratios (absolute figures as context).
+#
+#   bench/run.sh            full run (~4 min): 5 alternating rounds, bpf_stats,
+#                           event-throughput steps, goals
+#   bench/run.sh --smoke    seconds: 1 round, tiny counts; checks that every part
+#                           runs and the table prints (the test suite calls it)
+#
+# Parts: 1. overhead of `khugetrace timeline` (all probes of the attach mode this
+# kernel gives) and of bench/equivalent.bt on bench/pagecache_load, rounds
+# alternating untraced / khugetrace / bpftrace; 2. ns per hit of every
+# khugetrace BPF program (kernel.bpf_stats_enabled, one extra traced run);
+# 3. event throughput: paced lseek(SEEK_DATA) storms under khugetrace, drops
+# per step; 4. offline report speed (placeholder until record/report land).
+# Method and how to read the table: bench/README.md.
+#
+# Environment: KHT (khugetrace binary), ROUNDS, ITERS, FILES, COLLAPSE_EVERY,
+# STORM_RATES (calls/s, 0 = unpaced), STORM_SECONDS, STORM_THREADS,
+# NO_BPFTRACE=1 (skip the bpftrace side), KEEP=1 (keep the work directory).
+# Exit status: 0 when every part ran (goals MISSED do not fail the run),
+# 1 when something could not run, 2 on a usage error.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+bench=$top/bench
+KHT=${KHT:-$top/.output/bin/khugetrace}
+SMOKE=0
+case "${1:-}" in
+--smoke) SMOKE=1 ;;
+"") ;;
+-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "bench/run.sh: unknown argument '$1' (usage: bench/run.sh [--smoke])." >&2; exit 2 ;;
+esac
+if [ $SMOKE = 1 ]; then
+	ROUNDS=${ROUNDS:-1} ITERS=${ITERS:-40} FILES=${FILES:-2} COLLAPSE_EVERY=${COLLAPSE_EVERY:-10}
+	STORM_RATES=${STORM_RATES:-"20000 0"} STORM_SECONDS=${STORM_SECONDS:-0.3}
+else
+	ROUNDS=${ROUNDS:-5} ITERS=${ITERS:-5000} FILES=${FILES:-8} COLLAPSE_EVERY=${COLLAPSE_EVERY:-10}
+	STORM_RATES=${STORM_RATES:-"25000 50000 100000 200000 400000 700000 1000000 0"}
+	STORM_SECONDS=${STORM_SECONDS:-1.5}
+fi
+STORM_THREADS=${STORM_THREADS:-1}
+READY_TIMEOUT=${READY_TIMEOUT:-60}	# seconds for a tracer to attach (bpftrace compiles)
+STOP_TIMEOUT=${STOP_TIMEOUT:-120}	# seconds for a tracer to exit after SIGINT
+
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+note() { echo "bench/run.sh: $*" >&2; }
+
+# ---- preconditions ---------------------------------------------------------
+[ "$(id -u)" = 0 ] || die "must run as root (tracers, bpf_stats, private tmpfs mounts)."
+[ -x "$KHT" ] || die "no khugetrace binary at $KHT: run 'make' first (or set KHT=)."
+command -v gcc >/dev/null || die "gcc is needed to build the load generators."
+command -v bpftool >/dev/null || die "bpftool is needed to read the per-program BPF statistics."
+[ -r /proc/sys/kernel/bpf_stats_enabled ] || die "this kernel has no kernel.bpf_stats_enabled sysctl."
+
+WORK=$(mktemp -d /tmp/kht-benchrun.XXXXXX) || die "cannot create a work directory in /tmp."
+TPID= BPID= STATS_SAVED=
+
+cleanup() {
+	local p
+	trap - EXIT INT TERM HUP
+	for p in $TPID $BPID; do
+		kill -INT "$p" 2>/dev/null && { sleep 1; kill -KILL "$p" 2>/dev/null; }
+	done
+	[ -n "$STATS_SAVED" ] && echo "$STATS_SAVED" >/proc/sys/kernel/bpf_stats_enabled
+	if [ "${KEEP:-0}" = 1 ]; then note "work files kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'note "interrupted: tracers stopped, mounts and sysctl restored."; exit 130' INT TERM HUP
+
+# ---- build the generators --------------------------------------------------
+gcc -O2 -Wall -o "$WORK/pagecache_load" "$bench/pagecache_load.c" 2>"$WORK/cc.err" &&
+gcc -O2 -Wall -pthread -o "$WORK/event_storm" "$bench/event_storm.c" 2>>"$WORK/cc.err" ||
+	{ cat "$WORK/cc.err" >&2; die "building the load generators failed."; }
+LOAD=("$WORK/pagecache_load" -i "$ITERS" -f "$FILES" -c "$COLLAPSE_EVERY")
+
+# ---- attach modes, and the bpftrace script with the same hooks -------------
+COLLAPSE_MODE=$("$KHT" probe --modes 2>/dev/null | awk '{print $1}')
+[ -n "$COLLAPSE_MODE" ] || die "'khugetrace probe --modes' lists no usable collapse mode: cannot trace here."
+if [ "$COLLAPSE_MODE" = syscalls ]; then
+	cp "$bench/equivalent.bt" "$WORK/equivalent.bt"
+else	# madvise hooks are only loaded by khugetrace's syscalls mode
+	sed '/^\/\/ BEGIN syscalls-mode$/,/^\/\/ END syscalls-mode$/d' "$bench/equivalent.bt" >"$WORK/equivalent.bt"
+fi
+BT=
+if [ "${NO_BPFTRACE:-0}" != 1 ]; then
+	if ! command -v bpftrace >/dev/null && [ $SMOKE = 0 ] && command -v apt-get >/dev/null; then
+		note "installing Debian's bpftrace package (apt-get) for the comparison..."
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftrace >"$WORK/apt.log" 2>&1 ||
+			note "apt-get install bpftrace failed (see below); the bpftrace column stays empty."
+	fi
+	BT=$(command -v bpftrace) || note "bpftrace is not installed: the bpftrace comparison is skipped."
+fi
+
+# ---- tracer control ----------------------------------------------------------
+# wait_ready PID FILE PATTERN: until PATTERN is in FILE; fails if PID dies or times out
+wait_ready() {
+	local i=0
+	while ! grep -q "$3" "$2" 2>/dev/null; do
+		kill -0 "$1" 2>/dev/null || return 1
+		[ $i -ge $((READY_TIMEOUT * 10)) ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# stop PID: SIGINT, wait (bounded), SIGKILL if it hangs; sets RC
+stop() {
+	local i=0
+	kill -INT "$1" 2>/dev/null
+	while kill -0 "$1" 2>/dev/null; do
+		if [ $i -ge $((STOP_TIMEOUT * 10)) ]; then
+			note "tracer $1 still running ${STOP_TIMEOUT}s after SIGINT: killed."
+			kill -KILL "$1" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$1" 2>/dev/null
+	RC=$?
+}
+
+start_kht() { # start_kht NAME: khugetrace timeline (all probes), output discarded
+	"$KHT" timeline -j >/dev/null 2>"$WORK/$1.kerr" &
+	TPID=$!
+	wait_ready "$TPID" "$WORK/$1.kerr" '^Tracing' && return 0
+	sed 's/^/  | /' "$WORK/$1.kerr" >&2
+	die "khugetrace timeline did not start (stderr above)."
+}
+
+stop_kht() { # stop_kht NAME
+	stop "$TPID"
+	TPID=
+	[ $RC = 0 ] || { sed 's/^/  | /' "$WORK/$1.kerr" >&2; die "khugetrace timeline exited $RC."; }
+}
+
+start_bt() { # start_bt NAME: bpftrace equivalent.bt, printf output discarded
+	rm -f "$WORK/$1.ready"
+	"$BT" "$WORK/equivalent.bt" 2>"$WORK/$1.berr" \
+		> >(grep -q -m1 READY && touch "$WORK/$1.ready"; exec cat >/dev/null) &
+	BPID=$!
+	local i=0
+	while [ ! -e "$WORK/$1.ready" ]; do
+		if ! kill -0 "$BPID" 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
+			sed 's/^/  | /' "$WORK/$1.berr" >&2
+			die "bpftrace did not attach bench/equivalent.bt (stderr above)."
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+stop_bt() {
+	stop "$BPID"
+	BPID=
+	[ $RC = 0 ] || { sed 's/^/  | /' "$WORK/$1.berr" >&2; die "bpftrace exited $RC."; }
+}
+
+run_load() { # run_load NAME: the load, its key=value lines in NAME.load
+	"${LOAD[@]}" >"$WORK/$1.load" 2>"$WORK/$1.lerr" ||
+		{ cat "$WORK/$1.lerr" >&2; die "pagecache_load failed."; }
+}
+
+# ---- part 1: overhead, alternating rounds -----------------------------------
+CONFIGS="none kht"
+[ -n "$BT" ] && CONFIGS="none kht bt"
+set -- $CONFIGS
+NCONF=$#
+note "part 1: overhead, $ROUNDS round(s) of [$CONFIGS], load: $ITERS iterations x $FILES files, MADV_COLLAPSE every $COLLAPSE_EVERY"
+for r in $(seq 1 "$ROUNDS"); do
+	# rotate the order each round: no configuration always runs first
+	order=$(echo $CONFIGS $CONFIGS | awk -v s=$(((r - 1) % NCONF)) -v n=$NCONF \
+		'{ for (i = 1; i <= n; i++) printf "%s ", $(i + s) }')
+	for c in $order; do
+		case $c in
+		none) run_load "none.$r" ;;
+		kht) start_kht "kht.$r"; run_load "kht.$r"; stop_kht "kht.$r" ;;
+		bt) start_bt "bt.$r"; run_load "bt.$r"; stop_bt "bt.$r" ;;
+		esac
+		printf '  round %d %-5s %s\n' "$r" "$c" "$(grep '^total' "$WORK/$c.$r.load")" >&2
+	done
+done
+grep -q 'collapse_ok=0 ' "$WORK/none.1.load" &&
+	note "warning: MADV_COLLAPSE never succeeded: the collapse tracepoints were not exercised."
+KMODES=$(sed -n 's/^khugetrace timeline: \([^ ]*\) via \([^ ]*\) .*/\1=\2/p' "$WORK/kht.1.kerr" | tr '\n' ' ')
+
+# ---- part 2: per-program cost from the kernel's accounting ------------------
+note "part 2: bpf_stats during one more khugetrace run of the same load"
+STATS_SAVED=$(cat /proc/sys/kernel/bpf_stats_enabled)
+echo 1 >/proc/sys/kernel/bpf_stats_enabled || die "cannot enable kernel.bpf_stats_enabled."
+start_kht stats
+# khugetrace's own programs: the prog fds it holds (other tracers may be loaded)
+ids=$(grep -h '^prog_id:' /proc/"$TPID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un)
+[ -n "$ids" ] || die "cannot find khugetrace's BPF programs in /proc/$TPID/fdinfo."
+snap() { for id in $ids; do bpftool prog show id "$id"; done | awk '
+	/^[0-9]+:/ { id = $1; sub(":", "", id); name = "?"
+		for (i = 1; i <= NF; i++) if ($i == "name") name = $(i + 1)
+		rt = 0; rc = 0
+		for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") rt = $(i + 1); if ($i == "run_cnt") rc = $(i + 1) }
+		print id, name, rt, rc }'; }
+snap >"$WORK/stats.before"
+run_load stats
+snap >"$WORK/stats.after"
+stop_kht stats
+echo "$STATS_SAVED" >/proc/sys/kernel/bpf_stats_enabled
+STATS_SAVED=
+
+# ---- part 3: event throughput -------------------------------------------------
+note "part 3: event throughput, lseek(SEEK_DATA) storms of ${STORM_SECONDS}s, $STORM_THREADS thread(s), rates: $STORM_RATES"
+: >"$WORK/storm.tab"
+for rate in $STORM_RATES; do
+	start_kht "storm.$rate"
+	"$WORK/event_storm" -t "$STORM_THREADS" -r "$rate" -s "$STORM_SECONDS" >"$WORK/storm.$rate.out" \
+		2>"$WORK/storm.$rate.err" || { cat "$WORK/storm.$rate.err" >&2; die "event_storm failed."; }
+	stop_kht "storm.$rate"
+	gen=$(sed -n 's/.*events=\([0-9]*\) seconds=\([0-9.]*\) rate=\([0-9]*\).*/\1 \2 \3/p' "$WORK/storm.$rate.out")
+	got=$(sed -n 's/^khugetrace timeline: \([0-9]*\) events.*/\1/p' "$WORK/storm.$rate.kerr")
+	drops=$(sed -n 's/.*WARNING: \([0-9]*\) events dropped.*/\1/p' "$WORK/storm.$rate.kerr")
+	[ -n "$gen" ] && [ -n "$got" ] || die "cannot parse the storm step at rate $rate (see $WORK)."
+	echo "$rate $gen ${got} ${drops:-0}" >>"$WORK/storm.tab"
+	printf '  target %-8s %s\n' "$rate" "$(tail -1 "$WORK/storm.tab")" >&2
+done
+
+# ---- part 4: offline report speed ------------------------------------------------
+# PLACEHOLDER (lead): wire this when `khugetrace record`/`report` land: record
+# >= 10 M events (synthetic generator), then time `khugetrace report FILE
+# >/dev/null` under /usr/bin/time -v (events/s, peak RSS) into REPORT_EPS.
+REPORT_EPS=
+if "$KHT" --help 2>&1 | grep -qE '^ +report '; then
+	REPORT_NOTE="report speed: not measured yet (khugetrace report exists: wire bench/run.sh part 4)"
+else
+	REPORT_NOTE="report speed: not measured yet (needs khugetrace record/report)"
+fi
+
+# ---- the table ---------------------------------------------------------------
+cat "$WORK"/none.*.load >/dev/null
+awk -v rounds="$ROUNDS" -v configs="$CONFIGS" -v work="$WORK" -v kmodes="$KMODES" \
+    -v kernel="$(uname -r)" -v ncpu="$(nproc)" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
+    -v smoke="$SMOKE" -v iters="$ITERS" -v files="$FILES" -v cevery="$COLLAPSE_EVERY" \
+    -v report_note="$REPORT_NOTE" -v storm_s="$STORM_SECONDS" -v storm_t="$STORM_THREADS" '
+function fmt(x) {
+	if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
+	if (x >= 1e3) return sprintf("%.1fk", x / 1e3)
+	return sprintf("%.0f", x)
+}
+function sort_n(a, n,   i, j, t) {
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+}
+function median(a, n) { sort_n(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+function pct(x) { return sprintf("%+.1f%%", x * 100) }
+BEGIN {
+	nc = split(configs, cfg, " ")
+	label["none"] = "untraced"; label["kht"] = "khugetrace"; label["bt"] = "bpftrace"
+	nops = 0
+	for (c = 1; c <= nc; c++) for (r = 1; r <= rounds; r++) {
+		f = work "/" cfg[c] "." r ".load"
+		while ((getline line < f) > 0) {
+			n = split(line, kv, " ")
+			if (kv[1] ~ /^op=/) { op = substr(kv[1], 4); v = kv[4]; sub("ops_s=", "", v) }
+			else if (kv[1] == "total") { op = "TOTAL (mix)"; v = kv[4]; sub("ops_s=", "", v) }
+			else continue
+			if (!(op in seen)) { seen[op] = 1; ops[++nops] = op }
+			val[cfg[c], op, r] = v + 0
+		}
+		close(f)
+	}
+	for (i = 1; i <= nops; i++) for (c = 1; c <= nc; c++) {
+		k = 0; for (r = 1; r <= rounds; r++) if ((cfg[c], ops[i], r) in val) a[++k] = val[cfg[c], ops[i], r]
+		if (!k) continue
+		sort_n(a, k); lo[cfg[c], ops[i]] = a[1]; hi[cfg[c], ops[i]] = a[k]
+		med[cfg[c], ops[i]] = median(a, k)
+	}
+	printf "\n"
+	printf "khugetrace bench%s - %s, kernel %s, %d CPUs\n", (smoke ? " (SMOKE: tiny counts, figures meaningless)" : ""), date, kernel, ncpu
+	printf "attach modes: %s\n", kmodes
+	printf "load: bench/pagecache_load %d iterations x %d files, MADV_COLLAPSE every %d; %d round(s), order rotated\n\n", iters, files, cevery, rounds
+	printf "1. OVERHEAD  median ops/s [min-max over rounds]; slowdown = untraced/traced - 1\n"
+	printf "%-12s %-24s %-24s %-24s %9s %9s\n", "op", "untraced", "khugetrace", "bpftrace", "kht slow", "bt slow"
+	for (i = 1; i <= nops; i++) {
+		o = ops[i]; line = sprintf("%-12s", o)
+		for (c = 1; c <= 3; c++) {
+			x = (c == 1 ? "none" : c == 2 ? "kht" : "bt")
+			cell = ((x, o) in med) ? sprintf("%s [%s-%s]", fmt(med[x, o]), fmt(lo[x, o]), fmt(hi[x, o])) : "n/a"
+			line = line sprintf(" %-24s", cell)
+		}
+		for (c = 2; c <= 3; c++) {
+			x = (c == 2 ? "kht" : "bt")
+			line = line sprintf(" %9s", ((x, o) in med && med[x, o] > 0) ? pct(med["none", o] / med[x, o] - 1) : "n/a")
+		}
+		print line
+	}
+	T = "TOTAL (mix)"
+	kslow = med["none", T] / med["kht", T] - 1
+	have_bt = (("bt", T) in med)
+	if (have_bt) bslow = med["none", T] / med["bt", T] - 1
+	printf "workload slowdown: khugetrace %s, bpftrace %s", pct(kslow), (have_bt ? pct(bslow) : "n/a")
+	if (have_bt) {
+		ratio = kslow > 0 ? bslow / kslow : 0
+		printf ", bpftrace overhead / khugetrace overhead = %s", (kslow > 0 ? sprintf("%.2fx", ratio) : "n/a (khugetrace overhead <= 0)")
+	}
+	printf "\n\n"
+
+	printf "2. BPF PROGRAM COST  kernel.bpf_stats_enabled, one more khugetrace run of the same load\n"
+	printf "%-18s %12s %10s %12s   (hits include early exits; program body only)\n", "program", "hits", "ns/hit", "total ms"
+	while ((getline line < (work "/stats.before")) > 0) { split(line, p, " "); brt[p[1]] = p[3] + 0; bcn[p[1]] = p[4] + 0 }
+	while ((getline line < (work "/stats.after")) > 0) {
+		split(line, p, " "); hits = p[4] - bcn[p[1]]; ns = p[3] - brt[p[1]]
+		printf "%-18s %12d %10s %12.1f\n", p[2], hits, (hits ? sprintf("%.0f", ns / hits) : "-"), ns / 1e6
+		sum_ns += ns
+	}
+	printf "%-18s %12s %10s %12.1f\n\n", "all programs", "", "", sum_ns / 1e6
+
+	printf "3. EVENT THROUGHPUT  khugetrace timeline during lseek(SEEK_DATA) storms, %ss per step, %d thread(s)\n", storm_s, storm_t
+	printf "%-10s %12s %12s %12s %10s %8s\n", "target/s", "generated/s", "generated", "delivered", "drops", "drop %"
+	best = -1; first_drop = -1; maxrate = 0
+	while ((getline line < (work "/storm.tab")) > 0) {
+		split(line, s, " ")	# target events seconds rate delivered drops
+		for (q = 1; q <= 6; q++) s[q] += 0
+		tgt = s[1] == 0 ? "max" : fmt(s[1])
+		printf "%-10s %12s %12d %12d %10d %7.2f%%\n", tgt, fmt(s[4]), s[2], s[5], s[6], (s[2] ? 100 * s[6] / s[2] : 0)
+		if (s[4] > maxrate) maxrate = s[4]
+		if (s[6] == 0 && s[4] > best) best = s[4]
+		if (s[6] > 0 && (first_drop < 0 || s[4] < first_drop)) first_drop = s[4]
+	}
+	printf "highest generated rate with 0 drops: %s events/s%s\n\n", (best >= 0 ? fmt(best) : "none"),
+		(first_drop >= 0 ? sprintf("; drops from %s events/s", fmt(first_drop)) : sprintf(" (no drops at any step; the generator topped out at %s/s under tracing)", fmt(maxrate)))
+
+	printf "4. OFFLINE REPORT  %s\n\n", report_note
+
+	printf "GOALS%s\n", (smoke ? " (smoke run: verdicts not meaningful)" : "")
+	printf "%-44s %-34s %s\n", "goal", "measured", "verdict"
+	printf "%-44s %-34s %s\n", "<= 3% workload slowdown, all probes on", "khugetrace " pct(kslow), (kslow <= 0.03 ? "MET" : "MISSED")
+	if (have_bt)
+		printf "%-44s %-34s %s\n", ">= 5x less overhead than bpftrace", sprintf("%.2fx (bt %s vs kht %s)", ratio, pct(bslow), pct(kslow)), ((kslow <= 0 || ratio >= 5) ? "MET" : "MISSED")
+	else
+		printf "%-44s %-34s %s\n", ">= 5x less overhead than bpftrace", "bpftrace not run", "NOT MEASURED"
+	if (first_drop >= 0 && first_drop < 1e6) v = "MISSED"
+	else if (best >= 1e6) v = "MET"
+	else v = "NOT SHOWN (1M/s not reached)"
+	printf "%-44s %-34s %s\n", "no drops up to 1 M events/s", sprintf("0 drops up to %s/s", best >= 0 ? fmt(best) : "-") (first_drop >= 0 ? sprintf(", drops at %s/s", fmt(first_drop)) : ""), v
+	printf "%-44s %-34s %s\n", "report >= 5 M events/s on one core", "not measured", "NOT MEASURED"
+}' || die "formatting the table failed."
+exit 0
