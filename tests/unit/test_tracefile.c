@@ -472,10 +472,11 @@ TEST(tf_codec_versions)
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n + 16, &out, sizeof(out)) ==
 	      sizeof(out));
 	CHECK(!memcmp(&out, &ev, offsetof(struct kht_collapse, name) + KHT_NAME_LEN));
-	/* older writer: missing trailing fields are zero */
-	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n - KHT_NAME_LEN, &out, sizeof(out)) ==
-	      sizeof(out));
-	CHECK(out.mode == ev.mode && out.name[0] == 0);
+	/* older writer: missing trailing fields (the 56 bytes of inside fields, then
+	 * the name before them) are zero */
+	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n - 56 - KHT_NAME_LEN, &out,
+				  sizeof(out)) == sizeof(out));
+	CHECK(out.mode == ev.mode && out.name[0] == 0 && out.windows == 0);
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, 39, &out, sizeof(out)) == -EINVAL);
 	CHECK(kht_tf_decode_event(99, wire, n, &out, sizeof(out)) == -ENOENT);
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n, &out, 10) == -ENOSPC);
@@ -484,7 +485,9 @@ TEST(tf_codec_versions)
 	CHECK(kht_tf_encode_event(&ev, wire, sizeof(wire)) == -ENOENT);
 	CHECK(kht_tf_event_wire_size(77) == 0);
 	/* the sizes docs/file-format.md gives: a changed layout must change the doc */
-	CHECK(kht_tf_event_wire_size(KHT_EV_COLLAPSE) == 164);
+	CHECK(kht_tf_event_wire_size(KHT_EV_COLLAPSE) == 220);
+	CHECK(kht_tf_event_wire_size(KHT_EV_LOCK_WINDOW) == 96);
+	CHECK(kht_tf_event_wire_size(KHT_EV_READER) == 96);
 	CHECK(kht_tf_event_wire_size(KHT_EV_UFFD) == 164);
 	CHECK(kht_tf_event_wire_size(KHT_EV_SEEK) == 140);
 	CHECK(kht_tf_event_wire_size(KHT_EV_MINCORE) == 152);

@@ -174,6 +174,11 @@ static const struct field collapse_fields[] = {
 	FI(struct kht_collapse, nr_none), FI(struct kht_collapse, present),
 	FI(struct kht_collapse, swap), FI(struct kht_collapse, flags),
 	FI(struct kht_collapse, mode), FB(struct kht_collapse, name),
+	/* 1.0, inside collapse_file */
+	FI(struct kht_collapse, windows), FI(struct kht_collapse, retry_readers),
+	FI(struct kht_collapse, hold_total_ns), FI(struct kht_collapse, hold_max_ns),
+	FI(struct kht_collapse, publish_ns), FI(struct kht_collapse, last_win_begin_ns),
+	FI(struct kht_collapse, last_win_end_ns), FI(struct kht_collapse, retry_spin_ns),
 };
 
 static const struct field uffd_fields[] = {
@@ -201,12 +206,31 @@ static const struct field mincore_fields[] = {
 	FI(struct kht_mincore, attach), FB(struct kht_mincore, name),
 };
 
+static const struct field lock_window_fields[] = {
+	HDR_FIELDS(struct kht_lock_window),
+	FI(struct kht_lock_window, begin_ns), FI(struct kht_lock_window, hold_ns),
+	FI(struct kht_lock_window, ino), FI(struct kht_lock_window, start_index),
+	FI(struct kht_lock_window, dev), FI(struct kht_lock_window, gen),
+	FI(struct kht_lock_window, window), FI(struct kht_lock_window, slot),
+	FI(struct kht_lock_window, uptodate), FI(struct kht_lock_window, readers),
+};
+
+static const struct field reader_fields[] = {
+	HDR_FIELDS(struct kht_reader),
+	FI(struct kht_reader, begin_ns), FI(struct kht_reader, duration_ns),
+	FI(struct kht_reader, overlap_ns), FI(struct kht_reader, ino),
+	FI(struct kht_reader, index), FI(struct kht_reader, dev), FI(struct kht_reader, gen),
+	FI(struct kht_reader, fn), FI(struct kht_reader, collapser_tid),
+};
+
 #define CODEC(t, T, f) { t, sizeof(T), f, sizeof(f) / sizeof(f[0]) }
 static const struct codec codecs[] = {
 	CODEC(KHT_EV_COLLAPSE, struct kht_collapse, collapse_fields),
 	CODEC(KHT_EV_UFFD, struct kht_uffd, uffd_fields),
 	CODEC(KHT_EV_SEEK, struct kht_seek, seek_fields),
 	CODEC(KHT_EV_MINCORE, struct kht_mincore, mincore_fields),
+	CODEC(KHT_EV_LOCK_WINDOW, struct kht_lock_window, lock_window_fields),
+	CODEC(KHT_EV_READER, struct kht_reader, reader_fields),
 };
 
 static const struct codec *codec_of(unsigned type)
