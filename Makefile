@@ -40,7 +40,7 @@ BPF_APPS := collapse uffd seek
 LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
 	tools/lib/timeline_render.c tools/lib/tracefile.c \
-	tools/lib/collapse_view.c
+	tools/lib/collapse_view.c tools/lib/races.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
 	tools/capability.c tools/trace_helpers.c tools/feature.c tools/session.c \
@@ -53,7 +53,7 @@ APP_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(APP_SRCS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 .SECONDARY:
-.PHONY: all clean test test-unit test-live test-vm demo bench deps vmlinux
+.PHONY: all clean test test-unit test-live test-vm demo bench deps vmlinux fuzz
 all: $(BIN)/khugetrace $(BIN)/khugetrace-workload $(BIN)/unit-tests
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -118,6 +118,11 @@ demo: deps all
 
 bench: deps all
 	bench/run.sh
+
+# libFuzzer + ASan/UBSan on the recording reader (clang only, no libbpf)
+FUZZ_SECONDS ?= 600
+fuzz:
+	tests/fuzz/run-fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .output .output-static

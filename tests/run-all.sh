@@ -24,6 +24,14 @@ record() { # read name:rc lines on stdin, echo them, keep them
 run_unit() {
 	echo "== unit tests (no kernel)"
 	"$bin/unit-tests" 2>&1 | grep -v ' passed, ' | record
+	echo "== fuzzing the recording reader for ${KHT_FUZZ_SECONDS:-30} s"
+	if tests/fuzz/run-fuzz.sh "${KHT_FUZZ_SECONDS:-30}" >/tmp/kht-fuzz.log 2>&1; then
+		tail -1 /tmp/kht-fuzz.log
+		echo "fuzz/tracefile:0" | record
+	else
+		tail -20 /tmp/kht-fuzz.log
+		echo "fuzz/tracefile:1" | record
+	fi
 }
 
 run_live() {

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "lib/collapse_view.h"
 #include "lib/options.h"
+#include "lib/races.h"
 #include "lib/timeline.h"
 #include "lib/tracefile.h"
 
@@ -83,7 +84,7 @@ static void add_record(struct report *r, unsigned type, const void *data, unsign
 		r->undecodable++;
 		return;
 	}
-	if (r->opts.timeline || r->opts.perfetto)
+	if (r->opts.timeline || r->opts.perfetto || r->opts.races)
 		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
 	else if (type == KHT_EV_COLLAPSE)
 		kht_collapse_view_add(&r->view, &ev.collapse);
@@ -110,13 +111,27 @@ static int views(struct report *r)
 	FILE *pf;
 	int ret = 0;
 
-	if (!r->opts.timeline && !r->opts.perfetto) {
+	if (!r->opts.timeline && !r->opts.perfetto && !r->opts.races) {
 		kht_collapse_view_summary(&r->view, 0);
 		return 0;
 	}
 	if (kht_tl_build(&r->tl, &f, r->meta.mono_base_ns)) {
 		fprintf(stderr, "khugetrace report: out of memory building the timeline.\n");
 		return 1;
+	}
+	if (r->opts.races) {
+		struct kht_race_opts ro = { .spin_ns = r->opts.spin_us * 1000 };
+		struct kht_races races;
+
+		if (kht_races_find(&races, &r->tl, r->view.fmt.results, &ro)) {
+			fprintf(stderr, "khugetrace report: out of memory judging races.\n");
+			return 1;
+		}
+		if (r->opts.json)
+			kht_races_print_json(stdout, &races, &r->view.fmt);
+		else
+			kht_races_print_text(stdout, &races, &r->view.fmt);
+		kht_races_free(&races);
 	}
 	if (r->opts.timeline && r->opts.json)
 		kht_tl_print_json(stdout, &r->tl, &r->view.fmt);
@@ -150,7 +165,8 @@ int cmd_report(int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 			printf("Usage: khugetrace report FILE [OPTIONS]\n"
-			       "Print a recording: collapse lines (default), --timeline, --perfetto OUT.\n"
+			       "Print a recording: collapse lines (default), --timeline, --perfetto OUT,\n"
+			       "--races (with --spin-us US).\n"
 			       "  -j, -p PID, --inode INO, --since/--until SEC as in the live commands\n");
 			return 0;
 		}
@@ -173,7 +189,7 @@ int cmd_report(int argc, char **argv)
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");
 	r.view.fmt.base_ns = r.meta.mono_base_ns;
 	print_header(&r, path);
-	if (!r.opts.timeline && !r.opts.perfetto)
+	if (!r.opts.timeline && !r.opts.perfetto && !r.opts.races)
 		kht_collapse_view_header(&r.view);
 	while ((n = kht_tf_next(rd, &type, &data, &len)) == 1)
 		add_record(&r, type, data, len);

@@ -18,11 +18,12 @@
 #include "session.h"
 #include "trace_helpers.h"
 #include "lib/options.h"
+#include "lib/races.h"
 #include "lib/timeline.h"
 
 struct run {
 	struct kht_timeline tl;
-	unsigned long long events, lost;
+	unsigned long long events, lost, drops;
 };
 
 static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t size)
@@ -87,15 +88,52 @@ static void usage(void)
 	       kht_opts_usage(), kht_opts_timeline_usage());
 }
 
-int cmd_timeline(int argc, char **argv)
+/*
+ * Trace with every feature until Ctrl-C/-d and keep all events. -p filters
+ * stories later, not events in BPF. Returns the exit status (0 = traced).
+ */
+static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
+		   struct kht_session *s)
 {
 	static const struct kht_feature *const feats[] = {
 		&kht_feat_collapse, &kht_feat_uffd, &kht_feat_seek,
 	};
+	struct kht_opts bpf_opts = *opts;
+	int ret;
+
+	if (geteuid() == 0 && !kernel_has_uffd()) {
+		fprintf(stderr, "khugetrace %s: this kernel has no userfaultfd "
+			"(userfaultfd_ioctl is not in its BTF: CONFIG_USERFAULTFD is off).\n", cmd);
+		return 1;
+	}
+	bpf_opts.pid = 0;
+	ret = kht_session_open(s, cmd, feats, 3, &bpf_opts, on_event, r);
+	if (!ret && opts->pid && kill(opts->pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "khugetrace %s: no process with PID %u.\n", cmd, opts->pid);
+		kht_session_close(s);
+		ret = 1;
+	}
+	if (ret)
+		return ret;
+	kht_session_banner(s, opts);
+	ret = kht_session_run(s, opts);
+	r->drops = kht_session_drops(s);
+	return ret;
+}
+
+static void warn_losses(const char *cmd, const struct run *r)
+{
+	if (r->drops || r->lost)
+		fprintf(stderr, "khugetrace %s: WARNING: %llu events dropped (ring buffer full), "
+			"%llu unusable: the views miss them.\n", cmd, r->drops, r->lost);
+}
+
+int cmd_timeline(int argc, char **argv)
+{
 	char err[256], tmp[4096];
-	struct kht_opts opts, bpf_opts;
 	struct kht_tl_filter filter;
 	struct kht_session s;
+	struct kht_opts opts;
 	struct kht_fmt fmt;
 	struct run r = {};
 	FILE *pf = NULL;
@@ -109,33 +147,16 @@ int cmd_timeline(int argc, char **argv)
 		usage();
 		return 0;
 	}
-	if (geteuid() == 0 && !kernel_has_uffd()) {
-		fprintf(stderr, "khugetrace timeline: this kernel has no userfaultfd "
-			"(userfaultfd_ioctl is not in its BTF: CONFIG_USERFAULTFD is off).\n");
-		return 1;
-	}
-	bpf_opts = opts;
-	bpf_opts.pid = 0;
 	if (opts.perfetto && geteuid() == 0 && !(pf = open_perfetto(opts.perfetto, tmp, sizeof(tmp))))
 		return 1;
-	ret = kht_session_open(&s, "timeline", feats, 3, &bpf_opts, on_event, &r);
-	if (!ret && opts.pid && kill(opts.pid, 0) && errno == ESRCH) {
-		fprintf(stderr, "khugetrace timeline: no process with PID %u.\n", opts.pid);
-		kht_session_close(&s);
-		ret = 1;
-	}
-	if (ret) {
+	ret = collect("timeline", &opts, &r, &s);
+	if (ret && !s.nfeat) {
 		if (pf) {
 			fclose(pf);
 			unlink(tmp);
 		}
 		return ret;
 	}
-	kht_session_banner(&s, &opts);
-	ret = kht_session_run(&s, &opts);
-
-	unsigned long long drops = kht_session_drops(&s);
-
 	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
 	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
 					 .since_s = opts.since_s, .until_s = opts.until_s };
@@ -158,13 +179,65 @@ int cmd_timeline(int argc, char **argv)
 		fclose(pf);
 		unlink(tmp);	/* an error exit leaves nothing half-written */
 	}
-	if (!ret) {
+	if (!ret)
 		fprintf(stderr, "khugetrace timeline: %llu events, %zu stories.\n", r.events,
 			r.tl.ngroups);
+	warn_losses("timeline", &r);
+	kht_tl_free(&r.tl);
+	kht_session_close(&s);
+	return ret;
+}
+
+/*
+ * khugetrace races: the same capture, judged by the rules of lib/races.c.
+ * Exit like grep: 0 something found (a bug or a slow spin), 1 nothing, 2 error.
+ */
+int cmd_races(int argc, char **argv)
+{
+	struct kht_race_opts ro = { 0 };
+	struct kht_tl_filter filter;
+	struct kht_races races;
+	struct kht_session s;
+	struct kht_opts opts;
+	struct kht_fmt fmt;
+	struct run r = {};
+	char err[256];
+	int ret;
+
+	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace races: %s (see --help).\n", err);
+		return 2;
 	}
-	if (drops || r.lost)
-		fprintf(stderr, "khugetrace timeline: WARNING: %llu events dropped (ring buffer "
-			"full), %llu unusable.\n", drops, r.lost);
+	if (opts.help) {
+		printf("Usage: khugetrace races [OPTIONS]\n"
+		       "Trace until Ctrl-C (or -d), then report the races of docs/races.md:\n"
+		       "uffd-missing-fill, seek-transient-hole, publish-before-uptodate,\n"
+		       "collapse-on-uffd-armed, retry-spin. Exit 0 if a bug or a slow spin was\n"
+		       "found, 1 if none, 2 on error.\n\n%s%s", kht_opts_usage(),
+		       kht_opts_timeline_usage());
+		return 0;
+	}
+	ret = collect("races", &opts, &r, &s);
+	if (ret)
+		return 2;
+	ro.spin_ns = opts.spin_us * 1000;
+	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
+	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
+					 .since_s = opts.since_s, .until_s = opts.until_s };
+	if (kht_tl_build(&r.tl, &filter, s.base_ns) ||
+	    kht_races_find(&races, &r.tl, &s.results, &ro)) {
+		fprintf(stderr, "khugetrace races: out of memory.\n");
+		ret = 2;
+	} else {
+		if (opts.json)
+			kht_races_print_json(stdout, &races, &fmt);
+		else
+			kht_races_print_text(stdout, &races, &fmt);
+		ret = kht_races_count(&races, KHT_SEV_BUG) || kht_races_count(&races, KHT_SEV_SLOW) ?
+		      0 : 1;
+		kht_races_free(&races);
+	}
+	warn_losses("races", &r);
 	kht_tl_free(&r.tl);
 	kht_session_close(&s);
 	return ret;

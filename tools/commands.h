@@ -7,6 +7,7 @@ int cmd_probe(int argc, char **argv);
 int cmd_collapse(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_races(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
 	{ "probe", cmd_probe, "what this kernel allows: hooks, attach modes, features" },
 	{ "collapse", cmd_collapse, "one line per collapse_file() call (khugepaged, MADV_COLLAPSE)" },
 	{ "timeline", cmd_timeline, "per-inode stories: collapses, userfaultfd, seeks, mincore" },
+	{ "races", cmd_races, "detect the seed races: uffd-missing-fill, seek-transient-hole, ..." },
 	{ "record", cmd_record, "record every event into a compressed file (-o FILE)" },
 	{ "report", cmd_report, "print a recording: collapse lines, --timeline, --perfetto" },
 };

@@ -501,9 +501,51 @@ int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const 
 	return b.overflow ? -1 : (int)b.len;
 }
 
+static const char *reader_fn_name(unsigned fn)
+{
+	switch (fn) {
+	case KHT_RD_FILEMAP_GET_ENTRY: return "filemap_get_entry";
+	case KHT_RD_FILEMAP_GET_FOLIO: return "__filemap_get_folio";
+	case KHT_RD_FILEMAP_GET_FOLIO_MPOL: return "__filemap_get_folio_mpol";
+	case KHT_RD_SEEK_HOLE_DATA: return "mapping_seek_hole_data";
+	}
+	return "reader";
+}
+
+int kht_reader_desc(char *buf, size_t len, const struct kht_reader *ev)
+{
+	return snprintf(buf, len, "reader %s page %llu: %.1f us, %.1f us inside a lock hold "
+			"of collapser %u", reader_fn_name(ev->fn), ev->index, ev->duration_ns / 1e3,
+			ev->overlap_ns / 1e3, ev->collapser_tid);
+}
+
+int kht_reader_json(char *buf, size_t len, const struct kht_reader *ev, const struct kht_fmt *f)
+{
+	struct kht_buf b;
+	char dev[24];
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	json_common(&b, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
+	kht_json_str(&b, "function", reader_fn_name(ev->fn));
+	kht_dev_str(ev->dev, dev, sizeof(dev));
+	kht_json_str(&b, "dev", dev);
+	kht_json_u64(&b, "ino", ev->ino);
+	kht_json_u64(&b, "gen", ev->gen);
+	kht_json_u64(&b, "index", ev->index);
+	kht_json_u64(&b, "start_ns", ev->begin_ns);
+	kht_json_u64(&b, "duration_ns", ev->duration_ns);
+	kht_json_u64(&b, "overlap_ns", ev->overlap_ns);
+	kht_json_u64(&b, "collapser_tid", ev->collapser_tid);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
 size_t kht_event_size(unsigned type)
 {
 	switch (type) {
+	case KHT_EV_LOCK_WINDOW: return sizeof(struct kht_lock_window);
+	case KHT_EV_READER: return sizeof(struct kht_reader);
 	case KHT_EV_COLLAPSE: return sizeof(struct kht_collapse);
 	case KHT_EV_UFFD: return sizeof(struct kht_uffd);
 	case KHT_EV_SEEK: return sizeof(struct kht_seek);
@@ -524,6 +566,7 @@ int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
 	case KHT_EV_UFFD: return kht_uffd_json(buf, len, (const void *)h, f);
 	case KHT_EV_SEEK: return kht_seek_json(buf, len, (const void *)h, f);
 	case KHT_EV_MINCORE: return kht_mincore_json(buf, len, (const void *)h, f);
+	case KHT_EV_READER: return kht_reader_json(buf, len, (const void *)h, f);
 	}
 	return -1;
 }

@@ -67,6 +67,8 @@ void kht_ret_str(long long ret, char *buf, int len);
 int kht_uffd_desc(char *buf, size_t len, const struct kht_uffd *ev);
 int kht_seek_desc(char *buf, size_t len, const struct kht_seek *ev);
 int kht_mincore_desc(char *buf, size_t len, const struct kht_mincore *ev);
+int kht_reader_desc(char *buf, size_t len, const struct kht_reader *ev);
+int kht_reader_json(char *buf, size_t len, const struct kht_reader *ev, const struct kht_fmt *f);
 int kht_uffd_json(char *buf, size_t len, const struct kht_uffd *ev, const struct kht_fmt *f);
 int kht_seek_json(char *buf, size_t len, const struct kht_seek *ev, const struct kht_fmt *f);
 int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const struct kht_fmt *f);

@@ -27,7 +27,8 @@ const char *kht_opts_timeline_usage(void)
 {
 	return "      --perfetto FILE  also write Chrome trace-event JSON (Perfetto UI)\n"
 	       "      --since SEC      only events from SEC seconds after the start\n"
-	       "      --until SEC      only events up to SEC seconds after the start\n";
+	       "      --until SEC      only events up to SEC seconds after the start\n"
+	       "      --spin-us US     races: report retry spins longer than US (default 0)\n";
 }
 
 static bool parse_seconds(const char *s, double *out)
@@ -78,6 +79,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		{ "timeline", no_argument, NULL, 'T' },
 		{ "races", no_argument, NULL, 'R' },
 		{ "no-inside", no_argument, NULL, 'N' },
+		{ "spin-us", required_argument, NULL, 'W' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
 		{},
@@ -154,6 +156,13 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		case 'T': o->timeline = true; break;
 		case 'R': o->races = true; break;
 		case 'N': o->no_inside = true; break;
+		case 'W':
+			if (!parse_u64(optarg, ~0ULL / 1000, &o->spin_us)) {
+				snprintf(err, errlen, "invalid --spin-us '%s': expected microseconds",
+					 optarg);
+				return -1;
+			}
+			break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': o->help = true; break;

@@ -24,7 +24,8 @@ struct kht_opts {
 	const char *perfetto;		/* --perfetto FILE */
 	const char *output;		/* record: -o FILE */
 	bool timeline, races;		/* report: --timeline, --races */
-	bool no_inside;			/* --no-inside: skip lock-window and reader probes */
+	bool no_inside;
+	unsigned long long spin_us;	/* races: --spin-us, retry-spin threshold */			/* --no-inside: skip lock-window and reader probes */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */
 };
 

@@ -11,6 +11,7 @@ static unsigned ev_flags_inode(const union kht_any_event *e)
 	case KHT_EV_UFFD: return e->uffd.flags & KHT_O_HAVE_INODE;
 	case KHT_EV_SEEK: return e->seek.flags & KHT_O_HAVE_INODE;
 	case KHT_EV_MINCORE: return e->mincore.flags & KHT_O_HAVE_INODE;
+	case KHT_EV_READER: return 1;
 	}
 	return 0;
 }
@@ -30,6 +31,13 @@ static void ev_file(const union kht_any_event *e, unsigned *dev, unsigned long l
 		return;
 	case KHT_EV_UFFD: fr = &e->uffd.file; *name = e->uffd.name; break;
 	case KHT_EV_SEEK: fr = &e->seek.file; *name = e->seek.name; break;
+	case KHT_EV_READER:
+		/* readers carry no name: the collapse in the same story has it */
+		*dev = e->reader.dev;
+		*ino = e->reader.ino;
+		*gen = e->reader.gen;
+		*name = "";
+		return;
 	default: fr = &e->mincore.file; *name = e->mincore.name; break;
 	}
 	*dev = fr->dev;
@@ -44,6 +52,8 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 
 	if (!need || size < need)
 		return -1;
+	if (h->type == KHT_EV_LOCK_WINDOW)
+		return 0;	/* summarised in its collapse event; not part of a story */
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
 		void *p = realloc(t->ev, cap * sizeof(*t->ev));
@@ -74,6 +84,10 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 	case KHT_EV_MINCORE:
 		e->has_begin = e->ev.mincore.flags & KHT_O_HAVE_DURATION;
 		e->begin_ns = e->ev.mincore.start_ns;
+		break;
+	case KHT_EV_READER:
+		e->has_begin = true;
+		e->begin_ns = e->ev.reader.begin_ns;
 		break;
 	}
 	/* a begin after the end is a corrupt record: trust only the end */
@@ -106,8 +120,11 @@ static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_a
 	for (size_t i = t->ngroups; i-- > 0;) {
 		g = &t->groups[i];
 		if (g->kind == kind && (kind == KHT_TL_INODE ?
-		    g->dev == dev && g->ino == ino && g->gen == gen : g->pid == pid))
+		    g->dev == dev && g->ino == ino && g->gen == gen : g->pid == pid)) {
+			if (!g->name[0] && kind == KHT_TL_INODE)
+				memcpy(g->name, name, KHT_NAME_LEN);
 			return g;
+		}
 	}
 	g = realloc(t->groups, (t->ngroups + 1) * sizeof(*g));
 	if (!g)

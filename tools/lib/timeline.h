@@ -20,6 +20,7 @@ union kht_any_event {
 	struct kht_uffd uffd;
 	struct kht_seek seek;
 	struct kht_mincore mincore;
+	struct kht_reader reader;
 };
 
 struct kht_tl_event {

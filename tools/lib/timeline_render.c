@@ -63,6 +63,7 @@ static void row_desc(char *buf, size_t len, const struct row *r, const struct kh
 	case KHT_EV_UFFD: kht_uffd_desc(buf, len, &e->uffd); break;
 	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->seek); break;
 	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->mincore); break;
+	case KHT_EV_READER: kht_reader_desc(buf, len, &e->reader); break;
 	default: snprintf(buf, len, "?"); break;
 	}
 }

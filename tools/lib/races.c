@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The race rules. docs/races.md explains each one and the inference behind it. */
+#include <stdlib.h>
+#include <string.h>
+#include "races.h"
+#include "json.h"
+
+static const struct {
+	const char *name, *seed, *why;
+} rules[KHT_RULE_MAX] = {
+	[KHT_RULE_UFFD_MISSING_FILL] = { "uffd-missing-fill", "000/001",
+		"collapse_file filled holes of a range that a userfaultfd had registered in MISSING "
+		"mode: the holes now hold zeroed pages of the new huge page, so the missing faults "
+		"the registrant expects for them will never be delivered (fixed upstream in v6.4 by "
+		"ac492b9c70ca, which makes the collapse back off with SCAN_EXCEED_NONE_PTE)." },
+	[KHT_RULE_SEEK_TRANSIENT_HOLE] = { "seek-transient-hole", "004",
+		"while the range was being collapsed, SEEK_DATA/SEEK_HOLE or mincore() reported a "
+		"hole (or a non-resident page) inside it although every page held data before the "
+		"collapse and after it: the new huge page was visible in the page cache before it "
+		"was uptodate, and folio_seek_hole_data() takes a !uptodate shmem folio for a hole "
+		"(fixed in v6.4 by a2e17cc2efc7). Tools that trust SEEK_DATA (cp, tar, qemu-img) "
+		"silently skip that data." },
+	[KHT_RULE_PUBLISH_BEFORE_UPTODATE] = { "publish-before-uptodate", "004",
+		"the new huge folio was already in the page cache, at the range's first slot, when "
+		"the collapsing task dropped the i_pages lock, and it was not uptodate then: lockless "
+		"readers could find it and take it for an unwritten (fallocated) page (fixed in v6.4 "
+		"by a2e17cc2efc7: the folio is marked uptodate before its single store)." },
+	[KHT_RULE_COLLAPSE_ON_UFFD_ARMED] = { "collapse-on-uffd-armed", "002/003",
+		"a collapse replaced the page tables of a range armed with userfaultfd MINOR or WP, "
+		"or raced a UFFDIO_CONTINUE on it: minor/wp faults for those pages are no longer "
+		"delivered as the registrant expects (retract_page_tables must check the VMA's uffd "
+		"flags; MINOR is checked nowhere in the kernels we read)." },
+	[KHT_RULE_RETRY_SPIN] = { "retry-spin", "000/001",
+		"a lockless page-cache lookup ran while the collapsing task held the i_pages lock in "
+		"its final window, where the range's holes hold XA_RETRY_ENTRY: the reader re-walked "
+		"the xarray until the lock was dropped. This costs latency, not correctness." },
+};
+
+const char *kht_rule_name(enum kht_race_rule rule) { return rules[rule].name; }
+const char *kht_rule_seed(enum kht_race_rule rule) { return rules[rule].seed; }
+
+const char *kht_severity_name(enum kht_severity sev)
+{
+	return sev == KHT_SEV_BUG ? "BUG" : sev == KHT_SEV_SLOW ? "SLOW" : "guarded";
+}
+
+static bool result_in(const struct kht_enum *results, int result, const char *const *names)
+{
+	long long v;
+
+	for (; *names; names++)
+		if (results && kht_enum_value(results, *names, &v) && v == result)
+			return true;
+	return false;
+}
+
+static bool succeeded(const struct kht_collapse *c, const struct kht_enum *results)
+{
+	static const char *const ok[] = { "SCAN_SUCCEED", "SCAN_PTE_MAPPED_HUGEPAGE", NULL };
+
+	return (c->flags & KHT_F_HAVE_RESULT) && result_in(results, c->result, ok);
+}
+
+static bool backed_off(const struct kht_collapse *c, const struct kht_enum *results)
+{
+	static const char *const guard[] = { "SCAN_EXCEED_NONE_PTE", "SCAN_PAGE_FILLED", NULL };
+
+	return (c->flags & KHT_F_HAVE_RESULT) && result_in(results, c->result, guard);
+}
+
+struct range {
+	unsigned long long first, last;
+};
+
+static bool overlap(struct range a, struct range b)
+{
+	return a.first <= b.last && b.first <= a.last;
+}
+
+static bool collapse_range(const struct kht_collapse *c, const struct kht_enum *results,
+			   struct range *r)
+{
+	unsigned long long start;
+	bool exact;
+
+	if (!kht_collapse_start(c, results, &start, &exact))
+		return false;
+	r->first = start;
+	r->last = start + (c->nr ? c->nr : KHT_HPAGE_NR) - 1;
+	return true;
+}
+
+static struct range uffd_range(const struct kht_uffd *u)
+{
+	unsigned long long pages = (u->len + 4095) >> 12;
+
+	return (struct range){ u->file.index, u->file.index + (pages ? pages - 1 : 0) };
+}
+
+static int add(struct kht_races *out, struct kht_race r)
+{
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 16;
+		void *p = realloc(out->r, cap * sizeof(*out->r));
+
+		if (!p)
+			return -1;
+		out->r = p;
+		out->cap = cap;
+	}
+	out->r[out->n++] = r;
+	return 0;
+}
+
+#define EV(t, g, i) (&(t)->ev[(g)->idx[i]])
+
+/* Registration u (mode bits `modes`) still in force on [at_begin, at_end] of a collapse? */
+static bool armed(const struct kht_timeline *t, const struct kht_tl_group *g,
+		  const struct kht_tl_event *u, unsigned long long modes,
+		  const struct kht_tl_event *c, struct range cr)
+{
+	const struct kht_uffd *reg = &u->ev.uffd;
+
+	if (reg->op != KHT_UFFD_REGISTER || reg->result || !(reg->mode & modes) ||
+	    !(reg->flags & KHT_O_HAVE_INODE) || !overlap(uffd_range(reg), cr) ||
+	    u->end_ns > c->end_ns)
+		return false;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *v = EV(t, g, i);
+		const struct kht_uffd *un = &v->ev.uffd;
+
+		if (v->ev.hdr.type == KHT_EV_UFFD && un->op == KHT_UFFD_UNREGISTER && !un->result &&
+		    un->hdr.pid == reg->hdr.pid && v->begin_ns > u->end_ns &&
+		    v->end_ns <= c->begin_ns && overlap(uffd_range(un), uffd_range(reg)))
+			return false;
+	}
+	return true;
+}
+
+static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
+		     const struct kht_tl_group *g, const struct kht_tl_event *c, struct range cr,
+		     const struct kht_enum *results)
+{
+	const struct kht_collapse *col = &c->ev.collapse;
+	bool ok = succeeded(col, results), guarded = backed_off(col, results);
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *u = EV(t, g, i);
+		struct kht_race r = { .group = g, .collapse = c, .other = u,
+				      .first_page = cr.first, .last_page = cr.last };
+
+		if (u->ev.hdr.type != KHT_EV_UFFD)
+			continue;
+		/* MISSING: the holes matter; a collapse without holes fills nothing */
+		if ((ok || guarded) && (col->flags & KHT_F_HAVE_HOLES) && col->nr_none &&
+		    armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr)) {
+			r.rule = KHT_RULE_UFFD_MISSING_FILL;
+			r.sev = ok ? KHT_SEV_BUG : KHT_SEV_GUARDED;
+			r.value = col->nr_none;
+			if (add(out, r))
+				return -1;
+		}
+		if (ok && armed(t, g, u, KHT_UFFD_MODE_MINOR | KHT_UFFD_MODE_WP, c, cr)) {
+			r.rule = KHT_RULE_COLLAPSE_ON_UFFD_ARMED;
+			r.sev = KHT_SEV_BUG;
+			r.value = u->ev.uffd.mode;
+			if (add(out, r))
+				return -1;
+		}
+		/* UFFDIO_CONTINUE while the range was being collapsed */
+		if (c->has_begin && u->ev.uffd.op == KHT_UFFD_CONTINUE &&
+		    (u->ev.uffd.flags & KHT_O_HAVE_INODE) && overlap(uffd_range(&u->ev.uffd), cr) &&
+		    u->begin_ns <= c->end_ns && u->end_ns >= c->begin_ns) {
+			r.rule = KHT_RULE_COLLAPSE_ON_UFFD_ARMED;
+			r.sev = KHT_SEV_BUG;
+			r.value = KHT_UFFD_MODE_MINOR;
+			if (add(out, r))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* A reader's view inside an all-data range that says "no data here". */
+static bool saw_hole(const struct kht_tl_event *e, struct range cr, unsigned long long *value)
+{
+	unsigned long long lo = cr.first << 12, hi = (cr.last + 1) << 12;
+
+	if (e->ev.hdr.type == KHT_EV_SEEK) {
+		const struct kht_seek *s = &e->ev.seek;
+
+		if (!(s->flags & KHT_O_HAVE_INODE) || s->offset < 0 ||
+		    (unsigned long long)s->offset < lo || (unsigned long long)s->offset >= hi)
+			return false;
+		*value = s->result;
+		if (s->whence == KHT_SEEK_HOLE)
+			return s->result >= 0 && (unsigned long long)s->result < hi;
+		return s->result < 0 || s->result > s->offset;	/* SEEK_DATA skipped data */
+	}
+	if (e->ev.hdr.type == KHT_EV_MINCORE) {
+		const struct kht_mincore *m = &e->ev.mincore;
+		struct range mr = { m->file.index, m->file.index + ((m->len + 4095) >> 12) - 1 };
+
+		*value = m->pages - m->resident;
+		return (m->flags & KHT_O_HAVE_INODE) && !m->result && m->len &&
+		       mr.first >= cr.first && mr.last <= cr.last && m->resident < m->pages;
+	}
+	return false;
+}
+
+static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
+		     const struct kht_tl_group *g, const struct kht_tl_event *c, struct range cr,
+		     const struct kht_enum *results)
+{
+	const struct kht_collapse *col = &c->ev.collapse;
+
+	/* data before (no holes) and after (success): any hole seen inside is transient */
+	if (!succeeded(col, results) || !(col->flags & KHT_F_HAVE_HOLES) || col->nr_none)
+		return 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *e = EV(t, g, i);
+		struct kht_race r = { .rule = KHT_RULE_SEEK_TRANSIENT_HOLE, .sev = KHT_SEV_BUG,
+				      .group = g, .collapse = c, .other = e,
+				      .first_page = cr.first, .last_page = cr.last };
+
+		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns)
+			continue;
+		if (saw_hole(e, cr, &r.value) && add(out, r))
+			return -1;
+	}
+	return 0;
+}
+
+static int rule_spin(struct kht_races *out, const struct kht_timeline *t,
+		     const struct kht_tl_group *g, const struct kht_tl_event *c, struct range cr,
+		     const struct kht_race_opts *o)
+{
+	const struct kht_collapse *col = &c->ev.collapse;
+
+	/* retry entries exist only in the final hold of a fixed kernel, when there were holes */
+	if (!(col->flags & KHT_F_HAVE_WINDOWS) || !col->nr_none ||
+	    !(col->flags & KHT_F_UPTODATE_AT_PUBLISH) || col->publish_ns != col->last_win_end_ns)
+		return 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *e = EV(t, g, i);
+		const struct kht_reader *rd = &e->ev.reader;
+		unsigned long long from, to;
+		struct kht_race r = { .rule = KHT_RULE_RETRY_SPIN, .sev = KHT_SEV_SLOW, .group = g,
+				      .collapse = c, .other = e, .first_page = cr.first,
+				      .last_page = cr.last };
+
+		if (e->ev.hdr.type != KHT_EV_READER || rd->collapser_tid != col->hdr.tid ||
+		    rd->index < cr.first || rd->index > cr.last)
+			continue;
+		from = e->begin_ns > col->last_win_begin_ns ? e->begin_ns : col->last_win_begin_ns;
+		to = e->end_ns < col->last_win_end_ns ? e->end_ns : col->last_win_end_ns;
+		if (to <= from || to - from <= o->spin_ns)
+			continue;
+		r.value = to - from;
+		if (add(out, r))
+			return -1;
+	}
+	return 0;
+}
+
+int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
+		   const struct kht_enum *results, const struct kht_race_opts *o)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		const struct kht_tl_group *g = &t->groups[gi];
+
+		if (g->kind != KHT_TL_INODE)
+			continue;
+		for (size_t i = 0; i < g->n; i++) {
+			const struct kht_tl_event *c = EV(t, g, i);
+			const struct kht_collapse *col = &c->ev.collapse;
+			struct range cr;
+
+			if (c->ev.hdr.type != KHT_EV_COLLAPSE || !collapse_range(col, results, &cr))
+				continue;
+			if (rule_uffd(out, t, g, c, cr, results))
+				return -1;
+			if (!c->has_begin) {
+				out->not_evaluable++;	/* window unknown: no seek or spin rule */
+				continue;
+			}
+			if (rule_seek(out, t, g, c, cr, results) || rule_spin(out, t, g, c, cr, o))
+				return -1;
+			if ((col->flags & KHT_F_PUBLISHED) && !(col->flags & KHT_F_UPTODATE_AT_PUBLISH)) {
+				struct kht_race r = { .rule = KHT_RULE_PUBLISH_BEFORE_UPTODATE,
+						      .sev = KHT_SEV_BUG, .group = g, .collapse = c,
+						      .first_page = cr.first, .last_page = cr.last,
+						      .value = col->publish_ns - c->begin_ns };
+
+				if (add(out, r))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+void kht_races_free(struct kht_races *r)
+{
+	free(r->r);
+	memset(r, 0, sizeof(*r));
+}
+
+size_t kht_races_count(const struct kht_races *r, enum kht_severity sev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += r->r[i].sev == sev;
+	return n;
+}
+
+size_t kht_races_count_rule(const struct kht_races *r, enum kht_race_rule rule,
+			    enum kht_severity sev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		n += r->r[i].rule == rule && r->r[i].sev == sev;
+	return n;
+}
+
+static double rel(unsigned long long ts, unsigned long long base)
+{
+	return ts >= base ? (ts - base) / 1e9 : -((base - ts) / 1e9);
+}
+
+static void task(char *buf, size_t len, const struct kht_hdr *h)
+{
+	char comm[KHT_COMM_LEN + 1];
+
+	memcpy(comm, h->comm, KHT_COMM_LEN);
+	comm[KHT_COMM_LEN] = '\0';
+	snprintf(buf, len, "%s pid %u tid %u", comm, h->pid, h->tid);
+}
+
+static void other_desc(char *buf, size_t len, const struct kht_tl_event *e)
+{
+	switch (e->ev.hdr.type) {
+	case KHT_EV_UFFD: kht_uffd_desc(buf, len, &e->ev.uffd); break;
+	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->ev.seek); break;
+	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->ev.mincore); break;
+	case KHT_EV_READER: kht_reader_desc(buf, len, &e->ev.reader); break;
+	default: snprintf(buf, len, "-"); break;
+	}
+}
+
+void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct kht_race *x = &r->r[i];
+		const struct kht_collapse *c = &x->collapse->ev.collapse;
+		char dev[24], who[64], res[48], desc[256];
+
+		kht_dev_str(x->group->dev, dev, sizeof(dev));
+		task(who, sizeof(who), &c->hdr);
+		fprintf(out, "[%s] %s (seed %s): inode %s #%llu \"%s\" pages %llu-%llu\n",
+			kht_severity_name(x->sev), rules[x->rule].name, rules[x->rule].seed, dev,
+			x->group->ino, x->group->name, x->first_page, x->last_page);
+		fprintf(out, "  collapse by %s (%s) %+.6f .. %+.6f s: %s", who, kht_initiator(c),
+			rel(x->collapse->begin_ns, f->base_ns), rel(x->collapse->end_ns, f->base_ns),
+			c->flags & KHT_F_HAVE_RESULT ?
+			kht_result_name(f->results, c->result, res, sizeof(res)) : "?");
+		if (c->flags & KHT_F_HAVE_HOLES)
+			fprintf(out, ", %u holes", c->nr_none);
+		fprintf(out, "\n");
+		if (x->other) {
+			task(who, sizeof(who), &x->other->ev.hdr);
+			other_desc(desc, sizeof(desc), x->other);
+			fprintf(out, "  %s %+.6f s: %s\n", who, rel(x->other->begin_ns, f->base_ns), desc);
+		}
+		fprintf(out, "  %s%s\n\n", x->sev == KHT_SEV_GUARDED ?
+			"guarded: the kernel backed this collapse off as the upstream fix does, so nothing was lost. Had it gone through: " : "",
+			rules[x->rule].why);
+	}
+	fprintf(out, "%zu bug%s, %zu slow, %zu guarded", kht_races_count(r, KHT_SEV_BUG),
+		kht_races_count(r, KHT_SEV_BUG) == 1 ? "" : "s", kht_races_count(r, KHT_SEV_SLOW),
+		kht_races_count(r, KHT_SEV_GUARDED));
+	if (r->not_evaluable)
+		fprintf(out, "; %llu collapses seen without their entry: seek, spin and publish "
+			"rules could not judge them", r->not_evaluable);
+	fprintf(out, "\n");
+}
+
+void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
+{
+	char buf[4096], ev[2048];
+	struct kht_buf b;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct kht_race *x = &r->r[i];
+		char dev[24];
+
+		kht_buf_init(&b, buf, sizeof(buf));
+		kht_json_begin(&b);
+		kht_json_str(&b, "event", "race");
+		kht_json_str(&b, "rule", rules[x->rule].name);
+		kht_json_str(&b, "severity", kht_severity_name(x->sev));
+		kht_json_str(&b, "seed", rules[x->rule].seed);
+		kht_dev_str(x->group->dev, dev, sizeof(dev));
+		kht_json_str(&b, "dev", dev);
+		kht_json_u64(&b, "ino", x->group->ino);
+		kht_json_u64(&b, "gen", x->group->gen);
+		kht_json_str(&b, "file", x->group->name);
+		kht_json_u64(&b, "first_page", x->first_page);
+		kht_json_u64(&b, "last_page", x->last_page);
+		kht_json_u64(&b, "value", x->value);
+		if (kht_event_json(ev, sizeof(ev), &x->collapse->ev.hdr, sizeof(x->collapse->ev), f) > 0) {
+			kht_json_key(&b, "collapse");
+			kht_buf_printf(&b, "%s", ev);
+		}
+		if (x->other &&
+		    kht_event_json(ev, sizeof(ev), &x->other->ev.hdr, sizeof(x->other->ev), f) > 0) {
+			kht_json_key(&b, "other");
+			kht_buf_printf(&b, "%s", ev);
+		}
+		kht_json_str(&b, "explanation", rules[x->rule].why);
+		kht_json_end(&b);
+		if (!b.overflow)
+			fprintf(out, "%s\n", buf);
+	}
+	kht_buf_init(&b, buf, sizeof(buf));
+	kht_json_begin(&b);
+	kht_json_str(&b, "event", "races-summary");
+	kht_json_u64(&b, "bugs", kht_races_count(r, KHT_SEV_BUG));
+	kht_json_u64(&b, "slow", kht_races_count(r, KHT_SEV_SLOW));
+	kht_json_u64(&b, "guarded", kht_races_count(r, KHT_SEV_GUARDED));
+	kht_json_u64(&b, "not_evaluable", r->not_evaluable);
+	kht_json_key(&b, "rules");
+	kht_json_begin(&b);
+	for (int k = 0; k < KHT_RULE_MAX; k++) {
+		kht_json_key(&b, rules[k].name);
+		kht_json_begin(&b);
+		kht_json_u64(&b, "bug", kht_races_count_rule(r, k, KHT_SEV_BUG));
+		kht_json_u64(&b, "slow", kht_races_count_rule(r, k, KHT_SEV_SLOW));
+		kht_json_u64(&b, "guarded", kht_races_count_rule(r, k, KHT_SEV_GUARDED));
+		kht_json_end(&b);
+	}
+	kht_json_end(&b);
+	kht_json_end(&b);
+	fprintf(out, "%s\n", buf);
+}
