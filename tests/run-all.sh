@@ -45,6 +45,8 @@ run_live() {
 		sh tests/live/live-tests.sh 2>&1 | record
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \
 		sh tests/live/timeline-tests.sh 2>&1 | record
+	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
+		sh tests/live/races-tests.sh 2>&1 | record
 }
 
 run_vm() {
@@ -52,7 +54,8 @@ run_vm() {
 	local initrd=/tmp/kht-initramfs.cpio.gz
 	tests/vm/mkinitramfs.sh "$initrd" tests/vm/guest-test.sh \
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
-		tests/live/live-tests.sh tests/live/timeline-tests.sh >/dev/null || { echo "vm/initramfs:1" | record; return; }
+		tests/live/live-tests.sh tests/live/timeline-tests.sh tests/live/races-tests.sh \
+		>/dev/null || { echo "vm/initramfs:1" | record; return; }
 	for k in ${KHT_KERNELS:-6.1 6.12 6.19}; do
 		echo "== qemu guest: Debian $k"
 		if ! tests/vm/fetch-kernels.sh "$k" >/dev/null; then

@@ -8,6 +8,7 @@ int cmd_collapse(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_races(int argc, char **argv);
+int cmd_check_kernel(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
 	{ "collapse", cmd_collapse, "one line per collapse_file() call (khugepaged, MADV_COLLAPSE)" },
 	{ "timeline", cmd_timeline, "per-inode stories: collapses, userfaultfd, seeks, mincore" },
 	{ "races", cmd_races, "detect the seed races: uffd-missing-fill, seek-transient-hole, ..." },
+	{ "check-kernel", cmd_check_kernel, "does this kernel have the seed bugs? (exit 0/1/2)" },
 	{ "record", cmd_record, "record every event into a compressed file (-o FILE)" },
 	{ "report", cmd_report, "print a recording: collapse lines, --timeline, --perfetto" },
 };

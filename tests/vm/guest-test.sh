@@ -18,3 +18,4 @@ if /bin/khugetrace probe --modes | grep -q fentry; then
 fi
 sh /bin/live-tests.sh
 sh /bin/timeline-tests.sh
+sh /bin/races-tests.sh

@@ -1,0 +1,143 @@
+#!/bin/sh
+# Live tests of `khugetrace races`: the detectors against what the workload
+# itself observed (holes filled or not, SEEK_HOLE anomalies seen or not), and,
+# for publish-before-uptodate, against the kernel's known code (6.1.y stores
+# the !uptodate huge page during the scan; 6.4+ marks it uptodate first).
+# POSIX sh + busybox. Usage: races-tests.sh [MODE...]
+KHT=${KHT:-khugetrace}
+KW=${KW:-khugetrace-workload}
+WORK=${WORK:-/tmp/kht-races.$$}
+READY_TIMEOUT=${READY_TIMEOUT:-60}
+mkdir -p "$WORK"
+trap 'rm -rf "$WORK"' EXIT
+
+result() { echo "$1:$2"; }
+fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | cut -c1-300 | head -20; }
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+count() { grep -c "$1" "$2"; }
+
+# run_races NAME MODE SCENARIO [WORKLOAD ARGS]: RRC = races' exit status
+run_races() {
+	local name=$1 mode=$2 scen=$3 i=0 tpid
+	shift 3
+	"$KHT" races -j -a "$mode" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	tpid=$!
+	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do
+		if ! kill -0 $tpid 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
+			fail "$name" "races did not start" "$WORK/$name.err"
+			return 1
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$KW" "$@" "$scen" >"$WORK/$name.wl" 2>&1
+	sleep 0.5
+	kill -INT $tpid
+	wait $tpid
+	RRC=$?
+	grep -q '"event":"races-summary"' "$WORK/$name.out" ||
+		{ fail "$name" "no summary (exit $RRC)" "$WORK/$name.err"; return 1; }
+	return 0
+}
+
+bugs() { # bugs OUT RULE [INO]: BUG reports of RULE (on inode INO)
+	grep "\"rule\":\"$2\",\"severity\":\"BUG\"" "$1" | grep -c "\"ino\":${3:-[0-9]*},"
+}
+
+kernel=$(uname -r)
+case $kernel in 6.1.*) prefix_bug=1 ;; *) prefix_bug=0 ;; esac
+modes=${*:-$("$KHT" probe --modes)}
+for m in $modes; do
+	# uffd-missing-fill: the workload knows whether the holes were filled
+	name="races-$m-uffd"
+	if run_races "$name" "$m" uffd-missing; then
+		line=$(grep '^after ' "$WORK/$name.wl")
+		ino=$(field ino "$line")
+		n=$(bugs "$WORK/$name.out" uffd-missing-fill "$ino")
+		g=$(grep '"rule":"uffd-missing-fill","severity":"guarded"' "$WORK/$name.out" | grep -c "\"ino\":$ino,")
+		if [ "$(field holes_now "$line")" = 0 ]; then
+			echo "  $name: holes filled under a MISSING registration; reported $n time(s)"
+			[ "$n" -ge 1 ] && [ "$RRC" -eq 0 ]
+		else
+			echo "  $name: collapse backed off; $g guarded report(s), $n bug(s)"
+			[ "$n" -eq 0 ] && [ "$g" -ge 1 ]
+		fi
+		r=$?
+		[ $r -eq 0 ] || fail "$name" "reports disagree with the workload" "$WORK/$name.out"
+		result "races/$m/uffd-missing-fill" $r
+	else
+		result "races/$m/uffd-missing-fill" 1
+	fi
+
+	# seek-transient-hole: judged only where the collapse window is visible
+	name="races-$m-seek"
+	if run_races "$name" "$m" seek-storm -s 2 -n 4; then
+		anomalies=$(field anomalies "$(grep '^summary ' "$WORK/$name.wl")")
+		collapses=$(field collapses "$(grep '^summary ' "$WORK/$name.wl")")
+		n=$(bugs "$WORK/$name.out" seek-transient-hole)
+		echo "  $name: $collapses collapses, workload saw $anomalies anomalies, $n reports"
+		case $m in
+		fentry|kprobe) { [ "$anomalies" -gt 0 ] && [ "$n" -gt 0 ]; } ||
+			{ [ "$anomalies" -eq 0 ] && [ "$n" -eq 0 ]; } ;;
+		*) [ "$n" -eq 0 ] ;;
+		esac
+		r=$?
+		[ $r -eq 0 ] || fail "$name" "reports disagree with the workload's anomalies" "$WORK/$name.wl"
+		result "races/$m/seek-transient-hole" $r
+	else
+		result "races/$m/seek-transient-hole" 1
+	fi
+done
+
+# publish-before-uptodate and retry spins need the inside probes (fentry)
+if echo " $modes " | grep -q " fentry "; then
+	name="races-fentry-publish"
+	if run_races "$name" fentry collapse-holes; then
+		ok=$(count 'collapsed=1' "$WORK/$name.wl")
+		n=$(bugs "$WORK/$name.out" publish-before-uptodate)
+		spins=$(grep -c '"rule":"retry-spin"' "$WORK/$name.out")
+		echo "  $name: $ok collapses, $n publish-before-uptodate, $spins retry spins ($kernel)"
+		if [ $prefix_bug = 1 ]; then [ "$n" -eq "$ok" ] && [ "$ok" -gt 0 ]; else [ "$n" -eq 0 ]; fi
+		r=$?
+		[ $r -eq 0 ] || fail "$name" "unexpected publish-before-uptodate count" "$WORK/$name.out"
+		result races/fentry/publish-before-uptodate $r
+	else
+		result races/fentry/publish-before-uptodate 1
+	fi
+fi
+
+"$KHT" races --spin-us x >/dev/null 2>"$WORK/bad.err"
+rc=$?
+if [ $rc -eq 2 ] && grep -q "invalid --spin-us 'x'" "$WORK/bad.err"; then
+	result races/bad/option 0
+else
+	fail races/bad/option "rc=$rc" "$WORK/bad.err"
+	result races/bad/option 1
+fi
+
+# check-kernel: its verdicts against the workload's truth (uffd) and the
+# kernel's known code (publish order, fentry only)
+name=races/check-kernel
+"$KW" uffd-missing >"$WORK/ck.wl" 2>&1
+filled=$(field holes_now "$(grep '^after ' "$WORK/ck.wl")")
+"$KHT" check-kernel -j >"$WORK/ck.out" 2>"$WORK/ck.err"
+rc=$?
+want_uffd=fixed
+[ "$filled" = 0 ] && want_uffd=PRESENT
+want_pub="could not tell"
+if echo " $modes " | grep -q " fentry "; then
+	want_pub=fixed
+	[ $prefix_bug = 1 ] && want_pub=PRESENT
+fi
+want_rc=0
+[ "$want_pub" = "could not tell" ] && want_rc=2
+{ [ $want_uffd = PRESENT ] || [ "$want_pub" = PRESENT ]; } && want_rc=1
+echo "  $name: uffd $want_uffd, publish $want_pub, exit $rc (want $want_rc)"
+if grep -q "\"check\":\"uffd-missing-fill\".*\"verdict\":\"$want_uffd\"" "$WORK/ck.out" &&
+   grep -q "\"check\":\"publish-before-uptodate\".*\"verdict\":\"$want_pub\"" "$WORK/ck.out" &&
+   [ $rc -eq $want_rc ]; then
+	result $name 0
+else
+	fail $name "verdicts differ from the truth" "$WORK/ck.out"
+	result $name 1
+fi
