@@ -56,17 +56,32 @@ run_vm() {
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
 		tests/live/live-tests.sh tests/live/timeline-tests.sh tests/live/races-tests.sh \
 		>/dev/null || { echo "vm/initramfs:1" | record; return; }
-	for k in ${KHT_KERNELS:-6.1 6.12 6.19}; do
-		echo "== qemu guest: Debian $k"
-		if ! tests/vm/fetch-kernels.sh "$k" >/dev/null; then
-			echo "vm-$k/fetch-kernel:1" | record
-			continue
+	# Each guest is one single-threaded TCG process: run two at a time (2 cores).
+	local ks=${KHT_KERNELS:-6.1 6.12 6.19} k running=0
+	for k in $ks; do
+		tests/vm/fetch-kernels.sh "$k" >/dev/null 2>"/tmp/kht-fetch-$k.err" || true
+	done
+	for k in $ks; do
+		if [ $running -ge "${KHT_VM_PARALLEL:-2}" ]; then
+			wait -n
+			running=$((running - 1))
 		fi
-		local out rc
-		out=$(tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-900}")
-		rc=$?
-		echo "$out" | grep -v '^$' | sed "s|^|vm-$k/|" | record
-		echo "vm-$k/guest-finished:$rc" | record
+		(
+			if ! tests/vm/fetch-kernels.sh "$k" >/dev/null 2>>"/tmp/kht-fetch-$k.err"; then
+				echo "fetch-kernel:1" >"/tmp/kht-vm-$k.results"
+				exit
+			fi
+			tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-1500}" \
+				>"/tmp/kht-vm-$k.results" 2>"/tmp/kht-vm-$k.stderr"
+			echo "guest-finished:$?" >>"/tmp/kht-vm-$k.results"
+		) &
+		running=$((running + 1))
+	done
+	wait
+	for k in $ks; do
+		echo "== qemu guest: Debian $k"
+		cat "/tmp/kht-vm-$k.stderr" "/tmp/kht-fetch-$k.err" 2>/dev/null | grep -v '^$' | tail -40
+		grep -v '^$' "/tmp/kht-vm-$k.results" | sed "s|^|vm-$k/|" | record
 	done
 }
 

@@ -39,6 +39,10 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 	struct kht_collapse_view *v = ctx;
 	struct kht_collapse ev;
 
+	if (h->type == KHT_EV_LOCK_WINDOW && size >= sizeof(struct kht_lock_window)) {
+		kht_collapse_view_window(v, data);
+		return 0;
+	}
 	if (h->type != KHT_EV_COLLAPSE || size < sizeof(ev))
 		return 0;
 	memcpy(&ev, data, sizeof(ev));

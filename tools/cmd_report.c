@@ -88,6 +88,8 @@ static void add_record(struct report *r, unsigned type, const void *data, unsign
 		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
 	else if (type == KHT_EV_COLLAPSE)
 		kht_collapse_view_add(&r->view, &ev.collapse);
+	else if (type == KHT_EV_LOCK_WINDOW)
+		kht_collapse_view_window(&r->view, (const struct kht_lock_window *)&ev);
 }
 
 /* Stats can only be final once the reader reached the end. */

@@ -5,6 +5,8 @@
 #include "btf_fixtures.h"
 #include "lib/event_fmt.h"
 #include "lib/json.h"
+#include "lib/collapse_view.h"
+#include <stdlib.h>
 
 static struct kht_collapse fentry_event(void)
 {
@@ -179,4 +181,31 @@ TEST(summary_counts_and_orders)
 	CHECK(kht_json_valid(buf, strlen(buf)));
 	CHECK_CONTAINS(buf, "\"page_filled\":2");
 	CHECK_CONTAINS(buf, "\"drops\":7");
+}
+
+TEST(hold_histogram_buckets_and_prints)
+{
+	struct kht_opts o = { 0 };
+	struct kht_collapse_view v = { .opts = &o };
+	struct kht_lock_window w = { .hdr = { .type = KHT_EV_LOCK_WINDOW } };
+	char *buf = NULL;
+	size_t len = 0;
+
+	v.out = open_memstream(&buf, &len);
+	w.hold_ns = 500;		/* 0 us -> slot 0 */
+	kht_collapse_view_window(&v, &w);
+	w.hold_ns = 3000;		/* 3 us -> slot 1 (2..3) */
+	kht_collapse_view_window(&v, &w);
+	kht_collapse_view_window(&v, &w);
+	w.hold_ns = 300000;		/* 300 us -> slot 8 (256..511) */
+	kht_collapse_view_window(&v, &w);
+	CHECK(v.windows == 4);
+	CHECK(v.hold_hist[0] == 1 && v.hold_hist[1] == 2 && v.hold_hist[8] == 1);
+	kht_collapse_view_summary(&v, 0);
+	fclose(v.out);
+	CHECK_CONTAINS(buf, "4 windows");
+	CHECK_CONTAINS(buf, "         2 -> 3          : 2        |****************************************|");
+	CHECK_CONTAINS(buf, "       256 -> 511        : 1        |********************");
+	CHECK(strstr(buf, "512 -> ") == NULL);	/* stops at the last non-empty bucket */
+	free(buf);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "collapse_view.h"
+#include "json.h"
 
 bool kht_collapse_view_add(struct kht_collapse_view *v, const struct kht_collapse *ev)
 {
@@ -30,16 +31,70 @@ void kht_collapse_view_header(struct kht_collapse_view *v)
 	fflush(v->out);
 }
 
+void kht_collapse_view_window(struct kht_collapse_view *v, const struct kht_lock_window *w)
+{
+	unsigned long long us = w->hold_ns / 1000;
+	int slot = 0;
+
+	if (v->opts->pid && w->hdr.pid != v->opts->pid)
+		return;
+	while (us >>= 1)
+		slot++;
+	v->hold_hist[slot < KHT_HIST_SLOTS ? slot : KHT_HIST_SLOTS - 1]++;
+	v->windows++;
+}
+
+void kht_print_log2_hist(FILE *out, const unsigned long long *vals, int n, const char *unit)
+{
+	unsigned long long max = 0;
+	int last = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (vals[i] > max)
+			max = vals[i];
+		if (vals[i])
+			last = i;
+	}
+	fprintf(out, "%*s%-*s : count    distribution\n", 10, "", 17, unit);
+	for (int i = 0; i <= last; i++) {
+		unsigned long long lo = i ? 1ULL << i : 0, hi = (1ULL << (i + 1)) - 1;
+		int stars = max ? (int)(vals[i] * 40 / max) : 0;
+
+		fprintf(out, "%10llu -> %-10llu : %-8llu |%-40.*s|\n", lo, hi, vals[i], stars,
+			"****************************************");
+	}
+}
+
 void kht_collapse_view_summary(struct kht_collapse_view *v, unsigned long long drops)
 {
 	char buf[4096];
+	struct kht_buf b;
 
 	if (v->opts->json) {
 		kht_summary_json(buf, sizeof(buf), &v->summary, &v->fmt, drops);
 		fprintf(v->out, "%s\n", buf);
+		if (v->windows) {
+			kht_buf_init(&b, buf, sizeof(buf));
+			kht_json_begin(&b);
+			kht_json_str(&b, "event", "lock-hold-histogram");
+			kht_json_str(&b, "unit", "log2 usecs");
+			kht_json_u64(&b, "windows", v->windows);
+			kht_json_key(&b, "buckets");
+			kht_buf_printf(&b, "[");
+			for (int i = 0; i < KHT_HIST_SLOTS; i++)
+				kht_buf_printf(&b, "%s%llu", i ? "," : "", v->hold_hist[i]);
+			kht_buf_printf(&b, "]");
+			kht_json_end(&b);
+			fprintf(v->out, "%s\n", buf);
+		}
 	} else {
 		kht_summary_text(buf, sizeof(buf), &v->summary, &v->fmt);
 		fprintf(v->out, "\n%s\n", buf);
+		if (v->windows) {
+			fprintf(v->out, "\ni_pages lock hold times of collapsing tasks (%llu windows):\n",
+				v->windows);
+			kht_print_log2_hist(v->out, v->hold_hist, KHT_HIST_SLOTS, "usecs");
+		}
 	}
 	fflush(v->out);
 }
