@@ -54,7 +54,8 @@ run_vm() {
 	local initrd=/tmp/kht-initramfs.cpio.gz
 	tests/vm/mkinitramfs.sh "$initrd" tests/vm/guest-test.sh \
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
-		tests/live/live-tests.sh tests/live/timeline-tests.sh tests/live/races-tests.sh \
+		tests/live/lib.sh tests/live/live-tests.sh tests/live/timeline-tests.sh \
+		tests/live/races-tests.sh \
 		>/dev/null || { echo "vm/initramfs:1" | record; return; }
 	# Each guest is one single-threaded TCG process: run two at a time (2 cores).
 	local ks=${KHT_KERNELS:-6.1 6.12 6.19} k running=0

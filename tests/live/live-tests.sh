@@ -6,43 +6,15 @@
 # Prints one "name:rc" line per test (0 pass, 1 fail, 77 skipped) and the
 # details of failures. Usage: live-tests.sh [MODE...] (default: every usable
 # collapse attach mode that `khugetrace probe --modes` reports).
-KHT=${KHT:-khugetrace}
-KW=${KW:-khugetrace-workload}
 WORK=${WORK:-/tmp/kht-live.$$}
-# TCG guests are slow: generous, bounded waits
-READY_TIMEOUT=${READY_TIMEOUT:-60}
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/lib.sh"
 
-result() { echo "$1:$2"; }
-fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | head -40; }
-
-# start_tracer NAME ARGS... : background tracer, waits for its banner
-start_tracer() {
-	local name=$1 i
+start_tracer() { # start_tracer NAME ARGS...: `khugetrace collapse ARGS`
+	local name=$1
 	shift
-	"$KHT" collapse "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	TPID=$!
-	i=0
-	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do
-		if ! kill -0 $TPID 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 0
+	start_kht "$name" collapse "$@"
 }
-
-stop_tracer() {
-	kill -INT $TPID 2>/dev/null
-	wait $TPID
-	TRC=$?
-}
-
-field() { # field KEY LINE
-	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
-}
+stop_tracer() { stop_kht; }
 
 # The JSON line the tracer printed for (pid, ino, start): empty if none.
 # The pid keeps other tmpfs instances' inode numbers out (every tmpfs starts at 2).
@@ -96,10 +68,7 @@ check_collapses() {
 run_scenario() {
 	local name=$1 mode=$2 scen=$3 wrc
 	shift 3
-	if ! start_tracer "$name" -j -a "$mode" "$@"; then
-		fail "$name" "tracer did not start" "$WORK/$name.err"
-		return 1
-	fi
+	start_tracer "$name" -j -a "$mode" "$@" || return 1
 	"$KW" "$scen" >"$WORK/$name.wl" 2>"$WORK/$name.wlerr"
 	wrc=$?
 	sleep 0.5

@@ -4,37 +4,20 @@
 # for publish-before-uptodate, against the kernel's known code (6.1.y stores
 # the !uptodate huge page during the scan; 6.4+ marks it uptodate first).
 # POSIX sh + busybox. Usage: races-tests.sh [MODE...]
-KHT=${KHT:-khugetrace}
-KW=${KW:-khugetrace-workload}
 WORK=${WORK:-/tmp/kht-races.$$}
-READY_TIMEOUT=${READY_TIMEOUT:-60}
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/lib.sh"
 
-result() { echo "$1:$2"; }
-fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | cut -c1-300 | head -20; }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 count() { grep -c "$1" "$2"; }
 
 # run_races NAME MODE SCENARIO [WORKLOAD ARGS]: RRC = races' exit status
 run_races() {
-	local name=$1 mode=$2 scen=$3 i=0 tpid
+	local name=$1 mode=$2 scen=$3
 	shift 3
-	"$KHT" races -j -a "$mode" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	tpid=$!
-	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do
-		if ! kill -0 $tpid 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
-			fail "$name" "races did not start" "$WORK/$name.err"
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	start_kht "$name" races -j -a "$mode" || return 1
 	"$KW" "$@" "$scen" >"$WORK/$name.wl" 2>&1
 	sleep 0.5
-	kill -INT $tpid
-	wait $tpid
-	RRC=$?
+	stop_kht
+	RRC=$TRC
 	grep -q '"event":"races-summary"' "$WORK/$name.out" ||
 		{ fail "$name" "no summary (exit $RRC)" "$WORK/$name.err"; return 1; }
 	return 0

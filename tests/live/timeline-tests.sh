@@ -4,39 +4,19 @@
 # the right inode, with the mode, range and result the workload saw.
 # POSIX sh + busybox (runs on the host and in the qemu guests).
 # Usage: timeline-tests.sh [MODE...] (default: modes `probe --modes=userfaultfd` lists)
-KHT=${KHT:-khugetrace}
-KW=${KW:-khugetrace-workload}
-UNIT=${UNIT:-unit-tests}
 WORK=${WORK:-/tmp/kht-tl.$$}
-READY_TIMEOUT=${READY_TIMEOUT:-60}
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
-
-result() { echo "$1:$2"; }
-fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | cut -c1-300 | head -20; }
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+. "$(dirname "$0")/lib.sh"
 
 # run_timeline NAME MODE SCENARIO [WORKLOAD ARGS]: trace one workload run
 run_timeline() {
-	local name=$1 mode=$2 scen=$3 i=0 wrc trc
+	local name=$1 mode=$2 scen=$3 wrc trc
 	shift 3
-	"$KHT" timeline -j -a "$mode" --perfetto "$WORK/$name.perfetto" \
-		>"$WORK/$name.out" 2>"$WORK/$name.err" &
-	local tpid=$!
-	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do
-		if ! kill -0 $tpid 2>/dev/null || [ $i -ge $((READY_TIMEOUT * 10)) ]; then
-			fail "$name" "timeline did not start" "$WORK/$name.err"
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
+	start_kht "$name" timeline -j -a "$mode" --perfetto "$WORK/$name.perfetto" || return 1
 	"$KW" "$@" "$scen" >"$WORK/$name.wl" 2>"$WORK/$name.wlerr"
 	wrc=$?
 	sleep 0.5
-	kill -INT $tpid
-	wait $tpid
-	trc=$?
+	stop_kht
+	trc=$TRC
 	[ $wrc -eq 0 ] || { fail "$name" "workload failed ($wrc)" "$WORK/$name.wlerr"; return 1; }
 	[ $trc -eq 0 ] || { fail "$name" "timeline exited $trc" "$WORK/$name.err"; return 1; }
 	return 0
