@@ -83,9 +83,9 @@ static int print_modes(const char *which)
 
 		if (strncmp(f->name, which, strlen(which)))
 			continue;
-		for (int m = 0; f->modes[m]; m++)
-			if (f->usable(f->modes[m], why, sizeof(why)))
-				printf("%s ", kht_mode_names[f->modes[m]]);
+		for (int m = KHT_MODE_NONE + 1; m < KHT_MODE_MAX; m++)
+			if (kht_feature_offers(f, m) && kht_feature_usable(f, m, why, sizeof(why)))
+				printf("%s ", kht_mode_names[m]);
 		printf("\n");
 		return 0;
 	}

@@ -30,30 +30,12 @@ static bool inside_usable(int mode)
 	       kht_hook_ok("_raw_spin_unlock_irq", KHT_M_FENTRY, why, sizeof(why));
 }
 
-static bool usable(int mode, char *why, int len)
+/* syscalls mode gets its collapses from the scan_file tracepoint */
+static bool also_needs(int mode, char *why, int len)
 {
-	switch (mode) {
-	case KHT_MODE_FENTRY:
-		return kht_hook_ok(H_COLLAPSE, KHT_M_FENTRY, why, len) &&
-		       kht_hook_ok(H_COLLAPSE, KHT_M_FEXIT, why, len);
-	case KHT_MODE_KPROBE:
-		return kht_hook_ok(H_COLLAPSE, KHT_M_KPROBE, why, len) &&
-		       kht_hook_ok(H_COLLAPSE, KHT_M_KRETPROBE, why, len);
-	case KHT_MODE_TP_BTF:
-		return kht_hook_ok(H_COLLAPSE_TP, KHT_M_TP_BTF, why, len);
-	case KHT_MODE_RAW_TP:
-		return kht_hook_ok(H_COLLAPSE_TP, KHT_M_RAW_TP, why, len);
-	case KHT_MODE_SYSCALLS:
-		if (!kht_hook_ok("syscalls:sys_enter_madvise", KHT_M_TRACEPOINT, why, len) ||
-		    !kht_hook_ok("syscalls:sys_exit_madvise", KHT_M_TRACEPOINT, why, len))
-			return false;
-		if (kht_scan_file_method() < 0) {
-			snprintf(why, len, "tp_btf/raw_tp %s: not attachable", H_SCAN_TP);
-			return false;
-		}
+	if (mode != KHT_MODE_SYSCALLS || kht_scan_file_method() >= 0)
 		return true;
-	}
-	snprintf(why, len, "mode %d not offered", mode);
+	snprintf(why, len, "tp_btf/raw_tp %s: not attachable", H_SCAN_TP);
 	return false;
 }
 
@@ -129,8 +111,14 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 
 const struct kht_feature kht_feat_collapse = {
 	.name = "collapse",
-	.modes = { KHT_MODE_FENTRY, KHT_MODE_KPROBE, KHT_MODE_TP_BTF, KHT_MODE_RAW_TP,
-		   KHT_MODE_SYSCALLS },
-	.usable = usable, .limits = limits, .open = open_skel, .configure = configure,
+	.reqs = {
+		[KHT_MODE_FENTRY] = { { H_COLLAPSE, KHT_M_FENTRY }, { H_COLLAPSE, KHT_M_FEXIT } },
+		[KHT_MODE_KPROBE] = { { H_COLLAPSE, KHT_M_KPROBE }, { H_COLLAPSE, KHT_M_KRETPROBE } },
+		[KHT_MODE_TP_BTF] = { { H_COLLAPSE_TP, KHT_M_TP_BTF } },
+		[KHT_MODE_RAW_TP] = { { H_COLLAPSE_TP, KHT_M_RAW_TP } },
+		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_madvise", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_madvise", KHT_M_TRACEPOINT } },
+	},
+	.also_needs = also_needs, .limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,
 };

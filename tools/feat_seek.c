@@ -6,27 +6,8 @@
 #include "feature.h"
 
 #define H_LLSEEK "shmem_file_llseek"
-
-static bool usable(int mode, char *why, int len)
-{
-	/* mincore rides on its syscall tracepoints in every mode */
-	if (!kht_hook_ok("syscalls:sys_enter_mincore", KHT_M_TRACEPOINT, why, len) ||
-	    !kht_hook_ok("syscalls:sys_exit_mincore", KHT_M_TRACEPOINT, why, len))
-		return false;
-	switch (mode) {
-	case KHT_MODE_FENTRY:
-		return kht_hook_ok(H_LLSEEK, KHT_M_FENTRY, why, len) &&
-		       kht_hook_ok(H_LLSEEK, KHT_M_FEXIT, why, len);
-	case KHT_MODE_KPROBE:
-		return kht_hook_ok(H_LLSEEK, KHT_M_KPROBE, why, len) &&
-		       kht_hook_ok(H_LLSEEK, KHT_M_KRETPROBE, why, len);
-	case KHT_MODE_SYSCALLS:
-		return kht_hook_ok("syscalls:sys_enter_lseek", KHT_M_TRACEPOINT, why, len) &&
-		       kht_hook_ok("syscalls:sys_exit_lseek", KHT_M_TRACEPOINT, why, len);
-	}
-	snprintf(why, len, "mode %d not offered", mode);
-	return false;
-}
+#define MINCORE_REQS { "syscalls:sys_enter_mincore", KHT_M_TRACEPOINT }, \
+		     { "syscalls:sys_exit_mincore", KHT_M_TRACEPOINT }
 
 static const char *limits(int mode)
 {
@@ -57,7 +38,15 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 
 const struct kht_feature kht_feat_seek = {
 	.name = "seek/mincore",
-	.modes = { KHT_MODE_FENTRY, KHT_MODE_KPROBE, KHT_MODE_SYSCALLS },
-	.usable = usable, .limits = limits, .open = open_skel, .configure = configure,
+	/* mincore rides on its syscall tracepoints in every mode */
+	.reqs = {
+		[KHT_MODE_FENTRY] = { { H_LLSEEK, KHT_M_FENTRY }, { H_LLSEEK, KHT_M_FEXIT },
+				      MINCORE_REQS },
+		[KHT_MODE_KPROBE] = { { H_LLSEEK, KHT_M_KPROBE }, { H_LLSEEK, KHT_M_KRETPROBE },
+				      MINCORE_REQS },
+		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_lseek", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_lseek", KHT_M_TRACEPOINT }, MINCORE_REQS },
+	},
+	.limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,
 };

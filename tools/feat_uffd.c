@@ -7,23 +7,6 @@
 
 #define H_IOCTL "userfaultfd_ioctl"
 
-static bool usable(int mode, char *why, int len)
-{
-	switch (mode) {
-	case KHT_MODE_FENTRY:
-		return kht_hook_ok(H_IOCTL, KHT_M_FENTRY, why, len) &&
-		       kht_hook_ok(H_IOCTL, KHT_M_FEXIT, why, len);
-	case KHT_MODE_KPROBE:
-		return kht_hook_ok(H_IOCTL, KHT_M_KPROBE, why, len) &&
-		       kht_hook_ok(H_IOCTL, KHT_M_KRETPROBE, why, len);
-	case KHT_MODE_SYSCALLS:
-		return kht_hook_ok("syscalls:sys_enter_ioctl", KHT_M_TRACEPOINT, why, len) &&
-		       kht_hook_ok("syscalls:sys_exit_ioctl", KHT_M_TRACEPOINT, why, len);
-	}
-	snprintf(why, len, "mode %d not offered", mode);
-	return false;
-}
-
 static const char *limits(int mode)
 {
 	return mode == KHT_MODE_SYSCALLS ?
@@ -50,7 +33,12 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 
 const struct kht_feature kht_feat_uffd = {
 	.name = "userfaultfd",
-	.modes = { KHT_MODE_FENTRY, KHT_MODE_KPROBE, KHT_MODE_SYSCALLS },
-	.usable = usable, .limits = limits, .open = open_skel, .configure = configure,
+	.reqs = {
+		[KHT_MODE_FENTRY] = { { H_IOCTL, KHT_M_FENTRY }, { H_IOCTL, KHT_M_FEXIT } },
+		[KHT_MODE_KPROBE] = { { H_IOCTL, KHT_M_KPROBE }, { H_IOCTL, KHT_M_KRETPROBE } },
+		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_ioctl", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_ioctl", KHT_M_TRACEPOINT } },
+	},
+	.limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,
 };

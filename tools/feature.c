@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include "capability.h"
 #include "feature.h"
 #include "lib/event_fmt.h"
 
@@ -12,12 +13,21 @@ bool kht_mode_is_full(int mode)
 	return mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;
 }
 
-static bool offered(const struct kht_feature *f, int mode)
+bool kht_feature_offers(const struct kht_feature *f, int mode)
 {
-	for (int i = 0; f->modes[i]; i++)
-		if (f->modes[i] == mode)
-			return true;
-	return false;
+	return mode > KHT_MODE_NONE && mode < KHT_MODE_MAX && f->reqs[mode][0].hook;
+}
+
+bool kht_feature_usable(const struct kht_feature *f, int mode, char *why, int len)
+{
+	if (!kht_feature_offers(f, mode)) {
+		snprintf(why, len, "%s: not offered", kht_mode_names[mode]);
+		return false;
+	}
+	for (int i = 0; i < KHT_MAX_REQS && f->reqs[mode][i].hook; i++)
+		if (!kht_hook_ok(f->reqs[mode][i].hook, f->reqs[mode][i].method, why, len))
+			return false;
+	return !f->also_needs || f->also_needs(mode, why, len);
 }
 
 static void append(char *buf, int len, const char *s)
@@ -89,9 +99,11 @@ int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len)
 	char why[256];
 
 	skipped[0] = '\0';
-	for (int i = 0; f->modes[i]; i++) {
-		if (f->usable(f->modes[i], why, sizeof(why)))
-			return f->modes[i];
+	for (int mode = KHT_MODE_NONE + 1; mode < KHT_MODE_MAX; mode++) {
+		if (!kht_feature_offers(f, mode))
+			continue;
+		if (kht_feature_usable(f, mode, why, sizeof(why)))
+			return mode;
 		append(skipped, len, why);
 	}
 	return 0;
@@ -100,19 +112,19 @@ int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len)
 int kht_feature_load(const struct kht_feature *f, const struct kht_opts *o,
 		     struct kht_loaded *l, char *err, int errlen)
 {
-	bool forced_here = o->attach && offered(f, o->attach);
+	bool forced_here = o->attach && kht_feature_offers(f, o->attach);
 	char why[256];
 
 	memset(l, 0, sizeof(*l));
 	l->f = f;
-	for (int i = 0; f->modes[i]; i++) {
-		int mode = f->modes[i];
-
+	for (int mode = KHT_MODE_NONE + 1; mode < KHT_MODE_MAX; mode++) {
+		if (!kht_feature_offers(f, mode))
+			continue;
 		if (forced_here && mode != o->attach)
 			continue;
 		if (o->attach && !forced_here && mode < o->attach)
 			continue;
-		if (!f->usable(mode, why, sizeof(why)) ||
+		if (!kht_feature_usable(f, mode, why, sizeof(why)) ||
 		    !(l->skel = load(f, mode, o, why, sizeof(why)))) {
 			append(l->skipped, sizeof(l->skipped), why);
 			continue;

@@ -13,10 +13,23 @@
 #include "khugetrace.h"
 #include "lib/options.h"
 
+/* One hook a mode needs, attached with one method (enum kht_method). */
+struct kht_req {
+	const char *hook;
+	int method;
+};
+
+#define KHT_MAX_REQS 4
+
 struct kht_feature {
 	const char *name;
-	int modes[KHT_MODE_MAX];	/* offered, best first; 0-terminated */
-	bool (*usable)(int mode, char *why, int len);
+	/*
+	 * What each attach mode needs; a mode with no requirement is not
+	 * offered. Modes are tried in enum order: fentry first, syscalls last.
+	 */
+	struct kht_req reqs[KHT_MODE_MAX][KHT_MAX_REQS];
+	/* Needs beyond the table (optional); why on false. */
+	bool (*also_needs)(int mode, char *why, int len);
 	/* What this mode cannot see ("" when nothing is missing). */
 	const char *(*limits)(int mode);
 	/* The generated X_bpf__open(); the loading itself is generic (feature.c). */
@@ -48,6 +61,9 @@ int kht_feature_load(const struct kht_feature *f, const struct kht_opts *o,
 		     struct kht_loaded *l, char *err, int errlen);
 /* The mode kht_feature_load would try first (from probed hooks only), or 0. */
 int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len);
+bool kht_feature_offers(const struct kht_feature *f, int mode);
+/* Every hook the mode needs attaches here (probed once, cached); why on false. */
+bool kht_feature_usable(const struct kht_feature *f, int mode, char *why, int len);
 bool kht_mode_is_full(int mode);
 void kht_loaded_destroy(struct kht_loaded *l);
 void kht_loaded_detach(struct kht_loaded *l);
