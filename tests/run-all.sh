@@ -47,6 +47,8 @@ run_live() {
 		sh tests/live/timeline-tests.sh 2>&1 | record
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
 		sh tests/live/races-tests.sh 2>&1 | record
+	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \
+		sh tests/live/record-tests.sh 2>&1 | record
 }
 
 run_vm() {
@@ -55,7 +57,7 @@ run_vm() {
 	tests/vm/mkinitramfs.sh "$initrd" tests/vm/guest-test.sh \
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
 		tests/live/lib.sh tests/live/live-tests.sh tests/live/timeline-tests.sh \
-		tests/live/races-tests.sh \
+		tests/live/races-tests.sh tests/live/record-tests.sh \
 		>/dev/null || { echo "vm/initramfs:1" | record; return; }
 	# Each guest is one single-threaded TCG process: run two at a time (2 cores).
 	local ks=${KHT_KERNELS:-6.1 6.12 6.19} k running=0
@@ -83,7 +85,27 @@ run_vm() {
 		echo "== qemu guest: Debian $k"
 		cat "/tmp/kht-vm-$k.stderr" "/tmp/kht-fetch-$k.err" 2>/dev/null | grep -v '^$' | tail -40
 		grep -v '^$' "/tmp/kht-vm-$k.results" | sed "s|^|vm-$k/|" | record
+		cross_machine_report "$k" | record
 	done
+}
+
+# A capture recorded in guest k (base64 in its console log), reported here:
+# other kernel, other scan_result numbering, same collapses.
+cross_machine_report() {
+	local k=$1 log=/tmp/kht-vm-$1.log cap=/tmp/kht-vm-$1.kht want got rel
+	tr -d '\r' <"$log" | sed -n '/=== KHT-CAPTURE-BEGIN ===/,/=== KHT-CAPTURE-END ===/p' |
+		grep -v '^===' | base64 -d >"$cap" 2>/dev/null
+	want=$(tr -d '\r' <"$log" | sed -n 's/^record-collapses=//p' | head -1)
+	rel=$(tr -d '\r' <"$log" | sed -n 's/^KHT-GUEST-KERNEL: //p' | head -1)
+	got=$("$bin/khugetrace" report "$cap" -j 2>/dev/null | grep -c '"event":"collapse"')
+	if [ -n "$want" ] && [ "$got" = "$want" ] &&
+	   "$bin/khugetrace" report "$cap" 2>/dev/null | grep -q "on kernel $rel "; then
+		echo "  vm-$k: capture of $got collapses from kernel $rel reported on $(uname -r)" >&2
+		echo "vm-$k/record/cross-machine:0"
+	else
+		echo "  vm-$k: cross-machine report: want $want collapses, got $got ($rel)" >&2
+		echo "vm-$k/record/cross-machine:1"
+	fi
 }
 
 for l in $layers; do

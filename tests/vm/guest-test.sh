@@ -19,3 +19,4 @@ fi
 sh /bin/live-tests.sh
 sh /bin/timeline-tests.sh
 sh /bin/races-tests.sh
+KHT_EXPORT_CAPTURE=1 sh /bin/record-tests.sh
