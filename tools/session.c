@@ -92,6 +92,9 @@ int kht_session_run(struct kht_session *s, const struct kht_opts *o)
 	while (!kht_exiting) {
 		int n = ring_buffer__poll(s->rb, 100);
 
+		/* the BPF side wakes us only when a lot is waiting: drain on every tick */
+		if (n >= 0)
+			n = ring_buffer__consume(s->rb);
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "khugetrace %s: reading the ring buffer failed: %s.\n",
 				s->cmd, strerror(-n));

@@ -68,16 +68,24 @@ static void row_desc(char *buf, size_t len, const struct row *r, const struct kh
 	}
 }
 
-/* Inside a visible collapse window of this group (and not the collapse itself)? */
-static bool marked(const struct kht_timeline *t, const struct kht_tl_group *g, const struct row *r)
+/*
+ * Marks rows that fall inside a visible collapse window of their story (the
+ * collapse's own rows are not marked). Rows are time-sorted, so one sweep over
+ * the windows sorted by begin suffices: a row at ts is inside a window iff
+ * the latest end among windows begun by ts reaches ts.
+ */
+static void mark_rows(const struct row *rows, size_t nr, bool *marks)
 {
-	for (size_t i = 0; i < g->n; i++) {
-		const struct kht_tl_event *c = &t->ev[g->idx[i]];
-
-		if (c != r->e && kht_tl_in_window(c, r->ts))
-			return true;
+	unsigned long long max_end = 0;
+	size_t w = 0;
+	/* begin rows are the windows, already in time order among the rows */
+	for (size_t i = 0; i < nr; i++) {
+		for (; w < nr && rows[w].ts <= rows[i].ts; w++)
+			if (rows[w].part == 1 && rows[w].e->end_ns > max_end)
+				max_end = rows[w].e->end_ns;
+		marks[i] = rows[i].e->ev.hdr.type != KHT_EV_COLLAPSE && max_end >= rows[i].ts &&
+			   w > 0;
 	}
-	return false;
 }
 
 static void print_group_header(FILE *out, const struct kht_tl_group *g, const struct kht_timeline *t,
@@ -101,10 +109,14 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 	for (size_t gi = 0; gi < t->ngroups; gi++) {
 		const struct kht_tl_group *g = &t->groups[gi];
 		struct row *rows = calloc(g->n * 2, sizeof(*rows));
+		bool *marks = calloc(g->n * 2, sizeof(*marks));
 		size_t nr = 0;
 
-		if (!rows)
+		if (!rows || !marks) {
+			free(rows);
+			free(marks);
 			return;
+		}
 		for (size_t i = 0; i < g->n; i++) {
 			const struct kht_tl_event *e = &t->ev[g->idx[i]];
 
@@ -117,6 +129,7 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 			}
 		}
 		qsort(rows, nr, sizeof(*rows), row_cmp);
+		mark_rows(rows, nr, marks);
 		if (gi)
 			fputc('\n', out);
 		print_group_header(out, g, t, f);
@@ -128,9 +141,10 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 			comm[KHT_COMM_LEN] = '\0';
 			row_desc(desc, sizeof(desc), &rows[i], f);
 			fprintf(out, "  %+11.6f %c %7u %-16s %s\n", rel(rows[i].ts, f->base_ns),
-				marked(t, g, &rows[i]) ? '|' : ' ', h->tid, comm, desc);
+				marks[i] ? '|' : ' ', h->tid, comm, desc);
 		}
 		free(rows);
+		free(marks);
 	}
 }
 
