@@ -276,10 +276,17 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 	/*
 	 * Probe only the method asked for, once: attaching and detaching a
 	 * kprobe on a hot function just before the real fentry attach left
-	 * 6.1's fentry on collapse_file silently dead in our guests.
+	 * 6.1's fentry on collapse_file silently dead in our guests. fentry and
+	 * fexit are only looked up in BTF here: the real attach that follows
+	 * is the test (a failure falls back to the next mode), and every
+	 * trial attach costs a round of live text patching.
 	 */
 	if (!h->probed && !(h->tried & (1u << m))) {
-		h->err[m] = kht_probe_method(&probed_env, h, m);
+		h->err[m] = (m == KHT_M_FENTRY || m == KHT_M_FEXIT) ?
+			    (libbpf_find_vmlinux_btf_id(h->name, m == KHT_M_FENTRY ?
+							BPF_TRACE_FENTRY : BPF_TRACE_FEXIT) > 0 ?
+			     0 : -ENOENT) :
+			    kht_probe_method(&probed_env, h, m);
 		h->tried |= 1u << m;
 	}
 	if (h->err[m] == 0)

@@ -74,6 +74,8 @@ static int grade(struct feature *f)
 }
 
 /* --modes[=FEATURE]: the usable attach modes, one line (for scripts and tests) */
+static struct kht_env env_copy;
+
 static int print_modes(const char *which)
 {
 	char why[256];
@@ -83,6 +85,14 @@ static int print_modes(const char *which)
 
 		if (strncmp(f->name, which, strlen(which)))
 			continue;
+		/* scripts choose test modes from this: really attach, do not guess */
+		for (int m = KHT_MODE_NONE + 1; m < KHT_MODE_MAX; m++)
+			for (int r = 0; r < KHT_MAX_REQS && f->reqs[m][r].hook; r++) {
+				struct kht_hook *h = kht_hook_find(f->reqs[m][r].hook);
+
+				if (h && !h->probed)
+					kht_hook_probe(&env_copy, h);
+			}
 		for (int m = KHT_MODE_NONE + 1; m < KHT_MODE_MAX; m++)
 			if (kht_feature_offers(f, m) && kht_feature_usable(f, m, why, sizeof(why)))
 				printf("%s ", kht_mode_names[m]);
@@ -197,6 +207,7 @@ int cmd_probe(int argc, char **argv)
 	if (!kht_check_env("probe", &env))
 		return 1;
 	kht_capability_init(&env);
+	env_copy = env;
 	if (modes)
 		return print_modes(modes);
 	for (int i = 0; i < kht_nhooks; i++)
