@@ -32,6 +32,7 @@ struct inside_state {
 	__u64 start;
 	__u64 old_entry;	/* slot at start when collapse_file began */
 	__u64 win_begin;	/* 0 when the lock is not held */
+	__u64 last_win_begin;
 	__u64 last_win_end;
 	__u32 win_readers;	/* readers that overlapped the current/last hold */
 	__u64 win_spin_ns;
@@ -233,6 +234,7 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock)
 	w.hold_ns = hold;
 	w.start_index = st->start;
 	w.readers = st->win_readers;
+	st->last_win_begin = st->win_begin;
 	st->last_win_end = now;
 	st->win_begin = 0;
 	kht_output(ctx, &w, sizeof(w));
@@ -295,10 +297,9 @@ static __always_inline int reader_exit(void *ctx)
 	/* overlap with the collapser's current (or just finished) lock hold */
 	st = bpf_map_lookup_elem(&inside_states, &rs->collapser);
 	if (st) {
-		from = st->win_begin ? st->win_begin : 0;
+		/* the hold in progress, or the one that ended last */
+		from = st->win_begin ? st->win_begin : st->last_win_begin;
 		to = st->win_begin ? now : st->last_win_end;
-		if (!from && to > rs->begin)
-			from = rs->begin;	/* the hold ended while we ran: lower bound */
 		if (from < rs->begin)
 			from = rs->begin;
 		if (to > from) {

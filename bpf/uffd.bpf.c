@@ -68,11 +68,28 @@ static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
 	in->ev.op = op;
 	in->ev.attach = attach;
 	in->uarg = uarg;
-	bpf_probe_read_user(a, sizeof(a), (void *)uarg);
-	/* every UFFDIO_* struct starts with the range, but copy's is {dst, src, len} */
+	/*
+	 * Read only what the op's struct has: the range (16 bytes) always, the
+	 * mode word where there is one. UNREGISTER and WAKE are just a range, and
+	 * reading past them could cross into an unmapped page.
+	 */
+	bpf_probe_read_user(a, 16, (void *)uarg);
 	in->ev.addr = a[0];
-	in->ev.len = op == KHT_UFFD_COPY ? a[2] : a[1];
-	in->ev.mode = op == KHT_UFFD_COPY ? a[3] : a[2];
+	in->ev.len = a[1];
+	switch (op) {
+	case KHT_UFFD_COPY:	/* {dst, src, len, mode, copy} */
+		bpf_probe_read_user(&a[2], 16, (void *)(uarg + 16));
+		in->ev.len = a[2];
+		in->ev.mode = a[3];
+		break;
+	case KHT_UFFD_REGISTER:
+	case KHT_UFFD_ZEROPAGE:
+	case KHT_UFFD_WRITEPROTECT:
+	case KHT_UFFD_CONTINUE:	/* {range, mode, ...} */
+		bpf_probe_read_user(&a[2], 8, (void *)(uarg + 16));
+		in->ev.mode = a[2];
+		break;
+	}
 	if (kht_vma_lookup(&vi, in->ev.addr)) {
 		if (vi.filtered)
 			return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "feature.h"
 #include "session.h"
@@ -51,6 +52,23 @@ static void on_tick(void *ctx)
 	}
 }
 
+/* Fail before loading anything when the file's directory is not writable. */
+static bool dir_writable(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return access(dir, W_OK | X_OK) == 0;
+}
+
 static void usage(void)
 {
 	printf("Usage: khugetrace record -o FILE [OPTIONS]\n"
@@ -84,6 +102,11 @@ int cmd_record(int argc, char **argv)
 	if (!opts.output) {
 		fprintf(stderr, "khugetrace record: -o FILE is required (see --help).\n");
 		return 2;
+	}
+	if (!dir_writable(opts.output)) {
+		fprintf(stderr, "khugetrace record: cannot write %s: %s.\n", opts.output,
+			strerror(errno));
+		return 1;
 	}
 	ret = kht_session_open(&s, "record", feats, 3, &opts, on_event, &r);
 	if (ret)

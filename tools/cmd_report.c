@@ -133,6 +133,9 @@ static int views(struct report *r)
 			kht_races_print_json(stdout, &races, &r->view.fmt);
 		else
 			kht_races_print_text(stdout, &races, &r->view.fmt);
+		/* like `races`: 0 found a bug or a slow spin, 1 none */
+		ret = kht_races_count(&races, KHT_SEV_BUG) || kht_races_count(&races, KHT_SEV_SLOW) ?
+		      0 : 1;
 		kht_races_free(&races);
 	}
 	if (r->opts.timeline && r->opts.json)
@@ -184,7 +187,7 @@ int cmd_report(int argc, char **argv)
 	rd = kht_tf_open(path, &r.meta, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "khugetrace report: %s\n", err);
-		return 1;
+		return r.opts.races ? 2 : 1;	/* --races exits like grep */
 	}
 	r.info = r.opts.json ? stderr : stdout;
 	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout };
@@ -199,7 +202,7 @@ int cmd_report(int argc, char **argv)
 	ret = views(&r);
 	if (n < 0) {
 		fprintf(stderr, "khugetrace report: reading %s failed: %s\n", path, kht_tf_error(rd));
-		ret = 1;
+		ret = 2;
 	}
 	print_losses(&st, path);
 	if (r.unknown)

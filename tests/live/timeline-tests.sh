@@ -7,21 +7,6 @@
 WORK=${WORK:-/tmp/kht-tl.$$}
 . "$(dirname "$0")/lib.sh"
 
-# run_timeline NAME MODE SCENARIO [WORKLOAD ARGS]: trace one workload run
-run_timeline() {
-	local name=$1 mode=$2 scen=$3 wrc trc
-	shift 3
-	start_kht "$name" timeline -j -a "$mode" --perfetto "$WORK/$name.perfetto" || return 1
-	"$KW" "$@" "$scen" >"$WORK/$name.wl" 2>"$WORK/$name.wlerr"
-	wrc=$?
-	sleep 0.5
-	stop_kht
-	trc=$TRC
-	[ $wrc -eq 0 ] || { fail "$name" "workload failed ($wrc)" "$WORK/$name.wlerr"; return 1; }
-	[ $trc -eq 0 ] || { fail "$name" "timeline exited $trc" "$WORK/$name.err"; return 1; }
-	return 0
-}
-
 # The story (one JSON line) of inode INO created by the workload run.
 story() { # story OUT DEV INO
 	grep "^{\"group\":\"inode\",\"dev\":\"$2\",\"ino\":$3," "$1"
@@ -40,9 +25,10 @@ errno_ret() { # workload "ret=-1 errno=EEXIST" -> kernel return "-17"
 	esac
 }
 
-check_uffd() { # check_uffd NAME: every uffd-* line of the workload is in the right story
-	local name=$1 bad=0 n=0 line op ino idx mode dev ret st pat
-	grep -E '^uffd-(register|unregister|continue) ' "$WORK/$name.wl" >"$WORK/$name.uf"
+# The checks take LABEL WORKLOAD-OUTPUT TIMELINE-OUTPUT.
+check_uffd() { # every uffd-* line of the workload is in the right story
+	local name=$1 wl=$2 out=$3 bad=0 n=0 line op ino idx mode dev ret st pat
+	grep -E '^uffd-(register|unregister|continue) ' "$wl" >"$WORK/$name.uf"
 	while read -r line; do
 		op=${line%% *}
 		op=${op#uffd-}
@@ -50,26 +36,26 @@ check_uffd() { # check_uffd NAME: every uffd-* line of the workload is in the ri
 		idx=$(field index "$line")
 		mode=$(field mode "$line")
 		ret=$(errno_ret "$(field ret "$line")" "$(field errno "$line")")
-		dev=$(dev_of "$WORK/$name.wl" "$ino")
+		dev=$(dev_of "$wl" "$ino")
 		n=$((n + 1))
-		st=$(story "$WORK/$name.out" "$dev" "$ino")
+		st=$(story "$out" "$dev" "$ino")
 		pat="\"op\":\"$op\""
 		# "MISSING+WP": the + is literal in the JSON, a quantifier to grep -E
 		[ "$op" = register ] && pat="$pat,\"uffd_mode\":\"$(echo "$mode" | sed 's/+/\\+/g')\""
 		pat="$pat[^}]*\"ino\":$ino,[^}]*\"index\":$idx,\"ret\":$ret[,}]"
 		if ! echo "$st" | grep -Eq "$pat"; then
-			fail "$name" "not in the story of $dev #$ino: $line" "$WORK/$name.out"
+			fail "$name" "not in the story of $dev #$ino: $line" "$out"
 			bad=1
 		fi
 	done <"$WORK/$name.uf"
-	[ $n -gt 0 ] || { fail "$name" "workload made no uffd ioctl" "$WORK/$name.wl"; return 1; }
+	[ $n -gt 0 ] || { fail "$name" "workload made no uffd ioctl" "$wl"; return 1; }
 	echo "  $name: $n uffd operations matched"
 	return $bad
 }
 
 check_seeks() { # every logged seek-op is in its inode's story with the offset it got
-	local name=$1 bad=0 n=0 line ino dev wh off got st ret
-	grep '^seek-op ' "$WORK/$name.wl" >"$WORK/$name.sk"
+	local name=$1 wl=$2 out=$3 bad=0 n=0 line ino dev wh off got st ret
+	grep '^seek-op ' "$wl" >"$WORK/$name.sk"
 	while read -r line; do
 		ino=$(field ino "$line")
 		wh=$(field whence "$line")
@@ -77,8 +63,8 @@ check_seeks() { # every logged seek-op is in its inode's story with the offset i
 		got=$(field got "$line")
 		ret=$(errno_ret "$got" "$(field errno "$line")")
 		[ "$got" = -1 ] && ret=-6	# ENXIO: no data/hole past the offset
-		dev=$(dev_of "$WORK/$name.wl" "$ino")
-		st=$(story "$WORK/$name.out" "$dev" "$ino")
+		dev=$(dev_of "$wl" "$ino")
+		st=$(story "$out" "$dev" "$ino")
 		n=$((n + 1))
 		if ! echo "$st" | grep -q "\"whence\":\"$wh\",\"offset\":$off,\"ret\":$ret,"; then
 			fail "$name" "seek not in the story of $dev #$ino: $line"
@@ -86,27 +72,27 @@ check_seeks() { # every logged seek-op is in its inode's story with the offset i
 			[ $bad -eq 1 ] && [ $n -gt 20 ] && break
 		fi
 	done <"$WORK/$name.sk"
-	[ $n -gt 0 ] || { fail "$name" "workload logged no seek" "$WORK/$name.wl"; return 1; }
+	[ $n -gt 0 ] || { fail "$name" "workload logged no seek" "$wl"; return 1; }
 	echo "  $name: $n seeks matched"
 	return $bad
 }
 
 check_mincore() {
-	local name=$1 bad=0 n=0 line ino idx res dev st
-	grep '^mincore ' "$WORK/$name.wl" >"$WORK/$name.mc"
+	local name=$1 wl=$2 out=$3 bad=0 n=0 line ino idx res dev st
+	grep '^mincore ' "$wl" >"$WORK/$name.mc"
 	while read -r line; do
 		ino=$(field ino "$line")
 		idx=$(field index "$line")
 		res=$(field resident "$line")
-		dev=$(dev_of "$WORK/$name.wl" "$ino")
-		st=$(story "$WORK/$name.out" "$dev" "$ino")
+		dev=$(dev_of "$wl" "$ino")
+		st=$(story "$out" "$dev" "$ino")
 		n=$((n + 1))
 		if ! echo "$st" | grep -Eq "\"event\":\"mincore\"[^}]*\"resident\":$res,[^}]*\"ino\":$ino,[^}]*\"index\":$idx,"; then
 			fail "$name" "mincore not in the story of $dev #$ino: $line"
 			bad=1
 		fi
 	done <"$WORK/$name.mc"
-	[ $n -gt 0 ] || { fail "$name" "workload made no mincore" "$WORK/$name.wl"; return 1; }
+	[ $n -gt 0 ] || { fail "$name" "workload made no mincore" "$wl"; return 1; }
 	echo "  $name: $n mincore calls matched"
 	return $bad
 }
@@ -118,30 +104,41 @@ check_perfetto() {
 
 modes=${*:-$("$KHT" probe --modes=userfaultfd)}
 for m in $modes; do
-	name="timeline-$m-uffd"
-	if run_timeline "$name" "$m" uffd-modes && check_uffd "$name" &&
-	   run_timeline "$name-cont" "$m" uffd-continue &&
-	   { grep -q '^skip ' "$WORK/$name-cont.wl" || check_uffd "$name-cont"; }; then
+	# one tracer per mode for all four workloads: tracer start-up is what a
+	# TCG guest pays most for
+	name="timeline-$m"
+	w="$WORK/$name"
+	if start_kht "$name" timeline -j -a "$m" --perfetto "$w.perfetto"; then
+		"$KW" uffd-modes >"$w-uffd.wl" 2>&1
+		"$KW" uffd-continue >"$w-cont.wl" 2>&1
+		"$KW" --log-seeks 200 -s 1 -n 2 seek-storm >"$w-seek.wl" 2>&1
+		"$KW" mincore-loop >"$w-mc.wl" 2>&1
+		sleep 0.5
+		stop_kht
+		[ $TRC -eq 0 ] || fail "$name" "timeline exited $TRC" "$w.err"
+	else
+		TRC=1
+	fi
+	if [ $TRC -eq 0 ] && check_uffd "$name-uffd" "$w-uffd.wl" "$w.out" &&
+	   { grep -q '^skip ' "$w-cont.wl" || check_uffd "$name-cont" "$w-cont.wl" "$w.out"; }; then
 		result "timeline/$m/uffd" 0
 	else
 		result "timeline/$m/uffd" 1
 	fi
-	name="timeline-$m-seek"
-	if run_timeline "$name" "$m" seek-storm --log-seeks 200 -s 1 -n 2 && check_seeks "$name"; then
+	if [ $TRC -eq 0 ] && check_seeks "$name-seek" "$w-seek.wl" "$w.out"; then
 		result "timeline/$m/seek" 0
 	else
 		result "timeline/$m/seek" 1
 	fi
-	name="timeline-$m-mincore"
-	if run_timeline "$name" "$m" mincore-loop && check_mincore "$name"; then
+	if [ $TRC -eq 0 ] && check_mincore "$name-mincore" "$w-mc.wl" "$w.out"; then
 		result "timeline/$m/mincore" 0
 	else
 		result "timeline/$m/mincore" 1
 	fi
-	if check_perfetto "timeline-$m-uffd"; then
+	if [ $TRC -eq 0 ] && check_perfetto "$name"; then
 		result "timeline/$m/perfetto" 0
 	else
-		fail "timeline/$m/perfetto" "invalid trace-event JSON" "$WORK/timeline-$m-uffd.perfetto"
+		fail "timeline/$m/perfetto" "invalid trace-event JSON" "$w.perfetto"
 		result "timeline/$m/perfetto" 1
 	fi
 done

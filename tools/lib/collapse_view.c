@@ -36,7 +36,8 @@ void kht_collapse_view_window(struct kht_collapse_view *v, const struct kht_lock
 	unsigned long long us = w->hold_ns / 1000;
 	int slot = 0;
 
-	if (v->opts->pid && w->hdr.pid != v->opts->pid)
+	if ((v->opts->pid && w->hdr.pid != v->opts->pid) ||
+	    (v->opts->inode && w->ino != v->opts->inode))
 		return;
 	while (us >>= 1)
 		slot++;

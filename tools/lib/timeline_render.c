@@ -48,7 +48,7 @@ static void collapse_desc(char *buf, size_t len, const struct kht_tl_event *e, i
 		snprintf(holes, sizeof(holes), ", holes %u", c->nr_none);
 	if (c->flags & KHT_F_HAVE_DURATION)
 		snprintf(dur, sizeof(dur), ", %.1f us", c->duration_ns / 1e3);
-	snprintf(buf, len, "collapse %s %s: %s%s%s%s", part == 2 ? "end  " : "", start_s,
+	snprintf(buf, len, "collapse %s%s: %s%s%s%s", part == 2 ? "end   " : "", start_s,
 		 c->flags & KHT_F_HAVE_RESULT ? kht_result_name(f->results, c->result, res,
 								sizeof(res)) : "?",
 		 holes, dur, part == 2 ? "" : " (window not visible in this attach mode)");

@@ -787,9 +787,14 @@ struct kht_tf_reader {
 	unsigned long long woff;	/* file offset of win[0] */
 	bool eof;
 
+	size_t readahead;		/* a window refill reads at least this much (<= wcap) */
+	unsigned long long size;	/* skim: the data's size when opened */
+	bool skim;			/* kht_tf_peek_trailer: step over non-trailer blocks unread */
+
 	unsigned long long pos;		/* file offset of the next unread byte */
 	char label[200];		/* the path, for messages */
 	char error[256];
+	int errnum;			/* errno of the read error in error[] */
 	bool done;
 	unsigned expect_seq;
 
@@ -830,12 +835,17 @@ static const unsigned char *peek(struct kht_tf_reader *r, size_t n, size_t *got)
 		r->woff = r->pos;
 		r->wlen = have;
 		while (r->wlen < n) {
-			ssize_t k = pread(r->fd, r->win + r->wlen, r->wcap - r->wlen,
-					  r->woff + r->wlen);
+			/* n - wlen is what is missing; read ahead up to the window */
+			size_t want = n - r->wlen > r->readahead ? n - r->wlen : r->readahead;
+			ssize_t k;
 
+			if (want > r->wcap - r->wlen)
+				want = r->wcap - r->wlen;
+			k = pread(r->fd, r->win + r->wlen, want, r->woff + r->wlen);
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0) {
+				r->errnum = errno;
 				seterr(r->error, sizeof(r->error), "cannot read %s: %s.",
 				       r->label, strerror(errno));
 				return NULL;
@@ -891,18 +901,25 @@ static void skip_block(struct kht_tf_reader *r, const char *why, size_t len)
 static int resync(struct kht_tf_reader *r, const char *why)
 {
 	unsigned long long start = r->pos;
+	size_t ra = r->readahead;
 	const unsigned char *p;
 	struct blk b;
 	size_t got;
 
 	warn(r, start, why);
+	/* a skimming reader reads exactly what it needs; here it scans */
+	if (r->readahead < 64 * 1024)
+		r->readahead = 64 * 1024;
 	for (r->pos++;; r->pos++) {
 		p = peek(r, BLK_HDR, &got);
 		if (!p)
-			return -1;
+			break;
 		if (got < BLK_HDR || (p[0] == 'K' && blk_parse(p, &b)))
 			break;
 	}
+	r->readahead = ra;
+	if (!p)
+		return -1;
 	r->st.skipped_bytes += r->pos - start;
 	return 0;
 }
@@ -927,6 +944,13 @@ static bool records_ok(const unsigned char *p, size_t len, unsigned nrec)
 	return n == nrec;
 }
 
+static unsigned long long inflated_blocks;	/* kht_tf_inflate_count() */
+
+unsigned long long kht_tf_inflate_count(void)
+{
+	return __atomic_load_n(&inflated_blocks, __ATOMIC_RELAXED);
+}
+
 /* Decompress a block whose header is valid into ubuf; NULL or why it is damaged. */
 static const char *unpack(struct kht_tf_reader *r, const struct blk *b, const unsigned char *payload)
 {
@@ -935,6 +959,7 @@ static const char *unpack(struct kht_tf_reader *r, const struct blk *b, const un
 
 	if (crc(payload, b->clen) != b->pcrc)
 		return "payload CRC mismatch";
+	__atomic_add_fetch(&inflated_blocks, 1, __ATOMIC_RELAXED);
 	if (b->ulen > r->ucap) {
 		unsigned char *n = realloc(r->ubuf, b->ulen);
 
@@ -1014,6 +1039,21 @@ static int load_block(struct kht_tf_reader *r)
 		if (!blk_parse(p, &b)) {
 			if (resync(r, "bad block header") < 0)
 				return -1;
+			continue;
+		}
+		if (r->skim && b.kind != BLK_TRAILER) {
+			/*
+			 * Whatever its payload holds, the full read leaves this
+			 * block at the same offset (intact: its records; damaged:
+			 * skipped by this CRC-checked length), so the peek finds
+			 * the same trailer without reading or inflating it.
+			 */
+			if (r->pos > r->size)	/* grew since opened: stop there */
+				return finish(r, 0);
+			if (r->size - r->pos < BLK_HDR + (unsigned long long)b.clen)
+				return finish(r, r->size - r->pos);
+			note_seq(r, b.seq);
+			r->pos += BLK_HDR + b.clen;
 			continue;
 		}
 		p = peek(r, BLK_HDR + b.clen, &got);
@@ -1175,45 +1215,61 @@ static struct kht_tf_reader *reader_new(const char *label)
 	return r;
 }
 
-struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
-				      char *err, int errlen)
+/* Over a buffer; NULL with err set (the buffer is refused) or ENOMEM in *rc. */
+static struct kht_tf_reader *open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
+				      char *err, int errlen, int *rc)
 {
 	static const unsigned char none;
 	struct kht_tf_reader *r = reader_new("the buffer");
 
 	if (!r) {
 		seterr(err, errlen, "out of memory.");
+		*rc = -ENOMEM;
 		return NULL;
 	}
 	r->mem = buf ? buf : &none;
 	r->memlen = buf ? len : 0;
+	r->size = r->memlen;
 	if (!read_header(r, m, err, errlen)) {
 		kht_tf_free(r);
+		*rc = -EINVAL;
 		return NULL;
 	}
 	return r;
 }
 
-struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char *err, int errlen)
+/*
+ * Over a file; NULL with err set and *rc: -errno when it cannot be opened or
+ * read, -EISDIR, -EINVAL when it is refused (not a regular file, not a
+ * recording, damaged header, other major). skim: the window is refilled with
+ * just what is asked for, not as much as fits.
+ */
+static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, bool skim,
+				       char *err, int errlen, int *rc)
 {
 	struct kht_tf_reader *r = reader_new(path);
 	struct stat st;
 
+	*rc = -EINVAL;
 	if (!r) {
 		seterr(err, errlen, "out of memory.");
+		*rc = -ENOMEM;
 		return NULL;
 	}
 	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
 	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (r->fd < 0) {
+		*rc = -errno;
 		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
 		goto fail;
 	}
 	if (fstat(r->fd, &st) < 0) {
+		*rc = -errno;
 		seterr(err, errlen, "cannot stat %s: %s.", path, strerror(errno));
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
+		*rc = -EISDIR;
 		seterr(err, errlen, "%s is a directory, not a recording.", path);
 		goto fail;
 	}
@@ -1221,16 +1277,95 @@ struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char 
 		seterr(err, errlen, "%s is not a regular file.", path);
 		goto fail;
 	}
+	r->size = st.st_size;
+	r->skim = skim;
 	r->wcap = BLK_HDR + KHT_TF_MAX_CLEN;	/* also >= KHT_TF_MAX_HEADER */
+	r->readahead = skim ? 0 : r->wcap;
 	r->win = malloc(r->wcap);
 	if (!r->win) {
+		*rc = -ENOMEM;
 		seterr(err, errlen, "cannot read %s: out of memory.", path);
 		goto fail;
 	}
-	if (!read_header(r, m, err, errlen))
+	if (!read_header(r, m, err, errlen)) {
+		if (r->errnum)
+			*rc = -r->errnum;
 		goto fail;
+	}
 	return r;
 fail:
 	kht_tf_free(r);
 	return NULL;
+}
+
+struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
+				      char *err, int errlen)
+{
+	int rc;
+
+	return open_mem(buf, len, m, err, errlen, &rc);
+}
+
+struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char *err, int errlen)
+{
+	int rc;
+
+	return open_file(path, m, false, err, errlen, &rc);
+}
+
+/* Walk the blocks of an opened reader (skim set) to the first intact trailer. */
+static int peek_walk(struct kht_tf_reader *r, struct kht_tf_trailer *t, char *err, int errlen)
+{
+	int rc;
+
+	r->skim = true;
+	rc = load_block(r);	/* skimming, it only stops at the end */
+	if (rc < 0) {
+		seterr(err, errlen, "%s", r->error);
+		return r->errnum ? -r->errnum : -EIO;
+	}
+	if (!r->st.has_trailer) {
+		seterr(err, errlen, "%s has no intact trailer: the recording did not finish.",
+		       r->label);
+		return 0;
+	}
+	memcpy(t, &r->trailer, sizeof(*t));
+	return 1;
+}
+
+int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *t,
+			    char *err, int errlen)
+{
+	struct kht_tf_meta *m = malloc(sizeof(*m));	/* ~52 KiB: not on the stack */
+	struct kht_tf_reader *r;
+	int rc = -ENOMEM;
+
+	if (!m) {
+		seterr(err, errlen, "out of memory.");
+		return rc;
+	}
+	r = open_mem(buf, len, m, err, errlen, &rc);
+	if (r)
+		rc = peek_walk(r, t, err, errlen);
+	kht_tf_free(r);
+	free(m);
+	return rc;
+}
+
+int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, int errlen)
+{
+	struct kht_tf_meta *m = malloc(sizeof(*m));
+	struct kht_tf_reader *r;
+	int rc = -ENOMEM;
+
+	if (!m) {
+		seterr(err, errlen, "out of memory.");
+		return rc;
+	}
+	r = open_file(path, m, true, err, errlen, &rc);
+	if (r)
+		rc = peek_walk(r, t, err, errlen);
+	kht_tf_free(r);
+	free(m);
+	return rc;
 }
