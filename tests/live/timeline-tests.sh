@@ -111,7 +111,7 @@ for m in $modes; do
 	if start_kht "$name" timeline -j -a "$m" --perfetto "$w.perfetto"; then
 		"$KW" uffd-modes >"$w-uffd.wl" 2>&1
 		"$KW" uffd-continue >"$w-cont.wl" 2>&1
-		"$KW" --log-seeks 200 -s 1 -n 2 seek-storm >"$w-seek.wl" 2>&1
+		"$KW" timeline >"$w-seek.wl" 2>&1	# 200 logged seeks across a collapse
 		"$KW" mincore-loop >"$w-mc.wl" 2>&1
 		sleep 0.5
 		stop_kht
