@@ -50,10 +50,12 @@ static const char *limits(int mode)
 	case KHT_MODE_TP_BTF:
 	case KHT_MODE_RAW_TP:
 		return "end of collapse only: no duration (--min-us ignored); start index from the "
-		       "caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged";
+		       "caller's VMA for MADV_COLLAPSE, derived from the loop index for khugepaged; "
+		       "no lock windows, publish order or retry spins (they need fentry)";
 	case KHT_MODE_SYSCALLS:
 		return "MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, result from "
-		       "hpage_collapse_scan_file; no duration; start index from the caller's VMA";
+		       "hpage_collapse_scan_file; no duration; start index from the caller's VMA; "
+		       "no lock windows, publish order or retry spins (they need fentry)";
 	}
 	return "";
 }
