@@ -194,8 +194,11 @@ static void check_uptodate(struct check *c)
 	}
 	t.ino = st.st_ino;
 	madvise(addr, PMD_SZ, MADV_COLLAPSE_);
-	for (int i = 0; i < 50 && !t.seen; i++)
+	/* the BPF side defers wakeups (kht_output): poll, then drain */
+	for (int i = 0; i < 50 && !t.seen; i++) {
 		ring_buffer__poll(rb, 100);
+		ring_buffer__consume(rb);
+	}
 	if (!t.seen || !(t.ev.flags & KHT_F_HAVE_WINDOWS))
 		snprintf(c->detail, sizeof(c->detail), t.seen ? "the lock-window probes are off "
 			 "here (_raw_spin_lock_irq/_raw_spin_unlock_irq not traceable)" :

@@ -5,7 +5,12 @@
 WORK=${WORK:-/tmp/kht-rec.$$}
 . "$(dirname "$0")/lib.sh"
 
-strip_time() { sed 's/"ts_ns":[0-9]*,"time_s":[-0-9.]*,//'; }
+# Two tracers measure times and lock-hold overlaps each on their own: compare
+# what both must agree on (identity, range, holes, result, windows, publish).
+strip_time() {
+	sed -e 's/"ts_ns":[0-9]*,"time_s":[-0-9.]*,//' \
+	    -e 's/"\(duration_ns\|hold_total_ns\|hold_max_ns\|publish_ns\|last_window_begin_ns\|last_window_end_ns\|retry_readers\|retry_spin_ns\)":[0-9a-z]*,\{0,1\}//g'
+}
 
 name=record/same-as-live
 if start_kht live collapse -j && { LIVE=$TPID; start_kht rec record -o "$WORK/cap.kht"; }; then
@@ -37,7 +42,7 @@ fi
 name=record/views
 if "$KHT" report "$WORK/cap.kht" --timeline >"$WORK/tl.out" 2>&1 &&
    grep -q '^inode .* "holes-' "$WORK/tl.out" &&
-   "$KHT" report "$WORK/cap.kht" --races -j >"$WORK/races.out" 2>&1 &&
+   { "$KHT" report "$WORK/cap.kht" --races -j >"$WORK/races.out" 2>&1; [ $? -le 1 ]; } &&
    grep -q '"event":"races-summary"' "$WORK/races.out" &&
    "$KHT" report "$WORK/cap.kht" --perfetto "$WORK/cap.json" >/dev/null 2>&1 &&
    "$UNIT" --validate-json-doc "$WORK/cap.json"; then
