@@ -78,12 +78,12 @@ static const char *prog = "khugetrace-workload";
 
 enum scenario {
 	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
-	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE,
+	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE, SC_RANDOM,
 };
 static const char *const sc_names[] = {
 	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
 	"uffd-missing", "mixed", "uffd-modes", "uffd-continue", "mincore-loop",
-	"timeline",
+	"timeline", "random",
 };
 
 static struct {
@@ -93,8 +93,10 @@ static struct {
 	const char *huge;
 	const char *wait_file;
 	long log_seeks;		/* seek-op lines the seek thread prints */
+	bool log_seeks_set;	/* --log-seeks was given */
+	uint64_t seed;		/* random: PRNG seed */
 	bool verbose;
-} opt = { .huge = "never" };
+} opt = { .huge = "never", .seed = 1 };
 
 /* ---- state the cleanup path needs (it may run in a signal handler) ---- */
 
@@ -301,6 +303,7 @@ struct tfile {
 	unsigned long ino;
 	int nchunks;
 	int stride[2];	/* even/odd chunks: every stride-th page a hole; 0 = none */
+	unsigned char *wmap;	/* if set: one byte per page, 1 = written (overrides stride) */
 	char *reserve, *map;
 	size_t reserve_len;
 };
@@ -309,6 +312,8 @@ static bool page_written(const struct tfile *f, unsigned long page)
 {
 	int s = f->stride[(page / PMD_PAGES) & 1];
 
+	if (f->wmap)
+		return f->wmap[page];
 	return !s || page % s != (unsigned long)s - 1;
 }
 
@@ -378,8 +383,8 @@ static void file_fill(struct tfile *f)
 	}
 }
 
-static void file_create(struct tfile *f, const char *tag, int nchunks,
-			int stride_even, int stride_odd)
+static void file_create_map(struct tfile *f, const char *tag, int nchunks,
+			    int stride_even, int stride_odd, unsigned char *wmap)
 {
 	static int seq;
 	struct stat sb;
@@ -388,6 +393,7 @@ static void file_create(struct tfile *f, const char *tag, int nchunks,
 	f->nchunks = nchunks;
 	f->stride[0] = stride_even;
 	f->stride[1] = stride_odd;
+	f->wmap = wmap;
 	snprintf(f->path, sizeof(f->path), "%s/%s-%d-%d", tmpfs_dir, tag,
 		 (int)getpid(), seq++);
 	f->fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -403,6 +409,12 @@ static void file_create(struct tfile *f, const char *tag, int nchunks,
 	st.files++;
 	emit("file path=%s dev=%u:%u ino=%lu size=%zu", f->path,
 	     major(sb.st_dev), minor(sb.st_dev), f->ino, file_size(f));
+}
+
+static void file_create(struct tfile *f, const char *tag, int nchunks,
+			int stride_even, int stride_odd)
+{
+	file_create_map(f, tag, nchunks, stride_even, stride_odd, NULL);
 }
 
 static void file_map(struct tfile *f)
@@ -518,6 +530,13 @@ static int pmd_mapped(const void *addr)
  * frames behind the chunk must be one compound page: a head, then tails.
  * probe must be a written page of the chunk: it is faulted in.
  */
+/*
+ * Set while the chunk being looked at is registered with userfaultfd: then
+ * nothing may fault on it (a MINOR fault would block), so the probe is not
+ * touched and an unmapped probe gives -1.
+ */
+static bool probe_no_touch;
+
 static int chunk_is_thp(const void *chunk, const void *probe)
 {
 	static uint64_t fl[PMD_PAGES];
@@ -525,7 +544,8 @@ static int chunk_is_thp(const void *chunk, const void *probe)
 	int fd, ok;
 	unsigned long k;
 
-	(void)*(volatile const char *)probe;
+	if (!probe_no_touch)
+		(void)*(volatile const char *)probe;
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -560,6 +580,12 @@ static void *first_written(const struct tfile *f, int i)
 	return NULL;
 }
 
+/* What the last collapse_chunk() saw, for callers that judge more. */
+static struct {
+	long holes, holes_now;
+	int ret, err;
+} last_collapse;
+
 /* Emits the "after" record; returns whether the chunk collapsed by effect. */
 static bool report_after(const struct tfile *f, int i, long holes)
 {
@@ -571,6 +597,8 @@ static bool report_after(const struct tfile *f, int i, long holes)
 
 	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
 	     f->ino, i * PMD_PAGES, pmd, holes_now, thp, ok);
+	last_collapse.holes = holes;
+	last_collapse.holes_now = holes_now;
 	return ok;
 }
 
@@ -594,6 +622,8 @@ static bool collapse_chunk(const struct tfile *f, int i)
 	     (unsigned long long)t0, (unsigned long long)(t1 - t0),
 	     (void *)chunk_addr(f, i), thp_before);
 	ok = report_after(f, i, holes);
+	last_collapse.ret = ret;
+	last_collapse.err = err;
 	st.collapses++;
 	st.ret_ok += ret == 0;
 	st.collapsed += ok;
@@ -1318,6 +1348,442 @@ static void run_timeline(void)
 	timeline_seek_collapse();
 }
 
+/* -- random -- */
+
+/*
+ * A reproducible random mix over RF files of RC chunks: the main thread's
+ * choices come from an xorshift64* PRNG seeded by --seed (a fixed number of
+ * draws per step), each file incarnation's layout from its own stream; only
+ * the collapse outcomes decide when a file is recreated.  A seek thread
+ * checks SEEK_DATA/SEEK_HOLE on the chunks the main thread publishes as
+ * "stable full" (never written, punched or replaced while published) and
+ * now and then mincore()s a chunk.
+ */
+#define RF		4	/* files */
+#define RC		2	/* chunks per file */
+#define R_CHUNKS	(RF * RC)
+#define R_LOG_SEEKS	2000	/* default seek-op lines */
+#define R_MINCORE_MAX	1000	/* mincore records of the seek thread */
+#define R_MINCORE_NS	20000000ULL	/* one mincore per 20 ms at most */
+#define R_WRITE_MAX	32	/* pages per write step */
+#define R_PUNCH_MAX	8	/* pages per punch step */
+
+struct rng { uint64_t s; };
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static void rng_seed(struct rng *r, uint64_t seed)
+{
+	r->s = splitmix64(seed);
+	if (!r->s)
+		r->s = 0x9e3779b97f4a7c15ULL;	/* xorshift must not start at 0 */
+}
+
+/* xorshift64* */
+static uint64_t rng_next(struct rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned long rng_below(struct rng *r, unsigned long n)
+{
+	return (unsigned long)((rng_next(r) >> 32) % n);
+}
+
+static struct tfile rfile[RF];
+static unsigned char rwmap[RF][RC * PMD_PAGES];
+static struct {
+	int uffd;			/* -1: not registered */
+	const struct uffd_mode *mode;
+	bool collapsed;			/* last collapse succeeded, no punch since */
+} rchunk[R_CHUNKS];
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool seekable[R_CHUNKS];	/* stable full: every page is data */
+	bool mapped[RF];		/* rfile[fi] exists and is mapped */
+	int busy_chunk;			/* chunk the seek thread is judging, or -1 */
+	int busy_file;			/* file whose mapping it uses, or -1 */
+	volatile int stop;
+} rsync_ = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+	.busy_chunk = -1, .busy_file = -1,
+};
+
+static struct {
+	long steps, writes, punches, regs, refused, unregs, fills, mincores, recreated;
+} rst;
+
+static uint64_t r_avail;	/* userfaultfd API features; r_uffd: usable at all */
+static bool r_uffd;
+
+static bool r_chunk_full(int c)
+{
+	const unsigned char *w = rwmap[c / RC] + (c % RC) * PMD_PAGES;
+	unsigned long k;
+
+	for (k = 0; k < PMD_PAGES; k++)
+		if (!w[k])
+			return false;
+	return true;
+}
+
+/* Publishes chunk c to the seek thread if it is fully written. */
+static void r_publish(int c)
+{
+	bool full = r_chunk_full(c);
+
+	pthread_mutex_lock(&rsync_.lock);
+	rsync_.seekable[c] = full;
+	pthread_mutex_unlock(&rsync_.lock);
+}
+
+/* Takes chunk c from the seek thread and waits until it has left it. */
+static void r_unpublish(int c)
+{
+	pthread_mutex_lock(&rsync_.lock);
+	rsync_.seekable[c] = false;
+	while (rsync_.busy_chunk == c)
+		pthread_cond_wait(&rsync_.cond, &rsync_.lock);
+	pthread_mutex_unlock(&rsync_.lock);
+}
+
+/* Both chunks unpublished, and the seek thread off the file's mapping. */
+static void r_release_file(int fi)
+{
+	int k;
+
+	pthread_mutex_lock(&rsync_.lock);
+	for (k = 0; k < RC; k++)
+		rsync_.seekable[fi * RC + k] = false;
+	rsync_.mapped[fi] = false;
+	while (rsync_.busy_file == fi ||
+	       (rsync_.busy_chunk >= 0 && rsync_.busy_chunk / RC == fi))
+		pthread_cond_wait(&rsync_.cond, &rsync_.lock);
+	pthread_mutex_unlock(&rsync_.lock);
+}
+
+/*
+ * A new file fi (ino and layout): per chunk one of full, every 16th page a hole, every 8th
+ * page a hole, or each page a hole with probability 1/8.
+ */
+static void r_file_create(int fi)
+{
+	static unsigned int gen[RF];
+	unsigned char *w = rwmap[fi];
+	struct rng rr, *r = &rr;
+	unsigned long p;
+	int k;
+
+	/* Its own stream: the layout of file fi's g-th incarnation is fixed. */
+	rng_seed(r, splitmix64(opt.seed) ^ ((uint64_t)fi << 32 | gen[fi]++));
+	for (k = 0; k < RC; k++) {
+		unsigned long pat = rng_below(r, 4);
+
+		for (p = 0; p < PMD_PAGES; p++)
+			w[k * PMD_PAGES + p] =
+				pat == 0 ? 1 :
+				pat == 1 ? p % 16 != 15 :
+				pat == 2 ? p % 8 != 7 :
+				rng_below(r, 8) != 0;
+	}
+	file_create_map(&rfile[fi], "random", RC, 0, 0, w);
+	file_map(&rfile[fi]);
+	pthread_mutex_lock(&rsync_.lock);
+	rsync_.mapped[fi] = true;
+	pthread_mutex_unlock(&rsync_.lock);
+	for (k = 0; k < RC; k++) {
+		file_touch(&rfile[fi], k);	/* nothing is registered yet */
+		rchunk[fi * RC + k].uffd = -1;
+		rchunk[fi * RC + k].collapsed = false;
+		r_publish(fi * RC + k);
+	}
+}
+
+static void r_file_destroy(int fi)
+{
+	r_release_file(fi);
+	file_destroy(&rfile[fi]);
+}
+
+static void r_collapse(int c)
+{
+	struct tfile *f = &rfile[c / RC];
+	int i = c % RC;
+	bool ok;
+
+	probe_no_touch = rchunk[c].uffd >= 0;
+	ok = collapse_chunk(f, i);
+	probe_no_touch = false;
+	if (rchunk[c].uffd >= 0 && rchunk[c].mode == UFFD_MODE_MISSING &&
+	    last_collapse.holes > 0 && last_collapse.holes_now == 0) {
+		rst.fills++;
+		emit("truth-uffd-fill ino=%lu index=%lu holes=%ld", f->ino,
+		     i * PMD_PAGES, last_collapse.holes);
+	}
+	rchunk[c].collapsed = ok;
+	/* A collapsed chunk with no holes left is one THP: every page is data. */
+	if (ok && last_collapse.holes_now == 0) {
+		memset(rwmap[c / RC] + i * PMD_PAGES, 1, PMD_PAGES);
+		r_publish(c);
+	}
+}
+
+/* The random numbers of one step, all drawn whatever the step does. */
+struct rstep {
+	unsigned long chunk, action, first, pages, refill, mode;
+};
+
+static void r_write_punch(const struct rstep *d, int c, bool punch)
+{
+	static char buf[R_WRITE_MAX * PAGE_SZ];
+	struct tfile *f = &rfile[c / RC];
+	unsigned char *w = rwmap[c / RC] + (c % RC) * PMD_PAGES;
+	unsigned long first, n, k, max = punch ? R_PUNCH_MAX : R_WRITE_MAX;
+	uint64_t t0;
+
+	first = d->first;
+	n = 1 + d->pages % max;
+	/* Half the writes refill the hole run at or after first (wrapping). */
+	if (!punch && d->refill) {
+		for (k = 0; k < PMD_PAGES && w[(first + k) % PMD_PAGES]; k++)
+			;
+		if (k < PMD_PAGES) {
+			first = (first + k) % PMD_PAGES;
+			for (n = 0; first + n < PMD_PAGES && n < max && !w[first + n]; n++)
+				;
+		}
+	}
+	if (first + n > PMD_PAGES)
+		n = PMD_PAGES - first;
+	r_unpublish(c);
+	t0 = now_ns();
+	if (punch) {
+		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)((c % RC) * PMD_PAGES + first) * PAGE_SZ,
+			      (off_t)n * PAGE_SZ))
+			die_errno(EXIT_FAIL, "fallocate(PUNCH_HOLE) on %s failed", f->path);
+		memset(w + first, 0, n);
+		rchunk[c].collapsed = false;
+		rst.punches++;
+	} else {
+		if (!buf[0])
+			memset(buf, 0x5a, sizeof(buf));
+		pwrite_all(f, buf, n * PAGE_SZ,
+			   (off_t)((c % RC) * PMD_PAGES + first) * PAGE_SZ);
+		memset(w + first, 1, n);
+		rst.writes++;
+	}
+	emit("%s ino=%lu index=%lu pages=%lu tid=%d t_ns=%llu",
+	     punch ? "punch" : "write", f->ino, (c % RC) * PMD_PAGES + first, n,
+	     gettid_(), (unsigned long long)t0);
+	r_publish(c);
+}
+
+static void r_register(const struct rstep *d, int c)
+{
+	const struct uffd_mode *m[3];
+	int nm = 0, uffd, err;
+
+	m[nm++] = UFFD_MODE_MISSING;
+	if (r_avail & UFFD_FEATURE_WP_HUGETLBFS_SHMEM)
+		m[nm++] = &uffd_modes[1];
+	if (r_avail & UFFD_FEATURE_MINOR_SHMEM)
+		m[nm++] = UFFD_MODE_MINOR;
+	rchunk[c].mode = m[d->mode % nm];
+	uffd = uffd_open_mode(rchunk[c].mode, r_avail);
+	err = uffd_register_chunk(uffd, &rfile[c / RC], c % RC, rchunk[c].mode);
+	if (err) {
+		close(uffd);
+		rst.refused++;
+		return;
+	}
+	rchunk[c].uffd = uffd;
+	rst.regs++;
+}
+
+static void r_unregister(int c)
+{
+	uffd_unregister_chunk(rchunk[c].uffd, &rfile[c / RC], c % RC);
+	close(rchunk[c].uffd);
+	rchunk[c].uffd = -1;
+	rst.unregs++;
+}
+
+/*
+ * Every step draws the same six numbers, so the n-th step picks the same
+ * chunk and action in every run with this seed, whatever the collapses did.
+ */
+static void r_step(struct rng *r)
+{
+	struct rstep d;
+	unsigned long a;
+	int c, fi, k;
+	bool again = true;
+
+	/* One after the other: initializers are not evaluated in order. */
+	d.chunk = rng_below(r, R_CHUNKS);
+	d.action = rng_below(r, 100);
+	d.first = rng_below(r, PMD_PAGES);
+	d.pages = rng_below(r, R_WRITE_MAX);
+	d.refill = rng_below(r, 2);
+	d.mode = rng_below(r, 6);
+	c = (int)d.chunk;
+	fi = c / RC;
+	a = d.action;
+
+	rst.steps++;
+	if (rchunk[c].uffd >= 0) {
+		/* Registered: no writes, no punches, nothing that faults. */
+		if (a < 55)
+			r_collapse(c);
+		else
+			r_unregister(c);
+	} else if (a < 30) {
+		r_collapse(c);
+	} else if (a < 55 || (a >= 75 && !r_uffd)) {
+		r_write_punch(&d, c, false);
+	} else if (a < 75) {
+		r_write_punch(&d, c, true);
+	} else {
+		r_register(&d, c);
+	}
+	/* A file whose chunks are all collapsed (and free) is replaced. */
+	for (k = 0; k < RC; k++)
+		again &= rchunk[fi * RC + k].collapsed && rchunk[fi * RC + k].uffd < 0;
+	if (again) {
+		r_file_destroy(fi);
+		r_file_create(fi);
+		rst.recreated++;
+	}
+}
+
+/* Chunk [start, start + PMD_SZ) is fully written: all of it must be data. */
+static void r_judge(const struct tfile *f, off_t start, off_t off)
+{
+	off_t end = start + PMD_SZ, d, h;
+
+	d = seek_op(f, f->fd, off, SEEK_DATA);
+	if (d < 0 && errno != ENXIO)
+		die_errno(EXIT_FAIL, "lseek SEEK_DATA on %s failed", f->path);
+	if (d != off)
+		anomaly(f, "SEEK_DATA", off, d < 0 ? -1 : d);
+	h = seek_op(f, f->fd, off, SEEK_HOLE);
+	if (h < 0)
+		die_errno(EXIT_FAIL, "lseek SEEK_HOLE on %s failed", f->path);
+	if (h < end)
+		anomaly(f, "SEEK_HOLE", off, h);
+}
+
+static void *r_seek_thread(void *arg)
+{
+	struct rng r;
+	struct tfile snap = { .ino = 0 };
+	uint64_t next_mincore = now_ns() + R_MINCORE_NS;
+	int last = 0, k, c, fi;
+	bool ok;
+
+	rng_seed(&r, opt.seed ^ 0x5eeca11ULL);
+	while (!rsync_.stop) {
+		if (rst.mincores < R_MINCORE_MAX && now_ns() >= next_mincore) {
+			/* Any chunk: mincore() reads, it never faults. */
+			c = (int)rng_below(&r, R_CHUNKS);
+			fi = c / RC;
+			pthread_mutex_lock(&rsync_.lock);
+			ok = rsync_.mapped[fi];
+			if (ok) {
+				rsync_.busy_file = fi;
+				snap = rfile[fi];
+			}
+			pthread_mutex_unlock(&rsync_.lock);
+			if (ok) {
+				mincore_chunk(&snap, c % RC);
+				rst.mincores++;
+				pthread_mutex_lock(&rsync_.lock);
+				rsync_.busy_file = -1;
+				pthread_cond_broadcast(&rsync_.cond);
+				pthread_mutex_unlock(&rsync_.lock);
+			}
+			next_mincore = now_ns() + R_MINCORE_NS;
+		}
+		pthread_mutex_lock(&rsync_.lock);
+		for (k = 1, c = -1; k <= R_CHUNKS; k++)
+			if (rsync_.seekable[(last + k) % R_CHUNKS]) {
+				c = (last + k) % R_CHUNKS;
+				break;
+			}
+		if (c >= 0) {
+			rsync_.busy_chunk = c;
+			snap = rfile[c / RC];
+		}
+		pthread_mutex_unlock(&rsync_.lock);
+		if (c < 0) {
+			struct timespec ts = { 0, 100000 };
+
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		last = c;
+		r_judge(&snap, (off_t)(c % RC) * PMD_SZ, (off_t)(c % RC) * PMD_SZ);
+		r_judge(&snap, (off_t)(c % RC) * PMD_SZ,
+			(off_t)((c % RC) * PMD_PAGES + rng_below(&r, PMD_PAGES)) * PAGE_SZ);
+		pthread_mutex_lock(&rsync_.lock);
+		rsync_.busy_chunk = -1;
+		pthread_cond_broadcast(&rsync_.cond);
+		pthread_mutex_unlock(&rsync_.lock);
+	}
+	emit("seek tid=%d ino=%lu seeks=%ld anomalies=%ld", gettid_(),
+	     snap.ino, st.seeks, st.anomalies);
+	return NULL;
+}
+
+static void run_random(void)
+{
+	int secs = opt.seconds ? opt.seconds : 5, fi, c;
+	uint64_t deadline;
+	struct rng r;
+	pthread_t th;
+
+	if (!opt.log_seeks_set)
+		opt.log_seeks = R_LOG_SEEKS;
+	rng_seed(&r, opt.seed);
+	emit("random seed=%llu files=%d chunks=%d seconds=%d log_seeks=%ld",
+	     (unsigned long long)opt.seed, RF, RC, secs, opt.log_seeks);
+	if (uffd_probe(&r_avail)) {
+		int err = errno;
+
+		fprintf(stderr, "%s: userfaultfd is not available (%s); random runs without registrations\n",
+			prog, strerror(err));
+		emit("skip scenario=random-uffd errno=%s", errno_name(err));
+		st.uffd_skipped++;
+	} else {
+		r_uffd = true;
+	}
+	for (fi = 0; fi < RF; fi++)
+		r_file_create(fi);
+	start_worker(&th, r_seek_thread, NULL);
+	deadline = now_ns() + secs * 1000000000ULL;
+	while (now_ns() < deadline)
+		r_step(&r);
+	for (c = 0; c < R_CHUNKS; c++)
+		if (rchunk[c].uffd >= 0)
+			r_unregister(c);
+	rsync_.stop = 1;
+	pthread_join(th, NULL);
+	for (fi = 0; fi < RF; fi++)
+		r_file_destroy(fi);
+}
+
 /* ------------------------------ setup ---------------------------------- */
 
 static void setup_tmpfs(const char *huge)
@@ -1349,10 +1815,11 @@ static void setup_tmpfs(const char *huge)
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP }, i;
+	/* SIGPIPE: a reader that stops early (| head) must not leave the dir. */
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE }, i;
 
 	sigfillset(&sa.sa_mask);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
 		if (sigaction(sigs[i], &sa, NULL))
 			die_errno(EXIT_ENV, "sigaction failed");
 }
@@ -1381,7 +1848,7 @@ static void print_thp(const char *huge)
 
 static void print_summary(const char *name)
 {
-	char buf[1024];
+	char buf[1024], extra[512] = "";
 	int n = 0, e;
 
 	for (e = 0; e < ERRNO_SLOTS && n < (int)sizeof(buf) - 64; e++)
@@ -1389,9 +1856,16 @@ static void print_summary(const char *name)
 			n += snprintf(buf + n, sizeof(buf) - n, " err_%s=%ld",
 				      errno_name(e), st.err[e]);
 	buf[n] = 0;
-	emit("summary scenario=%s files=%ld collapses=%ld collapsed=%ld ret_ok=%ld%s khugepaged_chunks=%ld khugepaged_collapsed=%ld seeks=%ld anomalies=%ld uffd_skipped=%ld",
+	if (!strcmp(name, "random"))
+		snprintf(extra, sizeof(extra),
+			 " seed=%llu steps=%ld writes=%ld punches=%ld uffd_registrations=%ld uffd_refused=%ld uffd_unregistrations=%ld uffd_fills=%ld mincores=%ld recreated=%ld",
+			 (unsigned long long)opt.seed, rst.steps, rst.writes,
+			 rst.punches, rst.regs, rst.refused, rst.unregs, rst.fills,
+			 rst.mincores, rst.recreated);
+	emit("summary scenario=%s files=%ld collapses=%ld collapsed=%ld ret_ok=%ld%s khugepaged_chunks=%ld khugepaged_collapsed=%ld seeks=%ld anomalies=%ld uffd_skipped=%ld%s",
 	     name, st.files, st.collapses, st.collapsed, st.ret_ok, buf,
-	     st.kh_chunks, st.kh_collapsed, st.seeks, st.anomalies, st.uffd_skipped);
+	     st.kh_chunks, st.kh_collapsed, st.seeks, st.anomalies, st.uffd_skipped,
+	     extra);
 }
 
 static void usage(FILE *fp)
@@ -1400,13 +1874,15 @@ static void usage(FILE *fp)
 "Usage: %s [options] SCENARIO\n"
 "Drive collapse_file() on a private tmpfs and print key=value records.\n"
 "Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
-"           uffd-modes uffd-continue mincore-loop timeline\n"
+"           uffd-modes uffd-continue mincore-loop timeline random\n"
 "  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario)\n"
 "  -d DIR             use existing DIR instead of a private tmpfs (debugging)\n"
 "      --huge=MODE    tmpfs huge= option: never (default) or advise\n"
-"  -s SECONDS         duration of khugepaged (30) and seek-storm (3);\n"
+"  -s SECONDS         duration of khugepaged (30), seek-storm (3), random (5);\n"
 "                     mincore-loop: run a mincore thread that long (default off)\n"
 "      --log-seeks N  seek-storm: print the first N seeks as seek-op lines\n"
+"                     (random: default 2000)\n"
+"      --seed N       random: PRNG seed, 0..2^64-1 (default 1)\n"
 "      --wait-file P  after the start line, wait up to 30 s for P to exist\n"
 "  -v                 verbose progress on stderr\n"
 "  -h, --help         this help\n"
@@ -1430,12 +1906,29 @@ static int parse_int(const char *s, int lo, int hi, const char *what)
 	return (int)v;
 }
 
+static uint64_t parse_u64(const char *s, const char *what)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-') {
+		fprintf(stderr, "%s: %s must be an unsigned 64-bit integer, not '%s'\n",
+			prog, what, s);
+		usage(stderr);
+		exit(EXIT_ENV);
+	}
+	return v;
+}
+
 static enum scenario parse_args(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "huge", required_argument, NULL, 'H' },
 		{ "wait-file", required_argument, NULL, 'w' },
 		{ "log-seeks", required_argument, NULL, 'L' },
+		{ "seed", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -1448,7 +1941,11 @@ static enum scenario parse_args(int argc, char **argv)
 		case 's': opt.seconds = parse_int(optarg, 1, 3600, "-s"); break;
 		case 'd': opt.dir = optarg; break;
 		case 'w': opt.wait_file = optarg; break;
-		case 'L': opt.log_seeks = parse_int(optarg, 0, INT_MAX, "--log-seeks"); break;
+		case 'L':
+			opt.log_seeks = parse_int(optarg, 0, INT_MAX, "--log-seeks");
+			opt.log_seeks_set = true;
+			break;
+		case 'S': opt.seed = parse_u64(optarg, "--seed"); break;
 		case 'v': opt.verbose = true; break;
 		case 'H':
 			if (strcmp(optarg, "never") && strcmp(optarg, "advise")) {
@@ -1521,6 +2018,7 @@ int main(int argc, char **argv)
 	case SC_UFFD_CONTINUE: run_uffd_continue(); break;
 	case SC_MINCORE: run_mincore_loop(); break;
 	case SC_TIMELINE: run_timeline(); break;
+	case SC_RANDOM: run_random(); break;
 	}
 	print_summary(sc_names[sc]);
 	cleanup();

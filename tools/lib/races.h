@@ -24,6 +24,7 @@ enum kht_severity {
 	KHT_SEV_BUG,		/* the seed's bug happened */
 	KHT_SEV_SLOW,		/* retry-spin over the threshold: latency, not corruption */
 	KHT_SEV_GUARDED,	/* the kernel's fix backed the collapse off: reported, not a bug */
+	KHT_SEV_WARN,		/* a risky overlap whose outcome depends on checks we cannot see */
 };
 
 struct kht_race {
