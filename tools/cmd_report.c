@@ -28,23 +28,15 @@ struct report {
 
 /*
  * The trailer (records, drops) is at the end of the file, but drops belong at
- * the top of the report: a first pass reads to the end for the stats.
+ * the top of the report: kht_tf_peek_trailer() finds it by walking the block
+ * headers, without inflating the records (the main pass does that once).
  */
 static bool read_stats(const char *path, struct kht_tf_stats *st, struct kht_tf_trailer *t)
 {
-	struct kht_tf_meta m;
-	struct kht_tf_reader *rd = kht_tf_open(path, &m, NULL, 0);
-	const void *data;
-	unsigned type, len;
-
-	if (!rd)
-		return false;
-	while (kht_tf_next(rd, &type, &data, &len) == 1)
-		;
-	kht_tf_stats(rd, st);
-	if (st->has_trailer)
-		*t = *st->trailer;
-	kht_tf_free(rd);
+	memset(st, 0, sizeof(*st));
+	st->has_trailer = kht_tf_peek_trailer(path, t, NULL, 0) == 1;
+	st->truncated = !st->has_trailer;
+	st->trailer = st->has_trailer ? t : NULL;
 	return st->has_trailer;
 }
 

@@ -12,12 +12,16 @@
  * recompressed, and all CRCs are recomputed, keeping the mutated kind, seq,
  * record count and (if bit 0 of the reserved flags is set) uncompressed length.
  *
+ * kht_tf_peek_trailer_mem() must return exactly the trailer the full read
+ * ends with (or none), and refuse exactly the inputs kht_tf_open_mem() does.
+ *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \
  *         tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c -lz
  *
  * Built with -DKHT_TF_SEEDGEN (and without -fsanitize=fuzzer) it is instead
  * `seedgen DIR`, which writes small real recordings into DIR as the corpus.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static void check(const uint8_t *data, size_t size)
 {
 	static struct kht_tf_meta m;	/* ~52 KiB: not on the stack */
+	static struct kht_tf_trailer peeked;	/* ~33 KiB */
+	int peek_rc;
 	struct kht_tf_reader *r;
 	struct kht_tf_stats st;
 	unsigned long long n = 0;
@@ -108,10 +114,13 @@ static void check(const uint8_t *data, size_t size)
 	unsigned type, len;
 	int rc;
 
+	peek_rc = kht_tf_peek_trailer_mem(data, size, &peeked, NULL, 0);
 	r = kht_tf_open_mem(data, size, &m, err, sizeof(err));
 	if (!r) {
 		if (!err[0] || !memchr(err, 0, sizeof(err)))
 			fail("refused without a message");
+		if (peek_rc != -EINVAL)
+			fail("the peek does not refuse what the reader refuses");
 		return;
 	}
 	if (m.nhooks < 0 || m.nhooks > KHT_TF_MAX_HOOKS || m.nenums < 0 ||
@@ -149,6 +158,10 @@ static void check(const uint8_t *data, size_t size)
 		fail("corruption without a warning");
 	if (kht_tf_next(r, &type, &rec, &len) != 0)
 		fail("records after the end");
+	if (peek_rc != (st.has_trailer ? 1 : 0))
+		fail("the peek and the full read disagree on the trailer");
+	if (st.has_trailer && memcmp(&peeked, st.trailer, sizeof(peeked)))
+		fail("the peek found another trailer than the full read");
 	kht_tf_free(r);
 }
 

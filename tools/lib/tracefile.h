@@ -184,6 +184,26 @@ void kht_tf_stats(const struct kht_tf_reader *r, struct kht_tf_stats *s);
 const char *kht_tf_error(const struct kht_tf_reader *r);
 void kht_tf_free(struct kht_tf_reader *r);
 
+/*
+ * The trailer of a recording, without reading its records: walks the block
+ * headers from the end of the file header, stepping over every block but a
+ * trailer by its (CRC-checked) stored length, unread and not inflated, and
+ * inflates only the trailer. Where a block header is damaged it scans for the
+ * next valid one exactly as kht_tf_next() does, so it returns the trailer a
+ * full read ends with, on any input: 1 with *t filled (~33 KiB: static or
+ * heap); 0 when there is none (cut off, damaged end; err says so); -EINVAL
+ * when kht_tf_open() would refuse the file (not a regular file, not a
+ * recording, damaged header, other major; -EISDIR for a directory); another
+ * -errno when it cannot be opened or read, or -ENOMEM. Cost: one 32-byte
+ * read per block, plus the damaged bytes scanned; memory as a reader's.
+ */
+int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, int errlen);
+/* The same over a buffer (tests, fuzzing); -EINVAL for any refused buffer. */
+int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *t,
+			    char *err, int errlen);
+/* Blocks this process has decompressed (CRC-checked payloads): tests and benchmarks. */
+unsigned long long kht_tf_inflate_count(void);
+
 /* ---- event encoding ---- */
 
 /*
