@@ -148,6 +148,68 @@ int BPF_KRETPROBE(uffd_kretprobe, long ret)
 	return on_exit(ctx, ret);
 }
 
+/* ---- faults handed to userfaultfd (fentry only: needs a trusted vmf) ---- */
+
+#define KHT_VM_UFFD_MISSING 0x200
+#define KHT_VM_UFFD_WP 0x1000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct kht_uffd);
+} faults SEC(".maps");
+
+SEC("fentry/handle_userfault")
+int BPF_PROG(fault_fentry, struct vm_fault *vmf, unsigned long reason)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct kht_vma_info vi = {};
+	struct inflight *in;
+
+	if (kht_tgid_filtered())
+		return 0;
+	in = bpf_map_lookup_elem(&scratch, &zero);
+	if (!in)
+		return 0;
+	__builtin_memset(in, 0, sizeof(*in));
+	kht_fill_hdr(&in->ev.hdr, KHT_EV_UFFD, sizeof(in->ev));
+	in->ev.start_ns = bpf_ktime_get_ns();
+	in->ev.op = KHT_UFFD_FAULT;
+	in->ev.attach = KHT_MODE_FENTRY;
+	in->ev.addr = vmf->address & ~4095ULL;
+	in->ev.len = 4096;
+	/* reason is exactly one VM_UFFD_* bit; MINOR's bit number moves between versions */
+	in->ev.mode = reason == KHT_VM_UFFD_MISSING ? KHT_UFFD_MODE_MISSING :
+		      reason == KHT_VM_UFFD_WP ? KHT_UFFD_MODE_WP : KHT_UFFD_MODE_MINOR;
+	vi.addr = in->ev.addr;
+	kht_vma_cb(NULL, vmf->vma, &vi);
+	if (vi.filtered || (target_ino && !(vi.flags & KHT_O_HAVE_INODE)))
+		return 0;
+	in->ev.file = vi.ref;
+	in->ev.flags = vi.flags;
+	__builtin_memcpy(in->ev.name, vi.name, sizeof(in->ev.name));
+	bpf_map_update_elem(&faults, &tid, &in->ev, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/handle_userfault")
+int BPF_PROG(fault_fexit, struct vm_fault *vmf, unsigned long reason, unsigned int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct kht_uffd *ev = bpf_map_lookup_elem(&faults, &tid);
+
+	if (!ev)
+		return 0;
+	ev->result = ret;	/* vm_fault_t bits: VM_FAULT_RETRY when the handler resolved it */
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->duration_ns = ev->hdr.ts_ns - ev->start_ns;	/* how long the task waited */
+	ev->flags |= KHT_O_HAVE_DURATION;
+	kht_output(ctx, ev, sizeof(*ev));
+	bpf_map_delete_elem(&faults, &tid);
+	return 0;
+}
+
 struct sys_enter_ioctl_args {
 	__u64 unused;
 	long syscall_nr;

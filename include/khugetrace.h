@@ -107,6 +107,7 @@ enum kht_uffd_op {
 	KHT_UFFD_CONTINUE = 0x07,
 	KHT_UFFD_POISON = 0x08,
 	KHT_UFFD_API = 0x3f,
+	KHT_UFFD_FAULT = 0x40,	/* not an ioctl: a fault handed to userfaultfd (handle_userfault) */
 };
 #define KHT_UFFD_IOC_TYPE 0xAA
 

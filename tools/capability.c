@@ -29,6 +29,7 @@ struct kht_hook kht_hooks[] = {
 	{ "hpage_collapse_scan_file", KHT_HOOK_FUNC, "collapse: scan before collapse" },
 	{ "userfaultfd_register", KHT_HOOK_FUNC, "uffd: registration (inlined on 6.1)" },
 	{ "userfaultfd_ioctl", KHT_HOOK_FUNC, "uffd: ioctl entry" },
+	{ "handle_userfault", KHT_HOOK_FUNC, "uffd: faults handed to userfaultfd" },
 	{ "syscalls:sys_enter_ioctl", KHT_HOOK_TP, "uffd: degraded UFFDIO_* decoding" },
 	{ "syscalls:sys_exit_ioctl", KHT_HOOK_TP, "uffd: degraded ioctl result" },
 	{ "mapping_seek_hole_data", KHT_HOOK_FUNC, "seek: SEEK_DATA/SEEK_HOLE walk" },

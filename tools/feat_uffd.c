@@ -10,7 +10,10 @@
 static const char *limits(int mode)
 {
 	return mode == KHT_MODE_SYSCALLS ?
-	       "ioctl syscall tracepoints: every ioctl on the system pays a type check" : "";
+	       "ioctl syscall tracepoints: every ioctl on the system pays a type check; "
+	       "faults handed to userfaultfd are not seen (fentry only)" :
+	       mode == KHT_MODE_KPROBE ? "faults handed to userfaultfd are not seen (fentry only)" :
+	       "";
 }
 
 static void *open_skel(void) { return uffd_bpf__open(); }
@@ -25,6 +28,15 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)
 {
+	char why[256];
+
+	/* faults: fentry only, and only where handle_userfault is in BTF */
+	if (mode == KHT_MODE_FENTRY &&
+	    kht_hook_ok("handle_userfault", KHT_M_FENTRY, why, sizeof(why)) &&
+	    kht_hook_ok("handle_userfault", KHT_M_FEXIT, why, sizeof(why))) {
+		names[2] = "fault_fentry";
+		names[3] = "fault_fexit";
+	}
 	names[0] = mode == KHT_MODE_FENTRY ? "uffd_fentry" :
 		   mode == KHT_MODE_KPROBE ? "uffd_kprobe" : "uffd_sys_enter";
 	names[1] = mode == KHT_MODE_FENTRY ? "uffd_fexit" :

@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/statfs.h>
@@ -79,11 +80,12 @@ static const char *prog = "khugetrace-workload";
 enum scenario {
 	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
 	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE, SC_RANDOM,
+	SC_UFFD_FAULT,
 };
 static const char *const sc_names[] = {
 	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
 	"uffd-missing", "mixed", "uffd-modes", "uffd-continue", "mincore-loop",
-	"timeline", "random",
+	"timeline", "random", "uffd-fault",
 };
 
 static struct {
@@ -1747,6 +1749,77 @@ static void *r_seek_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * uffd-fault: faults handed to userfaultfd on anonymous memory (a VM's guest
+ * RAM is usually anonymous). A handler thread resolves each MISSING fault
+ * with UFFDIO_ZEROPAGE; the main thread touches four pages and prints each.
+ */
+struct fault_handler {
+	int uffd, want, done;
+};
+
+static void *fault_handler_main(void *arg)
+{
+	struct fault_handler *h = arg;
+
+	while (h->done < h->want) {
+		struct uffd_msg msg;
+		struct uffdio_zeropage zp = { .mode = 0 };
+		fd_set rd;
+
+		FD_ZERO(&rd);
+		FD_SET(h->uffd, &rd);
+		if (select(h->uffd + 1, &rd, NULL, NULL, NULL) < 0 && errno != EINTR)
+			break;
+		if (read(h->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+		    msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
+		zp.range.start = msg.arg.pagefault.address & ~(PAGE_SZ - 1);
+		zp.range.len = PAGE_SZ;
+		ioctl(h->uffd, UFFDIO_ZEROPAGE, &zp);
+		h->done++;
+	}
+	return NULL;
+}
+
+static void run_uffd_fault(void)
+{
+	struct fault_handler h = { .want = 4 };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	pthread_t thr;
+	char *area;
+	int ret;
+
+	h.uffd = uffd_open();
+	if (h.uffd < 0) {
+		emit("skip scenario=uffd-fault errno=%s", errno_name(errno));
+		return;
+	}
+	area = mmap(NULL, PMD_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		die_errno(EXIT_FAIL, "anonymous mmap failed");
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = PMD_SZ;
+	ret = ioctl(h.uffd, UFFDIO_REGISTER, &reg);
+	emit("uffd-register ino=0 index=0 nr=%lu mode=MISSING addr=%p len=%lu ret=%d errno=%s tid=%d",
+	     PMD_SZ / PAGE_SZ, (void *)area, PMD_SZ, ret, errno_name(ret ? errno : 0), gettid_());
+	if (ret)
+		return;
+	if (pthread_create(&thr, NULL, fault_handler_main, &h))
+		die_errno(EXIT_FAIL, "pthread_create failed");
+	for (int i = 0; i < h.want; i++) {
+		volatile char *p = area + (size_t)i * 16 * PAGE_SZ;
+		uint64_t t0 = now_ns();
+
+		(void)*p;	/* MISSING fault: blocks until the handler fills the page */
+		emit("uffd-fault addr=%p tid=%d t_ns=%llu wait_ns=%llu", (void *)p, gettid_(),
+		     (unsigned long long)t0, (unsigned long long)(now_ns() - t0));
+	}
+	pthread_join(thr, NULL);
+	close(h.uffd);
+	munmap(area, PMD_SZ);
+}
+
 static void run_random(void)
 {
 	int secs = opt.seconds ? opt.seconds : 5, fi, c;
@@ -2019,6 +2092,7 @@ int main(int argc, char **argv)
 	case SC_MINCORE: run_mincore_loop(); break;
 	case SC_TIMELINE: run_timeline(); break;
 	case SC_RANDOM: run_random(); break;
+	case SC_UFFD_FAULT: run_uffd_fault(); break;
 	}
 	print_summary(sc_names[sc]);
 	cleanup();

@@ -97,6 +97,27 @@ check_mincore() {
 	return $bad
 }
 
+# anonymous memory: the registration in the process's story, and (fentry)
+# every fault the workload took, at its page address
+check_anon() { # check_anon LABEL WL OUT MODE
+	local name=$1 wl=$2 out=$3 mode=$4 pid st n=0 line addr
+	grep -q '^skip ' "$wl" && return 0
+	pid=$(field pid "$(grep '^start ' "$wl")")
+	st=$(grep "^{\"group\":\"process\",\"pid\":$pid," "$out")
+	echo "$st" | grep -q '"op":"register","uffd_mode":"MISSING"[^}]*"memory":"anon","ret":0' ||
+		{ fail "$name" "anonymous registration of pid $pid not in its story" "$out"; return 1; }
+	[ "$mode" = fentry ] || return 0	# faults need fentry on handle_userfault
+	grep '^uffd-fault ' "$wl" >"$WORK/$name.fl"
+	while read -r line; do
+		addr=$(($(field addr "$line")))
+		n=$((n + 1))
+		echo "$st" | grep -q "\"op\":\"fault\",\"uffd_mode\":\"MISSING\",[^}]*\"addr\":$addr," ||
+			{ fail "$name" "fault at $addr not in the story of pid $pid" "$out"; return 1; }
+	done <"$WORK/$name.fl"
+	echo "  $name: registration and $n faults in the story of pid $pid"
+	[ $n -eq 4 ]
+}
+
 check_perfetto() {
 	"$UNIT" --validate-json-doc "$WORK/$1.perfetto" &&
 		grep -q '"traceEvents"' "$WORK/$1.perfetto"
@@ -113,6 +134,7 @@ for m in $modes; do
 		"$KW" uffd-continue >"$w-cont.wl" 2>&1
 		"$KW" timeline >"$w-seek.wl" 2>&1	# 200 logged seeks across a collapse
 		"$KW" mincore-loop >"$w-mc.wl" 2>&1
+		"$KW" uffd-fault >"$w-fault.wl" 2>&1
 		sleep 0.5
 		stop_kht
 		[ $TRC -eq 0 ] || fail "$name" "timeline exited $TRC" "$w.err"
@@ -134,6 +156,11 @@ for m in $modes; do
 		result "timeline/$m/mincore" 0
 	else
 		result "timeline/$m/mincore" 1
+	fi
+	if [ $TRC -eq 0 ] && check_anon "$name-anon" "$w-fault.wl" "$w.out" "$m"; then
+		result "timeline/$m/anon-faults" 0
+	else
+		result "timeline/$m/anon-faults" 1
 	fi
 	if [ $TRC -eq 0 ] && check_perfetto "$name"; then
 		result "timeline/$m/perfetto" 0

@@ -292,6 +292,7 @@ const char *kht_uffd_op_name(unsigned op)
 	case KHT_UFFD_WRITEPROTECT: return "writeprotect";
 	case KHT_UFFD_CONTINUE: return "continue";
 	case KHT_UFFD_POISON: return "poison";
+	case KHT_UFFD_FAULT: return "fault";
 	}
 	return "ioctl";
 }
@@ -352,7 +353,7 @@ int kht_uffd_desc(char *buf, size_t len, const struct kht_uffd *ev)
 	kht_buf_init(&b, buf, len);
 	kht_ret_str(ev->result, ret, sizeof(ret));
 	kht_buf_printf(&b, "uffd-%s ", kht_uffd_op_name(ev->op));
-	if (ev->op == KHT_UFFD_REGISTER) {
+	if (ev->op == KHT_UFFD_REGISTER || ev->op == KHT_UFFD_FAULT) {
 		kht_uffd_mode_str(ev->mode, mode, sizeof(mode));
 		kht_buf_printf(&b, "%s ", mode);
 	}
