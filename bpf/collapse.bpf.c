@@ -90,6 +90,20 @@ static __always_inline void fill_task(struct kht_collapse *ev)
 	kht_fill_hdr(&ev->hdr, KHT_EV_COLLAPSE, sizeof(*ev));
 }
 
+/* A zeroed collapse event for the current task and file; NULL if filtered. */
+static __always_inline struct kht_collapse *new_event(struct file *file)
+{
+	struct kht_collapse *ev;
+
+	if (kht_tgid_filtered())
+		return NULL;
+	ev = scratch_event();
+	if (!ev)
+		return NULL;
+	fill_task(ev);
+	return fill_file(ev, file) ? ev : NULL;
+}
+
 static __always_inline void emit(void *ctx, struct kht_collapse *ev)
 {
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
@@ -107,13 +121,8 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	struct kht_collapse *ev;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	if (kht_tgid_filtered())
-		return 0;
-	ev = scratch_event();
+	ev = new_event(file);
 	if (!ev)
-		return 0;
-	fill_task(ev);
-	if (!fill_file(ev, file))
 		return 0;
 	ev->start_ns = bpf_ktime_get_ns();
 	ev->start_index = start;
@@ -207,13 +216,8 @@ static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u6
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kht_collapse *ev;
 
-	if (kht_tgid_filtered())
-		return 0;
-	ev = scratch_event();
+	ev = new_event(file);
 	if (!ev)
-		return 0;
-	fill_task(ev);
-	if (!fill_file(ev, file))
 		return 0;
 	ev->mode = mode;
 	ev->end_index = index;
@@ -278,11 +282,8 @@ static __always_inline int on_scan_file(void *ctx, __u64 mm, struct file *file,
 	mc = bpf_map_lookup_elem(&madvise_calls, &tid);
 	if (!mc)
 		return 0;
-	ev = scratch_event();
+	ev = new_event(file);
 	if (!ev)
-		return 0;
-	fill_task(ev);
-	if (!fill_file(ev, file))
 		return 0;
 	ev->mode = KHT_MODE_SYSCALLS;
 	ev->mm = mm;

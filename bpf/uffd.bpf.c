@@ -38,6 +38,25 @@ struct {
 	__type(value, struct inflight);
 } scratch SEC(".maps");
 
+/* The scratch slot, zeroed, as an event of op starting now; NULL if filtered. */
+static __always_inline struct inflight *new_uffd(__u32 op, __u32 attach)
+{
+	__u32 zero = 0;
+	struct inflight *in;
+
+	if (kht_tgid_filtered())
+		return NULL;
+	in = bpf_map_lookup_elem(&scratch, &zero);
+	if (!in)
+		return NULL;
+	__builtin_memset(in, 0, sizeof(*in));
+	kht_fill_hdr(&in->ev.hdr, KHT_EV_UFFD, sizeof(in->ev));
+	in->ev.start_ns = bpf_ktime_get_ns();
+	in->ev.op = op;
+	in->ev.attach = attach;
+	return in;
+}
+
 /* Byte offset of the progress field (copy.copy, zeropage.zeropage, continue.mapped). */
 static __always_inline int out_offset(__u32 op)
 {
@@ -51,22 +70,17 @@ static __always_inline int out_offset(__u32 op)
 
 static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kht_vma_info vi = {};
 	struct inflight *in;
 	__u64 a[5] = {};
 	__u32 op = cmd & 0xff;
 
-	if (((cmd >> 8) & 0xff) != KHT_UFFD_IOC_TYPE || op == KHT_UFFD_API || kht_tgid_filtered())
+	if (((cmd >> 8) & 0xff) != KHT_UFFD_IOC_TYPE || op == KHT_UFFD_API)
 		return 0;
-	in = bpf_map_lookup_elem(&scratch, &zero);
+	in = new_uffd(op, attach);
 	if (!in)
 		return 0;
-	__builtin_memset(in, 0, sizeof(*in));
-	kht_fill_hdr(&in->ev.hdr, KHT_EV_UFFD, sizeof(in->ev));
-	in->ev.start_ns = bpf_ktime_get_ns();
-	in->ev.op = op;
-	in->ev.attach = attach;
 	in->uarg = uarg;
 	/*
 	 * Read only what the op's struct has: the range (16 bytes) always, the
@@ -163,20 +177,13 @@ struct {
 SEC("fentry/handle_userfault")
 int BPF_PROG(fault_fentry, struct vm_fault *vmf, unsigned long reason)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kht_vma_info vi = {};
 	struct inflight *in;
 
-	if (kht_tgid_filtered())
-		return 0;
-	in = bpf_map_lookup_elem(&scratch, &zero);
+	in = new_uffd(KHT_UFFD_FAULT, KHT_MODE_FENTRY);
 	if (!in)
 		return 0;
-	__builtin_memset(in, 0, sizeof(*in));
-	kht_fill_hdr(&in->ev.hdr, KHT_EV_UFFD, sizeof(in->ev));
-	in->ev.start_ns = bpf_ktime_get_ns();
-	in->ev.op = KHT_UFFD_FAULT;
-	in->ev.attach = KHT_MODE_FENTRY;
 	in->ev.addr = vmf->address & ~4095ULL;
 	in->ev.len = 4096;
 	/* reason is exactly one VM_UFFD_* bit; MINOR's bit number moves between versions */
