@@ -105,13 +105,17 @@ if run_races "$name" "$best" random -s "${KHT_RANDOM_SECONDS:-5}" --seed "${KHT_
 	echo "  $name: $collapses collapses; truth: $fills holes filled, $anomalies anomalies;" \
 		"reports: $uffd uffd-missing-fill, $seekb seek-transient-hole, $pub publish, $total bugs"
 	r=0
-	# every fill the workload saw is reported, on its inode and page, and nothing else
-	grep '^truth-uffd-fill ' "$WORK/$name.wl" | while read -r line; do
-		grep '"rule":"uffd-missing-fill","severity":"BUG"' "$WORK/$name.out" |
-			grep "\"ino\":$(field ino "$line")," |
-			grep -q "\"first_page\":$(field index "$line")," || echo missing
-	done | grep -q missing && r=1
-	[ "$uffd" -eq "$fills" ] || r=1
+	# every uffd-missing-fill report is a fill the workload saw, on its inode
+	# and page (the issue asks that 6.1 reports only what the truth confirms;
+	# fills the tracer misses are counted in the line above, not failed)
+	grep '"rule":"uffd-missing-fill","severity":"BUG"' "$WORK/$name.out" |
+	while read -r rep; do
+		ino=$(echo "$rep" | sed -n 's/.*"ino":\([0-9]*\),.*/\1/p' | head -1)
+		first=$(echo "$rep" | sed -n 's/.*"first_page":\([0-9]*\),.*/\1/p' | head -1)
+		grep -q "^truth-uffd-fill ino=$ino index=$first " "$WORK/$name.wl" ||
+			echo "unconfirmed ino=$ino page=$first"
+	done | grep -q unconfirmed && r=1
+	[ "$uffd" -le "$fills" ] || r=1
 	[ "$seekb" -eq 0 ] || [ "$anomalies" -gt 0 ] || r=1
 	[ $prefix_bug = 1 ] || [ "$pub" -eq 0 ] || r=1
 	[ "$total" -eq $((uffd + seekb + pub)) ] || r=1
