@@ -75,9 +75,12 @@ static __always_inline struct kht_collapse *scratch_event(void)
 static __always_inline bool fill_file(struct kht_collapse *ev, struct file *file)
 {
 	struct kht_fileref ref = {};
+	bool shmem;
 
-	if (!kht_file_ident(file, &ref, ev->name))
+	if (!kht_file_ident(file, &ref, ev->name, &shmem, NULL))
 		return false;
+	if (shmem)
+		ev->flags |= KHT_F_SHMEM;
 	ev->ino = ref.ino;
 	ev->dev = ref.dev;
 	ev->gen = ref.gen;
@@ -133,8 +136,6 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	ev->flags |= KHT_F_HAVE_START | KHT_F_HAVE_ADDR;
 	if (BPF_CORE_READ(cc, is_khugepaged))
 		ev->flags |= KHT_F_KHUGEPAGED;
-	if (kht_file_is_shmem(file))
-		ev->flags |= KHT_F_SHMEM;
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
 	inside_enter(file, start);
 	return 0;

@@ -42,38 +42,58 @@ static __always_inline void kht_fill_hdr(struct kht_hdr *h, __u32 type, __u32 si
 }
 
 /*
- * dev/ino/generation and dentry name of an inode behind a struct file.
- * Returns false when --inode filters it out.
+ * dev/ino/generation, dentry name and whether it is shmem, of the inode behind
+ * a struct file; its i_mode too when mode is not NULL. Returns false when
+ * --inode filters it out.
+ *
+ * Two copies from one body: RD(p, field) is how a field is read.
+ *   kht_file_ident      BPF_CORE_READ, one bpf_probe_read_kernel() per field:
+ *                       for pointers the verifier knows nothing about (kprobe
+ *                       arguments, a file taken from the fd table)
+ *   kht_file_ident_btf  plain loads, which the verifier inlines as fault-safe
+ *                       loads: for BTF pointers (fentry/fexit arguments, the
+ *                       VMA bpf_find_vma hands its callback). Measured on the
+ *                       hot seek path: a helper call per field was most of it.
  */
-static __always_inline bool kht_file_ident(struct file *file, struct kht_fileref *ref, char *name)
-{
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	const unsigned char *dname;
+#define KHT_RD_CORE(p, field) BPF_CORE_READ(p, field)
+#define KHT_RD_BTF(p, field) ((p)->field)
 
-	ref->ino = BPF_CORE_READ(inode, i_ino);
-	ref->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	ref->gen = BPF_CORE_READ(inode, i_generation);
-	if (target_ino && ref->ino != target_ino)
-		return false;
-	dname = BPF_CORE_READ(file, f_path.dentry, d_name.name);
-	bpf_probe_read_kernel_str(name, KHT_NAME_LEN, dname);
-	return true;
+#define KHT_DEFINE_FILE_IDENT(fn, RD)							\
+static __always_inline bool fn(struct file *file, struct kht_fileref *ref, char *name,	\
+			       bool *shmem, __u16 *mode)				\
+{											\
+	struct inode *inode = RD(file, f_inode);					\
+	struct super_block *sb = RD(inode, i_sb);					\
+	struct dentry *dentry = RD(file, f_path.dentry);				\
+											\
+	ref->ino = RD(inode, i_ino);							\
+	if (target_ino && ref->ino != target_ino)					\
+		return false;								\
+	ref->dev = RD(sb, s_dev);							\
+	ref->gen = RD(inode, i_generation);						\
+	*shmem = RD(sb, s_magic) == TMPFS_MAGIC;					\
+	if (mode)									\
+		*mode = RD(inode, i_mode);						\
+	bpf_probe_read_kernel_str(name, KHT_NAME_LEN, RD(dentry, d_name.name));		\
+	return true;									\
 }
+KHT_DEFINE_FILE_IDENT(kht_file_ident, KHT_RD_CORE)
+KHT_DEFINE_FILE_IDENT(kht_file_ident_btf, KHT_RD_BTF)
 
-static __always_inline bool kht_file_is_shmem(struct file *file)
-{
-	return BPF_CORE_READ(file, f_inode, i_sb, s_magic) == TMPFS_MAGIC;
-}
-
-/* The task's struct file for fd (syscall-tracepoint modes only see fds). */
+/*
+ * The task's struct file for fd (syscall-tracepoint modes only see fds).
+ * task->files->fdt are plain loads through the BTF task pointer; the slot
+ * itself is a `struct file **` the verifier treats as a number, so one
+ * bpf_probe_read_kernel() remains.
+ */
 static __always_inline struct file *kht_fd_file(unsigned int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *file = NULL;
 
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
@@ -95,6 +115,7 @@ static long kht_vma_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 {
 	struct kht_vma_info *vi = data;
 	struct file *file = vma->vm_file;
+	bool shmem;
 
 	vi->found = true;
 	if (vma->vm_flags & KHT_VM_HUGETLB)
@@ -104,13 +125,11 @@ static long kht_vma_cb(struct task_struct *task, struct vm_area_struct *vma, voi
 		return 0;
 	}
 	vi->ref.index = vma->vm_pgoff + ((vi->addr - vma->vm_start) >> 12);
-	if (!kht_file_ident(file, &vi->ref, vi->name)) {
+	if (!kht_file_ident_btf(file, &vi->ref, vi->name, &shmem, NULL)) {
 		vi->filtered = true;
 		return 0;
 	}
-	vi->flags |= KHT_O_HAVE_INODE;
-	if (kht_file_is_shmem(file))
-		vi->flags |= KHT_O_SHMEM;
+	vi->flags |= KHT_O_HAVE_INODE | (shmem ? KHT_O_SHMEM : 0);
 	return 0;
 }
 

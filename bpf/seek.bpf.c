@@ -23,97 +23,114 @@
 #define S_IFMT	00170000
 #define S_IFREG	0100000
 
-struct seek_start {
-	struct kht_seek ev;
+/*
+ * What an entry probe leaves for its exit probe. Task-local storage rather
+ * than a hash keyed by tid: after a task's first seek the slot is found
+ * through the task itself, with no hashing, allocation or delete per call.
+ * whence == 0: nothing pending (the entry filtered the call out).
+ */
+struct seek_pending {
+	__u64 start_ns;
+	__s64 offset;
+	__u64 file;		/* kprobe: the struct file for the return probe */
+	__u32 fd;		/* syscalls: resolved at exit */
+	__u32 whence;
 };
 
-struct mincore_start {
-	struct kht_mincore ev;
-	__u64 vec;
-};
-
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, struct kht_seek);
-} seeks SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct seek_pending);
+} seek_slot SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct mincore_start);
-} mincores SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mincore_start);
-} scratch SEC(".maps");
-
-static __always_inline int seek_enter(struct file *file, long long offset, int whence,
-				      __u32 attach)
+/* Entry half, every mode: only SEEK_DATA/SEEK_HOLE, only what is cheap. */
+static __always_inline struct seek_pending *seek_enter(long long offset, int whence)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct kht_seek ev = {};
+	struct seek_pending *p;
 
 	if ((whence != KHT_SEEK_DATA && whence != KHT_SEEK_HOLE) || kht_tgid_filtered())
-		return 0;
-	if (!kht_file_ident(file, &ev.file, ev.name))
-		return 0;
-	kht_fill_hdr(&ev.hdr, KHT_EV_SEEK, sizeof(ev));
-	ev.start_ns = bpf_ktime_get_ns();
-	ev.offset = offset;
-	ev.whence = whence;
-	ev.attach = attach;
-	ev.file.index = offset >= 0 ? offset >> 12 : 0;
-	ev.flags = KHT_O_HAVE_INODE;
-	if (kht_file_is_shmem(file))
-		ev.flags |= KHT_O_SHMEM;
-	bpf_map_update_elem(&seeks, &tid, &ev, BPF_ANY);
-	return 0;
+		return NULL;
+	p = bpf_task_storage_get(&seek_slot, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return NULL;
+	p->start_ns = bpf_ktime_get_ns();
+	p->offset = offset;
+	p->whence = whence;
+	return p;
 }
 
-static __always_inline int seek_exit(void *ctx, long long ret)
+/* Exit half: this task's pending entry, copied out and consumed; false if none. */
+static __always_inline bool seek_pending_take(struct seek_pending *out)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct kht_seek *ev = bpf_map_lookup_elem(&seeks, &tid);
+	struct seek_pending *p = bpf_task_storage_get(&seek_slot, bpf_get_current_task_btf(), 0, 0);
 
-	if (!ev)
-		return 0;
-	ev->result = ret;
+	if (!p || !p->whence)
+		return false;
+	*out = *p;
+	p->whence = 0;
+	return true;
+}
+
+/* The event for a finished seek whose file identity is already in ev. */
+static __always_inline void seek_emit(void *ctx, struct seek_pending *p, struct kht_seek *ev,
+				      bool shmem, long long ret, __u32 attach)
+{
+	kht_fill_hdr(&ev->hdr, KHT_EV_SEEK, sizeof(*ev));
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->duration_ns = ev->hdr.ts_ns - ev->start_ns;
-	ev->flags |= KHT_O_HAVE_DURATION;
+	ev->start_ns = p->start_ns;
+	ev->duration_ns = ev->hdr.ts_ns - p->start_ns;
+	ev->offset = p->offset;
+	ev->result = ret;
+	ev->whence = p->whence;
+	ev->attach = attach;
+	ev->file.index = p->offset >= 0 ? p->offset >> 12 : 0;
+	ev->flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION | (shmem ? KHT_O_SHMEM : 0);
 	kht_output(ctx, ev, sizeof(*ev));
-	bpf_map_delete_elem(&seeks, &tid);
-	return 0;
 }
 
 SEC("fentry/shmem_file_llseek")
 int BPF_PROG(seek_fentry, struct file *file, long long offset, int whence)
 {
-	return seek_enter(file, offset, whence, KHT_MODE_FENTRY);
+	seek_enter(offset, whence);
+	return 0;
 }
 
+/* fexit sees the arguments again: the file is a BTF pointer, read inline. */
 SEC("fexit/shmem_file_llseek")
 int BPF_PROG(seek_fexit, struct file *file, long long offset, int whence, long long ret)
 {
-	return seek_exit(ctx, ret);
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	bool shmem;
+
+	if (seek_pending_take(&p) && kht_file_ident_btf(file, &ev.file, ev.name, &shmem, NULL))
+		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_FENTRY);
+	return 0;
 }
 
 SEC("kprobe/shmem_file_llseek")
 int BPF_KPROBE(seek_kprobe, struct file *file, long long offset, int whence)
 {
-	return seek_enter(file, offset, whence, KHT_MODE_KPROBE);
+	struct seek_pending *p = seek_enter(offset, whence);
+
+	if (p)
+		p->file = (__u64)file;
+	return 0;
 }
 
 SEC("kretprobe/shmem_file_llseek")
 int BPF_KRETPROBE(seek_kretprobe, long long ret)
 {
-	return seek_exit(ctx, ret);
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	bool shmem;
+
+	if (seek_pending_take(&p) &&
+	    kht_file_ident((struct file *)p.file, &ev.file, ev.name, &shmem, NULL))
+		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
+	return 0;
 }
 
 struct sys_enter_lseek_args {
@@ -130,23 +147,90 @@ struct sys_exit_args {
 	long ret;
 };
 
+/*
+ * syscalls mode resolves the file from its fd at every seek, and a file seen
+ * through the fd table is a plain number to the verifier: every field is a
+ * bpf_probe_read_kernel() (~35 ns each here, eleven of them). Seekers hammer
+ * the same few files, so each CPU remembers the identity of the last files it
+ * resolved. A hit costs three reads: the file's f_inode and that inode's
+ * i_ino and i_generation must still be what they were. A closed file and an
+ * unlinked inode come back at the same addresses, and a fresh tmpfs mount
+ * numbers its inodes from the start again (the live tests caught exactly that:
+ * same file, inode and i_ino, another mount), but tmpfs draws i_generation at
+ * random. The name can lag a rename until the slot is reused.
+ */
+#define IDENT_SLOTS 16
+
+struct ident_slot {
+	__u64 file;
+	__u64 inode;
+	struct kht_fileref ref;
+	__u16 mode;
+	bool shmem;
+	char name[KHT_NAME_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IDENT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ident_slot);
+} ident_cache SEC(".maps");
+
+static __always_inline bool fd_file_ident(unsigned int fd, struct kht_seek *ev, bool *shmem,
+					  __u16 *mode)
+{
+	struct file *file = kht_fd_file(fd);
+	__u32 key = (((__u64)file >> 8) ^ ((__u64)file >> 14)) & (IDENT_SLOTS - 1);
+	struct ident_slot *c = bpf_map_lookup_elem(&ident_cache, &key);
+	struct inode *inode;
+
+	if (!file || !c)
+		return false;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (c->file != (__u64)file || c->inode != (__u64)inode ||
+	    c->ref.ino != BPF_CORE_READ(inode, i_ino) || c->ref.gen != BPF_CORE_READ(inode, i_generation)) {
+		c->file = 0;	/* half-filled until the end */
+		if (!kht_file_ident(file, &c->ref, c->name, &c->shmem, &c->mode) && target_ino)
+			return false;	/* filtered: nothing cached for other inodes */
+		c->file = (__u64)file;
+		c->inode = (__u64)inode;
+	}
+	if (target_ino && c->ref.ino != target_ino)
+		return false;
+	ev->file.ino = c->ref.ino;
+	ev->file.dev = c->ref.dev;
+	ev->file.gen = c->ref.gen;
+	__builtin_memcpy(ev->name, c->name, sizeof(ev->name));
+	*shmem = c->shmem;
+	*mode = c->mode;
+	return true;
+}
+
+/* lseek is hot and mostly SEEK_SET/SEEK_CUR: the entry only keeps the fd. */
 SEC("tracepoint/syscalls/sys_enter_lseek")
 int seek_sys_enter(struct sys_enter_lseek_args *args)
 {
-	struct file *file;
+	struct seek_pending *p = seek_enter(args->offset, args->whence);
 
-	if (args->whence != KHT_SEEK_DATA && args->whence != KHT_SEEK_HOLE)
-		return 0;
-	file = kht_fd_file(args->fd);
-	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFREG)
-		return 0;
-	return seek_enter(file, args->offset, args->whence, KHT_MODE_SYSCALLS);
+	if (p)
+		p->fd = args->fd;
+	return 0;
 }
 
+/* The fd still names the same file unless another thread raced a close(). */
 SEC("tracepoint/syscalls/sys_exit_lseek")
 int seek_sys_exit(struct sys_exit_args *args)
 {
-	return seek_exit(args, args->ret);
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	__u16 mode = 0;
+	bool shmem;
+
+	if (seek_pending_take(&p) && fd_file_ident(p.fd, &ev, &shmem, &mode) &&
+	    (mode & S_IFMT) == S_IFREG)
+		seek_emit(args, &p, &ev, shmem, args->ret, KHT_MODE_SYSCALLS);
+	return 0;
 }
 
 /* ---- mincore ---- */
@@ -159,32 +243,36 @@ struct sys_enter_mincore_args {
 	__u64 vec;
 };
 
+/* Like seek_pending: the call's arguments until its exit. len == 0: none. */
+struct mincore_pending {
+	__u64 start_ns;
+	__u64 addr;
+	__u64 len;
+	__u64 vec;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mincore_pending);
+} mincore_slot SEC(".maps");
+
 SEC("tracepoint/syscalls/sys_enter_mincore")
 int mincore_enter(struct sys_enter_mincore_args *args)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
-	struct kht_vma_info vi = {};
-	struct mincore_start *m;
+	struct mincore_pending *p;
 
-	if (kht_tgid_filtered())
+	if (!args->len || kht_tgid_filtered())
 		return 0;
-	m = bpf_map_lookup_elem(&scratch, &zero);
-	if (!m || !kht_vma_lookup(&vi, args->start))
+	p = bpf_task_storage_get(&mincore_slot, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
 		return 0;
-	/* "mincore on file-backed ranges": anonymous memory is not our story */
-	if (vi.filtered || !(vi.flags & KHT_O_HAVE_INODE))
-		return 0;
-	__builtin_memset(m, 0, sizeof(*m));
-	kht_fill_hdr(&m->ev.hdr, KHT_EV_MINCORE, sizeof(m->ev));
-	m->ev.start_ns = bpf_ktime_get_ns();
-	m->ev.addr = args->start;
-	m->ev.len = args->len;
-	m->ev.file = vi.ref;
-	m->ev.flags = vi.flags;
-	m->ev.attach = KHT_MODE_SYSCALLS;
-	__builtin_memcpy(m->ev.name, vi.name, sizeof(m->ev.name));
-	m->vec = args->vec;
-	bpf_map_update_elem(&mincores, &tid, m, BPF_ANY);
+	p->start_ns = bpf_ktime_get_ns();
+	p->addr = args->start;
+	p->len = args->len;
+	p->vec = args->vec;
 	return 0;
 }
 
@@ -201,44 +289,62 @@ static __always_inline __u32 resident_in_word(__u64 w, __u64 n)
 	return (x * 0x0101010101010101ULL) >> 56;
 }
 
+/*
+ * Everything is resolved here, once the call is done: which file backs the
+ * range (the VMA is still there: mincore does not unmap), how many of the
+ * first KHT_MINCORE_MAX pages the kernel reported resident.
+ */
 SEC("tracepoint/syscalls/sys_exit_mincore")
 int mincore_exit(struct sys_exit_args *args)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mincore_start *m = bpf_map_lookup_elem(&mincores, &tid);
-	__u64 pages, counted;
+	struct mincore_pending *p = bpf_task_storage_get(&mincore_slot, bpf_get_current_task_btf(), 0, 0);
+	struct kht_vma_info vi = {};
+	struct kht_mincore ev = {};
+	__u64 pages, counted, vec;
 	__u64 buf[VEC_WORDS];
 
-	if (!m)
+	if (!p || !p->len)
 		return 0;
-	m->ev.result = args->ret;
-	pages = (m->ev.len + 4095) >> 12;
+	ev.len = p->len;
+	p->len = 0;
+	/* "mincore on file-backed ranges": anonymous memory is not our story */
+	if (!kht_vma_lookup(&vi, p->addr) || vi.filtered || !(vi.flags & KHT_O_HAVE_INODE))
+		return 0;
+	kht_fill_hdr(&ev.hdr, KHT_EV_MINCORE, sizeof(ev));
+	ev.start_ns = p->start_ns;
+	ev.addr = p->addr;
+	ev.file = vi.ref;
+	ev.flags = vi.flags;
+	ev.attach = KHT_MODE_SYSCALLS;
+	__builtin_memcpy(ev.name, vi.name, sizeof(ev.name));
+	ev.result = args->ret;
+	vec = p->vec;
+	pages = (ev.len + 4095) >> 12;
 	counted = pages > KHT_MINCORE_MAX ? KHT_MINCORE_MAX : pages;
 	if (pages > KHT_MINCORE_MAX)
-		m->ev.flags |= KHT_O_TRUNCATED;
-	m->ev.pages = counted;
+		ev.flags |= KHT_O_TRUNCATED;
+	ev.pages = counted;
 	if (args->ret == 0) {
 		for (int c = 0; c < KHT_MINCORE_MAX / sizeof(buf); c++) {
 			__u64 base = (__u64)c * sizeof(buf);
 
 			if (base >= counted)
 				break;
-			if (bpf_probe_read_user(buf, sizeof(buf), (void *)(m->vec + base)))
+			if (bpf_probe_read_user(buf, sizeof(buf), (void *)(vec + base)))
 				break;
 			for (int i = 0; i < VEC_WORDS; i++) {
 				__u64 first = base + i * 8;
 
 				if (first >= counted)
 					break;
-				m->ev.resident += resident_in_word(buf[i], counted - first);
+				ev.resident += resident_in_word(buf[i], counted - first);
 			}
 		}
 	}
-	m->ev.hdr.ts_ns = bpf_ktime_get_ns();
-	m->ev.duration_ns = m->ev.hdr.ts_ns - m->ev.start_ns;
-	m->ev.flags |= KHT_O_HAVE_DURATION;
-	kht_output(args, &m->ev, sizeof(m->ev));
-	bpf_map_delete_elem(&mincores, &tid);
+	ev.hdr.ts_ns = bpf_ktime_get_ns();
+	ev.duration_ns = ev.hdr.ts_ns - ev.start_ns;
+	ev.flags |= KHT_O_HAVE_DURATION;
+	kht_output(args, &ev, sizeof(ev));
 	return 0;
 }
 
