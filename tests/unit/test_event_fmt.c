@@ -209,3 +209,21 @@ TEST(hold_histogram_buckets_and_prints)
 	CHECK(strstr(buf, "512 -> ") == NULL);	/* stops at the last non-empty bucket */
 	free(buf);
 }
+
+/* A seek event never says SEEK_HOLE unless it was one (a cleared whence once did). */
+TEST(fmt_seek_whence_is_never_guessed)
+{
+	struct kht_seek s = { .hdr = { .type = KHT_EV_SEEK, .size = sizeof(s) },
+			      .whence = KHT_SEEK_HOLE, .offset = 4096, .result = 8192 };
+	char buf[256];
+
+	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(strstr(buf, "SEEK_HOLE from 4096") != NULL);
+	s.whence = KHT_SEEK_DATA;
+	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(strstr(buf, "SEEK_DATA from 4096") != NULL);
+	s.whence = 0;
+	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(strstr(buf, "SEEK_HOLE") == NULL && strstr(buf, "SEEK_DATA") == NULL);
+	CHECK(strstr(buf, "whence?") != NULL);
+}

@@ -297,6 +297,16 @@ const char *kht_uffd_op_name(unsigned op)
 	return "ioctl";
 }
 
+/* Only SEEK_DATA/SEEK_HOLE are traced; anything else is a damaged event, shown as such. */
+const char *kht_whence_name(unsigned whence)
+{
+	switch (whence) {
+	case KHT_SEEK_DATA: return "SEEK_DATA";
+	case KHT_SEEK_HOLE: return "SEEK_HOLE";
+	}
+	return "whence?";
+}
+
 void kht_uffd_mode_str(unsigned long long mode, char *buf, int len)
 {
 	static const char *const names[] = { "MISSING", "WP", "MINOR" };
@@ -374,7 +384,7 @@ int kht_seek_desc(char *buf, size_t len, const struct kht_seek *ev)
 	kht_buf_init(&b, buf, len);
 	kht_ret_str(ev->result, ret, sizeof(ret));
 	kht_buf_printf(&b, "%s from %lld (page %llu) -> %s",
-		       ev->whence == KHT_SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE", ev->offset,
+		       kht_whence_name(ev->whence), ev->offset,
 		       ev->file.index, ret);
 	if (ev->result >= 0)
 		kht_buf_printf(&b, " (page %lld)", ev->result >> 12);
@@ -474,7 +484,7 @@ int kht_seek_json(char *buf, size_t len, const struct kht_seek *ev, const struct
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
 	json_common(&b, "seek", &ev->hdr, ev->attach, f);
-	kht_json_str(&b, "whence", ev->whence == KHT_SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE");
+	kht_json_str(&b, "whence", kht_whence_name(ev->whence));
 	kht_json_i64(&b, "offset", ev->offset);
 	kht_json_i64(&b, "ret", ev->result);
 	json_file(&b, ev->flags, &ev->file, ev->name);

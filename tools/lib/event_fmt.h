@@ -58,6 +58,7 @@ extern const char *const kht_mode_names[KHT_MODE_MAX];
 /* ---- userfaultfd, seek and mincore events ---- */
 
 const char *kht_uffd_op_name(unsigned op);
+const char *kht_whence_name(unsigned whence);
 /* "MISSING+WP" etc.; "-" for none */
 void kht_uffd_mode_str(unsigned long long mode, char *buf, int len);
 /* "ok", "-ENXIO", "-EBUSY"... for a kernel return value; numbers unchanged */
