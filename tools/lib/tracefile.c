@@ -62,6 +62,29 @@ static uint64_t get_le(const unsigned char *p, int size)
 	return v;
 }
 
+/* Fixed-size loads for the per-record paths (one instruction on little-endian hosts). */
+static inline uint32_t ld32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+static inline uint64_t ld64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 static void set_le(unsigned char *p, uint64_t v, int size)
 {
 	for (int i = 0; i < size; i++, v >>= 8)
@@ -308,11 +331,11 @@ int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out
 		if (f->kind == F_BYTES) {
 			memcpy(o + f->off, in + n, f->size);
 		} else if (f->size == 8) {
-			uint64_t v = get_le(in + n, 8);
+			uint64_t v = ld64(in + n);
 
 			memcpy(o + f->off, &v, 8);
 		} else {
-			uint32_t v = get_le(in + n, 4);
+			uint32_t v = ld32(in + n);
 
 			memcpy(o + f->off, &v, 4);
 		}
@@ -802,6 +825,8 @@ struct kht_tf_reader {
 	unsigned char *ubuf;
 	size_t ucap, roff;
 	unsigned rec_left;
+	z_stream zs;			/* raw inflate, reset per block (see unpack) */
+	bool zinit;
 
 	struct kht_tf_stats st;
 	struct kht_tf_trailer trailer;
@@ -935,7 +960,7 @@ static bool records_ok(const unsigned char *p, size_t len, unsigned nrec)
 
 		if (len - off < KHT_TF_REC_HDR)
 			return false;
-		rlen = get_le(p + off + 4, 4);
+		rlen = ld32(p + off + 4);
 		if (rlen > len - off - KHT_TF_REC_HDR)
 			return false;
 		off += KHT_TF_REC_HDR + rlen;
@@ -951,26 +976,56 @@ unsigned long long kht_tf_inflate_count(void)
 	return __atomic_load_n(&inflated_blocks, __ATOMIC_RELAXED);
 }
 
-/* Decompress a block whose header is valid into ubuf; NULL or why it is damaged. */
+/* The 2-byte zlib header (RFC 1950): deflate, window <= 32 KiB, check bits, no preset dictionary. */
+static bool zlib_header_ok(const unsigned char *p)
+{
+	return (p[0] & 0x0f) == Z_DEFLATED && p[0] >> 4 <= 7 && !(p[1] & 0x20) &&
+	       (p[0] << 8 | p[1]) % 31 == 0;
+}
+
+/*
+ * Decompress a block whose header is valid into ubuf; NULL or why it is damaged.
+ *
+ * The payload CRC covers every stored byte, the zlib stream's adler32 trailer
+ * included, so the adler32 of the inflated bytes cannot catch anything the
+ * CRC missed on a file that was written intact: recomputing it cost 12% of a
+ * report. The stream is inflated raw after its checked 2-byte header, and
+ * must end exactly where the 4-byte trailer then ends the payload; the
+ * trailer's value is not recomputed (docs/file-format.md says so).
+ */
 static const char *unpack(struct kht_tf_reader *r, const struct blk *b, const unsigned char *payload)
 {
-	uLongf dlen = b->ulen;
-	uLong slen = b->clen;
+	int rc;
 
 	if (crc(payload, b->clen) != b->pcrc)
 		return "payload CRC mismatch";
 	__atomic_add_fetch(&inflated_blocks, 1, __ATOMIC_RELAXED);
-	if (b->ulen > r->ucap) {
-		unsigned char *n = realloc(r->ubuf, b->ulen);
+	if (b->ulen > r->ucap || !r->ubuf) {
+		size_t cap = b->ulen > KHT_TF_BLOCK_SIZE ? b->ulen : KHT_TF_BLOCK_SIZE;
+		unsigned char *n = realloc(r->ubuf, cap);
 
 		if (!n)
 			return "out of memory";
 		r->ubuf = n;
-		r->ucap = b->ulen;
+		r->ucap = cap;
 	}
-	/* uncompress2 stops at ucap: a lying length cannot overrun ubuf */
-	if (uncompress2(r->ubuf, &dlen, payload, &slen) != Z_OK || dlen != b->ulen ||
-	    slen != b->clen)
+	if (!r->zinit) {
+		if (inflateInit2(&r->zs, -MAX_WBITS) != Z_OK)
+			return "out of memory";
+		r->zinit = true;
+	} else if (inflateReset(&r->zs) != Z_OK) {
+		return "bad compressed data";
+	}
+	/* header (2) + at least one deflate byte + adler32 trailer (4) */
+	if (b->clen < 7 || !zlib_header_ok(payload))
+		return "bad compressed data";
+	r->zs.next_in = (unsigned char *)payload + 2;
+	r->zs.avail_in = b->clen - 2;
+	r->zs.next_out = r->ubuf;
+	r->zs.avail_out = b->ulen;	/* inflate stops there: a lying length cannot overrun ubuf */
+	rc = inflate(&r->zs, Z_FINISH);
+	/* the stream ends exactly at ulen bytes, and exactly 4 bytes before the payload does */
+	if (rc != Z_STREAM_END || r->zs.avail_out || r->zs.avail_in != 4)
 		return "bad compressed data";
 	if (b->kind == BLK_RECORDS && !records_ok(r->ubuf, b->ulen, b->nrec))
 		return "bad record lengths";
@@ -1111,8 +1166,8 @@ int kht_tf_next(struct kht_tf_reader *r, unsigned *type, const void **data, unsi
 	}
 	/* records_ok() vouched for every header in this block */
 	p = r->ubuf + r->roff;
-	*type = get_le(p, 4);
-	*len = get_le(p + 4, 4);
+	*type = ld32(p);
+	*len = ld32(p + 4);
 	*data = p + KHT_TF_REC_HDR;
 	r->roff += KHT_TF_REC_HDR + *len;
 	r->rec_left--;
@@ -1136,6 +1191,8 @@ void kht_tf_free(struct kht_tf_reader *r)
 		return;
 	if (!r->mem && r->fd >= 0)
 		close(r->fd);
+	if (r->zinit)
+		inflateEnd(&r->zs);
 	free(r->win);
 	free(r->ubuf);
 	free(r);
