@@ -72,6 +72,13 @@ static void add_record(struct report *r, unsigned type, const void *data, unsign
 		r->unknown++;	/* a newer recorder's event kind: skipped by design */
 		return;
 	}
+	/*
+	 * The default view only shows collapses and lock windows: most records
+	 * of a recording (seeks, mincore, uffd) are not even decoded.
+	 */
+	if (!r->opts.timeline && !r->opts.perfetto && !r->opts.races &&
+	    type != KHT_EV_COLLAPSE && type != KHT_EV_LOCK_WINDOW)
+		return;
 	if (kht_tf_decode_event(type, data, len, &ev, sizeof(ev)) < 0) {
 		r->undecodable++;
 		return;
