@@ -64,10 +64,12 @@ static void print_header(struct report *r, const char *path)
 	fflush(r->info);
 }
 
-static void add_record(struct report *r, unsigned type, const void *data, unsigned len)
+static void add_record(struct report *r, unsigned rtype, const void *data, unsigned len)
 {
+	unsigned type;
 	union kht_any_event ev;
 
+	type = kht_tf_event_type(rtype);	/* fixed (1.0) or packed (1.1) */
 	if (!kht_event_size(type)) {
 		r->unknown++;	/* a newer recorder's event kind: skipped by design */
 		return;
@@ -79,7 +81,7 @@ static void add_record(struct report *r, unsigned type, const void *data, unsign
 	if (!r->opts.timeline && !r->opts.perfetto && !r->opts.races &&
 	    type != KHT_EV_COLLAPSE && type != KHT_EV_LOCK_WINDOW)
 		return;
-	if (kht_tf_decode_event(type, data, len, &ev, sizeof(ev)) < 0) {
+	if (kht_tf_decode_event(rtype, data, len, &ev, sizeof(ev)) < 0) {
 		r->undecodable++;
 		return;
 	}
