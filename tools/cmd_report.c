@@ -191,7 +191,7 @@ int cmd_report(int argc, char **argv)
 		return r.opts.races ? 2 : 1;	/* --races exits like grep */
 	}
 	r.info = r.opts.json ? stderr : stdout;
-	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout };
+	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");
 	r.view.fmt.base_ns = r.meta.mono_base_ns;
 	print_header(&r, path);
