@@ -64,15 +64,24 @@ static void print_header(struct report *r, const char *path)
 	fflush(r->info);
 }
 
-static void add_record(struct report *r, unsigned type, const void *data, unsigned len)
+static void add_record(struct report *r, unsigned rtype, const void *data, unsigned len)
 {
+	unsigned type;
 	union kht_any_event ev;
 
+	type = kht_tf_event_type(rtype);	/* fixed (1.0) or packed (1.1) */
 	if (!kht_event_size(type)) {
 		r->unknown++;	/* a newer recorder's event kind: skipped by design */
 		return;
 	}
-	if (kht_tf_decode_event(type, data, len, &ev, sizeof(ev)) < 0) {
+	/*
+	 * The default view only shows collapses and lock windows: most records
+	 * of a recording (seeks, mincore, uffd) are not even decoded.
+	 */
+	if (!r->opts.timeline && !r->opts.perfetto && !r->opts.races &&
+	    type != KHT_EV_COLLAPSE && type != KHT_EV_LOCK_WINDOW)
+		return;
+	if (kht_tf_decode_event(rtype, data, len, &ev, sizeof(ev)) < 0) {
 		r->undecodable++;
 		return;
 	}
@@ -182,7 +191,7 @@ int cmd_report(int argc, char **argv)
 		return r.opts.races ? 2 : 1;	/* --races exits like grep */
 	}
 	r.info = r.opts.json ? stderr : stdout;
-	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout };
+	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");
 	r.view.fmt.base_ns = r.meta.mono_base_ns;
 	print_header(&r, path);

@@ -14,6 +14,8 @@
  *
  * kht_tf_peek_trailer_mem() must return exactly the trailer the full read
  * ends with (or none), and refuse exactly the inputs kht_tf_open_mem() does.
+ * Events come in both encodings (fixed 1.0, packed 1.1; the seeds have both);
+ * a packed event that decodes must decode the same after pack(decode(it)).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \
  *         tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c -lz
@@ -135,14 +137,25 @@ static void check(const uint8_t *data, size_t size)
 			struct kht_uffd u;
 			struct kht_seek s;
 			struct kht_mincore mc;
-		} ev;
+			struct kht_lock_window w;
+			struct kht_reader rd;
+		} ev, ev2;
+		int dn;
 
 		if (len > KHT_TF_MAX_ULEN)
 			fail("record longer than a block");
 		/* touch every byte: ASan catches a pointer outside the block */
 		for (unsigned i = 0; i < len; i++)
 			kht_fuzz_sink ^= ((const unsigned char *)rec)[i];
-		kht_tf_decode_event(type, rec, len, &ev, sizeof(ev));
+		dn = kht_tf_decode_event(type, rec, len, &ev, sizeof(ev));
+		if (dn > 0 && (type & KHT_TF_PACKED)) {
+			unsigned char wire[1024];
+			int pn = kht_tf_pack_event(&ev, wire, sizeof(wire));
+
+			if (pn < 0 || kht_tf_decode_event(type, wire, pn, &ev2, sizeof(ev2)) != dn ||
+			    memcmp(&ev, &ev2, dn))
+				fail("a packed event does not survive pack(decode())");
+		}
 		n++;
 	}
 	kht_tf_stats(r, &st);
@@ -221,6 +234,14 @@ static int gen(const char *dir, const char *name, int nblocks, int per, int trai
 			}
 			if (k % 4 == 2)
 				kht_tf_write(w, 999, "future", 6);	/* an unknown type */
+			if (k % 5 == 3) {
+				/* a 1.0 writer's fixed encoding */
+				unsigned char buf[512];
+				int len = kht_tf_encode_event(&ev, buf, sizeof(buf));
+
+				if (len > 0)
+					kht_tf_write(w, KHT_EV_COLLAPSE, buf, len);
+			}
 		}
 		kht_tf_flush(w);
 	}

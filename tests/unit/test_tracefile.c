@@ -432,6 +432,9 @@ TEST(tf_codec_covers_every_field)
 		  offsetof(struct kht_seek, pad), 4 },
 		{ KHT_EV_MINCORE, sizeof(struct kht_mincore),
 		  offsetof(struct kht_mincore, name) + KHT_NAME_LEN, 0, 0 },
+		{ KHT_EV_LOCK_WINDOW, sizeof(struct kht_lock_window), sizeof(struct kht_lock_window),
+		  0, 0 },
+		{ KHT_EV_READER, sizeof(struct kht_reader), sizeof(struct kht_reader), 0, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -441,9 +444,17 @@ TEST(tf_codec_covers_every_field)
 
 		memset(in, 0xa5, sizeof(in));
 		h->type = t[i].type;
-		n = kht_tf_encode_event(in, wire, sizeof(wire));
-		CHECK(n > 0 && (unsigned)n == kht_tf_event_wire_size(t[i].type));
-		CHECK(kht_tf_decode_event(t[i].type, wire, n, out, sizeof(out)) == (int)t[i].size);
+		for (int packed = 0; packed < 2; packed++) {
+		if (packed) {
+			n = kht_tf_pack_event(in, wire, sizeof(wire));
+			CHECK(n > 0 && kht_tf_decode_event(t[i].type | KHT_TF_PACKED, wire, n, out,
+							   sizeof(out)) == (int)t[i].size);
+		} else {
+			n = kht_tf_encode_event(in, wire, sizeof(wire));
+			CHECK(n > 0 && (unsigned)n == kht_tf_event_wire_size(t[i].type));
+			CHECK(kht_tf_decode_event(t[i].type, wire, n, out, sizeof(out)) ==
+			      (int)t[i].size);
+		}
 		for (size_t b = 0; b < t[i].end; b++) {
 			bool pad = t[i].pad_len && b >= t[i].pad_off && b < t[i].pad_off + t[i].pad_len;
 
@@ -451,11 +462,13 @@ TEST(tf_codec_covers_every_field)
 			if (b >= offsetof(struct kht_hdr, type) && b < offsetof(struct kht_hdr, pid))
 				continue;
 
-			if (!pad && out[b] == 0) {
-				fprintf(stderr, "  type %u: byte %zu not stored\n", t[i].type, b);
+			if (!pad && out[b] != in[b]) {
+				fprintf(stderr, "  type %u%s: byte %zu not stored\n", t[i].type,
+					packed ? " packed" : "", b);
 				CHECK(0);
 				break;
 			}
+		}
 		}
 	}
 }
@@ -491,6 +504,123 @@ TEST(tf_codec_versions)
 	CHECK(kht_tf_event_wire_size(KHT_EV_UFFD) == 164);
 	CHECK(kht_tf_event_wire_size(KHT_EV_SEEK) == 140);
 	CHECK(kht_tf_event_wire_size(KHT_EV_MINCORE) == 152);
+}
+
+/* The packed (1.1) encoding: timestamps at the edges, short/long/malformed payloads, size. */
+TEST(tf_packed_codec)
+{
+	static const unsigned long long ts[] = { 0, 1, 1000000000ULL, 1ULL << 63, ~0ULL };
+	static const unsigned long long dt[] = { 0, 1, ~0ULL, 1ULL << 63, (1ULL << 63) - 1,
+						 (1ULL << 63) + 1 };
+	struct kht_collapse ev = collapse_ev(42), out;
+	unsigned char wire[512], fixed[512];
+	unsigned rt = KHT_EV_COLLAPSE | KHT_TF_PACKED;
+	int n, nf, bad = 0;
+
+	/* start_ns/publish_ns: 0 (unknown), equal, and every distance, wrapping */
+	for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		for (size_t j = 0; j < sizeof(dt) / sizeof(dt[0]); j++) {
+			ev.hdr.ts_ns = ts[i];
+			ev.start_ns = ts[i] + dt[j];
+			ev.publish_ns = dt[j];
+			n = kht_tf_pack_event(&ev, wire, sizeof(wire));
+			if (n <= 0 || kht_tf_decode_event(rt, wire, n, &out, sizeof(out)) != sizeof(out) ||
+			    memcmp(&out, &ev, sizeof(out)))
+				bad++;
+		}
+	}
+	CHECK(bad == 0);
+	ev = collapse_ev(42);
+	ev.start_ns = ev.hdr.ts_ns - 5000;
+	n = kht_tf_pack_event(&ev, wire, sizeof(wire));
+	nf = kht_tf_encode_event(&ev, fixed, sizeof(fixed));
+	CHECK(n > 40 && n * 2 < nf);			/* the point of it */
+	CHECK(kht_tf_decode_event(rt, wire, n, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	/* newer writer: extra bytes ignored */
+	memset(wire + n, 0x80, 16);
+	CHECK(kht_tf_decode_event(rt, wire, n + 16, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	/* older writer: the payload ends after the header fields: the rest is zero */
+	{
+		unsigned char h[64];
+		unsigned k = 0;
+
+		h[k++] = 0x85; h[k++] = 0x01;	/* ts_ns 133 */
+		h[k++] = 1;			/* type */
+		h[k++] = 0x7f;			/* size */
+		h[k++] = 5;			/* pid */
+		h[k++] = 6;			/* tid */
+		h[k++] = 2; h[k++] = 'a'; h[k++] = 'b';	/* comm */
+		CHECK(kht_tf_decode_event(rt, h, k, &out, sizeof(out)) == sizeof(out));
+		CHECK(out.hdr.ts_ns == 133 && out.hdr.pid == 5 && out.hdr.tid == 6 &&
+		      !strcmp(out.hdr.comm, "ab") && out.hdr.type == KHT_EV_COLLAPSE &&
+		      out.hdr.size == sizeof(out) && out.start_ns == 0 && out.name[0] == 0);
+		/* a header field missing, a cut varint, a cut string, a string too long */
+		CHECK(kht_tf_decode_event(rt, h, k - 3, &out, sizeof(out)) == -EINVAL);
+		CHECK(kht_tf_decode_event(rt, h, 1, &out, sizeof(out)) == -EINVAL);
+		CHECK(kht_tf_decode_event(rt, h, k - 1, &out, sizeof(out)) == -EINVAL);
+		h[6] = KHT_COMM_LEN + 1;
+		CHECK(kht_tf_decode_event(rt, h, k, &out, sizeof(out)) == -EINVAL);
+		/* a varint of 11 bytes */
+		memset(h, 0x80, 11);
+		h[11] = 0;
+		CHECK(kht_tf_decode_event(rt, h, 12, &out, sizeof(out)) == -EINVAL);
+	}
+	CHECK(kht_tf_decode_event(99 | KHT_TF_PACKED, wire, n, &out, sizeof(out)) == -ENOENT);
+	CHECK(kht_tf_pack_event(&ev, wire, 100) == -ENOSPC);
+	CHECK(kht_tf_decode_event(rt, wire, 0, &out, sizeof(out)) == -EINVAL);
+}
+
+/* A 1.0 file (fixed-encoded events, record type = event type) reads as before. */
+TEST(tf_reads_fixed_1_0_events)
+{
+	static struct kht_tf_meta m;
+	const char *path = tmp_path("fixed.khtrace");
+	struct kht_tf_writer *w;
+	struct kht_tf_reader *r;
+	struct kht_tf_stats st;
+	unsigned type, len, n = 0, bad = 0;
+	const void *data;
+	char err[256];
+
+	test_meta(&m);
+	w = kht_tf_create(path, &m, err, sizeof(err));
+	CHECK(w);
+	if (!w)
+		return;
+	for (unsigned i = 0; i < 2000; i++) {
+		struct kht_collapse ev = collapse_ev(i);
+		unsigned char buf[512];
+		int k = kht_tf_encode_event(&ev, buf, sizeof(buf));
+
+		/* as a 1.0 writer did, alternating with packed events (1.1) */
+		if (k < 0 || (i % 2 ? kht_tf_write(w, KHT_EV_COLLAPSE, buf, k) :
+				      kht_tf_write_event(w, &ev)))
+			bad++;
+	}
+	CHECK(kht_tf_close(w, NULL) == 0);
+	r = kht_tf_open(path, &m, err, sizeof(err));
+	CHECK(r);
+	if (!r)
+		return;
+	while (kht_tf_next(r, &type, &data, &len) == 1) {
+		struct kht_collapse ev, want = collapse_ev(n);
+
+		if (type != (n % 2 ? KHT_EV_COLLAPSE : KHT_EV_COLLAPSE | KHT_TF_PACKED) ||
+		    kht_tf_event_type(type) != KHT_EV_COLLAPSE ||
+		    kht_tf_decode_event(type, data, len, &ev, sizeof(ev)) != sizeof(ev) ||
+		    memcmp(&ev, &want, sizeof(ev)))
+			bad++;
+		n++;
+	}
+	kht_tf_stats(r, &st);
+	CHECK(n == 2000 && bad == 0);
+	/* both encodings count as their event type in the trailer */
+	CHECK(st.trailer && st.trailer->ntypes == 1 && st.trailer->types[0].type == KHT_EV_COLLAPSE &&
+	      st.trailer->types[0].count == 2000);
+	kht_tf_free(r);
+	unlink(path);
 }
 
 /* 100k events: many blocks, read back through the file window, counts in the trailer. */
@@ -654,7 +784,7 @@ TEST(tf_layout_matches_doc)
 
 	/* file header */
 	static const unsigned char want[] = {
-		'K', 'H', 'T', 'R', 'A', 'C', 'E', 0, 1, 0, 0, 0, 0, 0, 0, 0,	/* length at 12 */
+		'K', 'H', 'T', 'R', 'A', 'C', 'E', 0, 1, 0, 1, 0, 0, 0, 0, 0,	/* length at 12 */
 		8, 7, 6, 5, 4, 3, 2, 1,  0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0x55, 0, 0, 0, 0, 0, 0, 0,
 		6, 0, '6', '.', '1', '2', '.', '0',
@@ -1094,6 +1224,7 @@ TEST(tf_versions_major_refused_minor_read)
 		return;
 	/* major 2: refused, naming the version */
 	set_le(s.buf + 8, 2, 2);
+	set_le(s.buf + 10, 0, 2);
 	reseal_header(s.buf);
 	check_refused(s.buf, s.len, "2.0");
 	check_refused(s.buf, s.len, "newer khugetrace");

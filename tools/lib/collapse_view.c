@@ -20,7 +20,8 @@ bool kht_collapse_view_add(struct kht_collapse_view *v, const struct kht_collaps
 	else
 		kht_collapse_text(line, sizeof(line), ev, &v->fmt);
 	fprintf(v->out, "%s\n", line);
-	fflush(v->out);
+	if (!v->batch)
+		fflush(v->out);
 	return !o->count || ++v->seen < o->count;
 }
 

@@ -19,6 +19,7 @@ struct kht_collapse_view {
 	struct kht_summary summary;
 	unsigned long long seen;
 	FILE *out;
+	bool batch;	/* offline (report): no flush after every line */
 	/* i_pages lock hold times of the collapsing tasks, log2(us) buckets */
 	unsigned long long hold_hist[KHT_HIST_SLOTS];
 	unsigned long long windows;

@@ -26,9 +26,19 @@
 #include "btf_enum.h"
 
 #define KHT_TF_MAJOR 1
-#define KHT_TF_MINOR 0
+#define KHT_TF_MINOR 1
 
-/* Record types: the enum kht_event_type values. 0 is reserved (never written). */
+/*
+ * Record types: the enum kht_event_type values, in the fixed (1.0) encoding;
+ * the same values with KHT_TF_PACKED set for the packed encoding (1.1, what
+ * kht_tf_write_event writes). 0 is reserved (never written).
+ */
+#define KHT_TF_PACKED (1u << 16)
+/* The event type of a record type, whatever its encoding. */
+static inline unsigned kht_tf_event_type(unsigned type)
+{
+	return type & ~KHT_TF_PACKED;
+}
 
 /* In-memory sizes of the metadata the reader keeps (the file may hold more; see .cut). */
 #define KHT_TF_RELEASE_LEN 128
@@ -127,7 +137,10 @@ struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *
 				    char *err, int errlen);
 /* Append one record (type != 0, len <= KHT_TF_MAX_RECORD); flushes a full block. */
 int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsigned len);
-/* Append an event of include/khugetrace.h in its portable encoding (by hdr.type). */
+/*
+ * Append an event of include/khugetrace.h in its packed encoding: record type
+ * hdr.type | KHT_TF_PACKED, counted in the trailer under hdr.type.
+ */
 int kht_tf_write_event(struct kht_tf_writer *w, const void *ev);
 /* Write the partial block now (call it every second or so); no-op when empty. No fsync. */
 int kht_tf_flush(struct kht_tf_writer *w);
@@ -207,18 +220,24 @@ unsigned long long kht_tf_inflate_count(void);
 /* ---- event encoding ---- */
 
 /*
- * Events of include/khugetrace.h are stored field by field, little-endian,
- * without padding, in the order of the tables in tracefile.c (new fields are
- * only ever appended). encode: bytes written to out, -ENOENT for a type
- * without a table, -ENOSPC if outlen is too small. decode: fills *out (a
- * struct of that type, outlen >= its size) and returns its size; fields
- * missing from a short (older) payload are zero, extra (newer) bytes are
- * ignored; hdr.type/size are set to the record type and the local size.
- * -ENOENT for an unknown type, -EINVAL if the payload lacks the common header.
+ * Events of include/khugetrace.h are stored field by field, in the order of
+ * the tables in tracefile.c (new fields are only ever appended), either fixed
+ * (1.0: each field little-endian at its size, no padding; record type =
+ * event type) or packed (1.1: varints, see docs/file-format.md; record type =
+ * event type | KHT_TF_PACKED). encode (fixed) / pack: bytes written to out,
+ * -ENOENT for a type without a table, -ENOSPC if outlen is too small (pack
+ * wants the most a packed event can take; 512 bytes is plenty). decode takes
+ * the record type and so either encoding: fills *out (a struct of that
+ * event type, outlen >= its size) and returns its size; fields missing from
+ * a short (older) payload are zero, extra (newer) bytes are ignored;
+ * hdr.type/size are set to the event type and the local size. -ENOENT for
+ * an unknown type, -EINVAL if the payload lacks the common header (or, packed,
+ * is malformed).
  */
 int kht_tf_encode_event(const void *ev, void *out, unsigned outlen);
+int kht_tf_pack_event(const void *ev, void *out, unsigned outlen);
 int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out, unsigned outlen);
-/* Encoded size of the type's current fields, or 0 if it has no table. */
+/* Fixed-encoding size of the type's current fields, or 0 if it has no table. */
 unsigned kht_tf_event_wire_size(unsigned type);
 
 #endif
