@@ -69,7 +69,7 @@ static void add_record(struct report *r, unsigned rtype, const void *data, unsig
 	unsigned type;
 	union kht_any_event ev;
 
-	type = kht_tf_event_type(rtype);	/* fixed (1.0) or packed (1.1) */
+	type = kht_tf_event_type(rtype);	/* fixed (1.x) or packed (2.0) */
 	if (!kht_event_size(type)) {
 		r->unknown++;	/* a newer recorder's event kind: skipped by design */
 		return;

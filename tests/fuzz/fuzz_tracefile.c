@@ -14,7 +14,7 @@
  *
  * kht_tf_peek_trailer_mem() must return exactly the trailer the full read
  * ends with (or none), and refuse exactly the inputs kht_tf_open_mem() does.
- * Events come in both encodings (fixed 1.0, packed 1.1; the seeds have both);
+ * Events come in both encodings (fixed 1.x, packed 2.0; the seeds have both);
  * a packed event that decodes must decode the same after pack(decode(it)).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \

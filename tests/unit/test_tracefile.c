@@ -506,7 +506,7 @@ TEST(tf_codec_versions)
 	CHECK(kht_tf_event_wire_size(KHT_EV_MINCORE) == 152);
 }
 
-/* The packed (1.1) encoding: timestamps at the edges, short/long/malformed payloads, size. */
+/* The packed (2.0) encoding: timestamps at the edges, short/long/malformed payloads, size. */
 TEST(tf_packed_codec)
 {
 	static const unsigned long long ts[] = { 0, 1, 1000000000ULL, 1ULL << 63, ~0ULL };
@@ -594,7 +594,7 @@ TEST(tf_reads_fixed_1_0_events)
 		unsigned char buf[512];
 		int k = kht_tf_encode_event(&ev, buf, sizeof(buf));
 
-		/* as a 1.0 writer did, alternating with packed events (1.1) */
+		/* as a 1.x writer did, alternating with packed events (2.0) */
 		if (k < 0 || (i % 2 ? kht_tf_write(w, KHT_EV_COLLAPSE, buf, k) :
 				      kht_tf_write_event(w, &ev)))
 			bad++;
@@ -784,7 +784,7 @@ TEST(tf_layout_matches_doc)
 
 	/* file header */
 	static const unsigned char want[] = {
-		'K', 'H', 'T', 'R', 'A', 'C', 'E', 0, 1, 0, 1, 0, 0, 0, 0, 0,	/* length at 12 */
+		'K', 'H', 'T', 'R', 'A', 'C', 'E', 0, 2, 0, 0, 0, 0, 0, 0, 0,	/* 2.0, length at 12 */
 		8, 7, 6, 5, 4, 3, 2, 1,  0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0x55, 0, 0, 0, 0, 0, 0, 0,
 		6, 0, '6', '.', '1', '2', '.', '0',
@@ -1222,12 +1222,17 @@ TEST(tf_versions_major_refused_minor_read)
 	small_file(&s);
 	if (!s.buf)
 		return;
-	/* major 2: refused, naming the version */
-	set_le(s.buf + 8, 2, 2);
+	/* the next major: refused, naming the version */
+	set_le(s.buf + 8, KHT_TF_MAJOR + 1, 2);
 	set_le(s.buf + 10, 0, 2);
 	reseal_header(s.buf);
-	check_refused(s.buf, s.len, "2.0");
+	check_refused(s.buf, s.len, "3.0");
 	check_refused(s.buf, s.len, "newer khugetrace");
+	/* major 0 never existed: refused too */
+	set_le(s.buf + 8, 0, 2);
+	reseal_header(s.buf);
+	check_refused(s.buf, s.len, "0.0");
+	/* the 1.x header is the same: still read (and below, with a newer minor) */
 	set_le(s.buf + 8, 1, 2);
 	reseal_header(s.buf);
 

@@ -164,7 +164,7 @@ static void get_str(struct rbuf *c, char *out, size_t outlen, unsigned *cut)
 
 /*
  * Field kinds. In the fixed (1.0) encoding all integers are stored at their
- * size, so F_SINT and F_TS are F_INT there; they matter to the packed (1.1)
+ * size, so F_SINT and F_TS are F_INT there; they matter to the packed (2.0)
  * encoding: F_SINT is zigzagged, F_TS is stored relative to hdr.ts_ns.
  */
 enum { F_INT, F_SINT, F_TS, F_BYTES };
@@ -345,7 +345,7 @@ static int decode_fixed(const struct codec *c, const unsigned char *in, unsigned
 }
 
 /*
- * ---- the packed (1.1) encoding ----
+ * ---- the packed (2.0) encoding ----
  *
  * The same fields in the same order, each as an LEB128 varint: F_INT as is,
  * F_SINT zigzagged (sign-extended from its size), F_TS relative to hdr.ts_ns
@@ -845,7 +845,7 @@ int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsig
 	return put_record(w, type, type, data, len);
 }
 
-/* Packed (1.1): the record type says so; the trailer counts it under its event type. */
+/* Packed (2.0): the record type says so; the trailer counts it under its event type. */
 int kht_tf_write_event(struct kht_tf_writer *w, const void *ev)
 {
 	unsigned char buf[1024];
@@ -1442,9 +1442,9 @@ static bool read_header(struct kht_tf_reader *r, struct kht_tf_meta *m, char *er
 		seterr(err, errlen, "%s has a damaged file header (CRC mismatch).", r->label);
 		return false;
 	}
-	if (major != KHT_TF_MAJOR) {
-		seterr(err, errlen, "%s uses trace format %u.%u; this khugetrace reads %d.x only%s.",
-		       r->label, major, minor, KHT_TF_MAJOR,
+	if (major < KHT_TF_MAJOR_OLDEST || major > KHT_TF_MAJOR) {
+		seterr(err, errlen, "%s uses trace format %u.%u; this khugetrace reads %d.x to %d.x only%s.",
+		       r->label, major, minor, KHT_TF_MAJOR_OLDEST, KHT_TF_MAJOR,
 		       major > KHT_TF_MAJOR ? ": it needs a newer khugetrace" : "");
 		return false;
 	}

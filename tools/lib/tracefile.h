@@ -25,12 +25,18 @@
 #include <stddef.h>
 #include "btf_enum.h"
 
-#define KHT_TF_MAJOR 1
-#define KHT_TF_MINOR 1
+/*
+ * What this code writes, and the oldest major it still reads. 2.0 changed the
+ * event encoding (packed records): a 1.x reader must refuse such a file, not
+ * read it as one full of unknown record types.
+ */
+#define KHT_TF_MAJOR 2
+#define KHT_TF_MINOR 0
+#define KHT_TF_MAJOR_OLDEST 1
 
 /*
- * Record types: the enum kht_event_type values, in the fixed (1.0) encoding;
- * the same values with KHT_TF_PACKED set for the packed encoding (1.1, what
+ * Record types: the enum kht_event_type values, in the fixed (1.x) encoding;
+ * the same values with KHT_TF_PACKED set for the packed encoding (2.0, what
  * kht_tf_write_event writes). 0 is reserved (never written).
  */
 #define KHT_TF_PACKED (1u << 16)
@@ -223,7 +229,7 @@ unsigned long long kht_tf_inflate_count(void);
  * Events of include/khugetrace.h are stored field by field, in the order of
  * the tables in tracefile.c (new fields are only ever appended), either fixed
  * (1.0: each field little-endian at its size, no padding; record type =
- * event type) or packed (1.1: varints, see docs/file-format.md; record type =
+ * event type) or packed (2.0: varints, see docs/file-format.md; record type =
  * event type | KHT_TF_PACKED). encode (fixed) / pack: bytes written to out,
  * -ENOENT for a type without a table, -ENOSPC if outlen is too small (pack
  * wants the most a packed event can take; 512 bytes is plenty). decode takes
