@@ -64,7 +64,8 @@ static void print_header(struct report *r, const char *path)
 	fflush(r->info);
 }
 
-static void add_record(struct report *r, unsigned rtype, const void *data, unsigned len)
+/* false once the default view has printed its -c COUNT collapses: stop reading */
+static bool add_record(struct report *r, unsigned rtype, const void *data, unsigned len)
 {
 	unsigned type;
 	union kht_any_event ev;
@@ -72,7 +73,7 @@ static void add_record(struct report *r, unsigned rtype, const void *data, unsig
 	type = kht_tf_event_type(rtype);	/* fixed (1.x) or packed (2.0) */
 	if (!kht_event_size(type)) {
 		r->unknown++;	/* a newer recorder's event kind: skipped by design */
-		return;
+		return true;
 	}
 	/*
 	 * The default view only shows collapses and lock windows: most records
@@ -80,17 +81,18 @@ static void add_record(struct report *r, unsigned rtype, const void *data, unsig
 	 */
 	if (!r->opts.timeline && !r->opts.perfetto && !r->opts.races &&
 	    type != KHT_EV_COLLAPSE && type != KHT_EV_LOCK_WINDOW)
-		return;
+		return true;
 	if (kht_tf_decode_event(rtype, data, len, &ev, sizeof(ev)) < 0) {
 		r->undecodable++;
-		return;
+		return true;
 	}
 	if (r->opts.timeline || r->opts.perfetto || r->opts.races)
 		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
 	else if (type == KHT_EV_COLLAPSE)
-		kht_collapse_view_add(&r->view, &ev.collapse);
+		return kht_collapse_view_add(&r->view, &ev.collapse);
 	else if (type == KHT_EV_LOCK_WINDOW)
 		kht_collapse_view_window(&r->view, (const struct kht_lock_window *)&ev);
+	return true;
 }
 
 /* Stats can only be final once the reader reached the end. */
@@ -198,7 +200,8 @@ int cmd_report(int argc, char **argv)
 	if (!r.opts.timeline && !r.opts.perfetto && !r.opts.races)
 		kht_collapse_view_header(&r.view);
 	while ((n = kht_tf_next(rd, &type, &data, &len)) == 1)
-		add_record(&r, type, data, len);
+		if (!add_record(&r, type, data, len))
+			break;	/* -c reached: the rest of the file is not read */
 	kht_tf_stats(rd, &st);
 	ret = views(&r);
 	if (n < 0) {
@@ -209,6 +212,9 @@ int cmd_report(int argc, char **argv)
 	if (r.unknown)
 		fprintf(stderr, "khugetrace report: %llu records of kinds this version does not "
 			"know were skipped.\n", r.unknown);
+	if (r.undecodable)
+		fprintf(stderr, "khugetrace report: %llu records were damaged inside a checked "
+			"block and could not be decoded: skipped.\n", r.undecodable);
 	kht_tl_free(&r.tl);
 	kht_tf_free(rd);
 	return ret;
