@@ -3,6 +3,8 @@
 #   make STATIC=1   the same, statically linked, in .output-static/ (goes into test VMs)
 #   make test       every test layer (unit, live on this host, qemu kernel matrix)
 #   make demo       set up, build, trace the bundled workload
+#   make bench      benchmarks on this host (bench/run.sh)
+#   make bench-vm   the same in a qemu Debian 6.12 guest, fentry mode (bench/run-vm.sh)
 #   V=1             show the commands
 OUTPUT ?= $(if $(STATIC),.output-static,.output)
 BIN := $(OUTPUT)/bin
@@ -53,7 +55,7 @@ APP_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(APP_SRCS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 .SECONDARY:
-.PHONY: all clean test test-unit test-live test-vm demo bench deps vmlinux fuzz
+.PHONY: all clean test test-unit test-live test-vm demo bench bench-vm deps vmlinux fuzz
 all: $(BIN)/khugetrace $(BIN)/khugetrace-workload $(BIN)/unit-tests
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -118,6 +120,10 @@ demo: deps all
 
 bench: deps all
 	bench/run.sh
+
+# builds its own static binaries (make STATIC=1) and boots the cached kernel
+bench-vm: deps
+	bench/run-vm.sh $(BENCH_VM_KERNEL)
 
 # libFuzzer + ASan/UBSan on the recording reader (clang only, no libbpf)
 FUZZ_SECONDS ?= 600

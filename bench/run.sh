@@ -17,7 +17,11 @@
 #
 # Environment: KHT (khugetrace binary), ROUNDS, ITERS, FILES, COLLAPSE_EVERY,
 # STORM_RATES (calls/s, 0 = unpaced), STORM_SECONDS, STORM_THREADS, REPORT_EVENTS,
-# NO_BPFTRACE=1 (skip the bpftrace side), KEEP=1 (keep the work directory).
+# KHT_OPTS (extra `khugetrace timeline` options, e.g. --no-inside),
+# NO_BPFTRACE=1 (skip the bpftrace side), NO_REPORT=1 (skip part 4), KEEP=1
+# (keep the work directory), BENCH_BIN=DIR (prebuilt pagecache_load,
+# event_storm, prog_stats and, for part 4, gen_recording: no gcc needed; the
+# qemu guest of bench/run-vm.sh uses it).
 # Exit status: 0 when every part ran (goals MISSED do not fail the run),
 # 1 when something could not run, 2 on a usage error.
 set -u
@@ -51,8 +55,8 @@ note() { echo "bench/run.sh: $*" >&2; }
 # ---- preconditions ---------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root (tracers, bpf_stats, private tmpfs mounts)."
 [ -x "$KHT" ] || die "no khugetrace binary at $KHT: run 'make' first (or set KHT=)."
-command -v gcc >/dev/null || die "gcc is needed to build the load generators."
-command -v bpftool >/dev/null || die "bpftool is needed to read the per-program BPF statistics."
+[ -n "${BENCH_BIN:-}" ] || command -v gcc >/dev/null ||
+	die "gcc is needed to build the load generators (or set BENCH_BIN= to prebuilt ones)."
 [ -r /proc/sys/kernel/bpf_stats_enabled ] || die "this kernel has no kernel.bpf_stats_enabled sysctl."
 
 WORK=$(mktemp -d /tmp/kht-benchrun.XXXXXX) || die "cannot create a work directory in /tmp."
@@ -70,11 +74,23 @@ cleanup() {
 trap cleanup EXIT
 trap 'note "interrupted: tracers stopped, mounts and sysctl restored."; exit 130' INT TERM HUP
 
-# ---- build the generators --------------------------------------------------
-gcc -O2 -Wall -o "$WORK/pagecache_load" "$bench/pagecache_load.c" 2>"$WORK/cc.err" &&
-gcc -O2 -Wall -pthread -o "$WORK/event_storm" "$bench/event_storm.c" 2>>"$WORK/cc.err" ||
-	{ cat "$WORK/cc.err" >&2; die "building the load generators failed."; }
-LOAD=("$WORK/pagecache_load" -i "$ITERS" -f "$FILES" -c "$COLLAPSE_EVERY")
+# ---- build the generators (or take prebuilt ones from BENCH_BIN) -------------
+LIBBPF_LIBS=$(pkg-config --libs libbpf 2>/dev/null || echo -lbpf)
+if [ -n "${BENCH_BIN:-}" ]; then
+	BIN=$BENCH_BIN
+	for b in pagecache_load event_storm prog_stats; do
+		[ -x "$BIN/$b" ] || die "BENCH_BIN=$BIN has no executable $b."
+	done
+else
+	BIN=$WORK
+	# shellcheck disable=SC2046,SC2086
+	gcc -O2 -Wall -o "$WORK/pagecache_load" "$bench/pagecache_load.c" 2>"$WORK/cc.err" &&
+	gcc -O2 -Wall -pthread -o "$WORK/event_storm" "$bench/event_storm.c" 2>>"$WORK/cc.err" &&
+	gcc -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$WORK/prog_stats" "$bench/prog_stats.c" \
+		$LIBBPF_LIBS -lelf -lz 2>>"$WORK/cc.err" ||
+		{ cat "$WORK/cc.err" >&2; die "building the load generators / bench/prog_stats.c failed (gcc, libbpf-dev)."; }
+fi
+LOAD=("$BIN/pagecache_load" -i "$ITERS" -f "$FILES" -c "$COLLAPSE_EVERY")
 
 # ---- attach modes, and the bpftrace script with the same hooks -------------
 COLLAPSE_MODE=$("$KHT" probe --modes 2>/dev/null | awk '{print $1}')
@@ -124,7 +140,8 @@ stop() {
 }
 
 start_kht() { # start_kht NAME: khugetrace timeline (all probes), output discarded
-	"$KHT" timeline -j >/dev/null 2>"$WORK/$1.kerr" &
+	# shellcheck disable=SC2086
+	"$KHT" timeline -j ${KHT_OPTS:-} >/dev/null 2>"$WORK/$1.kerr" &
 	TPID=$!
 	wait_ready "$TPID" "$WORK/$1.kerr" '^Tracing' && return 0
 	sed 's/^/  | /' "$WORK/$1.kerr" >&2
@@ -185,6 +202,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 grep -q 'collapse_ok=0 ' "$WORK/none.1.load" &&
 	note "warning: MADV_COLLAPSE never succeeded: the collapse tracepoints were not exercised."
+COLLAPSED=$(sed -n 's/^collapse_ok=\([0-9]*\) collapse_calls=\([0-9]*\).*/\1\/\2/p' "$WORK/none.1.load")
 KMODES=$(sed -n 's/^khugetrace timeline: \([^ ]*\) via \([^ ]*\) .*/\1=\2/p' "$WORK/kht.1.kerr" | tr '\n' ' ')
 
 # ---- part 2: per-program cost from the kernel's accounting ------------------
@@ -195,15 +213,14 @@ start_kht stats
 # khugetrace's own programs: the prog fds it holds (other tracers may be loaded)
 ids=$(grep -h '^prog_id:' /proc/"$TPID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un)
 [ -n "$ids" ] || die "cannot find khugetrace's BPF programs in /proc/$TPID/fdinfo."
-snap() { for id in $ids; do bpftool prog show id "$id"; done | awk '
-	/^[0-9]+:/ { id = $1; sub(":", "", id); name = "?"
-		for (i = 1; i <= NF; i++) if ($i == "name") name = $(i + 1)
-		rt = 0; rc = 0
-		for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") rt = $(i + 1); if ($i == "run_cnt") rc = $(i + 1) }
-		print id, name, rt, rc }'; }
-snap >"$WORK/stats.before"
+# "ID NAME RUN_TIME_NS RUN_CNT" per program (bench/prog_stats.c)
+snap() { # shellcheck disable=SC2086
+	"$BIN/prog_stats" $ids >"$1" 2>"$WORK/prog_stats.err" ||
+		{ cat "$WORK/prog_stats.err" >&2; die "bench/prog_stats could not read khugetrace's programs ($ids)."; }
+}
+snap "$WORK/stats.before"
 run_load stats
-snap >"$WORK/stats.after"
+snap "$WORK/stats.after"
 stop_kht stats
 echo "$STATS_SAVED" >/proc/sys/kernel/bpf_stats_enabled
 STATS_SAVED=
@@ -213,7 +230,7 @@ note "part 3: event throughput, lseek(SEEK_DATA) storms of ${STORM_SECONDS}s, $S
 : >"$WORK/storm.tab"
 for rate in $STORM_RATES; do
 	start_kht "storm.$rate"
-	"$WORK/event_storm" -t "$STORM_THREADS" -r "$rate" -s "$STORM_SECONDS" >"$WORK/storm.$rate.out" \
+	"$BIN/event_storm" -t "$STORM_THREADS" -r "$rate" -s "$STORM_SECONDS" >"$WORK/storm.$rate.out" \
 		2>"$WORK/storm.$rate.err" || { cat "$WORK/storm.$rate.err" >&2; die "event_storm failed."; }
 	stop_kht "storm.$rate"
 	gen=$(sed -n 's/.*events=\([0-9]*\) seconds=\([0-9.]*\) rate=\([0-9]*\).*/\1 \2 \3/p' "$WORK/storm.$rate.out")
@@ -228,15 +245,23 @@ done
 # A synthetic recording of REPORT_EVENTS events written through the project's
 # own writer (bench/gen_recording.c + libkhugetrace.a), then
 # `khugetrace report FILE >/dev/null` (default view) under /usr/bin/time -v.
-if "$KHT" --help 2>&1 | grep -qE '^ +report '; then
+REPORT_SKIPPED=
+if [ "${NO_REPORT:-0}" = 1 ]; then
+	REPORT_STATS= REPORT_SKIPPED="skipped (NO_REPORT=1)"
+	note "part 4: skipped (NO_REPORT=1)"
+elif "$KHT" --help 2>&1 | grep -qE '^ +report '; then
 	note "part 4: offline report of a synthetic recording of $REPORT_EVENTS events"
-	lib=${KHT_LIB:-$(dirname "$(dirname "$KHT")")/libkhugetrace.a}
-	[ -r "$lib" ] || die "no $lib (built by 'make'): needed to write the synthetic recording."
-	# shellcheck disable=SC2046
-	gcc -O2 -Wall -I"$top/include" -I"$top/tools" -o "$WORK/gen_recording" "$bench/gen_recording.c" \
-		"$lib" $(pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz 2>"$WORK/cc.err" ||
-		{ cat "$WORK/cc.err" >&2; die "building bench/gen_recording.c failed."; }
-	"$WORK/gen_recording" -o "$WORK/rec.ktr" -n "$REPORT_EVENTS" >"$WORK/gen.out" ||
+	if [ -n "${BENCH_BIN:-}" ]; then
+		[ -x "$BIN/gen_recording" ] || die "BENCH_BIN=$BIN has no gen_recording (or set NO_REPORT=1)."
+	else
+		lib=${KHT_LIB:-$(dirname "$(dirname "$KHT")")/libkhugetrace.a}
+		[ -r "$lib" ] || die "no $lib (built by 'make'): needed to write the synthetic recording."
+		# shellcheck disable=SC2086
+		gcc -O2 -Wall -I"$top/include" -I"$top/tools" -o "$WORK/gen_recording" "$bench/gen_recording.c" \
+			"$lib" $LIBBPF_LIBS -lelf -lz 2>"$WORK/cc.err" ||
+			{ cat "$WORK/cc.err" >&2; die "building bench/gen_recording.c failed."; }
+	fi
+	"$BIN/gen_recording" -o "$WORK/rec.ktr" -n "$REPORT_EVENTS" >"$WORK/gen.out" ||
 		die "writing the synthetic recording failed."
 	if [ -x /usr/bin/time ]; then
 		/usr/bin/time -v "$KHT" report "$WORK/rec.ktr" >/dev/null 2>"$WORK/report.time" ||
@@ -255,16 +280,16 @@ if "$KHT" --help 2>&1 | grep -qE '^ +report '; then
 	rm -f "$WORK/rec.ktr"
 	printf '  report: cpu_s wall_s maxrss_kb file_bytes = %s\n' "$REPORT_STATS" >&2
 else
-	REPORT_STATS=
+	REPORT_STATS= REPORT_SKIPPED="not measured (this khugetrace has no record/report)"
 	note "part 4: skipped: this khugetrace has no 'report' command"
 fi
 
 # ---- the table ---------------------------------------------------------------
 cat "$WORK"/none.*.load >/dev/null
-awk -v rounds="$ROUNDS" -v configs="$CONFIGS" -v work="$WORK" -v kmodes="$KMODES" \
+awk -v rounds="$ROUNDS" -v configs="$CONFIGS" -v work="$WORK" -v kmodes="$KMODES" -v collapsed="$COLLAPSED" -v kopts="${KHT_OPTS:-}" \
     -v kernel="$(uname -r)" -v ncpu="$(nproc)" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
     -v smoke="$SMOKE" -v iters="$ITERS" -v files="$FILES" -v cevery="$COLLAPSE_EVERY" \
-    -v report_stats="$REPORT_STATS" -v report_events="$REPORT_EVENTS" -v storm_s="$STORM_SECONDS" -v storm_t="$STORM_THREADS" '
+    -v report_stats="$REPORT_STATS" -v report_skipped="$REPORT_SKIPPED" -v report_events="$REPORT_EVENTS" -v storm_s="$STORM_SECONDS" -v storm_t="$STORM_THREADS" '
 function fmt(x) {
 	if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
 	if (x >= 1e3) return sprintf("%.1fk", x / 1e3)
@@ -299,8 +324,8 @@ BEGIN {
 	}
 	printf "\n"
 	printf "khugetrace bench%s - %s, kernel %s, %d CPUs\n", (smoke ? " (SMOKE: tiny counts, figures meaningless)" : ""), date, kernel, ncpu
-	printf "attach modes: %s\n", kmodes
-	printf "load: bench/pagecache_load %d iterations x %d files, MADV_COLLAPSE every %d; %d round(s), order rotated\n\n", iters, files, cevery, rounds
+	printf "attach modes: %s%s\n", kmodes, (kopts != "" ? "(timeline " kopts ")" : "")
+	printf "load: bench/pagecache_load %d iterations x %d files, MADV_COLLAPSE every %d (%s ok); %d round(s), order rotated\n\n", iters, files, cevery, collapsed, rounds
 	printf "1. OVERHEAD  median ops/s [min-max over rounds]; slowdown = untraced/traced - 1\n"
 	printf "%-12s %-24s %-24s %-24s %9s %9s\n", "op", "untraced", "khugetrace", "bpftrace", "kht slow", "bt slow"
 	for (i = 1; i <= nops; i++) {
@@ -359,7 +384,7 @@ BEGIN {
 		printf "%d events (%.1f MiB): %.2f s CPU, %.2f s wall, peak RSS %.1f MiB -> %s events/s per CPU-second\n\n",
 			report_events, rs[4] / 1048576, rcpu, rwall, rs[3] / 1024, fmt(eps)
 	} else
-		printf "report speed: not measured (this khugetrace has no record/report)\n\n"
+		printf "report speed: %s\n\n", report_skipped
 
 	printf "GOALS%s\n", (smoke ? " (smoke run: verdicts not meaningful)" : "")
 	printf "%-44s %-34s %s\n", "goal", "measured", "verdict"
@@ -375,6 +400,6 @@ BEGIN {
 	if (have_rep)
 		printf "%-44s %-34s %s\n", "report >= 5 M events/s on one core", sprintf("%s events/s (1 thread)", fmt(eps)), (eps >= 5e6 ? "MET" : "MISSED")
 	else
-		printf "%-44s %-34s %s\n", "report >= 5 M events/s on one core", "not measured", "NOT MEASURED"
+		printf "%-44s %-34s %s\n", "report >= 5 M events/s on one core", (report_skipped ~ /^skipped/ ? report_skipped : "not measured"), "NOT MEASURED"
 }' || die "formatting the table failed."
 exit 0

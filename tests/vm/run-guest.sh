@@ -9,7 +9,9 @@
 # Env: KHT_VM_LOG_DIR (default /tmp), KHT_ARGS (-> kht.args= on the kernel
 # command line, visible to /test.sh as $KHT_ARGS), KHT_VM_APPEND (extra
 # kernel parameters), KHT_VM_MEM (MiB, default 1024), KHT_VM_SMP (default 2),
-# KHT_VM_ACCEL (auto|kvm|tcg, default auto).
+# KHT_VM_ACCEL (auto|kvm|tcg, default auto), KHT_VM_ICOUNT (TCG only: N adds
+# -icount shift=N,sleep=off, so that guest time counts instructions and the
+# load on the host does not change what the guest measures).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +56,10 @@ kvm_usable() {
 # crashed 6.1 and 6.12 guests ("Oops: int3" at the patched site); one host
 # thread for all vCPUs makes the patching atomic as on real hardware.
 tcg=(-accel "tcg,thread=${KHT_VM_TCG_THREAD:-single}")
+if [ -n "${KHT_VM_ICOUNT:-}" ]; then
+	case $KHT_VM_ICOUNT in *[!0-9]*) die "KHT_VM_ICOUNT must be a shift (0-10)" ;; esac
+	tcg+=(-icount "shift=$KHT_VM_ICOUNT,sleep=off")
+fi
 case ${KHT_VM_ACCEL:-auto} in
 kvm) accel=(-accel kvm) ;;
 tcg) accel=("${tcg[@]}") ;;
@@ -72,7 +78,7 @@ qemu=(qemu-system-x86_64 -machine q35 "${accel[@]}" -cpu max
 	-serial "file:$log" -monitor none
 	-kernel "$kernel" -initrd "$initrd" -append "$append")
 
-printf 'run-guest: booting %s (%s) with %s, timeout %ss, log %s\n' "$series" "$release" "${accel[1]}" "$tmo" "$log" >&2
+printf 'run-guest: booting %s (%s) with %s%s, timeout %ss, log %s\n' "$series" "$release" "${accel[1]}" "${accel[3]:+ icount ${accel[3]}}" "$tmo" "$log" >&2
 start=$(date +%s)
 # timeout(1) runs qemu in its own process group, so a ^C to this script would
 # not reach it: forward it.
