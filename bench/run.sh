@@ -154,9 +154,9 @@ stop_kht() { # stop_kht NAME
 	[ $RC = 0 ] || { sed 's/^/  | /' "$WORK/$1.kerr" >&2; die "khugetrace timeline exited $RC."; }
 }
 
-start_bt() { # start_bt NAME: bpftrace equivalent.bt, printf output discarded
+start_bt() { # start_bt NAME [SCRIPT]: bpftrace equivalent.bt (or SCRIPT), output discarded
 	rm -f "$WORK/$1.ready"
-	"$BT" "$WORK/equivalent.bt" 2>"$WORK/$1.berr" \
+	"$BT" "${2:-$WORK/equivalent.bt}" 2>"$WORK/$1.berr" \
 		> >(grep -q -m1 READY && touch "$WORK/$1.ready"; exec cat >/dev/null) &
 	BPID=$!
 	local i=0
@@ -181,9 +181,19 @@ run_load() { # run_load NAME: the load, its key=value lines in NAME.load
 		{ cat "$WORK/$1.lerr" >&2; die "pagecache_load failed."; }
 }
 
+# The hook floor: the same hooks as equivalent.bt with empty programs. What
+# attaching there costs before any program does anything (on syscall
+# tracepoints: every syscall of every task takes the slow entry path), so
+# that "khugetrace slowdown - floor slowdown" is what its programs cost.
+if [ -n "$BT" ]; then
+	{ echo 'BEGIN { printf("READY\n"); }'
+	  awk '/^(tracepoint|kprobe|kretprobe|kfunc|kretfunc|rawtracepoint):/ { print $1 " { }" }' "$WORK/equivalent.bt"
+	} >"$WORK/floor.bt"
+fi
+
 # ---- part 1: overhead, alternating rounds -----------------------------------
 CONFIGS="none kht"
-[ -n "$BT" ] && CONFIGS="none kht bt"
+[ -n "$BT" ] && CONFIGS="none kht bt floor"
 set -- $CONFIGS
 NCONF=$#
 note "part 1: overhead, $ROUNDS round(s) of [$CONFIGS], load: $ITERS iterations x $FILES files, MADV_COLLAPSE every $COLLAPSE_EVERY"
@@ -196,6 +206,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		none) run_load "none.$r" ;;
 		kht) start_kht "kht.$r"; run_load "kht.$r"; stop_kht "kht.$r" ;;
 		bt) start_bt "bt.$r"; run_load "bt.$r"; stop_bt "bt.$r" ;;
+		floor) start_bt "floor.$r" "$WORK/floor.bt"; run_load "floor.$r"; stop_bt "floor.$r" ;;
 		esac
 		printf '  round %d %-5s %s\n' "$r" "$c" "$(grep '^total' "$WORK/$c.$r.load")" >&2
 	done
@@ -327,16 +338,16 @@ BEGIN {
 	printf "attach modes: %s%s\n", kmodes, (kopts != "" ? "(timeline " kopts ")" : "")
 	printf "load: bench/pagecache_load %d iterations x %d files, MADV_COLLAPSE every %d (%s ok); %d round(s), order rotated\n\n", iters, files, cevery, collapsed, rounds
 	printf "1. OVERHEAD  median ops/s [min-max over rounds]; slowdown = untraced/traced - 1\n"
-	printf "%-12s %-24s %-24s %-24s %9s %9s\n", "op", "untraced", "khugetrace", "bpftrace", "kht slow", "bt slow"
+	printf "%-12s %-24s %-24s %-24s %-24s %9s %9s %9s\n", "op", "untraced", "khugetrace", "bpftrace", "hooks only", "kht slow", "bt slow", "hooks"
 	for (i = 1; i <= nops; i++) {
 		o = ops[i]; line = sprintf("%-12s", o)
-		for (c = 1; c <= 3; c++) {
-			x = (c == 1 ? "none" : c == 2 ? "kht" : "bt")
+		for (c = 1; c <= 4; c++) {
+			x = (c == 1 ? "none" : c == 2 ? "kht" : c == 3 ? "bt" : "floor")
 			cell = ((x, o) in med) ? sprintf("%s [%s-%s]", fmt(med[x, o]), fmt(lo[x, o]), fmt(hi[x, o])) : "n/a"
 			line = line sprintf(" %-24s", cell)
 		}
-		for (c = 2; c <= 3; c++) {
-			x = (c == 2 ? "kht" : "bt")
+		for (c = 2; c <= 4; c++) {
+			x = (c == 2 ? "kht" : c == 3 ? "bt" : "floor")
 			line = line sprintf(" %9s", ((x, o) in med && med[x, o] > 0) ? pct(med["none", o] / med[x, o] - 1) : "n/a")
 		}
 		print line
@@ -350,7 +361,18 @@ BEGIN {
 		ratio = kslow > 0 ? bslow / kslow : 0
 		printf ", bpftrace overhead / khugetrace overhead = %s", (kslow > 0 ? sprintf("%.2fx", ratio) : "n/a (khugetrace overhead <= 0)")
 	}
-	printf "\n\n"
+	printf "\n"
+	have_floor = (("floor", T) in med)
+	if (have_floor) {
+		# the floor: the same hooks with empty programs (bench/run.sh floor.bt)
+		fslow = med["none", T] / med["floor", T] - 1
+		kabove = med["floor", T] / med["kht", T] - 1
+		babove = med["floor", T] / med["bt", T] - 1
+		printf "hook floor (same hooks, empty programs): %s; above the floor: khugetrace %s, bpftrace %s", pct(fslow), pct(kabove), pct(babove)
+		if (kabove > 0) printf " (%.2fx)", babove / kabove
+		printf "\n"
+	}
+	printf "\n"
 
 	printf "2. BPF PROGRAM COST  kernel.bpf_stats_enabled, one more khugetrace run of the same load\n"
 	printf "%-18s %12s %10s %12s   (hits include early exits; program body only)\n", "program", "hits", "ns/hit", "total ms"
@@ -389,6 +411,8 @@ BEGIN {
 	printf "GOALS%s\n", (smoke ? " (smoke run: verdicts not meaningful)" : "")
 	printf "%-44s %-34s %s\n", "goal", "measured", "verdict"
 	printf "%-44s %-34s %s\n", "<= 3% workload slowdown, all probes on", "khugetrace " pct(kslow), (kslow <= 0.03 ? "MET" : "MISSED")
+	if (have_floor)
+		printf "%-44s %-34s %s\n", "  the same hooks with empty programs", "hooks only " pct(fslow), (fslow > 0.03 ? "(out of reach on these hooks)" : "(within reach)")
 	if (have_bt)
 		printf "%-44s %-34s %s\n", ">= 5x less overhead than bpftrace", (kslow > 0 ? sprintf("%.2fx (bt %s vs kht %s)", ratio, pct(bslow), pct(kslow)) : sprintf("kht %s (noise), bt %s", pct(kslow), pct(bslow))), ((kslow <= 0 && bslow > 0) || (kslow > 0 && ratio >= 5) ? "MET" : "MISSED")
 	else

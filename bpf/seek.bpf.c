@@ -9,9 +9,10 @@
  *                                     shmem only, measured inside the kernel
  *   syscalls                          sys_enter/exit_lseek, fd -> file in BPF,
  *                                     any regular file
- * mincore: sys_enter/exit_mincore in every mode (no kernel function is
- * hookable on all our kernels); file-backed ranges only, the resident count
- * read back from the user's vector, bounded to KHT_MINCORE_MAX pages.
+ * mincore, by mode: fentry/fexit or ksyscall/kretsyscall on the syscall's
+ * function (__x64_sys_mincore: do_mincore is static and inlined), syscall
+ * tracepoints otherwise; file-backed ranges only, the resident count read
+ * back from the user's vector, bounded to KHT_MINCORE_MAX pages.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -258,22 +259,27 @@ struct {
 	__type(value, struct mincore_pending);
 } mincore_slot SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_enter_mincore")
-int mincore_enter(struct sys_enter_mincore_args *args)
+static __always_inline int mincore_begin(__u64 start, __u64 len, __u64 vec)
 {
 	struct mincore_pending *p;
 
-	if (!args->len || kht_tgid_filtered())
+	if (!len || kht_tgid_filtered())
 		return 0;
 	p = bpf_task_storage_get(&mincore_slot, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!p)
 		return 0;
 	p->start_ns = bpf_ktime_get_ns();
-	p->addr = args->start;
-	p->len = args->len;
-	p->vec = args->vec;
+	p->addr = start;
+	p->len = len;
+	p->vec = vec;
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mincore")
+int mincore_enter(struct sys_enter_mincore_args *args)
+{
+	return mincore_begin(args->start, args->len, args->vec);
 }
 
 #define VEC_WORDS 8	/* the vector is read 64 bytes (8 words) at a time */
@@ -294,8 +300,7 @@ static __always_inline __u32 resident_in_word(__u64 w, __u64 n)
  * range (the VMA is still there: mincore does not unmap), how many of the
  * first KHT_MINCORE_MAX pages the kernel reported resident.
  */
-SEC("tracepoint/syscalls/sys_exit_mincore")
-int mincore_exit(struct sys_exit_args *args)
+static __always_inline int mincore_end(void *ctx, long ret, __u32 attach)
 {
 	struct mincore_pending *p = bpf_task_storage_get(&mincore_slot, bpf_get_current_task_btf(), 0, 0);
 	struct kht_vma_info vi = {};
@@ -315,16 +320,16 @@ int mincore_exit(struct sys_exit_args *args)
 	ev.addr = p->addr;
 	ev.file = vi.ref;
 	ev.flags = vi.flags;
-	ev.attach = KHT_MODE_SYSCALLS;
+	ev.attach = attach;
 	__builtin_memcpy(ev.name, vi.name, sizeof(ev.name));
-	ev.result = args->ret;
+	ev.result = ret;
 	vec = p->vec;
 	pages = (ev.len + 4095) >> 12;
 	counted = pages > KHT_MINCORE_MAX ? KHT_MINCORE_MAX : pages;
 	if (pages > KHT_MINCORE_MAX)
 		ev.flags |= KHT_O_TRUNCATED;
 	ev.pages = counted;
-	if (args->ret == 0) {
+	if (ret == 0) {
 		for (int c = 0; c < KHT_MINCORE_MAX / sizeof(buf); c++) {
 			__u64 base = (__u64)c * sizeof(buf);
 
@@ -344,8 +349,46 @@ int mincore_exit(struct sys_exit_args *args)
 	ev.hdr.ts_ns = bpf_ktime_get_ns();
 	ev.duration_ns = ev.hdr.ts_ns - ev.start_ns;
 	ev.flags |= KHT_O_HAVE_DURATION;
-	kht_output(args, &ev, sizeof(ev));
+	kht_output(ctx, &ev, sizeof(ev));
 	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mincore")
+int mincore_exit(struct sys_exit_args *args)
+{
+	return mincore_end(args, args->ret, KHT_MODE_SYSCALLS);
+}
+
+/*
+ * fentry/kprobe modes hook the syscall's own function instead of its
+ * tracepoints. An attached syscall tracepoint sends every system call of
+ * every task through the slow entry path (TIF_SYSCALL_TRACEPOINT), traced or
+ * not: in the benchmark that was most of what fentry mode still cost. The
+ * wrapper is __x64_sys_mincore(const struct pt_regs *regs), arguments in the
+ * user registers it was handed.
+ */
+SEC("fentry/__x64_sys_mincore")
+int BPF_PROG(mincore_fentry, struct pt_regs *regs)
+{
+	return mincore_begin(regs->di, regs->si, regs->dx);
+}
+
+SEC("fexit/__x64_sys_mincore")
+int BPF_PROG(mincore_fexit, struct pt_regs *regs, long ret)
+{
+	return mincore_end(ctx, ret, KHT_MODE_FENTRY);
+}
+
+SEC("ksyscall/mincore")
+int BPF_KSYSCALL(mincore_ksyscall, unsigned long start, size_t len, unsigned char *vec)
+{
+	return mincore_begin(start, len, (__u64)vec);
+}
+
+SEC("kretsyscall/mincore")
+int BPF_KRETPROBE(mincore_kretsyscall, long ret)
+{
+	return mincore_end(ctx, ret, KHT_MODE_KPROBE);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -36,6 +36,7 @@ struct kht_hook kht_hooks[] = {
 	{ "shmem_file_llseek", KHT_HOOK_FUNC, "seek: shmem lseek" },
 	{ "syscalls:sys_enter_lseek", KHT_HOOK_TP, "seek: degraded lseek" },
 	{ "syscalls:sys_exit_lseek", KHT_HOOK_TP, "seek: degraded lseek result" },
+	{ "__x64_sys_mincore", KHT_HOOK_FUNC, "mincore: syscall function (x86_64)" },
 	{ "syscalls:sys_enter_mincore", KHT_HOOK_TP, "mincore: range" },
 	{ "syscalls:sys_exit_mincore", KHT_HOOK_TP, "mincore: resident pages" },
 	{ "filemap_get_entry", KHT_HOOK_FUNC, "retry spins: page-cache lookup" },

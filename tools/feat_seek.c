@@ -6,8 +6,11 @@
 #include "feature.h"
 
 #define H_LLSEEK "shmem_file_llseek"
-#define MINCORE_REQS { "syscalls:sys_enter_mincore", KHT_M_TRACEPOINT }, \
-		     { "syscalls:sys_exit_mincore", KHT_M_TRACEPOINT }
+/*
+ * mincore's own function (x86_64 wrapper) where functions can be hooked:
+ * its syscall tracepoints would put every syscall on the slow path.
+ */
+#define H_MINCORE "__x64_sys_mincore"
 
 static const char *limits(int mode)
 {
@@ -28,8 +31,10 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)
 {
-	names[0] = "mincore_enter";
-	names[1] = "mincore_exit";
+	names[0] = mode == KHT_MODE_FENTRY ? "mincore_fentry" :
+		   mode == KHT_MODE_KPROBE ? "mincore_ksyscall" : "mincore_enter";
+	names[1] = mode == KHT_MODE_FENTRY ? "mincore_fexit" :
+		   mode == KHT_MODE_KPROBE ? "mincore_kretsyscall" : "mincore_exit";
 	names[2] = mode == KHT_MODE_FENTRY ? "seek_fentry" :
 		   mode == KHT_MODE_KPROBE ? "seek_kprobe" : "seek_sys_enter";
 	names[3] = mode == KHT_MODE_FENTRY ? "seek_fexit" :
@@ -38,14 +43,15 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 
 const struct kht_feature kht_feat_seek = {
 	.name = "seek/mincore",
-	/* mincore rides on its syscall tracepoints in every mode */
 	.reqs = {
 		[KHT_MODE_FENTRY] = { { H_LLSEEK, KHT_M_FENTRY }, { H_LLSEEK, KHT_M_FEXIT },
-				      MINCORE_REQS },
+				      { H_MINCORE, KHT_M_FENTRY }, { H_MINCORE, KHT_M_FEXIT } },
 		[KHT_MODE_KPROBE] = { { H_LLSEEK, KHT_M_KPROBE }, { H_LLSEEK, KHT_M_KRETPROBE },
-				      MINCORE_REQS },
+				      { H_MINCORE, KHT_M_KPROBE }, { H_MINCORE, KHT_M_KRETPROBE } },
 		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_lseek", KHT_M_TRACEPOINT },
-					{ "syscalls:sys_exit_lseek", KHT_M_TRACEPOINT }, MINCORE_REQS },
+					{ "syscalls:sys_exit_lseek", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_enter_mincore", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_mincore", KHT_M_TRACEPOINT } },
 	},
 	.limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,
