@@ -91,74 +91,19 @@ static __always_inline void seek_emit(void *ctx, struct seek_pending *p, struct 
 	kht_output(ctx, ev, sizeof(*ev));
 }
 
-SEC("fentry/shmem_file_llseek")
-int BPF_PROG(seek_fentry, struct file *file, long long offset, int whence)
-{
-	seek_enter(offset, whence);
-	return 0;
-}
-
-/* fexit sees the arguments again: the file is a BTF pointer, read inline. */
-SEC("fexit/shmem_file_llseek")
-int BPF_PROG(seek_fexit, struct file *file, long long offset, int whence, long long ret)
-{
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	bool shmem;
-
-	if (seek_pending_take(&p) && kht_file_ident_btf(file, &ev.file, ev.name, &shmem, NULL))
-		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_FENTRY);
-	return 0;
-}
-
-SEC("kprobe/shmem_file_llseek")
-int BPF_KPROBE(seek_kprobe, struct file *file, long long offset, int whence)
-{
-	struct seek_pending *p = seek_enter(offset, whence);
-
-	if (p)
-		p->file = (__u64)file;
-	return 0;
-}
-
-SEC("kretprobe/shmem_file_llseek")
-int BPF_KRETPROBE(seek_kretprobe, long long ret)
-{
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	bool shmem;
-
-	if (seek_pending_take(&p) &&
-	    kht_file_ident((struct file *)p.file, &ev.file, ev.name, &shmem, NULL))
-		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
-	return 0;
-}
-
-struct sys_enter_lseek_args {
-	__u64 unused;
-	long syscall_nr;
-	__u64 fd;
-	__s64 offset;
-	__u64 whence;
-};
-
-struct sys_exit_args {
-	__u64 unused;
-	long syscall_nr;
-	long ret;
-};
-
 /*
- * syscalls mode resolves the file from its fd at every seek, and a file seen
- * through the fd table is a plain number to the verifier: every field is a
- * bpf_probe_read_kernel() (~35 ns each here, eleven of them). Seekers hammer
- * the same few files, so each CPU remembers the identity of the last files it
- * resolved. A hit costs three reads: the file's f_inode and that inode's
- * i_ino and i_generation must still be what they were. A closed file and an
- * unlinked inode come back at the same addresses, and a fresh tmpfs mount
- * numbers its inodes from the start again (the live tests caught exactly that:
- * same file, inode and i_ino, another mount), but tmpfs draws i_generation at
- * random. The name can lag a rename until the slot is reused.
+ * Seekers hammer the same few files, and most of a seek event's cost was
+ * naming its file again and again: in syscalls mode the file comes from the fd
+ * table, a plain number to the verifier, so every field is a
+ * bpf_probe_read_kernel() (~35 ns each on the host, eleven of them); in every
+ * mode the dentry name is a byte-by-byte string copy (a third of the fexit
+ * program's instructions in the guest). So each CPU remembers the identity
+ * of the last files it resolved. A hit costs three reads: the file's f_inode,
+ * that inode's i_ino and i_generation must still be what they were. A closed
+ * file and an unlinked inode come back at the same addresses, and a fresh
+ * tmpfs mount numbers its inodes from the start again (the live tests caught
+ * exactly that: same file, inode and i_ino, another mount), but tmpfs draws
+ * i_generation at random. The name can lag a rename until the slot is reused.
  */
 #define IDENT_SLOTS 16
 
@@ -178,21 +123,39 @@ struct {
 	__type(value, struct ident_slot);
 } ident_cache SEC(".maps");
 
-static __always_inline bool fd_file_ident(unsigned int fd, struct kht_seek *ev, bool *shmem,
-					  __u16 *mode)
+/*
+ * file's identity into ev, through the cache; false if --inode filters it.
+ * btf: file is a BTF pointer (fexit argument): plain loads instead of helper
+ * calls. Always a constant, so each caller keeps only its own branch (the
+ * verifier would refuse plain loads through a pointer taken from the fd table).
+ */
+static __always_inline bool seek_file_ident(struct file *file, bool btf, struct kht_seek *ev,
+					    bool *shmem, __u16 *mode)
 {
-	struct file *file = kht_fd_file(fd);
 	__u32 key = (((__u64)file >> 8) ^ ((__u64)file >> 14)) & (IDENT_SLOTS - 1);
 	struct ident_slot *c = bpf_map_lookup_elem(&ident_cache, &key);
 	struct inode *inode;
+	__u64 ino;
+	__u32 gen;
+	bool ok;
 
 	if (!file || !c)
 		return false;
-	inode = BPF_CORE_READ(file, f_inode);
-	if (c->file != (__u64)file || c->inode != (__u64)inode ||
-	    c->ref.ino != BPF_CORE_READ(inode, i_ino) || c->ref.gen != BPF_CORE_READ(inode, i_generation)) {
+	if (btf) {
+		inode = file->f_inode;
+		ino = inode->i_ino;
+		gen = inode->i_generation;
+	} else {
+		inode = BPF_CORE_READ(file, f_inode);
+		ino = BPF_CORE_READ(inode, i_ino);
+		gen = BPF_CORE_READ(inode, i_generation);
+	}
+	if (c->file != (__u64)file || c->inode != (__u64)inode || c->ref.ino != ino ||
+	    c->ref.gen != gen) {
 		c->file = 0;	/* half-filled until the end */
-		if (!kht_file_ident(file, &c->ref, c->name, &c->shmem, &c->mode) && target_ino)
+		ok = btf ? kht_file_ident_btf(file, &c->ref, c->name, &c->shmem, &c->mode) :
+			   kht_file_ident(file, &c->ref, c->name, &c->shmem, &c->mode);
+		if (!ok)
 			return false;	/* filtered: nothing cached for other inodes */
 		c->file = (__u64)file;
 		c->inode = (__u64)inode;
@@ -207,6 +170,64 @@ static __always_inline bool fd_file_ident(unsigned int fd, struct kht_seek *ev, 
 	*mode = c->mode;
 	return true;
 }
+
+SEC("fentry/shmem_file_llseek")
+int BPF_PROG(seek_fentry, struct file *file, long long offset, int whence)
+{
+	seek_enter(offset, whence);
+	return 0;
+}
+
+/* fexit sees the arguments again: the file is a BTF pointer, read inline. */
+SEC("fexit/shmem_file_llseek")
+int BPF_PROG(seek_fexit, struct file *file, long long offset, int whence, long long ret)
+{
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	__u16 mode;
+	bool shmem;
+
+	if (seek_pending_take(&p) && seek_file_ident(file, true, &ev, &shmem, &mode))
+		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_FENTRY);
+	return 0;
+}
+
+SEC("kprobe/shmem_file_llseek")
+int BPF_KPROBE(seek_kprobe, struct file *file, long long offset, int whence)
+{
+	struct seek_pending *p = seek_enter(offset, whence);
+
+	if (p)
+		p->file = (__u64)file;
+	return 0;
+}
+
+SEC("kretprobe/shmem_file_llseek")
+int BPF_KRETPROBE(seek_kretprobe, long long ret)
+{
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	__u16 mode;
+	bool shmem;
+
+	if (seek_pending_take(&p) && seek_file_ident((struct file *)p.file, false, &ev, &shmem, &mode))
+		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
+	return 0;
+}
+
+struct sys_enter_lseek_args {
+	__u64 unused;
+	long syscall_nr;
+	__u64 fd;
+	__s64 offset;
+	__u64 whence;
+};
+
+struct sys_exit_args {
+	__u64 unused;
+	long syscall_nr;
+	long ret;
+};
 
 /* lseek is hot and mostly SEEK_SET/SEEK_CUR: the entry only keeps the fd. */
 SEC("tracepoint/syscalls/sys_enter_lseek")
@@ -228,7 +249,7 @@ int seek_sys_exit(struct sys_exit_args *args)
 	__u16 mode = 0;
 	bool shmem;
 
-	if (seek_pending_take(&p) && fd_file_ident(p.fd, &ev, &shmem, &mode) &&
+	if (seek_pending_take(&p) && seek_file_ident(kht_fd_file(p.fd), false, &ev, &shmem, &mode) &&
 	    (mode & S_IFMT) == S_IFREG)
 		seek_emit(args, &p, &ev, shmem, args->ret, KHT_MODE_SYSCALLS);
 	return 0;
