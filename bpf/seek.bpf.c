@@ -132,14 +132,13 @@ struct {
 static __always_inline bool seek_file_ident(struct file *file, bool btf, struct kht_seek *ev,
 					    bool *shmem, __u16 *mode)
 {
-	__u32 key = (((__u64)file >> 8) ^ ((__u64)file >> 14)) & (IDENT_SLOTS - 1);
-	struct ident_slot *c = bpf_map_lookup_elem(&ident_cache, &key);
+	struct ident_slot *c;
 	struct inode *inode;
+	__u32 gen, key;
 	__u64 ino;
-	__u32 gen;
 	bool ok;
 
-	if (!file || !c)
+	if (!file)
 		return false;
 	if (btf) {
 		inode = file->f_inode;
@@ -150,6 +149,11 @@ static __always_inline bool seek_file_ident(struct file *file, bool btf, struct 
 		ino = BPF_CORE_READ(inode, i_ino);
 		gen = BPF_CORE_READ(inode, i_generation);
 	}
+	/* slot by inode number: the verifier allows no arithmetic on a BTF pointer */
+	key = (ino ^ (ino >> 4) ^ gen) & (IDENT_SLOTS - 1);
+	c = bpf_map_lookup_elem(&ident_cache, &key);
+	if (!c)
+		return false;
 	if (c->file != (__u64)file || c->inode != (__u64)inode || c->ref.ino != ino ||
 	    c->ref.gen != gen) {
 		c->file = 0;	/* half-filled until the end */
