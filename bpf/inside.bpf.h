@@ -217,6 +217,16 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock)
 			ev->hold_max_ns = hold;
 		ev->last_win_begin_ns = st->win_begin;
 		ev->last_win_end_ns = now;
+		/*
+		 * What the last unlock leaves is what the page cache keeps: a
+		 * rollback takes the lock once more to put the old pages back.
+		 * 6.1 returns retract_page_tables()'s verdict (pmd_none, ...)
+		 * from a collapse that did replace the pages: this tells.
+		 */
+		if (w.slot == KHT_SLOT_NEW)
+			ev->flags |= KHT_F_NEW_AT_END;
+		else
+			ev->flags &= ~KHT_F_NEW_AT_END;
 		if (w.slot == KHT_SLOT_NEW && !(ev->flags & KHT_F_PUBLISHED)) {
 			ev->flags |= KHT_F_PUBLISHED;
 			ev->publish_ns = now;

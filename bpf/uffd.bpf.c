@@ -22,6 +22,7 @@
 struct inflight {
 	struct kht_uffd ev;
 	__u64 uarg;	/* user pointer: progress is read back from it at exit */
+	__u64 vma_retry;	/* the range's VMA was not found at entry: try again at exit */
 };
 
 struct {
@@ -117,8 +118,13 @@ static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
 		in->ev.file = vi.ref;
 		in->ev.flags |= vi.flags;
 		__builtin_memcpy(in->ev.name, vi.name, sizeof(in->ev.name));
-	} else if (target_ino) {
-		return 0;
+	} else {
+		/*
+		 * bpf_find_vma only try-locks mmap_lock: a thread that maps or
+		 * unmaps at that moment makes it fail, and a registration without
+		 * its file cannot be matched to the collapses of that file.
+		 */
+		in->vma_retry = 1;
 	}
 	if (!bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
 		__sync_fetch_and_add(&uffd_inflight, 1);
@@ -136,6 +142,20 @@ static __always_inline int on_exit(void *ctx, long ret)
 	in = bpf_map_lookup_elem(&inflight, &tid);
 	if (!in)
 		return 0;
+	if (in->vma_retry) {
+		struct kht_vma_info vi = {};
+
+		if (kht_vma_lookup(&vi, in->ev.addr)) {
+			in->ev.file = vi.ref;
+			in->ev.flags |= vi.flags;
+			__builtin_memcpy(in->ev.name, vi.name, sizeof(in->ev.name));
+		}
+		if (target_ino && (!vi.found || vi.filtered)) {
+			if (!bpf_map_delete_elem(&inflight, &tid))
+				__sync_fetch_and_add(&uffd_inflight, -1);
+			return 0;
+		}
+	}
 	in->ev.result = ret;
 	in->ev.duration_ns = bpf_ktime_get_ns() - in->ev.start_ns;
 	in->ev.flags |= KHT_O_HAVE_DURATION;

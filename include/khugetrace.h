@@ -46,6 +46,7 @@ enum kht_attach_mode {
 #define KHT_F_HAVE_WINDOWS	(1u << 9)	/* lock windows recorded (fentry + lock probes) */
 #define KHT_F_PUBLISHED		(1u << 10)	/* the new huge folio was seen at start */
 #define KHT_F_UPTODATE_AT_PUBLISH (1u << 11)	/* ... and it was uptodate then */
+#define KHT_F_NEW_AT_END	(1u << 12)	/* ... and still there at the last unlock: kept */
 
 struct kht_hdr {
 	unsigned long long ts_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the event's end */

@@ -356,3 +356,34 @@ TEST(race_output_formats)
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }
+
+/*
+ * 6.1: collapse_file replaced the pages (the new folio was still at the range's
+ * first slot when the lock was dropped the last time) but returned what
+ * retract_page_tables() said: the holes were filled all the same. Measured in
+ * the 6.1 guest: MISSING-registered holes filled under result pmd_none.
+ */
+TEST(race_uffd_missing_fill_kept_under_retract_result)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse kept = col(10, 12, "SCAN_PMD_NONE", 6);
+	struct kht_collapse rolled_back = col(30, 32, "SCAN_PMD_NONE", 6);
+	struct kht_collapse untraced = col(50, 52, "SCAN_PMD_NONE", 6);
+	struct kht_uffd reg = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	kept.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED | KHT_F_NEW_AT_END;
+	rolled_back.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED;	/* published, then undone */
+	/* untraced: no windows, the flag alone is not trusted */
+	untraced.flags |= KHT_F_NEW_AT_END;
+	ADD(t, reg);
+	ADD(t, kept);
+	ADD(t, rolled_back);
+	ADD(t, untraced);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 1);
+	CHECK(r.n >= 1 && r.r[0].collapse->ev.collapse.start_ns == 10 * MS && r.r[0].value == 6);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}

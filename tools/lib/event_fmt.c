@@ -191,6 +191,7 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 		if (ev->flags & KHT_F_PUBLISHED) {
 			kht_json_u64(&b, "publish_ns", ev->publish_ns);
 			kht_json_bool(&b, "uptodate_at_publish", ev->flags & KHT_F_UPTODATE_AT_PUBLISH);
+			kht_json_bool(&b, "kept", ev->flags & KHT_F_NEW_AT_END);
 		}
 		kht_json_u64(&b, "last_window_begin_ns", ev->last_win_begin_ns);
 		kht_json_u64(&b, "last_window_end_ns", ev->last_win_end_ns);
