@@ -99,6 +99,25 @@ static __always_inline struct file *kht_fd_file(unsigned int fd)
 	return file;
 }
 
+/*
+ * Per-tid pending entries counted in a global, for exit probes that fire
+ * system-wide (every ioctl, every page-cache lookup): they read the count
+ * and leave before any hash lookup while nothing is pending. Only a
+ * successful insert counts up and only a successful delete counts down; an
+ * overwritten entry stays counted, which costs lookups, never an event.
+ */
+static __always_inline void kht_pending_put(void *map, __u32 *tid, void *val, volatile __u32 *n)
+{
+	if (!bpf_map_update_elem(map, tid, val, BPF_ANY))
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline void kht_pending_del(void *map, __u32 *tid, volatile __u32 *n)
+{
+	if (!bpf_map_delete_elem(map, tid))
+		__sync_fetch_and_add(n, -1);
+}
+
 /* What backs a user address: file page index and identity, or anon/hugetlb. */
 struct kht_vma_info {
 	__u64 addr;

@@ -40,11 +40,22 @@ struct {
 } scratch SEC(".maps");
 
 /*
- * userfaultfd ioctls in flight, all tasks. In syscalls mode every ioctl in
- * the system reaches on_exit; this lets the others leave before the hash
- * lookup (measured: ~100 ns -> a few ns per ioctl).
+ * userfaultfd ioctls in flight, all tasks (kht_pending_put). In syscalls
+ * mode every ioctl in the system reaches on_exit; this lets the others leave
+ * before the hash lookup (measured: ~100 ns -> a few ns per ioctl).
  */
-__u64 uffd_inflight = 0;
+volatile __u32 uffd_inflight = 0;
+
+/* The range's file (or anon/hugetlb) into the event; false if not found. */
+static __always_inline bool uffd_resolve(struct inflight *in, struct kht_vma_info *vi)
+{
+	if (!kht_vma_lookup(vi, in->ev.addr))
+		return false;
+	in->ev.file = vi->ref;
+	in->ev.flags |= vi->flags;
+	__builtin_memcpy(in->ev.name, vi->name, sizeof(in->ev.name));
+	return true;
+}
 
 /* The scratch slot, zeroed, as an event of op starting now; NULL if filtered. */
 static __always_inline struct inflight *new_uffd(__u32 op, __u32 attach)
@@ -112,12 +123,9 @@ static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
 		in->ev.mode = a[2];
 		break;
 	}
-	if (kht_vma_lookup(&vi, in->ev.addr)) {
+	if (uffd_resolve(in, &vi)) {
 		if (vi.filtered)
 			return 0;
-		in->ev.file = vi.ref;
-		in->ev.flags |= vi.flags;
-		__builtin_memcpy(in->ev.name, vi.name, sizeof(in->ev.name));
 	} else {
 		/*
 		 * bpf_find_vma only try-locks mmap_lock: a thread that maps or
@@ -126,8 +134,7 @@ static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
 		 */
 		in->vma_retry = 1;
 	}
-	if (!bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
-		__sync_fetch_and_add(&uffd_inflight, 1);
+	kht_pending_put(&inflight, &tid, in, &uffd_inflight);
 	return 0;
 }
 
@@ -144,15 +151,10 @@ static __always_inline int on_exit(void *ctx, long ret)
 		return 0;
 	if (in->vma_retry) {
 		struct kht_vma_info vi = {};
+		bool found = uffd_resolve(in, &vi);
 
-		if (kht_vma_lookup(&vi, in->ev.addr)) {
-			in->ev.file = vi.ref;
-			in->ev.flags |= vi.flags;
-			__builtin_memcpy(in->ev.name, vi.name, sizeof(in->ev.name));
-		}
-		if (target_ino && (!vi.found || vi.filtered)) {
-			if (!bpf_map_delete_elem(&inflight, &tid))
-				__sync_fetch_and_add(&uffd_inflight, -1);
+		if (target_ino && (!found || vi.filtered)) {
+			kht_pending_del(&inflight, &tid, &uffd_inflight);
 			return 0;
 		}
 	}
@@ -165,8 +167,7 @@ static __always_inline int on_exit(void *ctx, long ret)
 		in->ev.flags |= KHT_O_HAVE_OUT;
 	in->ev.hdr.ts_ns = bpf_ktime_get_ns();
 	kht_output(ctx, &in->ev, sizeof(in->ev));
-	if (!bpf_map_delete_elem(&inflight, &tid))
-		__sync_fetch_and_add(&uffd_inflight, -1);
+	kht_pending_del(&inflight, &tid, &uffd_inflight);
 	return 0;
 }
 
