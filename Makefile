@@ -37,16 +37,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf $(LIBBPF_CFLAGS)
 
 # BPF programs: bpf/NAME.bpf.c -> $(OUTPUT)/NAME.skel.h
-BPF_APPS := collapse uffd seek
+BPF_APPS := collapse uffd seek modify
 # The analysis/formatting library: plain C, no BPF, unit-tested without a kernel.
 LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
 	tools/lib/timeline_render.c tools/lib/tracefile.c \
-	tools/lib/collapse_view.c tools/lib/races.c
+	tools/lib/collapse_view.c tools/lib/races.c \
+	tools/lib/events/registry.c tools/lib/events/ev_modify.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
 	tools/capability.c tools/trace_helpers.c tools/feature.c tools/session.c \
-	tools/feat_collapse.c tools/feat_uffd.c tools/feat_seek.c tools/cmd_timeline.c \
+	tools/feat_collapse.c tools/feat_uffd.c tools/feat_seek.c tools/feat_modify.c \
+	tools/cmd_timeline.c \
 	tools/cmd_record.c tools/cmd_report.c tools/cmd_check_kernel.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 

@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include "khugetrace.h"
 #include "kht_bpf_common.h"
+#include "kht_watch.bpf.h"
 
 #define MADV_COLLAPSE	25
 #define HPAGE_PMD_SIZE	(KHT_HPAGE_NR * 4096ULL)
@@ -109,6 +110,9 @@ static __always_inline struct kht_collapse *new_event(struct file *file)
 
 static __always_inline void emit(void *ctx, struct kht_collapse *ev)
 {
+	/* end-only modes: the watch for modifications starts here */
+	if (ev->flags & KHT_F_HAVE_INODE)
+		kht_watch_touch(ev->dev, ev->ino);
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	kht_output(ctx, ev, sizeof(*ev));
 }
@@ -137,6 +141,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	if (BPF_CORE_READ(cc, is_khugepaged))
 		ev->flags |= KHT_F_KHUGEPAGED;
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
+	kht_watch_touch(ev->dev, ev->ino);	/* modifications of this inode matter now */
 	inside_enter(file, start);
 	return 0;
 }

@@ -19,6 +19,7 @@ enum kht_event_type {
 	KHT_EV_MINCORE = 4,	/* one mincore() on a file-backed range */
 	KHT_EV_LOCK_WINDOW = 5,	/* one i_pages lock hold by a collapsing task */
 	KHT_EV_READER = 6,	/* a lockless page-cache lookup on a mapping under collapse */
+	KHT_EV_MODIFY = 7,	/* a change to a file's pages: punch, truncate, write, fallocate */
 	KHT_EV_MAX,
 };
 
@@ -218,6 +219,39 @@ struct kht_reader {
 	unsigned int gen;
 	unsigned int fn;		/* enum kht_reader_fn */
 	unsigned int collapser_tid;	/* the task collapsing this mapping */
+};
+
+/*
+ * Modifications of a file's pages (bpf/modify.bpf.c). They are what makes a
+ * hole seen during a collapse legitimate, so the race rules need them; they
+ * are traced only for inodes a collapse touched within KHT_WATCH_HORIZON_NS
+ * (from its entry, or its end where the entry is not visible), which is what
+ * keeps the write hook cheap.
+ */
+#define KHT_WATCH_HORIZON_NS (10ULL * 1000000000ULL)
+
+enum kht_modify_op {
+	KHT_MOD_PUNCH = 1,	/* fallocate(PUNCH_HOLE), MADV_REMOVE: pages become holes */
+	KHT_MOD_TRUNCATE,	/* truncate/ftruncate: pages from the new size on go */
+	KHT_MOD_WRITE,		/* write(2) into the page cache */
+	KHT_MOD_FALLOCATE,	/* other fallocate modes (unwritten pages read as holes) */
+};
+
+#define KHT_FALLOC_PUNCH_HOLE 0x02	/* FALLOC_FL_PUNCH_HOLE */
+
+struct kht_modify {
+	struct kht_hdr hdr;
+	unsigned long long start_ns;
+	unsigned long long duration_ns;
+	long long offset;		/* bytes: start of the range; truncate: the new size */
+	long long len;			/* bytes; truncate: 0 (to the end of the file) */
+	long long result;		/* 0 or bytes written, or -errno */
+	struct kht_fileref file;	/* index = offset's page */
+	unsigned int op;		/* enum kht_modify_op */
+	unsigned int fmode;		/* fallocate: FALLOC_FL_* bits */
+	unsigned int flags;		/* KHT_O_* */
+	unsigned int attach;		/* enum kht_attach_mode */
+	char name[KHT_NAME_LEN];
 };
 
 #endif /* KHUGETRACE_H */

@@ -47,6 +47,17 @@ struct kht_hook kht_hooks[] = {
 	{ "_raw_spin_unlock_irq", KHT_HOOK_FUNC, "lock windows: i_pages unlock" },
 	{ "retract_page_tables", KHT_HOOK_FUNC, "uffd-armed collapse: retraction" },
 	{ "lock:contention_begin", KHT_HOOK_TP, "lock windows: degraded contention" },
+	{ "vfs_fallocate", KHT_HOOK_FUNC, "modify: hole punches, fallocate, MADV_REMOVE" },
+	{ "do_truncate", KHT_HOOK_FUNC, "modify: truncate, ftruncate" },
+	{ "shmem_write_begin", KHT_HOOK_FUNC, "modify: writes into shmem" },
+	{ "syscalls:sys_enter_fallocate", KHT_HOOK_TP, "modify: degraded fallocate" },
+	{ "syscalls:sys_exit_fallocate", KHT_HOOK_TP, "modify: degraded fallocate result" },
+	{ "syscalls:sys_enter_ftruncate", KHT_HOOK_TP, "modify: degraded ftruncate" },
+	{ "syscalls:sys_exit_ftruncate", KHT_HOOK_TP, "modify: degraded ftruncate result" },
+	{ "syscalls:sys_enter_pwrite64", KHT_HOOK_TP, "modify: degraded pwrite" },
+	{ "syscalls:sys_exit_pwrite64", KHT_HOOK_TP, "modify: degraded pwrite result" },
+	{ "syscalls:sys_enter_write", KHT_HOOK_TP, "modify: degraded write" },
+	{ "syscalls:sys_exit_write", KHT_HOOK_TP, "modify: degraded write result" },
 };
 const int kht_nhooks = sizeof(kht_hooks) / sizeof(kht_hooks[0]);
 

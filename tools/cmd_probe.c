@@ -30,9 +30,6 @@ static const char *cell(int err)
 	return err ? kht_errname(err) : "ok";
 }
 
-static const struct kht_feature *const features[] = {
-	&kht_feat_collapse, &kht_feat_uffd, &kht_feat_seek,
-};
 
 static void grade_feature(struct feature *f, const struct kht_feature *kf)
 {
@@ -51,8 +48,8 @@ static int grade(struct feature *f)
 	int scan = kht_scan_file_method(), n = 0;
 	struct kht_enum results;
 
-	for (unsigned i = 0; i < sizeof(features) / sizeof(features[0]); i++)
-		grade_feature(&f[n++], features[i]);
+	for (int i = 0; i < kht_ntrace_features; i++)
+		grade_feature(&f[n++], kht_trace_features[i]);
 
 	f[n].name = "collapse-holes";
 	f[n].status = scan >= 0 ? "full" : "off";
@@ -80,8 +77,8 @@ static int print_modes(const char *which)
 {
 	char why[256];
 
-	for (unsigned i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
-		const struct kht_feature *f = features[i];
+	for (int i = 0; i < kht_ntrace_features; i++) {
+		const struct kht_feature *f = kht_trace_features[i];
 
 		if (strncmp(f->name, which, strlen(which)))
 			continue;

@@ -79,9 +79,6 @@ static void usage(void)
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct kht_feature *const feats[] = {
-		&kht_feat_collapse, &kht_feat_uffd, &kht_feat_seek,
-	};
 	static struct kht_tf_trailer trailer;	/* ~33 KiB */
 	static struct kht_tf_meta meta;
 	struct kht_tf_wstats ws;
@@ -108,7 +105,7 @@ int cmd_record(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	ret = kht_session_open(&s, "record", feats, 3, &opts, on_event, &r);
+	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts, on_event, &r);
 	if (ret)
 		return ret;
 	kht_tf_meta_init(&meta);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "commands.h"
+#include "feature.h"
 #include "lib/collapse_view.h"
 #include "lib/options.h"
 #include "lib/races.h"
@@ -127,6 +128,10 @@ static int views(struct report *r)
 	if (r->opts.races) {
 		struct kht_race_opts ro = { .spin_ns = r->opts.spin_us * 1000 };
 		struct kht_races races;
+
+		/* recordings name the features they were made with */
+		for (int i = 0; i < r->meta.nhooks; i++)
+			ro.mods_traced |= !strcmp(r->meta.hooks[i].hook, kht_feat_modify.name);
 
 		if (kht_races_find(&races, &r->tl, r->view.fmt.results, &ro)) {
 			fprintf(stderr, "khugetrace report: out of memory judging races.\n");

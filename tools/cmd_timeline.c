@@ -95,9 +95,6 @@ static void usage(void)
 static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 		   struct kht_session *s)
 {
-	static const struct kht_feature *const feats[] = {
-		&kht_feat_collapse, &kht_feat_uffd, &kht_feat_seek,
-	};
 	struct kht_opts bpf_opts = *opts;
 	int ret;
 
@@ -107,7 +104,7 @@ static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 		return 1;
 	}
 	bpf_opts.pid = 0;
-	ret = kht_session_open(s, cmd, feats, 3, &bpf_opts, on_event, r);
+	ret = kht_session_open(s, cmd, kht_trace_features, kht_ntrace_features, &bpf_opts, on_event, r);
 	if (!ret && opts->pid && kill(opts->pid, 0) && errno == ESRCH) {
 		fprintf(stderr, "khugetrace %s: no process with PID %u.\n", cmd, opts->pid);
 		kht_session_close(s);
@@ -221,6 +218,8 @@ int cmd_races(int argc, char **argv)
 	if (ret)
 		return 2;
 	ro.spin_ns = opts.spin_us * 1000;
+	for (int i = 0; i < s.nfeat; i++)
+		ro.mods_traced |= s.feat[i].f == &kht_feat_modify;
 	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
 	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
 					 .since_s = opts.since_s, .until_s = opts.until_s };

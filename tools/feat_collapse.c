@@ -123,4 +123,6 @@ const struct kht_feature kht_feat_collapse = {
 	},
 	.also_needs = also_needs, .limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,
+	/* the inodes whose modifications the modify feature reports */
+	.shares = (const char *const[]){ "watched", "watch_gate", NULL },
 };

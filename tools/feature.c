@@ -8,6 +8,11 @@
 #include "feature.h"
 #include "lib/event_fmt.h"
 
+const struct kht_feature *const kht_trace_features[] = {
+	&kht_feat_collapse, &kht_feat_uffd, &kht_feat_seek, &kht_feat_modify,
+};
+const int kht_ntrace_features = sizeof(kht_trace_features) / sizeof(kht_trace_features[0]);
+
 bool kht_mode_is_full(int mode)
 {
 	return mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;
@@ -91,6 +96,41 @@ static int map_fd(const struct kht_loaded *l, const char *name)
 	return bpf_map__fd(bpf_object__find_map_by_name(((struct skel_head *)l->skel)->obj, name));
 }
 
+/* Maps shared by loaded features: name -> fd (the feature keeps the map alive). */
+#define MAX_SHARED 4
+static struct {
+	const struct kht_loaded *owner;
+	const char *name;
+	int fd;
+} shared[MAX_SHARED];
+
+int kht_watch_fd(const char *map)
+{
+	for (int i = 0; i < MAX_SHARED; i++)
+		if (shared[i].owner && !strcmp(shared[i].name, map))
+			return shared[i].fd;
+	return -1;
+}
+
+static void share_maps(const struct kht_loaded *l)
+{
+	for (int k = 0; l->f->shares && l->f->shares[k]; k++)
+		for (int i = 0; i < MAX_SHARED; i++)
+			if (!shared[i].owner) {
+				shared[i].owner = l;
+				shared[i].name = l->f->shares[k];
+				shared[i].fd = map_fd(l, l->f->shares[k]);
+				break;
+			}
+}
+
+static void unshare_maps(const struct kht_loaded *l)
+{
+	for (int i = 0; i < MAX_SHARED; i++)
+		if (shared[i].owner == l)
+			shared[i].owner = NULL;
+}
+
 int kht_loaded_events_fd(const struct kht_loaded *l) { return map_fd(l, "events"); }
 int kht_loaded_drops_fd(const struct kht_loaded *l) { return map_fd(l, "drops"); }
 
@@ -130,6 +170,7 @@ int kht_feature_load(const struct kht_feature *f, const struct kht_opts *o,
 			continue;
 		}
 		l->mode = mode;
+		share_maps(l);
 		return 0;
 	}
 	if (forced_here)
@@ -143,6 +184,7 @@ int kht_feature_load(const struct kht_feature *f, const struct kht_opts *o,
 
 void kht_loaded_destroy(struct kht_loaded *l)
 {
+	unshare_maps(l);
 	if (l->skel) {
 		bpf_object__destroy_skeleton(((struct skel_head *)l->skel)->skeleton);
 		free(l->skel);

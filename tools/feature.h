@@ -19,7 +19,7 @@ struct kht_req {
 	int method;
 };
 
-#define KHT_MAX_REQS 4
+#define KHT_MAX_REQS 8
 
 struct kht_feature {
 	const char *name;
@@ -38,11 +38,24 @@ struct kht_feature {
 	void (*configure)(void *skel, int mode, const struct kht_opts *o);
 	/* Programs to load in a mode, NULL-terminated (names in the .bpf.c). */
 	void (*programs)(int mode, const struct kht_opts *o, const char **names, int max);
+	/* Maps this feature shares with later ones, by name (optional, NULL-terminated). */
+	const char *const *shares;
 };
 
 extern const struct kht_feature kht_feat_collapse;
 extern const struct kht_feature kht_feat_uffd;
 extern const struct kht_feature kht_feat_seek;
+extern const struct kht_feature kht_feat_modify;
+
+/* Every tracing feature, in load order (a feature may use maps shared by earlier ones). */
+extern const struct kht_feature *const kht_trace_features[];
+extern const int kht_ntrace_features;
+
+/*
+ * The fd of a map an already loaded feature shares (see `shares`), or -1:
+ * the modify feature watches the inodes the collapse feature marks.
+ */
+int kht_watch_fd(const char *map);
 
 struct kht_loaded {
 	const struct kht_feature *f;

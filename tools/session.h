@@ -12,7 +12,7 @@
 #include "khugetrace.h"
 #include "lib/btf_enum.h"
 
-#define KHT_SESSION_MAX 4
+#define KHT_SESSION_MAX 6
 
 typedef int (*kht_event_fn)(void *ctx, const struct kht_hdr *hdr, const void *data, size_t size);
 

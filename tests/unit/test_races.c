@@ -6,6 +6,8 @@
 #include "btf_fixtures.h"
 #include "lib/json.h"
 #include "lib/races.h"
+#include "lib/tracefile.h"
+#include "lib/events/event_kind.h"
 
 static struct kht_enum e612;
 #define MS 1000000ULL
@@ -62,10 +64,27 @@ static struct kht_seek seek(unsigned long long at_ms, unsigned whence, long long
 	return s;
 }
 
-static struct kht_races judge(struct kht_timeline *t, unsigned long long spin_ns)
+/* A modification of inode 7 by pid 400: [at, at + dur_ms], pages first..first+pages-1. */
+static struct kht_modify mod(unsigned long long at_ms, unsigned long long dur_ms, unsigned op,
+			     unsigned long long first, unsigned long long pages)
+{
+	struct kht_modify m = {
+		.hdr = { .ts_ns = (at_ms + dur_ms) * MS, .type = KHT_EV_MODIFY, .size = sizeof(m),
+			 .pid = 400, .tid = 400, .comm = "qemu" },
+		.start_ns = at_ms * MS, .duration_ns = dur_ms * MS, .op = op,
+		.offset = first * 4096, .len = op == KHT_MOD_TRUNCATE ? 0 : pages * 4096,
+		.fmode = op == KHT_MOD_PUNCH ? 3 : 0, .attach = KHT_MODE_FENTRY, .name = "f",
+		.file = { .ino = 7, .index = first, .dev = 39, .gen = 1 },
+		.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION | KHT_O_SHMEM,
+	};
+	return m;
+}
+
+static struct kht_races judge_mods(struct kht_timeline *t, unsigned long long spin_ns,
+				   bool mods_traced)
 {
 	struct kht_tl_filter f = { 0 };
-	struct kht_race_opts o = { .spin_ns = spin_ns };
+	struct kht_race_opts o = { .spin_ns = spin_ns, .mods_traced = mods_traced };
 	struct kht_races r;
 
 	kht_tl_build(t, &f, 0);
@@ -73,8 +92,38 @@ static struct kht_races judge(struct kht_timeline *t, unsigned long long spin_ns
 	return r;
 }
 
+static struct kht_races judge(struct kht_timeline *t, unsigned long long spin_ns)
+{
+	return judge_mods(t, spin_ns, true);
+}
+
+/* The seed-004 mechanism, as the lock probes see it on 6.1: published at 11 ms, not uptodate. */
+static struct kht_collapse col_published(unsigned long long begin_ms, unsigned long long end_ms,
+					 bool uptodate)
+{
+	struct kht_collapse c = col(begin_ms, end_ms, "SCAN_SUCCEED", 0);
+
+	c.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED | KHT_F_NEW_AT_END |
+		   (uptodate ? KHT_F_UPTODATE_AT_PUBLISH : 0);
+	c.publish_ns = (begin_ms + 1) * MS;
+	c.last_win_begin_ns = (end_ms - 1) * MS;
+	c.last_win_end_ns = end_ms * MS - 1000;
+	return c;
+}
+
 #define ADD(t, ev) CHECK(kht_tl_add(&(t), &(ev).hdr, sizeof(ev)) == 0)
 #define BUGS(r, rule) kht_races_count_rule(&(r), rule, KHT_SEV_BUG)
+#define SEEK_WARNS(r) kht_races_count_rule(&(r), KHT_RULE_SEEK_TRANSIENT_HOLE, KHT_SEV_WARN)
+#define SEEKS(r) (BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) + SEEK_WARNS(r))
+
+/* The i-th report of the seek rule */
+static const struct kht_race *seek_report(const struct kht_races *r, unsigned i)
+{
+	for (size_t k = 0; k < r->n; k++)
+		if (r->r[k].rule == KHT_RULE_SEEK_TRANSIENT_HOLE && !i--)
+			return &r->r[k];
+	return NULL;
+}
 
 TEST(race_uffd_missing_fill)
 {
@@ -154,7 +203,7 @@ TEST(race_uffd_missing_guarded_and_near_misses)
 TEST(race_seek_transient_hole)
 {
 	struct kht_timeline t = { 0 };
-	struct kht_collapse c = col(10, 20, "SCAN_SUCCEED", 0);
+	struct kht_collapse c = col_published(10, 20, false);
 	/* inside the window: a hole at page 16 of an all-data range, and data skipped */
 	struct kht_seek hole = seek(12, KHT_SEEK_HOLE, 0, 16 * 4096);
 	struct kht_seek skip = seek(14, KHT_SEEK_DATA, 0, 512 * 4096);
@@ -172,7 +221,8 @@ TEST(race_seek_transient_hole)
 	ADD(t, at_end);
 	ADD(t, other);
 	r = judge(&t, 0);
-	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 2);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 2 && SEEKS(r) == 2);
+	CHECK(seek_report(&r, 0)->evidence && !seek_report(&r, 0)->downgrade);
 	kht_races_free(&r);
 	kht_tl_free(&t);
 
@@ -183,7 +233,7 @@ TEST(race_seek_transient_hole)
 	ADD(t, holes);
 	ADD(t, hole);
 	r = judge(&t, 0);
-	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 0);
+	CHECK(r.n == 0);
 	kht_races_free(&r);
 	kht_tl_free(&t);
 
@@ -200,10 +250,118 @@ TEST(race_seek_transient_hole)
 	kht_tl_free(&t);
 }
 
+/* The 6.19 report of issue 11: the hole was a punch that followed the collapse. */
+TEST(race_seek_hole_explained_by_modification)
+{
+	struct kht_collapse c = col_published(10, 20, false);
+	/* began inside the window, returned after it, with a punch in between */
+	struct kht_seek straddle = seek(18, KHT_SEEK_HOLE, 0, 256 * 4096);
+	struct kht_modify after[] = {
+		mod(20, 1, KHT_MOD_PUNCH, 0, 512),	/* right after the collapse */
+		mod(15, 1, KHT_MOD_PUNCH, 256, 1),	/* inside the window */
+		mod(19, 2, KHT_MOD_TRUNCATE, 100, 0),	/* a truncation */
+		mod(19, 1, KHT_MOD_WRITE, 300, 4),	/* a rewrite */
+	};
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	straddle.duration_ns = 4 * MS;
+	straddle.hdr.ts_ns = 22 * MS;
+	for (unsigned i = 0; i < sizeof(after) / sizeof(after[0]); i++) {
+		struct kht_timeline t = { 0 };
+
+		ADD(t, c);
+		ADD(t, straddle);
+		ADD(t, after[i]);
+		r = judge(&t, 0);
+		CHECK(SEEKS(r) == 0);
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+	/* the same seek with a punch of another range, or after the seek returned: BUG */
+	struct kht_modify unrelated[] = {
+		mod(19, 1, KHT_MOD_PUNCH, 512, 512),
+		mod(23, 1, KHT_MOD_PUNCH, 0, 512),
+	};
+
+	for (unsigned i = 0; i < sizeof(unrelated) / sizeof(unrelated[0]); i++) {
+		struct kht_timeline t = { 0 };
+
+		ADD(t, c);
+		ADD(t, straddle);
+		ADD(t, unrelated[i]);
+		r = judge(&t, 0);
+		CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1);
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+}
+
+/* A BUG needs the mechanism: a not-uptodate publish seen before the reader returned. */
+TEST(race_seek_hole_needs_mechanism)
+{
+	struct kht_seek hole = seek(12, KHT_SEEK_HOLE, 0, 16 * 4096);
+	struct kht_collapse fixed = col_published(10, 20, true);
+	struct kht_collapse unwatched = col(10, 20, "SCAN_SUCCEED", 0);
+	struct kht_collapse late = col_published(10, 20, false);
+	struct kht_timeline t = { 0 };
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	late.publish_ns = 13 * MS;	/* the seek returned at 12.0005 ms */
+	const struct kht_collapse *cases[] = { &fixed, &unwatched, &late };
+
+	for (unsigned i = 0; i < 3; i++) {
+		t = (struct kht_timeline){ 0 };
+		ADD(t, *cases[i]);
+		ADD(t, hole);
+		r = judge(&t, 0);
+		CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 0);
+		CHECK(kht_races_count_rule(&r, KHT_RULE_SEEK_TRANSIENT_HOLE, KHT_SEV_WARN) == 1);
+		CHECK(SEEKS(r) == 1 && seek_report(&r, 0)->downgrade);
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+	/* the mechanism seen, but no modification trace: a user may have punched */
+	struct kht_collapse bug = col_published(10, 20, false);
+
+	t = (struct kht_timeline){ 0 };
+	ADD(t, bug);
+	ADD(t, hole);
+	r = judge_mods(&t, 0, false);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 0 && SEEK_WARNS(r) == 1);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+
+	/* a seek that began before the watch on the inode began (first collapse): WARN */
+	struct kht_seek early = seek(8, KHT_SEEK_HOLE, 0, 16 * 4096);
+
+	early.duration_ns = 4 * MS;
+	early.hdr.ts_ns = 12 * MS;
+	t = (struct kht_timeline){ 0 };
+	ADD(t, bug);
+	ADD(t, early);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 0 && SEEK_WARNS(r) == 1);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+	/* ... unless an earlier collapse of the inode started the watch */
+	struct kht_collapse earlier = col(1, 2, "SCAN_SUCCEED", 0);
+
+	t = (struct kht_timeline){ 0 };
+	ADD(t, earlier);
+	ADD(t, bug);
+	ADD(t, early);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}
+
 TEST(race_seek_transient_mincore)
 {
 	struct kht_timeline t = { 0 };
-	struct kht_collapse c = col(10, 20, "SCAN_SUCCEED", 0);
+	struct kht_collapse c = col_published(10, 20, false);
 	struct kht_mincore m = {
 		.hdr = { .ts_ns = 15 * MS, .type = KHT_EV_MINCORE, .size = sizeof(m), .pid = 5 },
 		.start_ns = 14 * MS, .len = 2 << 20, .pages = 512, .resident = 500,
@@ -218,7 +376,7 @@ TEST(race_seek_transient_mincore)
 	m.resident = 512;	/* all resident: fine */
 	ADD(t, m);
 	r = judge(&t, 0);
-	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1 && r.r[0].value == 12);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1 && seek_report(&r, 0)->value == 12);
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }
@@ -386,4 +544,117 @@ TEST(race_uffd_missing_fill_kept_under_retract_result)
 	CHECK(r.n >= 1 && r.r[0].collapse->ev.collapse.start_ns == 10 * MS && r.r[0].value == 6);
 	kht_races_free(&r);
 	kht_tl_free(&t);
+}
+
+/* uffd-missing-fill counts a registration only if it held when the kernel decided. */
+TEST(race_uffd_registration_at_decision)
+{
+	struct kht_collapse traced = col(10, 20, "SCAN_SUCCEED", 64);
+	struct kht_collapse untraced = col(10, 20, "SCAN_SUCCEED", 64);
+	struct kht_uffd reg = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_uffd reg_during = uffd(15, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	static const struct {
+		bool traced, reg_during;
+		unsigned long long unreg_ms;	/* 0: never */
+		enum kht_severity sev;		/* KHT_SEV_GUARDED here: no report */
+	} cases[] = {
+		{ true, false, 15, KHT_SEV_GUARDED },	/* removed before the final hold */
+		{ true, false, 18, KHT_SEV_WARN },	/* removed during the final hold */
+		{ true, false, 25, KHT_SEV_BUG },	/* removed after the collapse */
+		{ true, false, 0, KHT_SEV_BUG },
+		{ true, true, 0, KHT_SEV_BUG },		/* made before the final hold */
+		{ false, false, 15, KHT_SEV_WARN },	/* removed while it ran: unknown */
+		{ false, false, 0, KHT_SEV_BUG },
+		{ false, true, 0, KHT_SEV_WARN },	/* made while it ran: unknown */
+	};
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	traced.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED | KHT_F_UPTODATE_AT_PUBLISH |
+			KHT_F_NEW_AT_END;
+	traced.last_win_begin_ns = 18 * MS;
+	traced.last_win_end_ns = traced.publish_ns = 19 * MS;
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kht_uffd unreg = uffd(cases[i].unreg_ms, KHT_UFFD_UNREGISTER, 0, 0, 7);
+		struct kht_timeline t = { 0 };
+		size_t n;
+
+		struct kht_collapse c = cases[i].traced ? traced : untraced;
+
+		ADD(t, c);
+		if (cases[i].reg_during)
+			ADD(t, reg_during);
+		else
+			ADD(t, reg);
+		if (cases[i].unreg_ms)
+			ADD(t, unreg);
+		r = judge(&t, 0);
+		n = kht_races_count_rule(&r, KHT_RULE_UFFD_MISSING_FILL, KHT_SEV_BUG) +
+		    kht_races_count_rule(&r, KHT_RULE_UFFD_MISSING_FILL, KHT_SEV_WARN);
+		if (cases[i].sev == KHT_SEV_GUARDED)
+			CHECK(n == 0);
+		else
+			CHECK(n == 1 && kht_races_count_rule(&r, KHT_RULE_UFFD_MISSING_FILL,
+							     cases[i].sev) == 1);
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+}
+
+/* A folio at the first slot of a punched range may be another task's: WARN. */
+TEST(race_publish_with_punch_is_warn)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse c = col_published(10, 20, false);
+	struct kht_modify punch = mod(12, 1, KHT_MOD_PUNCH, 0, 1);
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	ADD(t, c);
+	ADD(t, punch);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_PUBLISH_BEFORE_UPTODATE) == 0);
+	CHECK(kht_races_count_rule(&r, KHT_RULE_PUBLISH_BEFORE_UPTODATE, KHT_SEV_WARN) == 1);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}
+
+/* The modification kind through the registry: JSON, text, span and the recording codec. */
+TEST(event_kind_modify)
+{
+	struct kht_modify m = mod(12, 1, KHT_MOD_PUNCH, 16, 32), back;
+	struct kht_fmt f = { .results = &e612 };
+	unsigned char wire[512];
+	char buf[1024];
+	int n;
+
+	CHECK(kht_event_size(KHT_EV_MODIFY) == sizeof(m));
+	CHECK(kht_event_json(buf, sizeof(buf), &m.hdr, sizeof(m), &f) > 0);
+	CHECK(kht_json_valid(buf, strlen(buf)));
+	CHECK_CONTAINS(buf, "\"event\":\"modify\"");
+	CHECK_CONTAINS(buf, "\"op\":\"punch\"");
+	CHECK_CONTAINS(buf, "\"first_page\":16,\"last_page\":47");
+	/* the same fields back from both encodings */
+	n = kht_tf_pack_event(&m, wire, sizeof(wire));
+	CHECK(n > 0);
+	memset(&back, 0xff, sizeof(back));
+	CHECK(kht_tf_decode_event(KHT_EV_MODIFY | KHT_TF_PACKED, wire, n, &back, sizeof(back)) >= 0);
+	CHECK(!memcmp(&back, &m, sizeof(m)));
+	n = kht_tf_encode_event(&m, wire, sizeof(wire));
+	CHECK(n > 0);
+	memset(&back, 0xff, sizeof(back));
+	CHECK(kht_tf_decode_event(KHT_EV_MODIFY, wire, n, &back, sizeof(back)) >= 0);
+	CHECK(!memcmp(&back, &m, sizeof(m)));
+	/* text and span */
+	const struct kht_event_kind *k = kht_event_kind(KHT_EV_MODIFY);
+	struct kht_span sp = { 0 };
+
+	CHECK(k && k->desc(buf, sizeof(buf), &m) > 0);
+	CHECK_CONTAINS(buf, "punch pages 16-47 (131072 bytes at 65536) -> ok");
+	k->span(&m, &sp);
+	CHECK(sp.has_begin && sp.begin_ns == 12 * MS && sp.end_ns == 13 * MS);
+	CHECK(sp.has_file && sp.file.ino == 7 && sp.first_page == 16 && sp.last_page == 47);
+	m = mod(12, 1, KHT_MOD_TRUNCATE, 16, 0);
+	k->span(&m, &sp);
+	CHECK(sp.first_page == 16 && sp.last_page == ~0ULL);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event_fmt.h"
+#include "events/event_kind.h"
 #include "json.h"
 
 const char *const kht_mode_names[KHT_MODE_MAX] = {
@@ -407,7 +408,7 @@ int kht_mincore_desc(char *buf, size_t len, const struct kht_mincore *ev)
 }
 
 /* Fields every event shares: type, times, task, attach mode. */
-static void json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
+void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
 			unsigned attach, const struct kht_fmt *f)
 {
 	char comm[KHT_COMM_LEN + 1];
@@ -423,7 +424,7 @@ static void json_common(struct kht_buf *b, const char *event, const struct kht_h
 	kht_json_u64(b, "tid", h->tid);
 }
 
-static void json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
+void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
 		      const char *name)
 {
 	char dev[24], n[KHT_NAME_LEN + 1];
@@ -443,7 +444,7 @@ static void json_file(struct kht_buf *b, unsigned flags, const struct kht_filere
 	kht_json_u64(b, "index", fr->index);
 }
 
-static void json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
+void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
 			  unsigned long long dur)
 {
 	if (flags & KHT_O_HAVE_DURATION) {
@@ -461,7 +462,7 @@ int kht_uffd_json(char *buf, size_t len, const struct kht_uffd *ev, const struct
 
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
-	json_common(&b, "uffd", &ev->hdr, ev->attach, f);
+	kht_json_common(&b, "uffd", &ev->hdr, ev->attach, f);
 	kht_json_str(&b, "op", kht_uffd_op_name(ev->op));
 	kht_uffd_mode_str(ev->mode, mode, sizeof(mode));
 	kht_json_str(&b, "uffd_mode", mode);
@@ -469,11 +470,11 @@ int kht_uffd_json(char *buf, size_t len, const struct kht_uffd *ev, const struct
 	kht_json_u64(&b, "addr", ev->addr);
 	kht_json_u64(&b, "len", ev->len);
 	kht_json_u64(&b, "nr", (ev->len + 4095) >> 12);
-	json_file(&b, ev->flags, &ev->file, ev->name);
+	kht_json_file(&b, ev->flags, &ev->file, ev->name);
 	kht_json_i64(&b, "ret", ev->result);
 	if (ev->flags & KHT_O_HAVE_OUT)
 		kht_json_i64(&b, "done", ev->out);
-	json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
 }
@@ -484,12 +485,12 @@ int kht_seek_json(char *buf, size_t len, const struct kht_seek *ev, const struct
 
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
-	json_common(&b, "seek", &ev->hdr, ev->attach, f);
+	kht_json_common(&b, "seek", &ev->hdr, ev->attach, f);
 	kht_json_str(&b, "whence", kht_whence_name(ev->whence));
 	kht_json_i64(&b, "offset", ev->offset);
 	kht_json_i64(&b, "ret", ev->result);
-	json_file(&b, ev->flags, &ev->file, ev->name);
-	json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_file(&b, ev->flags, &ev->file, ev->name);
+	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
 }
@@ -500,15 +501,15 @@ int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const 
 
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
-	json_common(&b, "mincore", &ev->hdr, ev->attach, f);
+	kht_json_common(&b, "mincore", &ev->hdr, ev->attach, f);
 	kht_json_u64(&b, "addr", ev->addr);
 	kht_json_u64(&b, "len", ev->len);
 	kht_json_u64(&b, "pages", ev->pages);
 	kht_json_u64(&b, "resident", ev->resident);
 	kht_json_bool(&b, "truncated", ev->flags & KHT_O_TRUNCATED);
 	kht_json_i64(&b, "ret", ev->result);
-	json_file(&b, ev->flags, &ev->file, ev->name);
-	json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_file(&b, ev->flags, &ev->file, ev->name);
+	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
 }
@@ -538,7 +539,7 @@ int kht_reader_json(char *buf, size_t len, const struct kht_reader *ev, const st
 
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
-	json_common(&b, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
+	kht_json_common(&b, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
 	kht_json_str(&b, "function", reader_fn_name(ev->fn));
 	kht_dev_str(ev->dev, dev, sizeof(dev));
 	kht_json_str(&b, "dev", dev);
@@ -563,7 +564,7 @@ size_t kht_event_size(unsigned type)
 	case KHT_EV_SEEK: return sizeof(struct kht_seek);
 	case KHT_EV_MINCORE: return sizeof(struct kht_mincore);
 	}
-	return 0;
+	return kht_event_kind(type) ? kht_event_kind(type)->size : 0;
 }
 
 int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
@@ -580,5 +581,5 @@ int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
 	case KHT_EV_MINCORE: return kht_mincore_json(buf, len, (const void *)h, f);
 	case KHT_EV_READER: return kht_reader_json(buf, len, (const void *)h, f);
 	}
-	return -1;
+	return kht_event_kind(h->type)->json(buf, len, h, f);
 }

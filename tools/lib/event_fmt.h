@@ -76,5 +76,13 @@ int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const 
 /* Any event by type; -1 for unknown types or a size too small for the type. */
 int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
 		   const struct kht_fmt *f);
+/* Pieces every event's JSON shares (event name, time, task; file; duration). */
+struct kht_buf;
+void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
+		     unsigned attach, const struct kht_fmt *f);
+void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
+		   const char *name);
+void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
+		       unsigned long long dur);
 /* Minimum size of a known event type, 0 if unknown. */
 size_t kht_event_size(unsigned type);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "races.h"
 #include "json.h"
+#include "events/event_kind.h"
 
 static const struct {
 	const char *name, *seed, *why;
@@ -124,27 +125,65 @@ static int add(struct kht_races *out, struct kht_race r)
 
 #define EV(t, g, i) (&(t)->ev[(g)->idx[i]])
 
-/* Registration u (mode bits `modes`) still in force on [at_begin, at_end] of a collapse? */
-static bool armed(const struct kht_timeline *t, const struct kht_tl_group *g,
-		  const struct kht_tl_event *u, unsigned long long modes,
-		  const struct kht_tl_event *c, struct range cr)
+/*
+ * When the kernel decides whether the range may be filled: in its final
+ * i_pages lock hold (6.4+ checks the registrations there, once; 6.1 fills
+ * the holes there without checking). Where the lock windows were not
+ * traced, only the whole collapse is known.
+ */
+static struct range decision(const struct kht_tl_event *c)
+{
+	const struct kht_collapse *col = &c->ev.collapse;
+
+	if ((col->flags & KHT_F_HAVE_WINDOWS) && col->last_win_end_ns)
+		return (struct range){ col->last_win_begin_ns, col->last_win_end_ns };
+	return (struct range){ c->begin_ns, c->end_ns };
+}
+
+enum arming { NOT_ARMED, ARMED, ARMED_MAYBE };
+
+/*
+ * Was registration u (mode bits `modes`) in force when the kernel decided
+ * about collapse c? ARMED: registered before the decision and not
+ * unregistered before it ended. ARMED_MAYBE: the registration or its
+ * removal overlapped the decision, so which side of it the kernel saw is
+ * unknown (*why says which).
+ */
+static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group *g,
+			 const struct kht_tl_event *u, unsigned long long modes,
+			 const struct kht_tl_event *c, struct range cr, const char **why)
 {
 	const struct kht_uffd *reg = &u->ev.uffd;
+	struct range d = decision(c);
+	enum arming a = ARMED;
 
 	if (reg->op != KHT_UFFD_REGISTER || reg->result || !(reg->mode & modes) ||
 	    !(reg->flags & KHT_O_HAVE_INODE) || !overlap(uffd_range(reg), cr) ||
-	    u->end_ns > c->end_ns)
-		return false;
+	    u->begin_ns > d.last)
+		return NOT_ARMED;
+	if (u->end_ns > d.first) {
+		a = ARMED_MAYBE;
+		*why = "the registration was still being made when the kernel decided";
+	}
 	for (size_t i = 0; i < g->n; i++) {
 		const struct kht_tl_event *v = EV(t, g, i);
 		const struct kht_uffd *un = &v->ev.uffd;
 
-		if (v->ev.hdr.type == KHT_EV_UFFD && un->op == KHT_UFFD_UNREGISTER && !un->result &&
-		    un->hdr.pid == reg->hdr.pid && v->begin_ns > u->end_ns &&
-		    v->end_ns <= c->begin_ns && overlap(uffd_range(un), uffd_range(reg)))
-			return false;
+		if (v->ev.hdr.type != KHT_EV_UFFD || un->op != KHT_UFFD_UNREGISTER || un->result ||
+		    un->hdr.pid != reg->hdr.pid || v->begin_ns < u->end_ns ||
+		    !overlap(uffd_range(un), uffd_range(reg)))
+			continue;
+		if (v->end_ns < d.first)
+			return NOT_ARMED;	/* gone before the decision */
+		if (v->begin_ns <= d.last) {
+			a = ARMED_MAYBE;
+			*why = c->ev.collapse.flags & KHT_F_HAVE_WINDOWS ?
+			       "the range was unregistered during the final lock hold" :
+			       "the range was unregistered while the collapse ran, and without "
+			       "lock windows (fentry) the moment the kernel checked is unknown";
+		}
 	}
-	return true;
+	return a;
 }
 
 static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
@@ -158,15 +197,24 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		const struct kht_tl_event *u = EV(t, g, i);
 		struct kht_race r = { .group = g, .collapse = c, .other = u,
 				      .first_page = cr.first, .last_page = cr.last };
+		const char *why = NULL;
+		enum arming a;
 
 		if (u->ev.hdr.type != KHT_EV_UFFD)
 			continue;
 		/* MISSING: the holes matter; a collapse without holes fills nothing */
 		if ((ok || guarded) && (col->flags & KHT_F_HAVE_HOLES) && col->nr_none &&
-		    armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr)) {
+		    (a = armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr, &why)) != NOT_ARMED) {
 			r.rule = KHT_RULE_UFFD_MISSING_FILL;
-			r.sev = ok ? KHT_SEV_BUG : KHT_SEV_GUARDED;
+			r.sev = !ok ? KHT_SEV_GUARDED : a == ARMED ? KHT_SEV_BUG : KHT_SEV_WARN;
 			r.value = col->nr_none;
+			r.evidence = col->flags & KHT_F_HAVE_WINDOWS ?
+				"registered before the final lock hold and not removed until after it; "
+				"the collapse kept its new folio with the holes filled" :
+				"registered before the collapse began and not removed until it ended; "
+				"the collapse succeeded with the holes filled";
+			if (a == ARMED_MAYBE && ok)
+				r.downgrade = why;
 			if (add(out, r))
 				return -1;
 		}
@@ -175,20 +223,28 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		 * retracts page tables, and whether a MINOR registrant loses faults
 		 * depends on which VMAs were retracted, which we do not trace.
 		 */
-		if (ok && armed(t, g, u, KHT_UFFD_MODE_MINOR | KHT_UFFD_MODE_WP, c, cr)) {
+		if (ok && armed(t, g, u, KHT_UFFD_MODE_MINOR | KHT_UFFD_MODE_WP, c, cr, &why) !=
+		    NOT_ARMED) {
 			r.rule = KHT_RULE_COLLAPSE_ON_UFFD_ARMED;
 			r.sev = KHT_SEV_WARN;
 			r.value = u->ev.uffd.mode;
+			r.evidence = "a MINOR/WP registration covered the range when it was collapsed";
+			r.downgrade = "which VMAs the kernel retracted is not traced";
 			if (add(out, r))
 				return -1;
 		}
-		/* UFFDIO_CONTINUE while the range was being collapsed */
-		if (c->has_begin && u->ev.uffd.op == KHT_UFFD_CONTINUE &&
+		/*
+		 * UFFDIO_CONTINUE while the range was being collapsed: only a
+		 * collapse that went through replaced what CONTINUE installed.
+		 */
+		if (ok && c->has_begin && u->ev.uffd.op == KHT_UFFD_CONTINUE &&
 		    (u->ev.uffd.flags & KHT_O_HAVE_INODE) && overlap(uffd_range(&u->ev.uffd), cr) &&
 		    u->begin_ns <= c->end_ns && u->end_ns >= c->begin_ns) {
 			r.rule = KHT_RULE_COLLAPSE_ON_UFFD_ARMED;
 			r.sev = KHT_SEV_BUG;
 			r.value = KHT_UFFD_MODE_MINOR;
+			r.evidence = "a UFFDIO_CONTINUE on the range ran inside the window of a "
+				     "collapse that succeeded";
 			if (add(out, r))
 				return -1;
 		}
@@ -223,9 +279,84 @@ static bool saw_hole(const struct kht_tl_event *e, struct range cr, unsigned lon
 	return false;
 }
 
+/*
+ * Modification events of g (punch, truncate, write, fallocate) that touch
+ * pages of r and ran at some time in [from, to]: each one explains a hole.
+ */
+static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_tl_group *g,
+				 struct range r, unsigned long long from, unsigned long long to)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *m = EV(t, g, i);
+		const struct kht_event_kind *k = kht_event_kind(m->ev.hdr.type);
+		struct kht_span sp = { 0 };
+
+		if (m->ev.hdr.type != KHT_EV_MODIFY || m->begin_ns > to || m->end_ns < from)
+			continue;
+		k->span(&m->ev, &sp);
+		n += overlap(r, (struct range){ sp.first_page, sp.last_page });
+	}
+	return n;
+}
+
+/*
+ * Were g's modifications traced over all of [from, to]? The BPF side
+ * reports them only for inodes a collapse touched within the horizon: from
+ * the collapse's entry (its end where the entry is not seen) to its end plus
+ * KHT_WATCH_HORIZON_NS. Collapses are in begin order: one sweep.
+ */
+static bool mods_cover(const struct kht_timeline *t, const struct kht_tl_group *g,
+		       unsigned long long from, unsigned long long to)
+{
+	unsigned long long reach = from;
+
+	for (size_t i = 0; i < g->n && reach < to; i++) {
+		const struct kht_tl_event *c = EV(t, g, i);
+
+		if (c->ev.hdr.type != KHT_EV_COLLAPSE)
+			continue;
+		if (c->begin_ns > reach)
+			break;
+		if (c->end_ns + KHT_WATCH_HORIZON_NS > reach)
+			reach = c->end_ns + KHT_WATCH_HORIZON_NS;
+	}
+	return reach >= to;
+}
+
+/*
+ * What keeps a hole seen during collapse c from being the seed-004 bug, or
+ * NULL when everything its mechanism needs was seen: no user modified the
+ * range (traced, over the whole span), and the new folio was published
+ * not uptodate before the reader returned.
+ */
+static const char *hole_unproven(const struct kht_timeline *t, const struct kht_tl_group *g,
+				 const struct kht_tl_event *c, const struct kht_tl_event *e,
+				 const struct kht_race_opts *o)
+{
+	const struct kht_collapse *col = &c->ev.collapse;
+	unsigned long long from = e->begin_ns < c->begin_ns ? e->begin_ns : c->begin_ns;
+
+	if (!o->mods_traced)
+		return "modifications (punch, truncate, write) were not traced: a user may have "
+		       "made this hole";
+	if (!mods_cover(t, g, from, e->end_ns))
+		return "the reader began before modifications of this inode were traced";
+	if (!(col->flags & KHT_F_HAVE_WINDOWS))
+		return "the publish order was not traced (it needs the fentry lock probes), so "
+		       "the seed-004 mechanism cannot be confirmed";
+	if (!(col->flags & KHT_F_PUBLISHED) || (col->flags & KHT_F_UPTODATE_AT_PUBLISH))
+		return "unexplained hole: the new folio was published uptodate, so the seed-004 "
+		       "mechanism cannot have made it";
+	if (e->end_ns < col->publish_ns)
+		return "the reader returned before the new folio was published";
+	return NULL;
+}
+
 static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 		     const struct kht_tl_group *g, const struct kht_tl_event *c, struct range cr,
-		     const struct kht_enum *results)
+		     const struct kht_enum *results, const struct kht_race_opts *o)
 {
 	const struct kht_collapse *col = &c->ev.collapse;
 
@@ -238,9 +369,20 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 				      .group = g, .collapse = c, .other = e,
 				      .first_page = cr.first, .last_page = cr.last };
 
-		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns)
+		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns || !saw_hole(e, cr, &r.value))
 			continue;
-		if (saw_hole(e, cr, &r.value) && add(out, r))
+		/* a punch, truncation or write of the range since the collapse began: a user's hole */
+		if (mods_overlapping(t, g, cr, e->begin_ns < c->begin_ns ? e->begin_ns : c->begin_ns,
+				     e->end_ns))
+			continue;
+		r.downgrade = hole_unproven(t, g, c, e, o);
+		if (r.downgrade)
+			r.sev = KHT_SEV_WARN;
+		r.evidence = "the range held data before the collapse (no holes) and after it "
+			     "(success); nobody punched, truncated or wrote it from the collapse's "
+			     "start to the reader's return; the new folio was published not "
+			     "uptodate before the reader returned";
+		if (add(out, r))
 			return -1;
 	}
 	return 0;
@@ -272,6 +414,8 @@ static int rule_spin(struct kht_races *out, const struct kht_timeline *t,
 		if (to <= from || to - from <= o->spin_ns)
 			continue;
 		r.value = to - from;
+		r.evidence = "a lockless page-cache lookup of the range overlapped the final "
+			     "i_pages lock hold of a collapse with holes (XA_RETRY_ENTRY there)";
 		if (add(out, r))
 			return -1;
 	}
@@ -282,6 +426,7 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 		   const struct kht_enum *results, const struct kht_race_opts *o)
 {
 	memset(out, 0, sizeof(*out));
+	out->mods_traced = o->mods_traced;
 	for (size_t gi = 0; gi < t->ngroups; gi++) {
 		const struct kht_tl_group *g = &t->groups[gi];
 
@@ -300,7 +445,7 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 				out->not_evaluable++;	/* window unknown: no seek or spin rule */
 				continue;
 			}
-			if (rule_seek(out, t, g, c, cr, results) || rule_spin(out, t, g, c, cr, o))
+			if (rule_seek(out, t, g, c, cr, results, o) || rule_spin(out, t, g, c, cr, o))
 				return -1;
 			if ((col->flags & KHT_F_PUBLISHED) && !(col->flags & KHT_F_UPTODATE_AT_PUBLISH)) {
 				struct kht_race r = { .rule = KHT_RULE_PUBLISH_BEFORE_UPTODATE,
@@ -308,6 +453,18 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 						      .first_page = cr.first, .last_page = cr.last,
 						      .value = col->publish_ns - c->begin_ns };
 
+				r.evidence = "at an unlock of the collapse's i_pages lock, the "
+					     "range's first slot held a new compound folio without "
+					     "PG_uptodate";
+				/* another task's folio may have taken a punched first slot */
+				r.mods = mods_overlapping(t, g, (struct range){ cr.first, cr.first },
+							  c->begin_ns, c->end_ns);
+				if (r.mods) {
+					r.sev = KHT_SEV_WARN;
+					r.downgrade = "the range's first page was punched, truncated or "
+						      "written during the collapse: the folio seen there "
+						      "may not be the collapse's";
+				}
 				if (add(out, r))
 					return -1;
 			}
@@ -362,7 +519,11 @@ static void other_desc(char *buf, size_t len, const struct kht_tl_event *e)
 	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->ev.seek); break;
 	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->ev.mincore); break;
 	case KHT_EV_READER: kht_reader_desc(buf, len, &e->ev.reader); break;
-	default: snprintf(buf, len, "-"); break;
+	default:
+		if (!kht_event_kind(e->ev.hdr.type) ||
+		    kht_event_kind(e->ev.hdr.type)->desc(buf, len, &e->ev) < 0)
+			snprintf(buf, len, "-");
+		break;
 	}
 }
 
@@ -390,6 +551,10 @@ void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht
 			other_desc(desc, sizeof(desc), x->other);
 			fprintf(out, "  %s %+.6f s: %s\n", who, rel(x->other->begin_ns, f->base_ns), desc);
 		}
+		if (x->downgrade)
+			fprintf(out, "  not a BUG: %s\n", x->downgrade);
+		else if (x->evidence && x->sev == KHT_SEV_BUG)
+			fprintf(out, "  evidence: %s\n", x->evidence);
 		fprintf(out, "  %s%s\n\n", x->sev == KHT_SEV_GUARDED ?
 			"guarded: the kernel backed this collapse off as the upstream fix does, so nothing was lost. Had it gone through: " : "",
 			rules[x->rule].why);
@@ -411,6 +576,7 @@ void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct kht_race *x = &r->r[i];
+		const struct kht_collapse *c = &x->collapse->ev.collapse;
 		char dev[24];
 
 		kht_buf_init(&b, buf, sizeof(buf));
@@ -436,6 +602,16 @@ void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht
 			kht_json_key(&b, "other");
 			kht_buf_printf(&b, "%s", ev);
 		}
+		kht_json_bool(&b, "lock_windows", c->flags & KHT_F_HAVE_WINDOWS);
+		kht_json_str(&b, "published", !(c->flags & KHT_F_HAVE_WINDOWS) ? "not traced" :
+			     !(c->flags & KHT_F_PUBLISHED) ? "not seen" :
+			     c->flags & KHT_F_UPTODATE_AT_PUBLISH ? "uptodate" : "not uptodate");
+		kht_json_bool(&b, "modifications_traced", r->mods_traced);
+		if (x->evidence)
+			kht_json_str(&b, "evidence", x->evidence);
+		if (x->downgrade)
+			kht_json_str(&b, "downgraded", x->downgrade);
+		kht_json_u64(&b, "modifications_weighed", x->mods);
 		kht_json_str(&b, "explanation", rules[x->rule].why);
 		kht_json_end(&b);
 		if (!b.overflow)
@@ -449,6 +625,7 @@ void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht
 	kht_json_u64(&b, "warnings", kht_races_count(r, KHT_SEV_WARN));
 	kht_json_u64(&b, "guarded", kht_races_count(r, KHT_SEV_GUARDED));
 	kht_json_u64(&b, "not_evaluable", r->not_evaluable);
+	kht_json_bool(&b, "modifications_traced", r->mods_traced);
 	kht_json_key(&b, "rules");
 	kht_json_begin(&b);
 	for (int k = 0; k < KHT_RULE_MAX; k++) {

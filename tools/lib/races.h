@@ -35,16 +35,27 @@ struct kht_race {
 	const struct kht_tl_event *other;	/* registration / seek / mincore / reader, or NULL */
 	unsigned long long first_page, last_page;
 	unsigned long long value;		/* rule-specific: holes filled, spin ns, offset... */
+	/* What backs the verdict, and for a WARN what kept it from being a BUG (static text). */
+	const char *evidence;
+	const char *downgrade;
+	unsigned mods;				/* modification events of the inode weighed */
 };
 
 struct kht_race_opts {
 	unsigned long long spin_ns;	/* retry-spin threshold: report spins longer than this */
+	/*
+	 * Modification events (punch, truncate, write) were traced while the
+	 * events were: without them a hole may have been made by a user, and
+	 * the hole rules can say WARN at most.
+	 */
+	bool mods_traced;
 };
 
 struct kht_races {
 	struct kht_race *r;
 	size_t n, cap;
 	unsigned long long not_evaluable;	/* collapses seen without an entry (tp modes) */
+	bool mods_traced;			/* kht_race_opts.mods_traced of the judging */
 };
 
 const char *kht_rule_name(enum kht_race_rule rule);

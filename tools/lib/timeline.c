@@ -3,6 +3,7 @@
 #include <string.h>
 #include "timeline.h"
 #include "json.h"
+#include "events/event_kind.h"
 
 static unsigned ev_flags_inode(const union kht_any_event *e)
 {
@@ -12,6 +13,12 @@ static unsigned ev_flags_inode(const union kht_any_event *e)
 	case KHT_EV_SEEK: return e->seek.flags & KHT_O_HAVE_INODE;
 	case KHT_EV_MINCORE: return e->mincore.flags & KHT_O_HAVE_INODE;
 	case KHT_EV_READER: return 1;
+	}
+	if (kht_event_kind(e->hdr.type)) {
+		struct kht_span sp = { 0 };
+
+		kht_event_kind(e->hdr.type)->span(e, &sp);
+		return sp.has_file;
 	}
 	return 0;
 }
@@ -38,7 +45,17 @@ static void ev_file(const union kht_any_event *e, unsigned *dev, unsigned long l
 		*gen = e->reader.gen;
 		*name = "";
 		return;
-	default: fr = &e->mincore.file; *name = e->mincore.name; break;
+	case KHT_EV_MINCORE: fr = &e->mincore.file; *name = e->mincore.name; break;
+	default: {
+		struct kht_span sp = { 0 };
+
+		kht_event_kind(e->hdr.type)->span(e, &sp);
+		*dev = sp.file.dev;
+		*ino = sp.file.ino;
+		*gen = sp.file.gen;
+		*name = sp.name;
+		return;
+	}
 	}
 	*dev = fr->dev;
 	*ino = fr->ino;
@@ -89,6 +106,14 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 		e->has_begin = true;
 		e->begin_ns = e->ev.reader.begin_ns;
 		break;
+	default: {
+		struct kht_span sp = { 0 };
+
+		kht_event_kind(h->type)->span(&e->ev, &sp);
+		e->has_begin = sp.has_begin;
+		e->begin_ns = sp.begin_ns;
+		break;
+	}
 	}
 	/* a begin after the end is a corrupt record: trust only the end */
 	if (!e->has_begin || e->begin_ns > e->end_ns) {

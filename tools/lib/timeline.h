@@ -22,6 +22,7 @@ union kht_any_event {
 	struct kht_mincore mincore;
 	struct kht_reader reader;
 	struct kht_lock_window window;
+	struct kht_modify modify;
 };
 
 struct kht_tl_event {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "timeline.h"
 #include "json.h"
+#include "events/event_kind.h"
 
 /* A row of the text rendering: a collapse with a visible entry gives two. */
 struct row {
@@ -64,7 +65,10 @@ static void row_desc(char *buf, size_t len, const struct row *r, const struct kh
 	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->seek); break;
 	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->mincore); break;
 	case KHT_EV_READER: kht_reader_desc(buf, len, &e->reader); break;
-	default: snprintf(buf, len, "?"); break;
+	default:
+		if (!kht_event_kind(e->hdr.type) || kht_event_kind(e->hdr.type)->desc(buf, len, e) < 0)
+			snprintf(buf, len, "?");
+		break;
 	}
 }
 

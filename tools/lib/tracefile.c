@@ -22,6 +22,7 @@
 #include <zlib.h>
 #include "khugetrace.h"
 #include "tracefile.h"
+#include "events/event_kind.h"
 
 static const unsigned char file_magic[8] = { 'K', 'H', 'T', 'R', 'A', 'C', 'E', 0 };
 static const unsigned char block_magic[4] = { 'K', 'H', 'T', 'B' };
@@ -162,30 +163,21 @@ static void get_str(struct rbuf *c, char *out, size_t outlen, unsigned *cut)
 
 /* ---- event encoding ---- */
 
-/*
- * Field kinds. In the fixed (1.0) encoding all integers are stored at their
- * size, so F_SINT and F_TS are F_INT there; they matter to the packed (2.0)
- * encoding: F_SINT is zigzagged, F_TS is stored relative to hdr.ts_ns.
- */
-enum { F_INT, F_SINT, F_TS, F_BYTES };
-
-struct field {
-	unsigned short off, size, kind;
-};
+/* Field kinds and tables: tools/lib/events/event_kind.h (short names here). */
+enum { F_INT = KHT_WIRE_INT, F_SINT = KHT_WIRE_SINT, F_TS = KHT_WIRE_TS, F_BYTES = KHT_WIRE_BYTES };
 
 struct codec {
 	unsigned type, size;
-	const struct field *f;
+	const struct kht_field *f;
 	unsigned nf;
 };
 
-#define FI(T, m) { offsetof(T, m), sizeof(((T *)0)->m), F_INT }
-#define FB(T, m) { offsetof(T, m), sizeof(((T *)0)->m), F_BYTES }
-#define FS(T, m) { offsetof(T, m), sizeof(((T *)0)->m), F_SINT }
-#define FT(T, m) { offsetof(T, m), sizeof(((T *)0)->m), F_TS }
-#define HDR_FIELDS(T) FI(T, hdr.ts_ns), FI(T, hdr.type), FI(T, hdr.size), FI(T, hdr.pid), \
-	FI(T, hdr.tid), FB(T, hdr.comm)
-#define FILEREF_FIELDS(T) FI(T, file.ino), FI(T, file.index), FI(T, file.dev), FI(T, file.gen)
+#define FI KHT_FI
+#define FB KHT_FB
+#define FS KHT_FS
+#define FT KHT_FT
+#define HDR_FIELDS KHT_HDR_FIELDS
+#define FILEREF_FIELDS KHT_FILEREF_FIELDS
 #define HDR_WIRE 40		/* encoded struct kht_hdr: what decode requires */
 
 /*
@@ -194,7 +186,7 @@ struct codec {
  * decode with it zero and older readers ignore it. Explicit `pad` members are
  * not stored.
  */
-static const struct field collapse_fields[] = {
+static const struct kht_field collapse_fields[] = {
 	HDR_FIELDS(struct kht_collapse),
 	FT(struct kht_collapse, start_ns), FI(struct kht_collapse, duration_ns),
 	FI(struct kht_collapse, ino), FI(struct kht_collapse, start_index),
@@ -211,7 +203,7 @@ static const struct field collapse_fields[] = {
 	FT(struct kht_collapse, last_win_end_ns), FI(struct kht_collapse, retry_spin_ns),
 };
 
-static const struct field uffd_fields[] = {
+static const struct kht_field uffd_fields[] = {
 	HDR_FIELDS(struct kht_uffd),
 	FT(struct kht_uffd, start_ns), FI(struct kht_uffd, duration_ns), FI(struct kht_uffd, addr),
 	FI(struct kht_uffd, len), FI(struct kht_uffd, mode), FS(struct kht_uffd, result),
@@ -219,7 +211,7 @@ static const struct field uffd_fields[] = {
 	FI(struct kht_uffd, flags), FI(struct kht_uffd, attach), FB(struct kht_uffd, name),
 };
 
-static const struct field seek_fields[] = {
+static const struct kht_field seek_fields[] = {
 	HDR_FIELDS(struct kht_seek),
 	FT(struct kht_seek, start_ns), FI(struct kht_seek, duration_ns),
 	FS(struct kht_seek, offset), FS(struct kht_seek, result), FILEREF_FIELDS(struct kht_seek),
@@ -227,7 +219,7 @@ static const struct field seek_fields[] = {
 	FB(struct kht_seek, name),
 };
 
-static const struct field mincore_fields[] = {
+static const struct kht_field mincore_fields[] = {
 	HDR_FIELDS(struct kht_mincore),
 	FT(struct kht_mincore, start_ns), FI(struct kht_mincore, duration_ns),
 	FI(struct kht_mincore, addr), FI(struct kht_mincore, len), FS(struct kht_mincore, result),
@@ -236,7 +228,7 @@ static const struct field mincore_fields[] = {
 	FI(struct kht_mincore, attach), FB(struct kht_mincore, name),
 };
 
-static const struct field lock_window_fields[] = {
+static const struct kht_field lock_window_fields[] = {
 	HDR_FIELDS(struct kht_lock_window),
 	FT(struct kht_lock_window, begin_ns), FI(struct kht_lock_window, hold_ns),
 	FI(struct kht_lock_window, ino), FI(struct kht_lock_window, start_index),
@@ -245,7 +237,7 @@ static const struct field lock_window_fields[] = {
 	FI(struct kht_lock_window, uptodate), FI(struct kht_lock_window, readers),
 };
 
-static const struct field reader_fields[] = {
+static const struct kht_field reader_fields[] = {
 	HDR_FIELDS(struct kht_reader),
 	FT(struct kht_reader, begin_ns), FI(struct kht_reader, duration_ns),
 	FI(struct kht_reader, overlap_ns), FI(struct kht_reader, ino),
@@ -263,12 +255,20 @@ static const struct codec codecs[] = {
 	CODEC(KHT_EV_READER, struct kht_reader, reader_fields),
 };
 
+/* The kinds not in the registry yet are here; the registry knows the rest. */
 static const struct codec *codec_of(unsigned type)
 {
+	static struct codec registered[KHT_EV_MAX];
+	const struct kht_event_kind *k;
+
 	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
 		if (codecs[i].type == type)
 			return &codecs[i];
-	return NULL;
+	k = kht_event_kind(type);
+	if (!k || type >= KHT_EV_MAX)
+		return NULL;
+	registered[type] = (struct codec){ type, k->size, k->fields, k->nfields };
+	return &registered[type];
 }
 
 unsigned kht_tf_event_wire_size(unsigned type)
@@ -295,7 +295,7 @@ int kht_tf_encode_event(const void *ev, void *out, unsigned outlen)
 	if (kht_tf_event_wire_size(hdr.type) > outlen)
 		return -ENOSPC;
 	for (unsigned i = 0; i < c->nf; i++) {
-		const struct field *f = &c->f[i];
+		const struct kht_field *f = &c->f[i];
 		const unsigned char *src = (const unsigned char *)ev + f->off;
 
 		if (f->kind == F_BYTES) {
@@ -326,7 +326,7 @@ static int decode_fixed(const struct codec *c, const unsigned char *in, unsigned
 		return -EINVAL;
 	/* fields past a short payload stay zero: an older writer lacked them */
 	for (unsigned i = 0; i < c->nf && len - n >= c->f[i].size; i++) {
-		const struct field *f = &c->f[i];
+		const struct kht_field *f = &c->f[i];
 
 		if (f->kind == F_BYTES) {
 			memcpy(o + f->off, in + n, f->size);
@@ -440,7 +440,7 @@ int kht_tf_pack_event(const void *ev, void *out, unsigned outlen)
 	if (packed_max(c) > outlen)
 		return -ENOSPC;
 	for (unsigned i = 0; i < c->nf; i++) {
-		const struct field *f = &c->f[i];
+		const struct kht_field *f = &c->f[i];
 		uint64_t v;
 
 		if (f->kind == F_BYTES) {
@@ -482,7 +482,7 @@ static int decode_packed(const struct codec *c, const unsigned char *in, unsigne
 	unsigned n = 0, i;
 
 	for (i = 0; i < c->nf && n < len; i++) {
-		const struct field *f = &c->f[i];
+		const struct kht_field *f = &c->f[i];
 		uint64_t v;
 		int k = get_varint(in + n, len - n, &v);
 

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Modifications of a file's pages: hole punches, truncations, writes. They
+ * explain holes: a SEEK_HOLE that answers inside a range a collapse just
+ * made whole is a kernel bug only if nobody punched, truncated or rewrote
+ * the range meanwhile. So the race rules need them, and only for the inodes
+ * being collapsed: every probe here leaves at once unless a collapse touched
+ * the file's inode within KHT_WATCH_HORIZON_NS (kht_watch.bpf.h).
+ *
+ * By mode:
+ *   fentry/fexit, kprobe/kretprobe  vfs_fallocate (fallocate(2), MADV_REMOVE,
+ *                                   loop/nfsd discards), do_truncate
+ *                                   (truncate, ftruncate, O_TRUNC) and
+ *                                   shmem_write_begin (each chunk of a write
+ *                                   into shmem: instant events)
+ *   syscalls                        fallocate, ftruncate, pwrite64 and write
+ *                                   tracepoints, fd -> file in BPF; truncate(2)
+ *                                   by path and MADV_REMOVE are not seen
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "khugetrace.h"
+#include "kht_bpf_common.h"
+#include "kht_watch.bpf.h"
+
+#define S_IFMT	00170000
+#define S_IFREG	0100000
+#define O_APPEND 02000
+
+/* No collapse feature to share the watch with: report every modification. */
+const volatile bool watch_all = false;
+
+/* What an entry probe leaves for its exit probe; op == 0: nothing pending. */
+struct mod_pending {
+	struct kht_modify ev;
+	__u64 file;	/* kprobe / syscalls: the struct file, read again at exit */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mod_pending);
+} mod_slot SEC(".maps");
+
+/* Events held between entry and exit: the exit probes (every write's) leave at 0. */
+volatile __u32 mods_pending = 0;
+
+/*
+ * Identity of an inode into ev; false unless it is a regular file (that
+ * passes --inode). Two copies from one body, as in kht_bpf_common.h: plain
+ * loads for BTF pointers, BPF_CORE_READ otherwise.
+ */
+#define MOD_DEFINE_INODE_IDENT(fn, RD)						\
+static __always_inline bool fn(struct inode *inode, struct kht_modify *ev)	\
+{										\
+	struct super_block *sb;							\
+										\
+	if (!inode || (RD(inode, i_mode) & S_IFMT) != S_IFREG)			\
+		return false;							\
+	sb = RD(inode, i_sb);							\
+	ev->file.ino = RD(inode, i_ino);					\
+	ev->file.dev = RD(sb, s_dev);						\
+	if (target_ino && ev->file.ino != target_ino)				\
+		return false;							\
+	ev->file.gen = RD(inode, i_generation);					\
+	ev->flags |= KHT_O_HAVE_INODE;						\
+	if (RD(sb, s_magic) == TMPFS_MAGIC)					\
+		ev->flags |= KHT_O_SHMEM;					\
+	return true;								\
+}
+MOD_DEFINE_INODE_IDENT(mod_inode_ident, KHT_RD_CORE)
+MOD_DEFINE_INODE_IDENT(mod_inode_ident_btf, KHT_RD_BTF)
+
+/* Everything but the identity: task, op and range. */
+static __always_inline void mod_fill(struct kht_modify *ev, __u32 op, __u32 fmode,
+				     long long offset, long long len, __u32 attach)
+{
+	kht_fill_hdr(&ev->hdr, KHT_EV_MODIFY, sizeof(*ev));
+	ev->start_ns = bpf_ktime_get_ns();
+	ev->op = op;
+	ev->fmode = fmode;
+	ev->offset = offset;
+	ev->len = len;
+	ev->attach = attach;
+	ev->file.index = offset > 0 ? offset >> 12 : 0;
+}
+
+static __always_inline bool mod_quiet(void)
+{
+	return (!watch_all && kht_watch_idle()) || kht_tgid_filtered();
+}
+
+static __always_inline bool mod_watched(const struct kht_modify *ev)
+{
+	return watch_all || kht_watching(ev->file.dev, ev->file.ino);
+}
+
+static __always_inline __u32 falloc_op(int mode)
+{
+	return mode & KHT_FALLOC_PUNCH_HOLE ? KHT_MOD_PUNCH : KHT_MOD_FALLOCATE;
+}
+
+/* Entry half: keep the event for the exit probe (which knows the result). */
+static __always_inline struct mod_pending *mod_hold(struct kht_modify *ev, struct file *file)
+{
+	struct mod_pending *p = bpf_task_storage_get(&mod_slot, bpf_get_current_task_btf(), 0,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!p)
+		return NULL;
+	if (!p->ev.op)
+		__sync_fetch_and_add(&mods_pending, 1);
+	p->ev = *ev;
+	p->file = (__u64)file;
+	return p;
+}
+
+/* Exit half: the pending event of this task, finished and sent. */
+static __always_inline void mod_finish(void *ctx, long long ret)
+{
+	struct mod_pending *p;
+	struct kht_modify *ev;
+
+	if (!mods_pending)
+		return;
+	p = bpf_task_storage_get(&mod_slot, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->ev.op)
+		return;
+	__sync_fetch_and_add(&mods_pending, -1);
+	ev = &p->ev;
+	/* decided at exit: a punch already running when a collapse began counts */
+	if (!mod_watched(ev)) {
+		ev->op = 0;
+		return;
+	}
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->duration_ns = ev->hdr.ts_ns - ev->start_ns;
+	ev->result = ret;
+	ev->flags |= KHT_O_HAVE_DURATION;
+	kht_output(ctx, ev, sizeof(*ev));
+	ev->op = 0;
+}
+
+static __always_inline void mod_name(struct kht_modify *ev, struct dentry *dentry)
+{
+	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), BPF_CORE_READ(dentry, d_name.name));
+}
+
+/* ---- fentry/fexit ---- */
+
+SEC("fentry/vfs_fallocate")
+int BPF_PROG(falloc_fentry, struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct kht_modify ev = {};
+
+	if (kht_tgid_filtered() || !mod_inode_ident_btf(file->f_inode, &ev))
+		return 0;
+	mod_fill(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_FENTRY);
+	mod_name(&ev, file->f_path.dentry);
+	mod_hold(&ev, file);
+	return 0;
+}
+
+SEC("fexit/vfs_fallocate")
+int BPF_PROG(falloc_fexit, struct file *file, int mode, loff_t offset, loff_t len, long ret)
+{
+	mod_finish(ctx, ret);
+	return 0;
+}
+
+/* 6.1 passes a user_namespace first, 6.3+ a mnt_idmap: neither is read. */
+SEC("fentry/do_truncate")
+int BPF_PROG(trunc_fentry, void *idmap, struct dentry *dentry, loff_t length)
+{
+	struct kht_modify ev = {};
+
+	if (kht_tgid_filtered() || !mod_inode_ident_btf(dentry->d_inode, &ev))
+		return 0;
+	mod_fill(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_FENTRY);
+	mod_name(&ev, dentry);
+	mod_hold(&ev, NULL);
+	return 0;
+}
+
+SEC("fexit/do_truncate")
+int BPF_PROG(trunc_fexit, void *idmap, struct dentry *dentry, loff_t length,
+	     unsigned int time_attrs, struct file *filp, int ret)
+{
+	mod_finish(ctx, ret);
+	return 0;
+}
+
+/*
+ * One chunk of a write into shmem (generic_perform_write calls it per folio
+ * chunk). The first argument is a struct file before 6.17 and a kiocb since:
+ * only the mapping, position and length are read, and they have not moved.
+ */
+SEC("fentry/shmem_write_begin")
+int BPF_PROG(write_fentry, void *file_or_iocb, struct address_space *mapping, loff_t pos,
+	     unsigned int len)
+{
+	struct kht_modify ev = {};
+
+	if (mod_quiet() || !mod_inode_ident_btf(mapping->host, &ev) || !mod_watched(&ev))
+		return 0;
+	mod_fill(&ev, KHT_MOD_WRITE, 0, pos, len, KHT_MODE_FENTRY);
+	ev.hdr.ts_ns = ev.start_ns;
+	ev.result = len;
+	kht_output(ctx, &ev, sizeof(ev));
+	return 0;
+}
+
+/* ---- kprobe/kretprobe ---- */
+
+SEC("kprobe/vfs_fallocate")
+int BPF_KPROBE(falloc_kprobe, struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct kht_modify ev = {};
+
+	if (kht_tgid_filtered() || !mod_inode_ident(BPF_CORE_READ(file, f_inode), &ev))
+		return 0;
+	mod_fill(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_KPROBE);
+	mod_name(&ev, BPF_CORE_READ(file, f_path.dentry));
+	mod_hold(&ev, file);
+	return 0;
+}
+
+SEC("kretprobe/vfs_fallocate")
+int BPF_KRETPROBE(falloc_kretprobe, long ret)
+{
+	mod_finish(ctx, ret);
+	return 0;
+}
+
+SEC("kprobe/do_truncate")
+int BPF_KPROBE(trunc_kprobe, void *idmap, struct dentry *dentry, loff_t length)
+{
+	struct kht_modify ev = {};
+
+	if (kht_tgid_filtered() || !mod_inode_ident(BPF_CORE_READ(dentry, d_inode), &ev))
+		return 0;
+	mod_fill(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_KPROBE);
+	mod_name(&ev, dentry);
+	mod_hold(&ev, NULL);
+	return 0;
+}
+
+SEC("kretprobe/do_truncate")
+int BPF_KRETPROBE(trunc_kretprobe, int ret)
+{
+	mod_finish(ctx, ret);
+	return 0;
+}
+
+SEC("kprobe/shmem_write_begin")
+int BPF_KPROBE(write_kprobe, void *file_or_iocb, struct address_space *mapping, loff_t pos,
+	       unsigned int len)
+{
+	struct kht_modify ev = {};
+
+	if (mod_quiet() || !mod_inode_ident(BPF_CORE_READ(mapping, host), &ev) ||
+	    !mod_watched(&ev))
+		return 0;
+	mod_fill(&ev, KHT_MOD_WRITE, 0, pos, len, KHT_MODE_KPROBE);
+	ev.hdr.ts_ns = ev.start_ns;
+	ev.result = len;
+	kht_output(ctx, &ev, sizeof(ev));
+	return 0;
+}
+
+/* ---- syscall tracepoints (degraded) ---- */
+
+struct sys_enter_args {
+	__u64 unused;
+	long syscall_nr;
+	__u64 args[6];
+};
+
+struct sys_exit_args {
+	__u64 unused;
+	long syscall_nr;
+	long ret;
+};
+
+/*
+ * The fd's regular file: identity and dentry name into ev. gated: a write,
+ * which only matters while watched (it cannot make a hole) and is hot.
+ */
+static __always_inline struct file *mod_fd(unsigned int fd, struct kht_modify *ev, bool gated)
+{
+	struct file *file;
+
+	if (gated ? mod_quiet() : kht_tgid_filtered())
+		return NULL;
+	file = kht_fd_file(fd);
+	if (!file || !mod_inode_ident(BPF_CORE_READ(file, f_inode), ev) ||
+	    (gated && !mod_watched(ev)))
+		return NULL;
+	mod_name(ev, BPF_CORE_READ(file, f_path.dentry));
+	return file;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fallocate")
+int falloc_sys_enter(struct sys_enter_args *a)
+{
+	struct kht_modify ev = {};
+	struct file *file = mod_fd(a->args[0], &ev, false);
+
+	if (file) {
+		mod_fill(&ev, falloc_op(a->args[1]), a->args[1], a->args[2], a->args[3],
+			 KHT_MODE_SYSCALLS);
+		mod_hold(&ev, file);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_ftruncate")
+int trunc_sys_enter(struct sys_enter_args *a)
+{
+	struct kht_modify ev = {};
+	struct file *file = mod_fd(a->args[0], &ev, false);
+
+	if (file) {
+		mod_fill(&ev, KHT_MOD_TRUNCATE, 0, a->args[1], 0, KHT_MODE_SYSCALLS);
+		mod_hold(&ev, file);
+	}
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwrite64")
+int pwrite_sys_enter(struct sys_enter_args *a)
+{
+	struct kht_modify ev = {};
+	struct file *file = mod_fd(a->args[0], &ev, true);
+
+	if (file) {
+		mod_fill(&ev, KHT_MOD_WRITE, 0, a->args[3], a->args[2], KHT_MODE_SYSCALLS);
+		mod_hold(&ev, file);
+	}
+	return 0;
+}
+
+/* write(2) writes at f_pos, or at the end with O_APPEND. */
+SEC("tracepoint/syscalls/sys_enter_write")
+int write_sys_enter(struct sys_enter_args *a)
+{
+	struct kht_modify ev = {};
+	struct file *file = mod_fd(a->args[0], &ev, true);
+	long long pos;
+
+	if (!file)
+		return 0;
+	pos = BPF_CORE_READ(file, f_flags) & O_APPEND ?
+	      BPF_CORE_READ(file, f_inode, i_size) : BPF_CORE_READ(file, f_pos);
+	mod_fill(&ev, KHT_MOD_WRITE, 0, pos, a->args[2], KHT_MODE_SYSCALLS);
+	mod_hold(&ev, file);
+	return 0;
+}
+
+/* One exit for all four: the pending slot says which call it was. */
+SEC("tracepoint/syscalls/sys_exit_fallocate")
+int falloc_sys_exit(struct sys_exit_args *a)
+{
+	mod_finish(a, a->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_ftruncate")
+int trunc_sys_exit(struct sys_exit_args *a)
+{
+	mod_finish(a, a->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_pwrite64")
+int pwrite_sys_exit(struct sys_exit_args *a)
+{
+	mod_finish(a, a->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int write_sys_exit(struct sys_exit_args *a)
+{
+	mod_finish(a, a->ret);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The modification feature: bpf/modify.bpf.c (punches, truncations, writes). */
+#include <stdio.h>
+#include <bpf/libbpf.h>
+#include "modify.skel.h"
+#include "capability.h"
+#include "feature.h"
+
+#define H_FALLOC "vfs_fallocate"
+#define H_TRUNC "do_truncate"
+#define H_WRITE "shmem_write_begin"
+
+static const char *limits(int mode)
+{
+	if (mode == KHT_MODE_SYSCALLS)
+		return "fallocate/ftruncate/write/pwrite64 syscall tracepoints: truncate(2) by "
+		       "path, MADV_REMOVE and writev are not seen";
+	return kht_hook_ok(H_WRITE, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
+			   (char[256]){ 0 }, 256) ? "" : "writes are not seen (no shmem_write_begin)";
+}
+
+static void *open_skel(void) { return modify_bpf__open(); }
+
+/*
+ * The inodes to watch are the collapse feature's: share its two maps. Without
+ * it (not loaded, or another process's session), watch every regular file.
+ */
+static void configure(void *s, int mode, const struct kht_opts *o)
+{
+	struct modify_bpf *skel = s;
+	int watched = kht_watch_fd("watched"), gate = kht_watch_fd("watch_gate");
+
+	skel->rodata->target_tgid = o->pid;
+	skel->rodata->target_ino = o->inode;
+	skel->rodata->watch_all = watched < 0 || gate < 0 ||
+				  bpf_map__reuse_fd(skel->maps.watched, watched) ||
+				  bpf_map__reuse_fd(skel->maps.watch_gate, gate);
+}
+
+static void programs(int mode, const struct kht_opts *o, const char **names, int max)
+{
+	static const char *const by_mode[KHT_MODE_MAX][9] = {
+		[KHT_MODE_FENTRY] = { "falloc_fentry", "falloc_fexit", "trunc_fentry",
+				      "trunc_fexit", "write_fentry" },
+		[KHT_MODE_KPROBE] = { "falloc_kprobe", "falloc_kretprobe", "trunc_kprobe",
+				      "trunc_kretprobe", "write_kprobe" },
+		[KHT_MODE_SYSCALLS] = { "falloc_sys_enter", "falloc_sys_exit", "trunc_sys_enter",
+					"trunc_sys_exit", "pwrite_sys_enter", "pwrite_sys_exit",
+					"write_sys_enter", "write_sys_exit" },
+	};
+	char why[256];
+	int n = 0;
+
+	for (int i = 0; i < 8 && by_mode[mode][i] && n < max; i++) {
+		/* the write hook is optional: punches and truncations matter most */
+		if (i == 4 && mode != KHT_MODE_SYSCALLS &&
+		    !kht_hook_ok(H_WRITE, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
+				 why, sizeof(why)))
+			continue;
+		names[n++] = by_mode[mode][i];
+	}
+}
+
+const struct kht_feature kht_feat_modify = {
+	.name = "modify",
+	.reqs = {
+		[KHT_MODE_FENTRY] = { { H_FALLOC, KHT_M_FENTRY }, { H_FALLOC, KHT_M_FEXIT },
+				      { H_TRUNC, KHT_M_FENTRY }, { H_TRUNC, KHT_M_FEXIT } },
+		[KHT_MODE_KPROBE] = { { H_FALLOC, KHT_M_KPROBE }, { H_FALLOC, KHT_M_KRETPROBE },
+				      { H_TRUNC, KHT_M_KPROBE }, { H_TRUNC, KHT_M_KRETPROBE } },
+		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_fallocate", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_fallocate", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_enter_ftruncate", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_ftruncate", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_enter_pwrite64", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_pwrite64", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_enter_write", KHT_M_TRACEPOINT },
+					{ "syscalls:sys_exit_write", KHT_M_TRACEPOINT } },
+	},
+	.limits = limits, .open = open_skel, .configure = configure,
+	.programs = programs,
+};
