@@ -58,10 +58,14 @@ for m in $modes; do
 		anomalies=$(field anomalies "$(grep '^summary ' "$WORK/$name.wl")")
 		collapses=$(field collapses "$(grep '^summary ' "$WORK/$name.wl")")
 		n=$(bugs "$WORK/$name.out" seek-transient-hole)
-		echo "  $name: $collapses collapses, workload saw $anomalies anomalies, $n reports"
+		w=$(grep -c '"rule":"seek-transient-hole","severity":"WARN"' "$WORK/$name.out")
+		echo "  $name: $collapses collapses, workload saw $anomalies anomalies, $n reports, $w warnings"
+		# a BUG needs the seed-004 mechanism seen: the publish order, fentry only;
+		# kprobe mode sees the window but not the publish: warnings at most
 		case $m in
-		fentry|kprobe) { [ "$anomalies" -gt 0 ] && [ "$n" -gt 0 ]; } ||
+		fentry) { [ "$anomalies" -gt 0 ] && [ "$n" -gt 0 ]; } ||
 			{ [ "$anomalies" -eq 0 ] && [ "$n" -eq 0 ]; } ;;
+		kprobe) [ "$n" -eq 0 ] && { [ "$anomalies" -eq 0 ] || [ "$w" -gt 0 ]; } ;;
 		*) [ "$n" -eq 0 ] ;;
 		esac
 		r=$?
