@@ -658,3 +658,33 @@ TEST(event_kind_modify)
 	k->span(&m, &sp);
 	CHECK(sp.first_page == 16 && sp.last_page == ~0ULL);
 }
+
+/* An unregister whose range BPF could not resolve to a file still ends its registration. */
+TEST(race_uffd_unresolved_unregister)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse c = col(10, 12, "SCAN_SUCCEED", 64);
+	struct kht_uffd reg = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_uffd unreg = uffd(7, KHT_UFFD_UNREGISTER, 0, 0, 0);
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	unreg.flags = KHT_O_HAVE_DURATION;	/* no inode: the process's story */
+	ADD(t, reg);
+	ADD(t, unreg);
+	ADD(t, c);
+	r = judge(&t, 0);
+	CHECK(r.n == 0);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+	/* another address range of the same process: still armed */
+	unreg.addr += 4 << 20;
+	t = (struct kht_timeline){ 0 };
+	ADD(t, reg);
+	ADD(t, unreg);
+	ADD(t, c);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 1);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}

@@ -142,6 +142,34 @@ static struct range decision(const struct kht_tl_event *c)
 
 enum arming { NOT_ARMED, ARMED, ARMED_MAYBE };
 
+/* The story of process pid's anonymous memory and unresolved ranges, or NULL. */
+static const struct kht_tl_group *process_group(const struct kht_timeline *t, unsigned pid)
+{
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (t->groups[i].kind == KHT_TL_PROCESS && t->groups[i].pid == pid)
+			return &t->groups[i];
+	return NULL;
+}
+
+/*
+ * Is v a successful UFFDIO_UNREGISTER of (part of) registration reg, made
+ * after it? In its inode's story it is matched by page range; an unregister
+ * whose range BPF could not resolve to a file (bpf_find_vma only try-locks
+ * mmap_lock) lands in its process's story and is matched by user address.
+ */
+static bool unregisters(const struct kht_tl_event *v, const struct kht_tl_event *u)
+{
+	const struct kht_uffd *un = &v->ev.uffd, *reg = &u->ev.uffd;
+
+	if (v->ev.hdr.type != KHT_EV_UFFD || un->op != KHT_UFFD_UNREGISTER || un->result ||
+	    un->hdr.pid != reg->hdr.pid || v->begin_ns < u->end_ns)
+		return false;
+	if (un->flags & KHT_O_HAVE_INODE)
+		return overlap(uffd_range(un), uffd_range(reg));
+	return un->len && reg->len && un->addr < reg->addr + reg->len &&
+	       reg->addr < un->addr + un->len;
+}
+
 /*
  * Was registration u (mode bits `modes`) in force when the kernel decided
  * about collapse c? ARMED: registered before the decision and not
@@ -165,22 +193,24 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 		a = ARMED_MAYBE;
 		*why = "the registration was still being made when the kernel decided";
 	}
-	for (size_t i = 0; i < g->n; i++) {
-		const struct kht_tl_event *v = EV(t, g, i);
-		const struct kht_uffd *un = &v->ev.uffd;
+	const struct kht_tl_group *stories[2] = { g, process_group(t, reg->hdr.pid) };
 
-		if (v->ev.hdr.type != KHT_EV_UFFD || un->op != KHT_UFFD_UNREGISTER || un->result ||
-		    un->hdr.pid != reg->hdr.pid || v->begin_ns < u->end_ns ||
-		    !overlap(uffd_range(un), uffd_range(reg)))
-			continue;
-		if (v->end_ns < d.first)
-			return NOT_ARMED;	/* gone before the decision */
-		if (v->begin_ns <= d.last) {
-			a = ARMED_MAYBE;
-			*why = c->ev.collapse.flags & KHT_F_HAVE_WINDOWS ?
-			       "the range was unregistered during the final lock hold" :
-			       "the range was unregistered while the collapse ran, and without "
-			       "lock windows (fentry) the moment the kernel checked is unknown";
+	for (int s = 0; s < 2 && stories[s]; s++) {
+		for (size_t i = 0; i < stories[s]->n; i++) {
+			const struct kht_tl_event *v = EV(t, stories[s], i);
+
+			if (!unregisters(v, u))
+				continue;
+			if (v->end_ns < d.first)
+				return NOT_ARMED;	/* gone before the decision */
+			if (v->begin_ns <= d.last) {
+				a = ARMED_MAYBE;
+				*why = c->ev.collapse.flags & KHT_F_HAVE_WINDOWS ?
+				       "the range was unregistered during the final lock hold" :
+				       "the range was unregistered while the collapse ran, and "
+				       "without lock windows (fentry) the moment the kernel "
+				       "checked is unknown";
+			}
 		}
 	}
 	return a;
@@ -208,7 +238,9 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 			r.rule = KHT_RULE_UFFD_MISSING_FILL;
 			r.sev = !ok ? KHT_SEV_GUARDED : a == ARMED ? KHT_SEV_BUG : KHT_SEV_WARN;
 			r.value = col->nr_none;
-			r.evidence = col->flags & KHT_F_HAVE_WINDOWS ?
+			r.evidence = !ok ? "the registration held when the kernel decided, and the "
+					   "kernel backed the collapse off" :
+				col->flags & KHT_F_HAVE_WINDOWS ?
 				"registered before the final lock hold and not removed until after it; "
 				"the collapse kept its new folio with the holes filled" :
 				"registered before the collapse began and not removed until it ended; "
