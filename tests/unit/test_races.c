@@ -688,3 +688,26 @@ TEST(race_uffd_unresolved_unregister)
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }
+
+/* syscalls mode on 6.1: a scan that met the existing huge page is not 512 holes filled */
+TEST(race_uffd_already_huge_scan)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse scan = col(10, 10, "SCAN_PTE_MAPPED_HUGEPAGE", 512);
+	struct kht_collapse fill = col(20, 20, "SCAN_SUCCEED", 512);	/* an empty range, filled */
+	struct kht_uffd reg = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	scan.flags &= ~KHT_F_HAVE_DURATION;
+	scan.mode = KHT_MODE_SYSCALLS;
+	fill.flags &= ~KHT_F_HAVE_DURATION;
+	fill.mode = KHT_MODE_SYSCALLS;
+	ADD(t, reg);
+	ADD(t, scan);
+	ADD(t, fill);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 1 && r.r[0].collapse->end_ns == 20 * MS);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}
