@@ -79,4 +79,6 @@ const struct kht_feature kht_feat_modify = {
 	},
 	.limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,
+	.optional = "punches, truncations and writes are not traced: the hole rules say WARN "
+		    "at most (docs/races.md)",
 };

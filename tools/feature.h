@@ -38,6 +38,8 @@ struct kht_feature {
 	void (*configure)(void *skel, int mode, const struct kht_opts *o);
 	/* Programs to load in a mode, NULL-terminated (names in the .bpf.c). */
 	void (*programs)(int mode, const struct kht_opts *o, const char **names, int max);
+	/* Not needed to trace the rest: what is lost without it (NULL: required). */
+	const char *optional;
 	/* Maps this feature shares with later ones, by name (optional, NULL-terminated). */
 	const char *const *shares;
 };

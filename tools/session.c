@@ -44,13 +44,21 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 		fprintf(stderr, "khugetrace %s: enum scan_result is not in this kernel's BTF: "
 			"results print as numbers.\n", cmd);
 	for (int i = 0; i < n && i < KHT_SESSION_MAX; i++) {
-		if (kht_feature_load(feats[i], o, &s->feat[i], err, sizeof(err))) {
+		struct kht_loaded *l = &s->feat[s->nfeat];
+
+		if (kht_feature_load(feats[i], o, l, err, sizeof(err))) {
+			if (feats[i]->optional) {
+				/* say what is lost, trace the rest */
+				fprintf(stderr, "khugetrace %s: %s; %s.\n", cmd, err,
+					feats[i]->optional);
+				continue;
+			}
 			fprintf(stderr, "khugetrace %s: %s.\n", cmd, err);
 			kht_session_close(s);
 			return 1;
 		}
 		s->nfeat++;
-		int fd = kht_loaded_events_fd(&s->feat[i]);
+		int fd = kht_loaded_events_fd(l);
 		int rc = s->rb ? ring_buffer__add(s->rb, fd, on_sample, s) : 0;
 
 		if (!s->rb)
