@@ -905,38 +905,6 @@ int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 	return err;
 }
 
-/* Where the header goes: a temporary file beside path, or path itself if it is a device/FIFO. */
-static int open_output(const char *path, char **tmp, char *err, int errlen)
-{
-	struct stat st;
-	int fd;
-
-	*tmp = NULL;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "cannot create %s: it is a directory.", path);
-		return -1;
-	}
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
-		return fd;
-	}
-	*tmp = malloc(strlen(path) + 8);
-	if (!*tmp) {
-		seterr(err, errlen, "cannot create %s: out of memory.", path);
-		return -1;
-	}
-	sprintf(*tmp, "%s.XXXXXX", path);
-	fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0) {
-		seterr(err, errlen, "cannot create %s: %s.", path, strerror(errno));
-		free(*tmp);
-		*tmp = NULL;
-	}
-	return fd;
-}
-
 static int write_header(int fd, const struct kht_tf_meta *m)
 {
 	struct wbuf b = { 0 };
@@ -954,11 +922,14 @@ static int write_header(int fd, const struct kht_tf_meta *m)
 	return err ? err : (int)b.cap;
 }
 
-struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
-				    char *err, int errlen)
+/*
+ * The header goes into the temporary (or the file written through), then the
+ * temporary is put in place: a failed create leaves the old file as it was.
+ */
+struct kht_tf_writer *kht_tf_create_out(struct kht_outfile *o, const struct kht_tf_meta *m,
+					char *err, int errlen)
 {
 	struct kht_tf_writer *w = calloc(1, sizeof(*w));
-	char *tmp = NULL;
 	int n;
 
 	if (w) {
@@ -966,34 +937,37 @@ struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *
 		w->obuf = malloc(w->ocap);
 	}
 	if (!w || !w->obuf) {
-		seterr(err, errlen, "cannot create %s: out of memory.", path);
+		seterr(err, errlen, "cannot create %s: out of memory.", o->path);
 		goto fail;
 	}
-	w->fd = open_output(path, &tmp, err, errlen);
-	if (w->fd < 0)
-		goto fail;
-	n = write_header(w->fd, m);
+	n = write_header(o->fd, m);
 	if (n < 0) {
-		seterr(err, errlen, "cannot write %s: %s.", path, strerror(-n));
-		goto fail_fd;
+		seterr(err, errlen, "cannot write %s: %s.", o->path, strerror(-n));
+		goto fail;
 	}
-	if (tmp && rename(tmp, path) < 0) {
-		seterr(err, errlen, "cannot create %s: %s.", path, strerror(errno));
-		goto fail_fd;
-	}
+	if (kht_out_publish(o, err, errlen))
+		goto fail;
+	w->fd = o->fd;		/* the writer owns it now */
+	o->fd = -1;
+	kht_out_release(o);
 	w->st.bytes_out = n;
-	free(tmp);
 	return w;
-fail_fd:
-	close(w->fd);
-	if (tmp)
-		unlink(tmp);
 fail:
-	free(tmp);
+	kht_out_abort(o);
 	if (w)
 		free(w->obuf);
 	free(w);
 	return NULL;
+}
+
+struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
+				    char *err, int errlen)
+{
+	struct kht_outfile o;
+
+	if (kht_out_open(&o, path, 0, NULL, 0, err, errlen))
+		return NULL;
+	return kht_tf_create_out(&o, m, err, errlen);
 }
 
 /* ---- reader ---- */

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "btf_enum.h"
+#include "outfile.h"
 
 /*
  * What this code writes, and the oldest major it still reads. 2.0 changed the
@@ -132,15 +133,22 @@ long long kht_tf_wall_ns(const struct kht_tf_meta *m, unsigned long long mono_ns
 struct kht_tf_writer;
 
 /*
- * Create path with the file header. The file is written under a temporary
- * name beside path and renamed over it once the header is on disk, so a
- * failed create leaves neither a new file nor a damaged old one (a path that
- * exists and is not a regular file, e.g. /dev/null or a FIFO, is written
- * directly). NULL and one sentence in err on failure. The file is mode 0600:
- * it holds process and file names.
+ * Create path with the file header, opened as outfile.h says (no rotation,
+ * no inputs): a regular file is written under a temporary name beside it
+ * and renamed over it once the header is on disk, so a failed create leaves
+ * neither a new file nor a damaged old one; a device, FIFO or /dev/stdout is
+ * written through. NULL and one sentence in err on failure. The file is mode
+ * 0600: it holds process and file names.
  */
 struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
 				    char *err, int errlen);
+/*
+ * The same over an output the caller opened (kht_out_open: its flags, its
+ * input check): writes the header, publishes, and takes the descriptor. o is
+ * released on success and aborted on failure.
+ */
+struct kht_tf_writer *kht_tf_create_out(struct kht_outfile *o, const struct kht_tf_meta *m,
+					char *err, int errlen);
 /* Append one record (type != 0, len <= KHT_TF_MAX_RECORD); flushes a full block. */
 int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsigned len);
 /*
