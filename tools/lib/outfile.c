@@ -214,24 +214,21 @@ int kht_out_open(struct kht_outfile *o, const char *path, unsigned flags,
 
 int kht_out_publish(struct kht_outfile *o, char *err, int errlen)
 {
-	char *old;
 	struct stat st;
 
 	if (!o->tmp)
 		return 0;
 	if ((o->flags & KHT_OUT_ROTATE) && lstat(o->target, &st) == 0 && S_ISREG(st.st_mode)) {
-		old = malloc(strlen(o->target) + 5);
-		if (!old)
-			return seterr(err, errlen, -ENOMEM, "cannot create %s: out of memory.", o->path);
-		sprintf(old, "%s.old", o->target);
-		if (rename(o->target, old) < 0) {
-			seterr(err, errlen, -errno, "cannot keep the earlier %s as %s: %s.", o->path,
-			       old, strerror(errno));
-			free(old);
-			return -EIO;
+		if (snprintf(o->old, sizeof(o->old), "%s.old", o->target) >= (int)sizeof(o->old))
+			return seterr(err, errlen, -ENAMETOOLONG, "cannot keep the earlier %s: %s.",
+				      o->path, strerror(ENAMETOOLONG));
+		if (rename(o->target, o->old) < 0) {
+			int rc = -errno;
+
+			o->old[0] = '\0';
+			return seterr(err, errlen, rc, "cannot keep the earlier %s as %s.old: %s.",
+				      o->path, o->target, strerror(-rc));
 		}
-		o->rotated = true;
-		free(old);
 	}
 	if (rename(o->tmp, o->target) < 0)
 		return seterr(err, errlen, -errno, "cannot create %s: %s.", o->path, strerror(errno));

@@ -34,7 +34,7 @@ struct kht_outfile {
 	char *target;		/* the resolved file the rename lands on (temp+rename only) */
 	char *tmp;		/* the temporary until published, else NULL */
 	bool through;		/* written in place: not a regular file, or a descriptor */
-	bool rotated;		/* publish kept an earlier file as TARGET.old */
+	char old[4096];		/* where publish kept an earlier file (TARGET.old), or "" */
 	unsigned flags;
 };
 

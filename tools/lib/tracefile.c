@@ -785,6 +785,8 @@ static int emit_block(struct kht_tf_writer *w, unsigned kind)
 		return w->err = err;
 	w->seq++;
 	w->st.blocks++;
+	if (kind == BLK_RECORDS)
+		w->st.records_out += w->nrec;	/* in the file now, not just buffered */
 	w->st.bytes_out += BLK_HDR + clen;
 	w->ulen = 0;
 	w->nrec = 0;
@@ -890,6 +892,12 @@ static void put_trailer(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 
 int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 {
+	return kht_tf_close_stats(w, t, NULL);
+}
+
+int kht_tf_close_stats(struct kht_tf_writer *w, const struct kht_tf_trailer *t,
+		       struct kht_tf_wstats *ws)
+{
 	int err = kht_tf_flush(w);
 
 	if (!err) {
@@ -900,6 +908,8 @@ int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 		err = -errno;	/* EINVAL: /dev/null, a pipe: nothing to sync */
 	if (close(w->fd) < 0 && !err)
 		err = -errno;
+	if (ws)
+		*ws = w->st;
 	free(w->obuf);
 	free(w);
 	return err;
@@ -1473,25 +1483,20 @@ static struct kht_tf_reader *open_mem(const void *buf, size_t len, struct kht_tf
  * recording, damaged header, other major). skim: the window is refilled with
  * just what is asked for, not as much as fits.
  */
-static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, bool skim,
-				       char *err, int errlen, int *rc)
+static struct kht_tf_reader *open_fd(int fd, const char *path, struct kht_tf_meta *m, bool skim,
+				     char *err, int errlen, int *rc)
 {
 	struct kht_tf_reader *r = reader_new(path);
 	struct stat st;
 
 	*rc = -EINVAL;
 	if (!r) {
+		close(fd);
 		seterr(err, errlen, "out of memory.");
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (r->fd < 0) {
-		*rc = -errno;
-		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
-		goto fail;
-	}
+	r->fd = fd;
 	if (fstat(r->fd, &st) < 0) {
 		*rc = -errno;
 		seterr(err, errlen, "cannot stat %s: %s.", path, strerror(errno));
@@ -1527,6 +1532,20 @@ fail:
 	return NULL;
 }
 
+static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, bool skim,
+				       char *err, int errlen, int *rc)
+{
+	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		*rc = -errno;
+		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
+		return NULL;
+	}
+	return open_fd(fd, path, m, skim, err, errlen, rc);
+}
+
 struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
 				      char *err, int errlen)
 {
@@ -1540,6 +1559,14 @@ struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char 
 	int rc;
 
 	return open_file(path, m, false, err, errlen, &rc);
+}
+
+struct kht_tf_reader *kht_tf_open_fd(int fd, const char *label, struct kht_tf_meta *m,
+				    char *err, int errlen)
+{
+	int rc;
+
+	return open_fd(fd, label, m, false, err, errlen, &rc);
 }
 
 /* Walk the blocks of an opened reader (skim set) to the first intact trailer. */
@@ -1592,6 +1619,26 @@ int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, i
 		return rc;
 	}
 	r = open_file(path, m, true, err, errlen, &rc);
+	if (r)
+		rc = peek_walk(r, t, err, errlen);
+	kht_tf_free(r);
+	free(m);
+	return rc;
+}
+
+int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
+			   char *err, int errlen)
+{
+	struct kht_tf_meta *m = malloc(sizeof(*m));
+	struct kht_tf_reader *r;
+	int rc = -ENOMEM;
+
+	if (!m) {
+		close(fd);
+		seterr(err, errlen, "out of memory.");
+		return rc;
+	}
+	r = open_fd(fd, label, m, true, err, errlen, &rc);
 	if (r)
 		rc = peek_walk(r, t, err, errlen);
 	kht_tf_free(r);

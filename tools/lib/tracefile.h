@@ -166,11 +166,18 @@ int kht_tf_flush(struct kht_tf_writer *w);
 int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t);
 
 struct kht_tf_wstats {
-	unsigned long long records, blocks;
+	unsigned long long records;	/* accepted by kht_tf_write*() */
+	unsigned long long records_out;	/* in record blocks written to the file (all of
+					 * them after a clean close; what a reader finds
+					 * after a write error) */
+	unsigned long long blocks;
 	unsigned long long bytes_in;	/* uncompressed record bytes */
 	unsigned long long bytes_out;	/* file size so far (header + written blocks) */
 };
 void kht_tf_writer_stats(const struct kht_tf_writer *w, struct kht_tf_wstats *s);
+/* kht_tf_close() that also says what reached the file (ws may be NULL). */
+int kht_tf_close_stats(struct kht_tf_writer *w, const struct kht_tf_trailer *t,
+		       struct kht_tf_wstats *ws);
 
 /* ---- reading ---- */
 
@@ -196,6 +203,12 @@ struct kht_tf_stats {
  * damaged header or a newer major version. Memory is bounded (~2 MiB).
  */
 struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char *err, int errlen);
+/*
+ * The same over an open descriptor (taken: freed with the reader); label
+ * names it in messages. It must be a regular file: the reader seeks.
+ */
+struct kht_tf_reader *kht_tf_open_fd(int fd, const char *label, struct kht_tf_meta *m,
+				    char *err, int errlen);
 /* The same over a buffer, which must outlive the reader (tests, fuzzing). */
 struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
 				      char *err, int errlen);
@@ -225,6 +238,9 @@ void kht_tf_free(struct kht_tf_reader *r);
  * read per block, plus the damaged bytes scanned; memory as a reader's.
  */
 int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, int errlen);
+/* The same over a descriptor (taken), as kht_tf_open_fd(). */
+int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
+			   char *err, int errlen);
 /* The same over a buffer (tests, fuzzing); -EINVAL for any refused buffer. */
 int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *t,
 			    char *err, int errlen);
