@@ -99,10 +99,14 @@ ln -s target.kht "$WORK/link.kht"
 	grep -q "not a recording yet" "$WORK/target.kht.old"
 ok $name $? "the link was replaced, or its target holds no recording" "$WORK/link.err"
 
+# /dev/fd/1 first: a binary that renames over its output fails there harmlessly
+# (nothing can be created in /proc) and never gets to replace the host's /dev/stdout
 name=record/dev-stdout
-"$KHT" record -o /dev/stdout -d 1 >"$WORK/so.kht" 2>"$WORK/so.err" && valid so "$WORK/so.kht" &&
+"$KHT" record -o /dev/fd/1 -d 1 >"$WORK/fd1.kht" 2>"$WORK/so.err" && valid fd1 "$WORK/fd1.kht" &&
+	"$KHT" record -o /dev/stdout -d 1 >"$WORK/so.kht" 2>"$WORK/so.err" &&
+	[ -L /dev/stdout ] && valid so "$WORK/so.kht" &&
 	"$KHT" record -o - -d 1 2>/dev/null | cat >"$WORK/dash.kht" && valid dash "$WORK/dash.kht"
-ok $name $? "recording to /dev/stdout or - failed" "$WORK/so.err"
+ok $name $? "recording to /dev/fd/1, /dev/stdout or - failed" "$WORK/so.err"
 
 name=record/fifo
 mkfifo "$WORK/fifo"
@@ -110,6 +114,7 @@ cat "$WORK/fifo" >"$WORK/fromfifo.kht" &
 CAT=$!
 "$KHT" record -o "$WORK/fifo" -d 1 >/dev/null 2>"$WORK/fifo.err"
 rc=$?
+[ -p "$WORK/fifo" ] || kill $CAT 2>/dev/null	# replaced: cat would wait forever
 wait $CAT
 [ $rc -eq 0 ] && [ -p "$WORK/fifo" ] && valid fifo "$WORK/fromfifo.kht"
 ok $name $? "rc=$rc: the FIFO was replaced or its reader got no recording" "$WORK/fifo.err"
@@ -167,12 +172,16 @@ cat "$WORK/pfifo" >"$WORK/pfifo.json" &
 CAT=$!
 "$KHT" report "$WORK/cap.kht" --perfetto "$WORK/pfifo" >/dev/null 2>"$WORK/pfifo.err"
 rc=$?
+[ -p "$WORK/pfifo" ] || kill $CAT 2>/dev/null	# replaced: cat would wait forever
 wait $CAT
 [ $rc -eq 0 ] && [ -p "$WORK/pfifo" ] && "$UNIT" --validate-json-doc "$WORK/pfifo.json"
 ok $name $? "rc=$rc: the FIFO was replaced or got no JSON" "$WORK/pfifo.err"
 
 name=report/perfetto-stdout
-"$KHT" report "$WORK/cap.kht" --perfetto /dev/stdout >"$WORK/pso.json" 2>"$WORK/pso.err" &&
+"$KHT" report "$WORK/cap.kht" --perfetto /dev/fd/1 >"$WORK/pfd1.json" 2>"$WORK/pso.err" &&
+	"$UNIT" --validate-json-doc "$WORK/pfd1.json" &&
+	"$KHT" report "$WORK/cap.kht" --perfetto /dev/stdout >"$WORK/pso.json" 2>"$WORK/pso.err" &&
+	[ -L /dev/stdout ] &&
 	"$UNIT" --validate-json-doc "$WORK/pso.json" &&
 	"$KHT" report "$WORK/cap.kht" --perfetto - >"$WORK/pdash.json" 2>/dev/null &&
 	"$UNIT" --validate-json-doc "$WORK/pdash.json"
