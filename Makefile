@@ -41,7 +41,7 @@ BPF_APPS := collapse uffd seek modify
 # The analysis/formatting library: plain C, no BPF, unit-tested without a kernel.
 LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
-	tools/lib/timeline_render.c tools/lib/tracefile.c \
+	tools/lib/timeline_render.c tools/lib/tracefile.c tools/lib/outfile.c \
 	tools/lib/collapse_view.c tools/lib/races.c \
 	tools/lib/events/registry.c tools/lib/events/ev_modify.c
 # The front-end: one binary, perf-style subcommands.

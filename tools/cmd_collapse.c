@@ -52,6 +52,10 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 	return 0;
 }
 
+#define COLLAPSE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(MIN_US) | KHT_O(ATTACH) | \
+		       KHT_O(DURATION) | KHT_O(COUNT) | KHT_O(JSON) | KHT_O(VERBOSE) | \
+		       KHT_O(HELP) | KHT_O(NO_INSIDE))
+
 int cmd_collapse(int argc, char **argv)
 {
 	static const struct kht_feature *const feats[] = { &kht_feat_collapse };
@@ -62,13 +66,10 @@ int cmd_collapse(int argc, char **argv)
 	char err[256];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err))) {
+	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	    kht_opts_only(&opts, COLLAPSE_OPTS, "collapse", "it belongs to another command",
+			  err, sizeof(err))) {
 		fprintf(stderr, "khugetrace collapse: %s (see --help).\n", err);
-		return 2;
-	}
-	if (opts.perfetto || opts.since_s || opts.until_s || opts.output) {
-		fprintf(stderr, "khugetrace collapse: --perfetto, --since, --until and -o belong to "
-			"other commands (see --help).\n");
 		return 2;
 	}
 	if (opts.help) {

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "commands.h"
 #include "feature.h"
 #include "session.h"
@@ -18,11 +17,25 @@
 #include "lib/event_fmt.h"
 #include "lib/tracefile.h"
 
+#define DEFAULT_OUTPUT "khugetrace.data"	/* as perf.data: `record` then `report` */
+
+/* What record can honour: filters and modes are applied in BPF, nothing is formatted. */
+#define RECORD_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
+		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(FORCE))
+
 struct rec {
 	struct kht_tf_writer *w;
-	unsigned long long events, errors, last_flush;
-	int err;
+	unsigned long long last_flush;
+	int err;	/* -errno of the first failed write */
 };
+
+/* A file we cannot write is not worth tracing into: stop at the first error. */
+static void write_failed(struct rec *r, int err)
+{
+	if (!r->err)
+		r->err = err;
+	kht_exiting = -1;
+}
 
 static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t size)
 {
@@ -30,13 +43,8 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 	int err = kht_tf_event_wire_size(h->type) ? kht_tf_write_event(r->w, data)
 						  : kht_tf_write(r->w, h->type, data, size);
 
-	if (err < 0) {
-		r->errors++;
-		r->err = err;
-		kht_exiting = -1;	/* a file we cannot write is not worth tracing into */
-	} else {
-		r->events++;
-	}
+	if (err < 0)
+		write_failed(r, err);
 	return 0;
 }
 
@@ -44,51 +52,91 @@ static void on_tick(void *ctx)
 {
 	struct rec *r = ctx;
 	unsigned long long now = kht_now_ns();
+	int err;
 
 	if (now - r->last_flush >= 1000000000ULL) {
-		if (kht_tf_flush(r->w) < 0 && !r->err)
-			r->err = -1, kht_exiting = -1;
+		err = kht_tf_flush(r->w);
+		if (err < 0)
+			write_failed(r, err);
 		r->last_flush = now;
 	}
 }
 
-/* Fail before loading anything when the file's directory is not writable. */
-static bool dir_writable(const char *path)
-{
-	char dir[4096];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return access(".", W_OK | X_OK) == 0;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return access(dir, W_OK | X_OK) == 0;
-}
-
 static void usage(void)
 {
-	printf("Usage: khugetrace record -o FILE [OPTIONS]\n"
+	printf("Usage: khugetrace record [-o FILE] [OPTIONS]\n"
 	       "Record collapses, userfaultfd ioctls, seeks, mincore, lock windows and readers\n"
-	       "into FILE until Ctrl-C (or -d); read it with 'khugetrace report FILE'.\n\n%s",
+	       "into FILE (default " DEFAULT_OUTPUT "; -o - is standard output) until Ctrl-C\n"
+	       "(or -d); read it with 'khugetrace report FILE'. An existing FILE is kept as\n"
+	       "FILE.old.\n\n%s"
+	       "  -o, --output FILE    where to record (default " DEFAULT_OUTPUT ")\n"
+	       "  -f, --force          overwrite FILE instead of keeping it as FILE.old\n",
 	       kht_opts_usage());
+}
+
+/* The header needs the session's modes and names: written once tracing is set up. */
+static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_session *s)
+{
+	static struct kht_tf_meta meta;
+	char err[512];
+
+	kht_tf_meta_init(&meta);
+	for (int i = 0; i < s->nfeat; i++)
+		kht_tf_meta_add_hook(&meta, s->feat[i].f->name, kht_mode_names[s->feat[i].mode]);
+	kht_tf_meta_add_enum(&meta, "scan_result", &s->results);
+	r->w = kht_tf_create_out(out, &meta, err, sizeof(err));
+	if (!r->w) {
+		fprintf(stderr, "khugetrace record: %s\n", err);
+		return 1;
+	}
+	if (out->old[0])
+		fprintf(stderr, "khugetrace record: the earlier %s is kept as %s.\n", out->path,
+			out->old);
+	return 0;
+}
+
+/*
+ * Trailer, fsync, close; then say what the file really holds: the events of
+ * the blocks that reached it, and the errno of the first write that failed.
+ */
+static int finish_file(struct rec *r, const struct kht_session *s, const char *path)
+{
+	static struct kht_tf_trailer trailer;	/* ~33 KiB */
+	struct kht_tf_wstats ws;
+	int err, ret = 0;
+
+	trailer.drops = kht_session_drops(s);
+	trailer.ncpus = kht_session_drops_per_cpu(s, trailer.drops_per_cpu, KHT_TF_MAX_CPUS);
+	err = kht_tf_close_stats(r->w, &trailer, &ws);
+	if (r->err || err) {
+		fprintf(stderr, "khugetrace record: writing %s failed: %s.\n", path,
+			strerror(-(r->err ? r->err : err)));
+		ret = 1;
+	}
+	fprintf(stderr, "khugetrace record: %llu events, %llu blocks, %llu bytes written to %s",
+		ws.records_out, ws.blocks, ws.bytes_out, path);
+	if (ret)
+		fprintf(stderr, " (%llu more events were lost with the failed write)",
+			ws.records - ws.records_out);
+	if (trailer.drops)
+		fprintf(stderr, "; WARNING: %llu events dropped (ring buffer full)", trailer.drops);
+	fprintf(stderr, ".\n");
+	return ret;
 }
 
 int cmd_record(int argc, char **argv)
 {
-	static struct kht_tf_trailer trailer;	/* ~33 KiB */
-	static struct kht_tf_meta meta;
-	struct kht_tf_wstats ws;
 	struct kht_session s;
+	struct kht_outfile out;
 	struct kht_opts opts;
 	struct rec r = {};
+	const char *path;
 	char err[512];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err))) {
+	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	    kht_opts_only(&opts, RECORD_OPTS, "record", "it stores every event; 'khugetrace "
+			  "report' filters and formats them", err, sizeof(err))) {
 		fprintf(stderr, "khugetrace record: %s (see --help).\n", err);
 		return 2;
 	}
@@ -96,25 +144,19 @@ int cmd_record(int argc, char **argv)
 		usage();
 		return 0;
 	}
-	if (!opts.output) {
-		fprintf(stderr, "khugetrace record: -o FILE is required (see --help).\n");
-		return 2;
-	}
-	if (!dir_writable(opts.output)) {
-		fprintf(stderr, "khugetrace record: cannot write %s: %s.\n", opts.output,
-			strerror(errno));
+	path = opts.output ? opts.output : DEFAULT_OUTPUT;
+	/* before loading anything: a bad path fails at once, and nothing is written yet */
+	if (kht_out_open(&out, path, opts.force ? 0 : KHT_OUT_ROTATE, NULL, 0, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace record: %s\n", err);
 		return 1;
 	}
-	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts, on_event, &r);
-	if (ret)
+	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts,
+			       on_event, &r);
+	if (ret) {
+		kht_out_abort(&out);
 		return ret;
-	kht_tf_meta_init(&meta);
-	for (int i = 0; i < s.nfeat; i++)
-		kht_tf_meta_add_hook(&meta, s.feat[i].f->name, kht_mode_names[s.feat[i].mode]);
-	kht_tf_meta_add_enum(&meta, "scan_result", &s.results);
-	r.w = kht_tf_create(opts.output, &meta, err, sizeof(err));
-	if (!r.w) {
-		fprintf(stderr, "khugetrace record: %s\n", err);
+	}
+	if (start_file(&r, &out, &s)) {
 		kht_session_close(&s);
 		return 1;
 	}
@@ -122,19 +164,8 @@ int cmd_record(int argc, char **argv)
 	s.tick = on_tick;
 	kht_session_banner(&s, &opts);
 	ret = kht_session_run(&s, &opts);
-	trailer.drops = kht_session_drops(&s);
-	trailer.ncpus = kht_session_drops_per_cpu(&s, trailer.drops_per_cpu, KHT_TF_MAX_CPUS);
-	kht_tf_writer_stats(r.w, &ws);
-	if (kht_tf_close(r.w, &trailer) < 0 || r.err) {
-		fprintf(stderr, "khugetrace record: writing %s failed: %s.\n", opts.output,
-			strerror(r.err ? -r.err : EIO));
+	if (finish_file(&r, &s, path))
 		ret = 1;
-	}
-	fprintf(stderr, "khugetrace record: %llu events, %llu blocks, %llu bytes written to %s",
-		r.events, ws.blocks, ws.bytes_out, opts.output);
-	if (trailer.drops)
-		fprintf(stderr, "; WARNING: %llu events dropped (ring buffer full)", trailer.drops);
-	fprintf(stderr, ".\n");
 	kht_session_close(&s);
 	return ret;
 }

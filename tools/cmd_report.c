@@ -6,20 +6,36 @@
  * Damaged files are read as far as they go: complete blocks are reported,
  * damaged ones skipped with a warning, a cut-off end measured and said.
  */
+#define _GNU_SOURCE	/* O_TMPFILE, mkostemp */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "commands.h"
 #include "feature.h"
 #include "lib/collapse_view.h"
 #include "lib/options.h"
+#include "lib/outfile.h"
 #include "lib/races.h"
 #include "lib/timeline.h"
 #include "lib/tracefile.h"
 
+#define DEFAULT_INPUT "khugetrace.data"	/* what `record` writes without -o */
+
+/* report reads a recording: it traces nothing, so tracing options would be ignored */
+#define REPORT_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(MIN_US) | KHT_O(COUNT) | KHT_O(JSON) | \
+		     KHT_O(HELP) | KHT_O(PERFETTO) | KHT_O(TIMELINE) | KHT_O(RACES) | \
+		     KHT_O(SPIN_US) | KHT_O(SINCE) | KHT_O(UNTIL) | KHT_O(INPUT))
+
 struct report {
 	struct kht_opts opts;
+	const char *path;	/* the recording, as named ("-": standard input) */
+	int fd;			/* ... open, for the second (header) pass */
+	struct kht_outfile perfetto;
 	struct kht_tf_meta meta;
 	struct kht_collapse_view view;
 	struct kht_timeline tl;
@@ -32,20 +48,22 @@ struct report {
  * the top of the report: kht_tf_peek_trailer() finds it by walking the block
  * headers, without inflating the records (the main pass does that once).
  */
-static bool read_stats(const char *path, struct kht_tf_stats *st, struct kht_tf_trailer *t)
+static bool read_stats(const struct report *r, struct kht_tf_stats *st, struct kht_tf_trailer *t)
 {
+	int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);	/* the peek takes it; pread: no shared offset */
+
 	memset(st, 0, sizeof(*st));
-	st->has_trailer = kht_tf_peek_trailer(path, t, NULL, 0) == 1;
+	st->has_trailer = fd >= 0 && kht_tf_peek_trailer_fd(fd, r->path, t, NULL, 0) == 1;
 	st->truncated = !st->has_trailer;
 	st->trailer = st->has_trailer ? t : NULL;
 	return st->has_trailer;
 }
 
-static void print_header(struct report *r, const char *path)
+static void print_header(struct report *r)
 {
 	static struct kht_tf_trailer t;
 	struct kht_tf_stats st;
-	bool has_trailer = read_stats(path, &st, &t);
+	bool has_trailer = read_stats(r, &st, &t);
 	time_t wall = r->meta.wall_base_ns / 1000000000LL;
 	char when[64];
 
@@ -104,17 +122,17 @@ static void print_losses(const struct kht_tf_stats *st, const char *path)
 			"%llu blocks lost): %s\n", path, st->corrupt, st->corrupt == 1 ? "" : "s",
 			st->skipped_bytes, st->missing_blocks, st->warning);
 	if (st->truncated)
-		fprintf(stderr, "khugetrace report: %s is cut off: %llu bytes of an incomplete "
-			"block lost and no trailer (the recording did not finish).\n", path,
-			st->partial_bytes);
+		fprintf(stderr, "khugetrace report: %s is cut off after %llu records: %llu bytes of "
+			"an incomplete block lost and no trailer (the recording did not finish).\n",
+			path, st->records, st->partial_bytes);
 }
 
 static int views(struct report *r)
 {
 	struct kht_tl_filter f = { .ino = r->opts.inode, .pid = r->opts.pid,
-				   .since_s = r->opts.since_s, .until_s = r->opts.until_s };
-	char tmp[4096];
-	FILE *pf;
+				   .since_s = r->opts.since_s, .until_s = r->opts.until_s,
+				   .until_set = r->opts.until_set };
+	char err[512];
 	int ret = 0;
 
 	if (!r->opts.timeline && !r->opts.perfetto && !r->opts.races) {
@@ -141,9 +159,7 @@ static int views(struct report *r)
 			kht_races_print_json(stdout, &races, &r->view.fmt);
 		else
 			kht_races_print_text(stdout, &races, &r->view.fmt);
-		/* like `races`: 0 found a bug or a slow spin, 1 none */
-		ret = kht_races_count(&races, KHT_SEV_BUG) || kht_races_count(&races, KHT_SEV_SLOW) ?
-		      0 : 1;
+		/* exit like report, not like `races`: the file was read (docs/races.md) */
 		kht_races_free(&races);
 	}
 	if (r->opts.timeline && r->opts.json)
@@ -151,17 +167,136 @@ static int views(struct report *r)
 	else if (r->opts.timeline)
 		kht_tl_print_text(stdout, &r->tl, &r->view.fmt);
 	if (r->opts.perfetto) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->opts.perfetto);
-		pf = fopen(tmp, "w");
-		if (!pf || kht_tl_write_perfetto(pf, &r->tl, &r->view.fmt) | fclose(pf) ||
-		    rename(tmp, r->opts.perfetto)) {
-			fprintf(stderr, "khugetrace report: cannot write %s: %s.\n", r->opts.perfetto,
-				strerror(errno));
-			remove(tmp);
+		FILE *f = kht_out_stream(&r->perfetto);
+
+		if (f)
+			kht_tl_write_perfetto(f, &r->tl, &r->view.fmt);
+		if (!f || kht_out_commit(&r->perfetto, err, sizeof(err))) {
+			fprintf(stderr, "khugetrace report: %s\n", f ? err : strerror(errno));
+			kht_out_abort(&r->perfetto);
 			ret = 1;
 		}
 	}
 	return ret;
+}
+
+static void usage(void)
+{
+	printf("Usage: khugetrace report [FILE | -i FILE] [OPTIONS]\n"
+	       "Print a recording (default " DEFAULT_INPUT "; - is standard input):\n"
+	       "collapse lines (default), --timeline, --perfetto OUT, --races (with --spin-us US).\n"
+	       "  -j, -p PID, --inode INO, --since/--until SEC as in the live commands\n"
+	       "  -c N, -m US          the collapse view: the first N lines, at least US long\n");
+}
+
+/* Options the chosen views would ignore are refused, with why. */
+static int check_opts(const struct kht_opts *o, char *err, int errlen)
+{
+	bool views = o->timeline || o->perfetto || o->races;
+
+	if (kht_opts_only(o, REPORT_OPTS, "report", "it reads a recording, it does not trace",
+			  err, errlen))
+		return -1;
+	if (views && kht_opts_only(o, REPORT_OPTS & ~(KHT_O(COUNT) | KHT_O(MIN_US)),
+				   "--timeline, --perfetto or --races",
+				   "it applies to the collapse view", err, errlen))
+		return -1;
+	if (!o->races && kht_opts_only(o, REPORT_OPTS & ~KHT_O(SPIN_US), "report without --races",
+				       NULL, err, errlen))
+		return -1;
+	if (o->nargs > 1 || (o->nargs && o->input)) {
+		snprintf(err, errlen, "one recording at a time ('%s' is one too many)",
+			 o->args[o->nargs - 1]);
+		return -1;
+	}
+	if (o->perfetto && !strcmp(o->perfetto, "-") && (o->timeline || o->races)) {
+		snprintf(err, errlen, "--perfetto - and --timeline/--races would share standard "
+			 "output");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A pipe cannot be read twice (the header pass, then the records) nor
+ * seeked: copy it to an unlinked temporary file first.
+ */
+static int spool_stdin(void)
+{
+	const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char buf[65536], tmp[4096];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+		return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {	/* no O_TMPFILE there: an unlinked mkstemp file */
+		snprintf(tmp, sizeof(tmp), "%s/khugetrace-stdin.XXXXXX", dir);
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		unlink(tmp);
+	}
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(fd, buf, n) != n) {
+			n = errno ? errno : EIO;
+			close(fd);
+			errno = n;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* The recording, by name or "-"; NULL and the sentence printed on failure. */
+static struct kht_tf_reader *open_input(struct report *r)
+{
+	struct kht_tf_reader *rd;
+	char err[512];
+	int fd;
+
+	if (strcmp(r->path, "-")) {
+		/* O_NONBLOCK: opening a FIFO must not hang before the reader can refuse it */
+		fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			fprintf(stderr, "khugetrace report: cannot open %s: %s.\n", r->path,
+				strerror(errno));
+			return NULL;
+		}
+	} else if ((fd = spool_stdin()) < 0) {
+		fprintf(stderr, "khugetrace report: cannot read standard input: %s.\n",
+			strerror(errno));
+		return NULL;
+	}
+	r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	rd = r->fd < 0 ? NULL : kht_tf_open_fd(fd, strcmp(r->path, "-") ? r->path :
+					       "standard input", &r->meta, err, sizeof(err));
+	if (!rd)
+		fprintf(stderr, "khugetrace report: %s\n", r->fd < 0 ? strerror(errno) : err);
+	return rd;
+}
+
+/* --perfetto - or /dev/stdout: the "#" header must not go into the JSON document */
+static bool perfetto_on_stdout(const struct report *r)
+{
+	struct stat a, b;
+
+	return r->opts.perfetto && !fstat(r->perfetto.fd, &a) && !fstat(STDOUT_FILENO, &b) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* -m needs durations: a recording whose collapse mode saw only the end has none. */
+static bool has_durations(const struct kht_tf_meta *m)
+{
+	for (int i = 0; i < m->nhooks; i++)
+		if (!strcmp(m->hooks[i].hook, "collapse"))
+			return !strcmp(m->hooks[i].mode, "fentry") ||
+			       !strcmp(m->hooks[i].mode, "kprobe");
+	return false;
 }
 
 int cmd_report(int argc, char **argv)
@@ -169,39 +304,42 @@ int cmd_report(int argc, char **argv)
 	static struct report r;
 	struct kht_tf_reader *rd;
 	struct kht_tf_stats st;
-	const char *path;
 	const void *data;
 	unsigned type, len;
 	char err[512];
 	int n, ret;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-			printf("Usage: khugetrace report FILE [OPTIONS]\n"
-			       "Print a recording: collapse lines (default), --timeline, --perfetto OUT,\n"
-			       "--races (with --spin-us US).\n"
-			       "  -j, -p PID, --inode INO, --since/--until SEC as in the live commands\n");
-			return 0;
-		}
-		fprintf(stderr, "khugetrace report: which recording? Usage: khugetrace report FILE "
-			"[OPTIONS].\n");
-		return 2;
-	}
-	path = argv[1];
-	if (kht_parse_opts(argc - 1, argv + 1, &r.opts, err, sizeof(err))) {
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_OPERANDS | KHT_OPTS_I_INPUT, &r.opts, err,
+			      sizeof(err)) || check_opts(&r.opts, err, sizeof(err))) {
 		fprintf(stderr, "khugetrace report: %s (see --help).\n", err);
 		return 2;
 	}
-	rd = kht_tf_open(path, &r.meta, err, sizeof(err));
-	if (!rd) {
-		fprintf(stderr, "khugetrace report: %s\n", err);
-		return r.opts.races ? 2 : 1;	/* --races exits like grep */
+	if (r.opts.help) {
+		usage();
+		return 0;
 	}
-	r.info = r.opts.json ? stderr : stdout;
+	r.path = r.opts.input ? r.opts.input : r.opts.nargs ? r.opts.args[0] : DEFAULT_INPUT;
+	rd = open_input(&r);
+	if (!rd)
+		return 1;
+	if (r.opts.min_us && !has_durations(&r.meta)) {
+		fprintf(stderr, "khugetrace report: -m/--min-us needs collapse durations, and %s was "
+			"recorded in a mode that has none (see the header).\n", r.path);
+		kht_tf_free(rd);
+		return 2;
+	}
+	/* before anything is written: refuses to overwrite the recording being read */
+	if (r.opts.perfetto && kht_out_open(&r.perfetto, r.opts.perfetto, 0,
+					    (const char *[]){ r.path }, 1, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace report: %s\n", err);
+		kht_tf_free(rd);
+		return 1;
+	}
+	r.info = r.opts.json || perfetto_on_stdout(&r) ? stderr : stdout;
 	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");
 	r.view.fmt.base_ns = r.meta.mono_base_ns;
-	print_header(&r, path);
+	print_header(&r);
 	if (!r.opts.timeline && !r.opts.perfetto && !r.opts.races)
 		kht_collapse_view_header(&r.view);
 	while ((n = kht_tf_next(rd, &type, &data, &len)) == 1)
@@ -210,10 +348,10 @@ int cmd_report(int argc, char **argv)
 	kht_tf_stats(rd, &st);
 	ret = views(&r);
 	if (n < 0) {
-		fprintf(stderr, "khugetrace report: reading %s failed: %s\n", path, kht_tf_error(rd));
-		ret = 2;
+		fprintf(stderr, "khugetrace report: reading %s failed: %s\n", r.path, kht_tf_error(rd));
+		ret = 1;
 	}
-	print_losses(&st, path);
+	print_losses(&st, r.path);
 	if (r.unknown)
 		fprintf(stderr, "khugetrace report: %llu records of kinds this version does not "
 			"know were skipped.\n", r.unknown);
@@ -222,5 +360,6 @@ int cmd_report(int argc, char **argv)
 			"block and could not be decoded: skipped.\n", r.undecodable);
 	kht_tl_free(&r.tl);
 	kht_tf_free(rd);
+	close(r.fd);
 	return ret;
 }

@@ -18,6 +18,7 @@
 #include "session.h"
 #include "trace_helpers.h"
 #include "lib/options.h"
+#include "lib/outfile.h"
 #include "lib/races.h"
 #include "lib/timeline.h"
 
@@ -50,32 +51,32 @@ static bool kernel_has_uffd(void)
 	return has;
 }
 
-/* Open FILE.tmp now so a bad path fails before tracing, rename at the end. */
-static FILE *open_perfetto(const char *path, char *tmp, size_t len)
+/* Open the output now (outfile.h) so a bad path fails before tracing. */
+static int open_perfetto(struct kht_outfile *out, const char *path)
 {
-	FILE *f;
+	char err[512];
 
-	snprintf(tmp, len, "%s.tmp.%d", path, getpid());
-	f = fopen(tmp, "w");
-	if (!f)
-		fprintf(stderr, "khugetrace timeline: cannot write the Perfetto file %s: %s.\n",
-			path, strerror(errno));
-	return f;
+	if (!kht_out_open(out, path, 0, NULL, 0, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "khugetrace timeline: cannot write the Perfetto file: %s\n", err);
+	return 1;
 }
 
-static int finish_perfetto(FILE *f, const char *tmp, const char *path,
-			   const struct kht_timeline *tl, const struct kht_fmt *fmt)
+static int finish_perfetto(struct kht_outfile *out, const struct kht_timeline *tl,
+			   const struct kht_fmt *fmt)
 {
-	int err = kht_tl_write_perfetto(f, tl, fmt);
+	FILE *f = kht_out_stream(out);
+	char err[512];
 
-	if (fclose(f) || err || rename(tmp, path)) {
-		fprintf(stderr, "khugetrace timeline: writing the Perfetto file %s failed: %s.\n",
-			path, strerror(errno ? errno : EIO));
-		unlink(tmp);
+	if (f)
+		kht_tl_write_perfetto(f, tl, fmt);
+	if (!f || kht_out_commit(out, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace timeline: Perfetto file: %s\n", f ? err : strerror(errno));
+		kht_out_abort(out);
 		return 1;
 	}
 	fprintf(stderr, "khugetrace timeline: Perfetto trace written to %s "
-		"(open it in ui.perfetto.dev or chrome://tracing).\n", path);
+		"(open it in ui.perfetto.dev or chrome://tracing).\n", out->path);
 	return 0;
 }
 
@@ -118,6 +119,12 @@ static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 	return ret;
 }
 
+/* timeline keeps every event: no -c, no --min-us; races writes no Perfetto file */
+#define TIMELINE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
+		       KHT_O(JSON) | KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(PERFETTO) | \
+		       KHT_O(NO_INSIDE) | KHT_O(SINCE) | KHT_O(UNTIL))
+#define RACES_OPTS ((TIMELINE_OPTS & ~KHT_O(PERFETTO)) | KHT_O(SPIN_US))
+
 static void warn_losses(const char *cmd, const struct run *r)
 {
 	if (r->drops || r->lost)
@@ -127,16 +134,17 @@ static void warn_losses(const char *cmd, const struct run *r)
 
 int cmd_timeline(int argc, char **argv)
 {
-	char err[256], tmp[4096];
+	struct kht_outfile pf = { .fd = -1 };
 	struct kht_tl_filter filter;
 	struct kht_session s;
 	struct kht_opts opts;
 	struct kht_fmt fmt;
 	struct run r = {};
-	FILE *pf = NULL;
+	char err[256];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err))) {
+	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	    kht_opts_only(&opts, TIMELINE_OPTS, "timeline", NULL, err, sizeof(err))) {
 		fprintf(stderr, "khugetrace timeline: %s (see --help).\n", err);
 		return 2;
 	}
@@ -144,19 +152,18 @@ int cmd_timeline(int argc, char **argv)
 		usage();
 		return 0;
 	}
-	if (opts.perfetto && geteuid() == 0 && !(pf = open_perfetto(opts.perfetto, tmp, sizeof(tmp))))
+	/* not root: nothing will be traced, so create nothing */
+	if (opts.perfetto && geteuid() == 0 && open_perfetto(&pf, opts.perfetto))
 		return 1;
 	ret = collect("timeline", &opts, &r, &s);
 	if (ret && !s.nfeat) {
-		if (pf) {
-			fclose(pf);
-			unlink(tmp);
-		}
+		kht_out_abort(&pf);
 		return ret;
 	}
 	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
 	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
-					 .since_s = opts.since_s, .until_s = opts.until_s };
+					 .since_s = opts.since_s, .until_s = opts.until_s,
+					 .until_set = opts.until_set };
 	if (kht_tl_build(&r.tl, &filter, s.base_ns)) {
 		fprintf(stderr, "khugetrace timeline: out of memory building the timeline.\n");
 		ret = 1;
@@ -170,12 +177,10 @@ int cmd_timeline(int argc, char **argv)
 		kht_tl_print_text(stdout, &r.tl, &fmt);
 	}
 	fflush(stdout);
-	if (pf && !ret) {
-		ret = finish_perfetto(pf, tmp, opts.perfetto, &r.tl, &fmt);
-	} else if (pf) {
-		fclose(pf);
-		unlink(tmp);	/* an error exit leaves nothing half-written */
-	}
+	if (pf.fd >= 0 && !ret)
+		ret = finish_perfetto(&pf, &r.tl, &fmt);
+	else
+		kht_out_abort(&pf);	/* an error exit leaves nothing half-written */
 	if (!ret)
 		fprintf(stderr, "khugetrace timeline: %llu events, %zu stories.\n", r.events,
 			r.tl.ngroups);
@@ -201,7 +206,8 @@ int cmd_races(int argc, char **argv)
 	char err[256];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err))) {
+	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	    kht_opts_only(&opts, RACES_OPTS, "races", NULL, err, sizeof(err))) {
 		fprintf(stderr, "khugetrace races: %s (see --help).\n", err);
 		return 2;
 	}
@@ -222,7 +228,8 @@ int cmd_races(int argc, char **argv)
 		ro.mods_traced |= s.feat[i].f == &kht_feat_modify;
 	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
 	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
-					 .since_s = opts.since_s, .until_s = opts.until_s };
+					 .since_s = opts.since_s, .until_s = opts.until_s,
+					 .until_set = opts.until_set };
 	if (kht_tl_build(&r.tl, &filter, s.base_ns) ||
 	    kht_races_find(&races, &r.tl, &s.results, &ro)) {
 		fprintf(stderr, "khugetrace races: out of memory.\n");

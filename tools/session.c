@@ -93,8 +93,7 @@ void kht_session_banner(const struct kht_session *s, const struct kht_opts *o)
 
 int kht_session_run(struct kht_session *s, const struct kht_opts *o)
 {
-	unsigned long long deadline = o->duration_s > 0 ?
-		s->base_ns + (unsigned long long)(o->duration_s * 1e9) : 0;
+	unsigned long long deadline = kht_deadline_ns(s->base_ns, o->duration_s);
 	int ret = 0;
 
 	while (!kht_exiting) {

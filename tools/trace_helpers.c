@@ -43,8 +43,8 @@ void kht_install_signals(void)
 bool kht_check_env(const char *cmd, const struct kht_env *env)
 {
 	if (!env->root) {
-		fprintf(stderr, "khugetrace %s: must run as root: loading BPF tracing programs "
-			"needs CAP_BPF and CAP_PERFMON.\n", cmd);
+		fprintf(stderr, "khugetrace %s: must run as root (it loads BPF tracing programs).\n",
+			cmd);
 		return false;
 	}
 	if (!env->btf) {

@@ -11,6 +11,19 @@ trap 'rm -rf "$WORK"' EXIT
 
 result() { echo "$1:$2"; }
 fail() { echo "  FAIL $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | cut -c1-300 | head -40; }
+# expect NAME WANT_RC PATTERN CMD...: exits WANT_RC with one stderr line matching PATTERN
+expect() {
+	local name=$1 want=$2 pat=$3 rc
+	shift 3
+	"$@" >"$WORK/x.out" 2>"$WORK/x.err"
+	rc=$?
+	if [ $rc -eq "$want" ] && [ "$(wc -l <"$WORK/x.err")" -eq 1 ] && grep -q -- "$pat" "$WORK/x.err"; then
+		result "$name" 0
+	else
+		fail "$name" "rc=$rc (want $want), stderr:" "$WORK/x.err"
+		result "$name" 1
+	fi
+}
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
 # start_kht NAME SUBCOMMAND ARGS...: khugetrace in the background, output in

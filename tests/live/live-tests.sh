@@ -155,18 +155,6 @@ for m in $modes; do
 done
 
 # ---- bad input and signals: one sentence on stderr, the right exit status ----
-expect() { # expect NAME WANT_RC PATTERN CMD...
-	local name=$1 want=$2 pat=$3 rc
-	shift 3
-	"$@" >"$WORK/x.out" 2>"$WORK/x.err"
-	rc=$?
-	if [ $rc -eq "$want" ] && [ "$(wc -l <"$WORK/x.err")" -eq 1 ] && grep -q "$pat" "$WORK/x.err"; then
-		result "$name" 0
-	else
-		fail "$name" "rc=$rc (want $want), stderr:" "$WORK/x.err"
-		result "$name" 1
-	fi
-}
 expect live/bad/option 2 "unknown option '--bogus'" "$KHT" collapse --bogus
 expect live/bad/command 2 "unknown command 'frobnicate'" "$KHT" frobnicate
 expect live/bad/pid 1 "no process with PID" "$KHT" collapse -p 4194304

@@ -191,7 +191,7 @@ fi
 "$KHT" timeline --inode 987654321 -d 1 --perfetto "$WORK/none.json" >/dev/null 2>"$WORK/bad.err"
 rc=$?
 if [ $rc -eq 1 ] && grep -q "no events for inode 987654321" "$WORK/bad.err" && [ ! -e "$WORK/none.json" ] &&
-   ! ls "$WORK"/none.json.tmp.* >/dev/null 2>&1; then
+   ! ls "$WORK"/none.json.* >/dev/null 2>&1; then
 	result timeline/bad/inode 0
 else
 	fail timeline/bad/inode "rc=$rc (or a Perfetto file was left behind)" "$WORK/bad.err"

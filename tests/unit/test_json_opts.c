@@ -102,3 +102,80 @@ TEST(procmaps_resolves_file_index)
 	CHECK(!kht_maps_index("/nonexistent/maps", 0x1000, &idx, &ino));
 	unlink(path);
 }
+
+static int parse_report(struct kht_opts *o, char *err, const char *a0, const char *a1,
+			const char *a2)
+{
+	char *argv[] = { (char *)"report", (char *)a0, (char *)a1, (char *)a2, NULL };
+	int argc = 1;
+
+	while (argv[argc])
+		argc++;
+	return kht_parse_opts_ex(argc, argv, KHT_OPTS_OPERANDS | KHT_OPTS_I_INPUT, o, err, 200);
+}
+
+/* perf and GNU tools: options before or after the operand */
+TEST(opts_operands_anywhere)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse_report(&o, err, "-j", "rec.kht", NULL) == 0);
+	CHECK(o.json && o.nargs == 1 && !strcmp(o.args[0], "rec.kht"));
+	CHECK(parse_report(&o, err, "rec.kht", "-j", NULL) == 0);
+	CHECK(o.json && o.nargs == 1 && !strcmp(o.args[0], "rec.kht"));
+	CHECK(parse_report(&o, err, "-i", "in.kht", "--inode=5") == 0);
+	CHECK(o.input && !strcmp(o.input, "in.kht") && o.inode == 5 && o.nargs == 0);
+	CHECK(parse_report(&o, err, "--", "-weird-name", NULL) == 0);
+	CHECK(o.nargs == 1 && !strcmp(o.args[0], "-weird-name"));
+}
+
+/* --until 0 is "until 0 s", told apart from no --until */
+TEST(opts_window_explicit_zero)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse_report(&o, err, "--until", "0", NULL) == 0);
+	CHECK(o.until_set && o.until_s == 0 && !o.since_set);
+	CHECK(parse_report(&o, err, NULL, NULL, NULL) == 0);
+	CHECK(!o.until_set && !o.since_set);
+	CHECK(parse_report(&o, err, "--since", "2", "--until=0") == -1);
+	CHECK_CONTAINS(err, "--until must not be before --since");
+}
+
+/* -d inf / huge: forever (was an undefined double->integer conversion); NaN, <0 refused */
+TEST(opts_duration_forever)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse(&o, err, "-d", "inf", NULL, NULL) == 0);
+	CHECK(kht_deadline_ns(1000, o.duration_s) == 0);
+	CHECK(parse(&o, err, "-d", "99999999999999", NULL, NULL) == 0);
+	CHECK(kht_deadline_ns(1000, o.duration_s) == 0);
+	CHECK(parse(&o, err, "-d", "1e999", NULL, NULL) == 0);
+	CHECK(kht_deadline_ns(1000, o.duration_s) == 0);
+	CHECK(kht_deadline_ns(1000, 1.5) == 1000 + 1500000000ULL);
+	CHECK(kht_deadline_ns(1000, 0) == 0);
+	CHECK(parse(&o, err, "-d", "nan", NULL, NULL) == -1);
+	CHECK_CONTAINS(err, "invalid duration 'nan'");
+	CHECK(parse(&o, err, "-d", "-inf", NULL, NULL) == -1);
+}
+
+/* an option a command would ignore is named in one sentence */
+TEST(opts_refuse_ignored)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse(&o, err, "-j", "--spin-us", "3", NULL) == 0);
+	CHECK(kht_opts_only(&o, KHT_O(JSON) | KHT_O(SPIN_US), "races", NULL, err, 200) == 0);
+	CHECK(kht_opts_only(&o, KHT_O(SPIN_US), "record", "it stores events", err, 200) == -1);
+	CHECK_STR(err, "-j/--json does not apply to record: it stores events");
+	CHECK(kht_opts_only(&o, KHT_O(JSON), "collapse", NULL, err, 200) == -1);
+	CHECK_STR(err, "--spin-us does not apply to collapse");
+	CHECK(parse_report(&o, err, "-i", "x", NULL) == 0);
+	CHECK(kht_opts_only(&o, KHT_O(INODE), "report", NULL, err, 200) == -1);
+	CHECK_CONTAINS(err, "--input does not apply");
+}

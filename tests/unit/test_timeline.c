@@ -126,7 +126,7 @@ TEST(timeline_filters)
 {
 	struct kht_timeline t = { 0 };
 	struct kht_tl_filter by_ino = { .ino = 8 }, by_pid = { .pid = 200 };
-	struct kht_tl_filter window = { .since_s = 2.0, .until_s = 3.0 };
+	struct kht_tl_filter window = { .since_s = 2.0, .until_s = 3.0, .until_set = true };
 	struct kht_collapse c7 = collapse_ev(1000000000, 1100000000, 7, 1, 100);
 	struct kht_collapse c8 = collapse_ev(2500000000ULL, 2600000000ULL, 8, 1, 100);
 	struct kht_seek s8 = seek_ev(3500000000ULL, 8, 1, 200);

@@ -2,6 +2,16 @@
 #include "collapse_view.h"
 #include "json.h"
 
+/* --since/--until (report): on the TIME column, seconds from the start of tracing */
+static bool in_window(const struct kht_collapse_view *v, const struct kht_hdr *h)
+{
+	const struct kht_opts *o = v->opts;
+	double t = h->ts_ns >= v->fmt.base_ns ? (h->ts_ns - v->fmt.base_ns) / 1e9
+					      : -((v->fmt.base_ns - h->ts_ns) / 1e9);
+
+	return (!o->since_set || t >= o->since_s) && (!o->until_set || t <= o->until_s);
+}
+
 bool kht_collapse_view_add(struct kht_collapse_view *v, const struct kht_collapse *ev)
 {
 	const struct kht_opts *o = v->opts;
@@ -12,7 +22,8 @@ bool kht_collapse_view_add(struct kht_collapse_view *v, const struct kht_collaps
 	if (o->min_us && (ev->flags & KHT_F_HAVE_DURATION) && ev->duration_ns < o->min_us * 1000)
 		return true;
 	/* offline, the filters BPF applied live are applied here */
-	if ((o->pid && ev->hdr.pid != o->pid) || (o->inode && ev->ino != o->inode))
+	if ((o->pid && ev->hdr.pid != o->pid) || (o->inode && ev->ino != o->inode) ||
+	    !in_window(v, &ev->hdr))
 		return true;
 	kht_summary_add(&v->summary, ev);
 	if (o->json)
@@ -38,7 +49,7 @@ void kht_collapse_view_window(struct kht_collapse_view *v, const struct kht_lock
 	int slot = 0;
 
 	if ((v->opts->pid && w->hdr.pid != v->opts->pid) ||
-	    (v->opts->inode && w->ino != v->opts->inode))
+	    (v->opts->inode && w->ino != v->opts->inode) || !in_window(v, &w->hdr))
 		return;
 	while (us >>= 1)
 		slot++;

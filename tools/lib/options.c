@@ -31,13 +31,27 @@ const char *kht_opts_timeline_usage(void)
 	       "      --spin-us US     races: report retry spins longer than US (default 0)\n";
 }
 
+/* Seconds >= 0; "inf" and huge values are fine (forever), NaN and negatives are not. */
 static bool parse_seconds(const char *s, double *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtod(s, &end);
+	if (errno == ERANGE && *out != 0)
+		errno = 0;	/* 1e999 overflowed to inf: that is forever */
 	return !errno && !*end && end != s && *out >= 0;
+}
+
+/*
+ * Past ~31 years a deadline is "forever": converting s * 1e9 to an integer
+ * beyond 2^64 is undefined (it made -d inf stop at once).
+ */
+unsigned long long kht_deadline_ns(unsigned long long base_ns, double duration_s)
+{
+	if (!(duration_s > 0) || duration_s >= 1e9)
+		return 0;
+	return base_ns + (unsigned long long)(duration_s * 1e9);
 }
 
 int kht_mode_from_name(const char *name)
@@ -62,9 +76,8 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
 	return !errno && !*end && *out <= max;
 }
 
-int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int errlen)
-{
-	static const struct option longopts[] = {
+/* In enum kht_opt order: the name of bit i is longopts[i]. */
+static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "inode", required_argument, NULL, 'i' },
 		{ "min-us", required_argument, NULL, 'm' },
@@ -82,15 +95,57 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 		{ "spin-us", required_argument, NULL, 'W' },
 		{ "since", required_argument, NULL, 'S' },
 		{ "until", required_argument, NULL, 'U' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "input", required_argument, NULL, 'I' },
 		{},
 	};
+
+static void mark_seen(struct kht_opts *o, int c)
+{
+	for (int i = 0; i < KHT_OPT_MAX; i++)
+		if (longopts[i].val == c)
+			o->seen |= 1ULL << i;
+}
+
+int kht_opts_only(const struct kht_opts *o, unsigned long long allowed, const char *cmd,
+		  const char *why, char *err, int errlen)
+{
+	for (int i = 0; i < KHT_OPT_MAX; i++) {
+		int c = longopts[i].val;
+
+		if (!(o->seen & ~allowed & (1ULL << i)))
+			continue;
+		if (c >= 'a' && c <= 'z')
+			snprintf(err, errlen, "-%c/--%s does not apply to %s%s%s", c, longopts[i].name,
+				 cmd, why ? ": " : "", why ? why : "");
+		else
+			snprintf(err, errlen, "--%s does not apply to %s%s%s", longopts[i].name, cmd,
+				 why ? ": " : "", why ? why : "");
+		return -1;
+	}
+	return 0;
+}
+
+int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int errlen)
+{
+	return kht_parse_opts_ex(argc, argv, 0, o, err, errlen);
+}
+
+int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
+		      char *err, int errlen)
+{
 	unsigned long long v;
-	int c;
+	int c, li = -1;
 
 	memset(o, 0, sizeof(*o));
 	optind = 0;	/* full re-initialisation: parse may run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:o:jvh", longopts, NULL)) != -1) {
+	/* no leading '+': GNU getopt permutes, so operands may precede options */
+	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:o:jvhf", longopts, &li)) != -1) {
+		if (c == 'i' && li < 0 && (flags & KHT_OPTS_I_INPUT))
+			c = 'I';	/* the short -i only: --inode stays the inode */
+		li = -1;
+		mark_seen(o, c);
 		switch (c) {
 		case 'p':
 			if (!parse_u64(optarg, 0x3fffffff, &v) || !v) {
@@ -121,7 +176,8 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 			break;
 		case 'd':
 			if (!parse_seconds(optarg, &o->duration_s) || !(o->duration_s > 0)) {
-				snprintf(err, errlen, "invalid duration '%s': expected seconds > 0", optarg);
+				snprintf(err, errlen, "invalid duration '%s': expected seconds > 0 "
+					 "(inf: until Ctrl-C)", optarg);
 				return -1;
 			}
 			break;
@@ -145,7 +201,16 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 					 c == 'S' ? "--since" : "--until", optarg);
 				return -1;
 			}
+			*(c == 'S' ? &o->since_set : &o->until_set) = true;
 			break;
+		case 'I':
+			if (!*optarg) {
+				snprintf(err, errlen, "-i needs a file name");
+				return -1;
+			}
+			o->input = optarg;
+			break;
+		case 'f': o->force = true; break;
 		case 'o':
 			if (!*optarg) {
 				snprintf(err, errlen, "-o needs a file name");
@@ -174,11 +239,13 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 			return -1;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && !(flags & KHT_OPTS_OPERANDS)) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	if (o->until_s > 0 && o->until_s < o->since_s) {
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (o->until_set && o->until_s < o->since_s) {
 		snprintf(err, errlen, "--until must not be before --since");
 		return -1;
 	}

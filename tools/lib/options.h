@@ -10,6 +10,20 @@
 #include <stdbool.h>
 #include "khugetrace.h"
 
+/* One bit per option in kht_opts.seen, so a command can refuse what it would ignore. */
+enum kht_opt {
+	KHT_OPT_PID, KHT_OPT_INODE, KHT_OPT_MIN_US, KHT_OPT_ATTACH, KHT_OPT_DURATION,
+	KHT_OPT_COUNT, KHT_OPT_JSON, KHT_OPT_VERBOSE, KHT_OPT_HELP, KHT_OPT_PERFETTO,
+	KHT_OPT_OUTPUT, KHT_OPT_TIMELINE, KHT_OPT_RACES, KHT_OPT_NO_INSIDE, KHT_OPT_SPIN_US,
+	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT,
+	KHT_OPT_MAX
+};
+#define KHT_O(name) (1ULL << KHT_OPT_##name)
+
+/* kht_parse_opts_ex() flags */
+#define KHT_OPTS_OPERANDS 1	/* operands allowed (in args/nargs), before or after options */
+#define KHT_OPTS_I_INPUT 2	/* -i is --input FILE (report, as in perf), not --inode */
+
 struct kht_opts {
 	unsigned int pid;		/* -p: only this process (tgid) */
 	unsigned long long inode;	/* --inode */
@@ -25,12 +39,33 @@ struct kht_opts {
 	const char *output;		/* record: -o FILE */
 	bool timeline, races;		/* report: --timeline, --races */
 	bool no_inside;
-	unsigned long long spin_us;	/* races: --spin-us, retry-spin threshold */			/* --no-inside: skip lock-window and reader probes */
+	unsigned long long spin_us;	/* races: --spin-us, retry-spin threshold */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */
+	bool since_set, until_set;	/* given: --until 0 means until 0 s, not "open" */
+	bool force;			/* record -f: overwrite FILE instead of keeping FILE.old */
+	const char *input;		/* report -i/--input FILE */
+	char **args;			/* operands, when KHT_OPTS_OPERANDS */
+	int nargs;
+	unsigned long long seen;	/* KHT_O() bits of the options given */
 };
 
-/* 0 on success; otherwise -1 and one sentence in err. */
+/*
+ * 0 on success; otherwise -1 and one sentence in err. argv[0] is the command
+ * name. Options and operands may come in any order (GNU permutation, as in
+ * perf); "--" ends the options. kht_parse_opts() refuses operands.
+ */
 int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int errlen);
+int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
+		      char *err, int errlen);
+/*
+ * -1 and "-j/--json does not apply to CMD: WHY" in err when an option outside
+ * allowed (KHT_O() bits) was given: options a command would silently ignore
+ * are refused instead. why: the rest of the sentence, or NULL.
+ */
+int kht_opts_only(const struct kht_opts *o, unsigned long long allowed, const char *cmd,
+		  const char *why, char *err, int errlen);
+/* The -d deadline on CLOCK_MONOTONIC; 0 = none (no -d, or so long it is forever). */
+unsigned long long kht_deadline_ns(unsigned long long base_ns, double duration_s);
 /* "fentry" -> KHT_MODE_FENTRY; -1 if unknown. "auto" -> KHT_MODE_NONE. */
 int kht_mode_from_name(const char *name);
 const char *kht_opts_usage(void);

@@ -186,7 +186,7 @@ static bool in_window(const struct kht_tl_event *e, const struct kht_tl_filter *
 {
 	double t = e->begin_ns >= base_ns ? (e->begin_ns - base_ns) / 1e9 : 0;
 
-	return t >= f->since_s && (f->until_s <= 0 || t <= f->until_s);
+	return t >= f->since_s && (!f->until_set || t <= f->until_s);
 }
 
 static bool group_has_pid(const struct kht_timeline *t, const struct kht_tl_group *g, unsigned pid)

@@ -48,7 +48,8 @@ struct kht_tl_group {
 struct kht_tl_filter {
 	unsigned long long ino;		/* 0: all */
 	unsigned pid;			/* 0: all; an inode group stays if any event has pid */
-	double since_s, until_s;	/* window relative to base_ns; until 0 = open */
+	double since_s, until_s;	/* window relative to base_ns */
+	bool until_set;			/* until_s applies (0 is "until 0 s", not "open") */
 };
 
 struct kht_timeline {

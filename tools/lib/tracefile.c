@@ -785,6 +785,8 @@ static int emit_block(struct kht_tf_writer *w, unsigned kind)
 		return w->err = err;
 	w->seq++;
 	w->st.blocks++;
+	if (kind == BLK_RECORDS)
+		w->st.records_out += w->nrec;	/* in the file now, not just buffered */
 	w->st.bytes_out += BLK_HDR + clen;
 	w->ulen = 0;
 	w->nrec = 0;
@@ -890,6 +892,12 @@ static void put_trailer(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 
 int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 {
+	return kht_tf_close_stats(w, t, NULL);
+}
+
+int kht_tf_close_stats(struct kht_tf_writer *w, const struct kht_tf_trailer *t,
+		       struct kht_tf_wstats *ws)
+{
 	int err = kht_tf_flush(w);
 
 	if (!err) {
@@ -900,41 +908,11 @@ int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 		err = -errno;	/* EINVAL: /dev/null, a pipe: nothing to sync */
 	if (close(w->fd) < 0 && !err)
 		err = -errno;
+	if (ws)
+		*ws = w->st;
 	free(w->obuf);
 	free(w);
 	return err;
-}
-
-/* Where the header goes: a temporary file beside path, or path itself if it is a device/FIFO. */
-static int open_output(const char *path, char **tmp, char *err, int errlen)
-{
-	struct stat st;
-	int fd;
-
-	*tmp = NULL;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		seterr(err, errlen, "cannot create %s: it is a directory.", path);
-		return -1;
-	}
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
-		return fd;
-	}
-	*tmp = malloc(strlen(path) + 8);
-	if (!*tmp) {
-		seterr(err, errlen, "cannot create %s: out of memory.", path);
-		return -1;
-	}
-	sprintf(*tmp, "%s.XXXXXX", path);
-	fd = mkostemp(*tmp, O_CLOEXEC);
-	if (fd < 0) {
-		seterr(err, errlen, "cannot create %s: %s.", path, strerror(errno));
-		free(*tmp);
-		*tmp = NULL;
-	}
-	return fd;
 }
 
 static int write_header(int fd, const struct kht_tf_meta *m)
@@ -954,11 +932,14 @@ static int write_header(int fd, const struct kht_tf_meta *m)
 	return err ? err : (int)b.cap;
 }
 
-struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
-				    char *err, int errlen)
+/*
+ * The header goes into the temporary (or the file written through), then the
+ * temporary is put in place: a failed create leaves the old file as it was.
+ */
+struct kht_tf_writer *kht_tf_create_out(struct kht_outfile *o, const struct kht_tf_meta *m,
+					char *err, int errlen)
 {
 	struct kht_tf_writer *w = calloc(1, sizeof(*w));
-	char *tmp = NULL;
 	int n;
 
 	if (w) {
@@ -966,34 +947,37 @@ struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *
 		w->obuf = malloc(w->ocap);
 	}
 	if (!w || !w->obuf) {
-		seterr(err, errlen, "cannot create %s: out of memory.", path);
+		seterr(err, errlen, "cannot create %s: out of memory.", o->path);
 		goto fail;
 	}
-	w->fd = open_output(path, &tmp, err, errlen);
-	if (w->fd < 0)
-		goto fail;
-	n = write_header(w->fd, m);
+	n = write_header(o->fd, m);
 	if (n < 0) {
-		seterr(err, errlen, "cannot write %s: %s.", path, strerror(-n));
-		goto fail_fd;
+		seterr(err, errlen, "cannot write %s: %s.", o->path, strerror(-n));
+		goto fail;
 	}
-	if (tmp && rename(tmp, path) < 0) {
-		seterr(err, errlen, "cannot create %s: %s.", path, strerror(errno));
-		goto fail_fd;
-	}
+	if (kht_out_publish(o, err, errlen))
+		goto fail;
+	w->fd = o->fd;		/* the writer owns it now */
+	o->fd = -1;
+	kht_out_release(o);
 	w->st.bytes_out = n;
-	free(tmp);
 	return w;
-fail_fd:
-	close(w->fd);
-	if (tmp)
-		unlink(tmp);
 fail:
-	free(tmp);
+	kht_out_abort(o);
 	if (w)
 		free(w->obuf);
 	free(w);
 	return NULL;
+}
+
+struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
+				    char *err, int errlen)
+{
+	struct kht_outfile o;
+
+	if (kht_out_open(&o, path, 0, NULL, 0, err, errlen))
+		return NULL;
+	return kht_tf_create_out(&o, m, err, errlen);
 }
 
 /* ---- reader ---- */
@@ -1499,25 +1483,20 @@ static struct kht_tf_reader *open_mem(const void *buf, size_t len, struct kht_tf
  * recording, damaged header, other major). skim: the window is refilled with
  * just what is asked for, not as much as fits.
  */
-static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, bool skim,
-				       char *err, int errlen, int *rc)
+static struct kht_tf_reader *open_fd(int fd, const char *path, struct kht_tf_meta *m, bool skim,
+				     char *err, int errlen, int *rc)
 {
 	struct kht_tf_reader *r = reader_new(path);
 	struct stat st;
 
 	*rc = -EINVAL;
 	if (!r) {
+		close(fd);
 		seterr(err, errlen, "out of memory.");
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (r->fd < 0) {
-		*rc = -errno;
-		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
-		goto fail;
-	}
+	r->fd = fd;
 	if (fstat(r->fd, &st) < 0) {
 		*rc = -errno;
 		seterr(err, errlen, "cannot stat %s: %s.", path, strerror(errno));
@@ -1553,6 +1532,20 @@ fail:
 	return NULL;
 }
 
+static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, bool skim,
+				       char *err, int errlen, int *rc)
+{
+	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		*rc = -errno;
+		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
+		return NULL;
+	}
+	return open_fd(fd, path, m, skim, err, errlen, rc);
+}
+
 struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
 				      char *err, int errlen)
 {
@@ -1566,6 +1559,14 @@ struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char 
 	int rc;
 
 	return open_file(path, m, false, err, errlen, &rc);
+}
+
+struct kht_tf_reader *kht_tf_open_fd(int fd, const char *label, struct kht_tf_meta *m,
+				    char *err, int errlen)
+{
+	int rc;
+
+	return open_fd(fd, label, m, false, err, errlen, &rc);
 }
 
 /* Walk the blocks of an opened reader (skim set) to the first intact trailer. */
@@ -1618,6 +1619,26 @@ int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, i
 		return rc;
 	}
 	r = open_file(path, m, true, err, errlen, &rc);
+	if (r)
+		rc = peek_walk(r, t, err, errlen);
+	kht_tf_free(r);
+	free(m);
+	return rc;
+}
+
+int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
+			   char *err, int errlen)
+{
+	struct kht_tf_meta *m = malloc(sizeof(*m));
+	struct kht_tf_reader *r;
+	int rc = -ENOMEM;
+
+	if (!m) {
+		close(fd);
+		seterr(err, errlen, "out of memory.");
+		return rc;
+	}
+	r = open_fd(fd, label, m, true, err, errlen, &rc);
 	if (r)
 		rc = peek_walk(r, t, err, errlen);
 	kht_tf_free(r);

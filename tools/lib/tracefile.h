@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "btf_enum.h"
+#include "outfile.h"
 
 /*
  * What this code writes, and the oldest major it still reads. 2.0 changed the
@@ -132,15 +133,22 @@ long long kht_tf_wall_ns(const struct kht_tf_meta *m, unsigned long long mono_ns
 struct kht_tf_writer;
 
 /*
- * Create path with the file header. The file is written under a temporary
- * name beside path and renamed over it once the header is on disk, so a
- * failed create leaves neither a new file nor a damaged old one (a path that
- * exists and is not a regular file, e.g. /dev/null or a FIFO, is written
- * directly). NULL and one sentence in err on failure. The file is mode 0600:
- * it holds process and file names.
+ * Create path with the file header, opened as outfile.h says (no rotation,
+ * no inputs): a regular file is written under a temporary name beside it
+ * and renamed over it once the header is on disk, so a failed create leaves
+ * neither a new file nor a damaged old one; a device, FIFO or /dev/stdout is
+ * written through. NULL and one sentence in err on failure. The file is mode
+ * 0600: it holds process and file names.
  */
 struct kht_tf_writer *kht_tf_create(const char *path, const struct kht_tf_meta *m,
 				    char *err, int errlen);
+/*
+ * The same over an output the caller opened (kht_out_open: its flags, its
+ * input check): writes the header, publishes, and takes the descriptor. o is
+ * released on success and aborted on failure.
+ */
+struct kht_tf_writer *kht_tf_create_out(struct kht_outfile *o, const struct kht_tf_meta *m,
+					char *err, int errlen);
 /* Append one record (type != 0, len <= KHT_TF_MAX_RECORD); flushes a full block. */
 int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsigned len);
 /*
@@ -158,11 +166,18 @@ int kht_tf_flush(struct kht_tf_writer *w);
 int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t);
 
 struct kht_tf_wstats {
-	unsigned long long records, blocks;
+	unsigned long long records;	/* accepted by kht_tf_write*() */
+	unsigned long long records_out;	/* in record blocks written to the file (all of
+					 * them after a clean close; what a reader finds
+					 * after a write error) */
+	unsigned long long blocks;
 	unsigned long long bytes_in;	/* uncompressed record bytes */
 	unsigned long long bytes_out;	/* file size so far (header + written blocks) */
 };
 void kht_tf_writer_stats(const struct kht_tf_writer *w, struct kht_tf_wstats *s);
+/* kht_tf_close() that also says what reached the file (ws may be NULL). */
+int kht_tf_close_stats(struct kht_tf_writer *w, const struct kht_tf_trailer *t,
+		       struct kht_tf_wstats *ws);
 
 /* ---- reading ---- */
 
@@ -188,6 +203,12 @@ struct kht_tf_stats {
  * damaged header or a newer major version. Memory is bounded (~2 MiB).
  */
 struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char *err, int errlen);
+/*
+ * The same over an open descriptor (taken: freed with the reader); label
+ * names it in messages. It must be a regular file: the reader seeks.
+ */
+struct kht_tf_reader *kht_tf_open_fd(int fd, const char *label, struct kht_tf_meta *m,
+				    char *err, int errlen);
 /* The same over a buffer, which must outlive the reader (tests, fuzzing). */
 struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
 				      char *err, int errlen);
@@ -217,6 +238,9 @@ void kht_tf_free(struct kht_tf_reader *r);
  * read per block, plus the damaged bytes scanned; memory as a reader's.
  */
 int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, int errlen);
+/* The same over a descriptor (taken), as kht_tf_open_fd(). */
+int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
+			   char *err, int errlen);
 /* The same over a buffer (tests, fuzzing); -EINVAL for any refused buffer. */
 int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *t,
 			    char *err, int errlen);
