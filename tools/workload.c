@@ -582,55 +582,59 @@ static void *first_written(const struct tfile *f, int i)
 	return NULL;
 }
 
+/* What one MADV_COLLAPSE of a chunk did, measured around the call. */
+struct collapse_res {
+	long holes, holes_now;	/* pages SEEK_HOLE reports before / after */
+	int ret, err, tid;
+	int thp_before, pmd, thp;	/* 0, 1, or -1 unknown */
+	uint64_t t0, dur_ns;
+	bool ok;		/* collapsed, judged by effect */
+};
+
 /* What the last collapse_chunk() saw, for callers that judge more. */
-static struct {
-	long holes, holes_now;
-	int ret, err;
-} last_collapse;
+static struct collapse_res last_collapse;
 
-/* Emits the "after" record; returns whether the chunk collapsed by effect. */
-static bool report_after(const struct tfile *f, int i, long holes)
+/*
+ * One madvise per PMD, so one call maps to exactly one collapse_file().
+ * Measures and counts, prints nothing: callers differ in what they print.
+ * Only one thread of a scenario may call it (st is not locked).
+ */
+static void collapse_measure(const struct tfile *f, int i, struct collapse_res *r)
 {
-	long holes_now = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
-	int pmd = pmd_mapped(chunk_addr(f, i));	/* before touching anything */
 	void *probe = first_written(f, i);
-	int thp = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
-	bool ok = pmd == 1 || thp == 1 || (holes > 0 && holes_now == 0);
 
-	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
-	     f->ino, i * PMD_PAGES, pmd, holes_now, thp, ok);
-	last_collapse.holes = holes;
-	last_collapse.holes_now = holes_now;
-	return ok;
+	r->holes = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
+	/* Proves the chunk really was made of small pages beforehand. */
+	r->thp_before = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
+	r->tid = gettid_();
+	r->t0 = now_ns();
+	r->ret = madvise(chunk_addr(f, i), PMD_SZ, MADV_COLLAPSE);
+	r->err = r->ret ? errno : 0;
+	r->dur_ns = now_ns() - r->t0;
+	r->holes_now = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
+	r->pmd = pmd_mapped(chunk_addr(f, i));	/* before touching anything */
+	probe = first_written(f, i);
+	r->thp = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
+	r->ok = r->pmd == 1 || r->thp == 1 || (r->holes > 0 && r->holes_now == 0);
+	st.collapses++;
+	st.ret_ok += r->ret == 0;
+	st.collapsed += r->ok;
+	st.err[r->err < ERRNO_SLOTS ? r->err : ERRNO_SLOTS - 1]++;
 }
 
-/* One madvise per PMD, so one call maps to exactly one collapse_file(). */
+/* MADV_COLLAPSE chunk i, print its collapse and after records. */
 static bool collapse_chunk(const struct tfile *f, int i)
 {
-	long holes = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
-	void *probe = first_written(f, i);
-	/* Proves the chunk really was made of small pages beforehand. */
-	int thp_before = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
-	int tid = gettid_(), ret, err;
-	uint64_t t0, t1;
-	bool ok;
+	struct collapse_res *r = &last_collapse;
 
-	t0 = now_ns();
-	ret = madvise(chunk_addr(f, i), PMD_SZ, MADV_COLLAPSE);
-	err = ret ? errno : 0;
-	t1 = now_ns();
+	collapse_measure(f, i, r);
 	emit("collapse ino=%lu index=%lu nr=%lu holes=%ld ret=%d errno=%s tid=%d t_ns=%llu dur_ns=%llu addr=%p thp_before=%d",
-	     f->ino, i * PMD_PAGES, PMD_PAGES, holes, ret, errno_name(err), tid,
-	     (unsigned long long)t0, (unsigned long long)(t1 - t0),
-	     (void *)chunk_addr(f, i), thp_before);
-	ok = report_after(f, i, holes);
-	last_collapse.ret = ret;
-	last_collapse.err = err;
-	st.collapses++;
-	st.ret_ok += ret == 0;
-	st.collapsed += ok;
-	st.err[err < ERRNO_SLOTS ? err : ERRNO_SLOTS - 1]++;
-	return ok;
+	     f->ino, i * PMD_PAGES, PMD_PAGES, r->holes, r->ret, errno_name(r->err),
+	     r->tid, (unsigned long long)r->t0, (unsigned long long)r->dur_ns,
+	     (void *)chunk_addr(f, i), r->thp_before);
+	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
+	     f->ino, i * PMD_PAGES, r->pmd, r->holes_now, r->thp, r->ok);
+	return r->ok;
 }
 
 /* ------------------------------ scenarios ------------------------------ */
@@ -1476,29 +1480,32 @@ static void r_release_file(int fi)
 }
 
 /*
- * A new file fi (ino and layout): per chunk one of full, every 16th page a hole, every 8th
- * page a hole, or each page a hole with probability 1/8.
+ * One chunk's layout into w[0..PMD_PAGES) (1 = data): full, every 16th page
+ * a hole, every 8th page a hole, or each page a hole with probability 1/8.
  */
+static void rng_chunk_layout(struct rng *r, unsigned char *w)
+{
+	unsigned long pat = rng_below(r, 4), p;
+
+	for (p = 0; p < PMD_PAGES; p++)
+		w[p] = pat == 0 ? 1 :
+		       pat == 1 ? p % 16 != 15 :
+		       pat == 2 ? p % 8 != 7 :
+		       rng_below(r, 8) != 0;
+}
+
+/* A new file fi (ino and layout: rng_chunk_layout() per chunk). */
 static void r_file_create(int fi)
 {
 	static unsigned int gen[RF];
 	unsigned char *w = rwmap[fi];
 	struct rng rr, *r = &rr;
-	unsigned long p;
 	int k;
 
 	/* Its own stream: the layout of file fi's g-th incarnation is fixed. */
 	rng_seed(r, splitmix64(opt.seed) ^ ((uint64_t)fi << 32 | gen[fi]++));
-	for (k = 0; k < RC; k++) {
-		unsigned long pat = rng_below(r, 4);
-
-		for (p = 0; p < PMD_PAGES; p++)
-			w[k * PMD_PAGES + p] =
-				pat == 0 ? 1 :
-				pat == 1 ? p % 16 != 15 :
-				pat == 2 ? p % 8 != 7 :
-				rng_below(r, 8) != 0;
-	}
+	for (k = 0; k < RC; k++)
+		rng_chunk_layout(r, w + k * PMD_PAGES);
 	file_create_map(&rfile[fi], "random", RC, 0, 0, w);
 	file_map(&rfile[fi]);
 	pthread_mutex_lock(&rsync_.lock);
