@@ -33,6 +33,8 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <spawn.h>
 
 /* Older libc headers lack these; the values are the kernel ABI. */
 #ifndef MADV_HUGEPAGE
@@ -74,18 +76,20 @@ struct uffdio_continue {
 #define TMPFS_MAGIC	0x01021994
 #endif
 #define MAX_ANOMALY_LINES 100
+/* Where tests/vm/mkinitramfs.sh puts GNU cp in busybox-only guests. */
+#define CPY_LIBEXEC_CP	"/usr/libexec/khugetrace/cp"
 
 static const char *prog = "khugetrace-workload";
 
 enum scenario {
 	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
 	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE, SC_RANDOM,
-	SC_UFFD_FAULT, SC_VMHOST,
+	SC_UFFD_FAULT, SC_VMHOST, SC_SPARSE_COPY,
 };
 static const char *const sc_names[] = {
 	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
 	"uffd-missing", "mixed", "uffd-modes", "uffd-continue", "mincore-loop",
-	"timeline", "random", "uffd-fault", "vmhost",
+	"timeline", "random", "uffd-fault", "vmhost", "sparse-copy",
 };
 
 static struct {
@@ -96,7 +100,8 @@ static struct {
 	const char *wait_file;
 	long log_seeks;		/* seek-op lines the seek thread prints */
 	bool log_seeks_set;	/* --log-seeks was given */
-	uint64_t seed;		/* random: PRNG seed */
+	uint64_t seed;		/* random, vmhost, sparse-copy: PRNG seed */
+	const char *cp;		/* sparse-copy: the copier, NULL: default */
 	bool verbose;
 } opt = { .huge = "never", .seed = 1 };
 
@@ -2465,9 +2470,285 @@ static void run_vmhost(void)
 	file_destroy(&vh.guest);
 }
 
+/* -- sparse-copy -- */
+
+/*
+ * A real client of SEEK_DATA/SEEK_HOLE: GNU cp copying a sparse tmpfs file
+ * whose chunks are being collapsed.  Every 2 MiB chunk holds 511 stamped
+ * pages and a 4 KiB hole at its end, so each collapse fills a hole; the
+ * collapser punches it again, which keeps the chunks collapsible.  The
+ * source's content never changes (a hole and a collapse-filled page both
+ * read as zeros), so every copy must equal cpy_stamp() page by page.
+ */
+#define CPY_CHUNKS	64	/* default -n: 128 MiB */
+#define CPY_SECONDS	10
+#define CPY_TRUTH_LINES	1000
+
+static struct {
+	struct tfile src;
+	char dst[512];
+	const char *cp;
+	volatile int stop;
+} cpy;
+
+static struct {
+	long copies, corrupt, bad_pages, truth_lines, repunches, repunch_kept;
+} cst;
+
+static bool cpy_is_hole(unsigned long p)
+{
+	return p % PMD_PAGES == PMD_PAGES - 1;
+}
+
+/* Page p's expected content: zeros for a hole, else (p + 1, word) stamps. */
+static void cpy_stamp(unsigned long p, uint64_t *page)
+{
+	unsigned long w;
+
+	for (w = 0; w < PAGE_SZ / 8; w++)
+		page[w] = cpy_is_hole(p) ? 0 : ((uint64_t)(p + 1) << 32 | w);
+}
+
+static void cpy_stamp_chunk(unsigned long first, char *buf)
+{
+	unsigned long k;
+
+	for (k = 0; k < PMD_PAGES; k++)
+		cpy_stamp(first + k, (uint64_t *)(buf + k * PAGE_SZ));
+}
+
+/* file_create_map() wrote a plain pattern; stamp each data page instead. */
+static void cpy_write_src(char *buf)
+{
+	int c;
+
+	for (c = 0; c < cpy.src.nchunks; c++) {
+		cpy_stamp_chunk(c * PMD_PAGES, buf);
+		pwrite_all(&cpy.src, buf, (PMD_PAGES - 1) * PAGE_SZ, (off_t)c * PMD_SZ);
+	}
+}
+
+/*
+ * The default copier: /bin/cp, unless that is busybox (whose cp does not
+ * look for holes with SEEK_DATA) and the GNU cp of our initramfs is there.
+ */
+static const char *cpy_default_cp(void)
+{
+	char real[PATH_MAX];
+	const char *base;
+
+	if (!realpath("/bin/cp", real))
+		return access(CPY_LIBEXEC_CP, X_OK) ? "/bin/cp" : CPY_LIBEXEC_CP;
+	base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
+	if (!strcmp(base, "busybox")) {
+		if (!access(CPY_LIBEXEC_CP, X_OK))
+			return CPY_LIBEXEC_CP;
+		fprintf(stderr, "%s: /bin/cp is busybox, which does not use SEEK_DATA/SEEK_HOLE, and %s is missing: the copies will not exercise them\n",
+			prog, CPY_LIBEXEC_CP);
+	}
+	return "/bin/cp";
+}
+
+/* cp --sparse=always SRC DST in a child with default signal handling. */
+static int cpy_run_cp(void)
+{
+	char *argv[] = { (char *)cpy.cp, "--sparse=always", cpy.src.path, cpy.dst, NULL };
+	extern char **environ;
+	posix_spawnattr_t sa;
+	sigset_t none, all;
+	pid_t pid;
+	int err, status;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(&sa);
+	/* Or a signal before exec would run our cleanup in the child. */
+	posix_spawnattr_setsigdefault(&sa, &all);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawn(&pid, cpy.cp, NULL, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
+	if (err)
+		die(EXIT_FAIL, "cannot run %s: %s", cpy.cp, strerror(err));
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_FAIL, "waitpid for %s failed", cpy.cp);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Are pages [first, first + n) of SRC itself as expected? */
+static bool cpy_src_ok(unsigned long first, unsigned long n, char *buf, char *want)
+{
+	unsigned long k;
+
+	for (k = first; k < first + n; k++) {
+		if (pread(cpy.src.fd, buf, PAGE_SZ, (off_t)(k * PAGE_SZ)) != (ssize_t)PAGE_SZ)
+			return false;
+		cpy_stamp(k, (uint64_t *)want);
+		if (memcmp(buf, want, PAGE_SZ))
+			return false;
+	}
+	return true;
+}
+
+static bool page_is_zero(const char *p)
+{
+	unsigned long k;
+
+	for (k = 0; k < PAGE_SZ; k++)
+		if (p[k])
+			return false;
+	return true;
+}
+
+static void cpy_report_run(unsigned long first, unsigned long n, unsigned long zeros,
+			   long k, uint64_t t0, char *buf, char *want)
+{
+	cst.bad_pages += n;
+	if (cst.truth_lines++ >= CPY_TRUTH_LINES)
+		return;
+	emit("truth-corrupt-copy ino=%lu index=%lu pages=%lu copy=%ld t_ns=%llu zero_pages=%lu src_ok=%d",
+	     cpy.src.ino, first, n, k, (unsigned long long)t0, zeros,
+	     cpy_src_ok(first, n, buf, want));
+}
+
+/*
+ * DST against the expected content, page by page; one truth record per run
+ * of differing pages.  Returns the number of differing pages.
+ */
+static long cpy_compare(long k, uint64_t t0, char *blk, char *want)
+{
+	unsigned long p, c, run = 0, zeros = 0, pages = cpy.src.nchunks * PMD_PAGES;
+	long bad = 0;
+	ssize_t got;
+	bool differs;
+	int fd = open(cpy.dst, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die_errno(EXIT_FAIL, "open of the copy %s failed", cpy.dst);
+	for (c = 0; c < (unsigned long)cpy.src.nchunks; c++) {
+		got = pread(fd, blk, PMD_SZ, (off_t)c * PMD_SZ);
+		if (got < 0)
+			die_errno(EXIT_FAIL, "read of the copy %s failed", cpy.dst);
+		/* A short copy: the missing tail differs from anything expected. */
+		memset(blk + got, 0xff, PMD_SZ - got);
+		cpy_stamp_chunk(c * PMD_PAGES, want);
+		for (p = c * PMD_PAGES; p <= (c + 1) * PMD_PAGES; p++) {
+			size_t o = (p - c * PMD_PAGES) * PAGE_SZ;
+
+			differs = p < (c + 1) * PMD_PAGES &&
+				  memcmp(blk + o, want + o, PAGE_SZ);
+			if (differs) {
+				run++;
+				zeros += page_is_zero(blk + o);
+				bad++;
+				continue;
+			}
+			/* A run ends at a good page, the chunk's end, or the file's. */
+			if (run && (p < (c + 1) * PMD_PAGES || p == pages)) {
+				cpy_report_run(p - run, run, zeros, k, t0, blk, want);
+				run = zeros = 0;
+			}
+		}
+	}
+	close(fd);
+	return bad;
+}
+
+static void cpy_copy_once(long k, char *blk, char *want)
+{
+	long collapses0 = __atomic_load_n(&st.collapses, __ATOMIC_RELAXED), bad;
+	uint64_t t0, t1;
+	int rc;
+
+	if (unlink(cpy.dst) && errno != ENOENT)
+		die_errno(EXIT_FAIL, "unlink of %s failed", cpy.dst);
+	t0 = now_ns();
+	rc = cpy_run_cp();
+	t1 = now_ns();
+	if (rc)
+		die(EXIT_FAIL, "%s --sparse=always %s %s exited with status %d",
+		    cpy.cp, cpy.src.path, cpy.dst, rc);
+	bad = cpy_compare(k, t0, blk, want);
+	cst.copies++;
+	cst.corrupt += bad > 0;
+	emit("copy copy=%ld ok=%d bad_pages=%ld t_ns=%llu dur_ns=%llu collapses=%ld",
+	     k, !bad, bad, (unsigned long long)t0, (unsigned long long)(t1 - t0),
+	     __atomic_load_n(&st.collapses, __ATOMIC_RELAXED) - collapses0);
+}
+
+/* A collapse filled chunk c's hole: punch it again so it stays sparse. */
+static void cpy_repunch(int c)
+{
+	unsigned long p = c * PMD_PAGES + PMD_PAGES - 1;
+	uint64_t t0 = now_ns();
+	long holes;
+
+	if (fallocate(cpy.src.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(p * PAGE_SZ), (off_t)PAGE_SZ))
+		die_errno(EXIT_FAIL, "fallocate(PUNCH_HOLE) on %s failed", cpy.src.path);
+	/* A THP that cannot be split keeps the page, zeroed: no hole. */
+	holes = count_holes(cpy.src.fd, (off_t)c * PMD_SZ, PMD_SZ);
+	cst.repunches++;
+	cst.repunch_kept += holes == 0;
+	emit("punch ino=%lu index=%lu pages=1 tid=%d t_ns=%llu holes_now=%ld",
+	     cpy.src.ino, p, gettid_(), (unsigned long long)t0, holes);
+}
+
+static void *cpy_collapser(void *arg)
+{
+	struct rng r;
+	int c;
+
+	rng_seed(&r, opt.seed ^ 0xc0113c7ULL);
+	while (!cpy.stop) {
+		c = (int)rng_below(&r, cpy.src.nchunks);
+		collapse_chunk(&cpy.src, c);
+		if (last_collapse.holes_now == 0)
+			cpy_repunch(c);
+	}
+	return NULL;
+}
+
+static void run_sparse_copy(void)
+{
+	int secs = opt.seconds ? opt.seconds : CPY_SECONDS;
+	char *blk = malloc(PMD_SZ), *want = malloc(PMD_SZ);
+	uint64_t deadline;
+	pthread_t th;
+	long k = 0;
+
+	if (!blk || !want)
+		die(EXIT_FAIL, "out of memory");
+	cpy.cp = opt.cp ? opt.cp : cpy_default_cp();
+	if (access(cpy.cp, X_OK))
+		die(EXIT_ENV, "the copier %s is not an executable file (--cp names another)", cpy.cp);
+	emit("sparse-copy seed=%llu chunks=%d size=%lu seconds=%d cp=%s",
+	     (unsigned long long)opt.seed, chunks(CPY_CHUNKS),
+	     chunks(CPY_CHUNKS) * PMD_SZ, secs, cpy.cp);
+	/* Every 512th page (the last of each chunk) a hole. */
+	file_create(&cpy.src, "sparse-src", chunks(CPY_CHUNKS), PMD_PAGES, PMD_PAGES);
+	cpy_write_src(blk);
+	file_map(&cpy.src);
+	snprintf(cpy.dst, sizeof(cpy.dst), "%s/sparse-dst-%d", tmpfs_dir, (int)getpid());
+	if (!cpy_src_ok(0, cpy.src.nchunks * PMD_PAGES, blk, want))
+		die(EXIT_FAIL, "%s does not hold what was written to it", cpy.src.path);
+	start_worker(&th, cpy_collapser, NULL);
+	deadline = now_ns() + secs * 1000000000ULL;
+	do
+		cpy_copy_once(++k, blk, want);
+	while (now_ns() < deadline);
+	cpy.stop = 1;
+	pthread_join(th, NULL);
+	unlink(cpy.dst);
+	file_destroy(&cpy.src);
+	free(blk);
+	free(want);
+}
+
 /* ------------------------------ setup ---------------------------------- */
 
-static void setup_tmpfs(const char *huge)
+static void setup_tmpfs(const char *huge, long size_mb)
 {
 	static const char *const parents[] = { "/tmp", "/run", "/dev/shm" };
 	char data[64];
@@ -2487,7 +2768,7 @@ static void setup_tmpfs(const char *huge)
 		die_errno(EXIT_ENV, "cannot create a temporary directory in /tmp, /run or /dev/shm");
 	tmpfs_made = 1;
 	/* A plain tmpfs: huge=always/within_size would allocate THPs at write time. */
-	snprintf(data, sizeof(data), "size=256m,huge=%s,mode=0700", huge);
+	snprintf(data, sizeof(data), "size=%ldm,huge=%s,mode=0700", size_mb, huge);
 	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, data))
 		die_errno(EXIT_ENV, "mounting tmpfs (%s) on %s failed", data, tmpfs_dir);
 	tmpfs_mounted = 1;
@@ -2552,6 +2833,11 @@ static void print_summary(const char *name)
 			 vst.truth_holes, vst.truth_hole_pages, vst.uffd_fills,
 			 vst.uffd_collapses, vst.regs_holes, vst.collapses_holes,
 			 vst.collapses_uffd);
+	if (!strcmp(name, "sparse-copy"))
+		snprintf(extra, sizeof(extra),
+			 " seed=%llu copies=%ld corrupt_copies=%ld bad_pages=%ld truth_lines=%ld repunches=%ld repunch_kept=%ld",
+			 (unsigned long long)opt.seed, cst.copies, cst.corrupt,
+			 cst.bad_pages, cst.truth_lines, cst.repunches, cst.repunch_kept);
 	emit("summary scenario=%s files=%ld collapses=%ld collapsed=%ld ret_ok=%ld%s khugepaged_chunks=%ld khugepaged_collapsed=%ld seeks=%ld anomalies=%ld uffd_skipped=%ld%s",
 	     name, st.files, st.collapses, st.collapsed, st.ret_ok, buf,
 	     st.kh_chunks, st.kh_collapsed, st.seeks, st.anomalies, st.uffd_skipped,
@@ -2564,15 +2850,20 @@ static void usage(FILE *fp)
 "Usage: %s [options] SCENARIO\n"
 "Drive collapse_file() on a private tmpfs and print key=value records.\n"
 "Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
-"           uffd-modes uffd-continue mincore-loop timeline random\n"
-"  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario)\n"
+"           uffd-modes uffd-continue mincore-loop timeline random uffd-fault\n"
+"           vmhost sparse-copy\n"
+"  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario;\n"
+"                     vmhost 16, sparse-copy 64)\n"
 "  -d DIR             use existing DIR instead of a private tmpfs (debugging)\n"
 "      --huge=MODE    tmpfs huge= option: never (default) or advise\n"
-"  -s SECONDS         duration of khugepaged (30), seek-storm (3), random (5);\n"
+"  -s SECONDS         duration of khugepaged (30), seek-storm (3), random (5),\n"
+"                     vmhost (10), sparse-copy (10);\n"
 "                     mincore-loop: run a mincore thread that long (default off)\n"
 "      --log-seeks N  seek-storm: print the first N seeks as seek-op lines\n"
 "                     (random: default 2000)\n"
-"      --seed N       random: PRNG seed, 0..2^64-1 (default 1)\n"
+"      --seed N       random, vmhost, sparse-copy: PRNG seed, 0..2^64-1 (default 1)\n"
+"      --cp PATH      sparse-copy: the copier (default /bin/cp, or\n"
+"                     " CPY_LIBEXEC_CP " when /bin/cp is busybox)\n"
 "      --wait-file P  after the start line, wait up to 30 s for P to exist\n"
 "  -v                 verbose progress on stderr\n"
 "  -h, --help         this help\n"
@@ -2619,6 +2910,7 @@ static enum scenario parse_args(int argc, char **argv)
 		{ "wait-file", required_argument, NULL, 'w' },
 		{ "log-seeks", required_argument, NULL, 'L' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "cp", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -2636,6 +2928,7 @@ static enum scenario parse_args(int argc, char **argv)
 			opt.log_seeks_set = true;
 			break;
 		case 'S': opt.seed = parse_u64(optarg, "--seed"); break;
+		case 'C': opt.cp = optarg; break;
 		case 'v': opt.verbose = true; break;
 		case 'H':
 			if (strcmp(optarg, "never") && strcmp(optarg, "advise")) {
@@ -2662,6 +2955,14 @@ static enum scenario parse_args(int argc, char **argv)
 	exit(EXIT_ENV);
 }
 
+/* sparse-copy keeps a source and its copy: room for both, plus THP slack. */
+static long tmpfs_mb(enum scenario sc)
+{
+	if (sc == SC_SPARSE_COPY)
+		return 2L * chunks(CPY_CHUNKS) * (PMD_SZ >> 20) + 64;
+	return 256;
+}
+
 int main(int argc, char **argv)
 {
 	enum scenario sc = parse_args(argc, argv);
@@ -2684,7 +2985,7 @@ int main(int argc, char **argv)
 				prog, opt.dir);
 		snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", opt.dir);
 	} else {
-		setup_tmpfs(huge);
+		setup_tmpfs(huge, tmpfs_mb(sc));
 	}
 	uname(&u);
 	emit("start scenario=%s pid=%d tmpfs=%s kernel=%s", sc_names[sc],
@@ -2711,6 +3012,7 @@ int main(int argc, char **argv)
 	case SC_RANDOM: run_random(); break;
 	case SC_UFFD_FAULT: run_uffd_fault(); break;
 	case SC_VMHOST: run_vmhost(); break;
+	case SC_SPARSE_COPY: run_sparse_copy(); break;
 	}
 	print_summary(sc_names[sc]);
 	cleanup();
