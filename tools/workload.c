@@ -339,18 +339,23 @@ static char *chunk_addr(const struct tfile *f, int i)
 	return f->map + 2UL * i * PMD_SZ;
 }
 
-static void live_add(struct tfile *f)
+/* Files the cleanup path unlinks (matters with -d); returns the slot or -1. */
+static int live_add_path(const char *path)
 {
 	int i;
 
-	f->slot = -1;
 	for (i = 0; i < LIVE_SLOTS; i++)
 		if (!live_used[i]) {
-			memcpy(live_path[i], f->path, sizeof(f->path));
+			snprintf(live_path[i], sizeof(live_path[i]), "%s", path);
 			live_used[i] = 1;
-			f->slot = i;
-			return;
+			return i;
 		}
+	return -1;
+}
+
+static void live_add(struct tfile *f)
+{
+	f->slot = live_add_path(f->path);
 }
 
 static void pwrite_all(struct tfile *f, const char *buf, size_t len, off_t off)
@@ -2717,6 +2722,7 @@ static void run_sparse_copy(void)
 	uint64_t deadline;
 	pthread_t th;
 	long k = 0;
+	int dst_slot;
 
 	if (!blk || !want)
 		die(EXIT_FAIL, "out of memory");
@@ -2731,6 +2737,7 @@ static void run_sparse_copy(void)
 	cpy_write_src(blk);
 	file_map(&cpy.src);
 	snprintf(cpy.dst, sizeof(cpy.dst), "%s/sparse-dst-%d", tmpfs_dir, (int)getpid());
+	dst_slot = live_add_path(cpy.dst);
 	if (!cpy_src_ok(0, cpy.src.nchunks * PMD_PAGES, blk, want))
 		die(EXIT_FAIL, "%s does not hold what was written to it", cpy.src.path);
 	start_worker(&th, cpy_collapser, NULL);
@@ -2740,7 +2747,10 @@ static void run_sparse_copy(void)
 	while (now_ns() < deadline);
 	cpy.stop = 1;
 	pthread_join(th, NULL);
-	unlink(cpy.dst);
+	if (unlink(cpy.dst))
+		die_errno(EXIT_FAIL, "unlink of %s failed", cpy.dst);
+	if (dst_slot >= 0)
+		live_used[dst_slot] = 0;
 	file_destroy(&cpy.src);
 	free(blk);
 	free(want);
