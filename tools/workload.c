@@ -33,6 +33,8 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <spawn.h>
 
 /* Older libc headers lack these; the values are the kernel ABI. */
 #ifndef MADV_HUGEPAGE
@@ -74,18 +76,20 @@ struct uffdio_continue {
 #define TMPFS_MAGIC	0x01021994
 #endif
 #define MAX_ANOMALY_LINES 100
+/* Where tests/vm/mkinitramfs.sh puts GNU cp in busybox-only guests. */
+#define CPY_LIBEXEC_CP	"/usr/libexec/khugetrace/cp"
 
 static const char *prog = "khugetrace-workload";
 
 enum scenario {
 	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
 	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE, SC_RANDOM,
-	SC_UFFD_FAULT,
+	SC_UFFD_FAULT, SC_VMHOST, SC_SPARSE_COPY,
 };
 static const char *const sc_names[] = {
 	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
 	"uffd-missing", "mixed", "uffd-modes", "uffd-continue", "mincore-loop",
-	"timeline", "random", "uffd-fault",
+	"timeline", "random", "uffd-fault", "vmhost", "sparse-copy",
 };
 
 static struct {
@@ -96,7 +100,8 @@ static struct {
 	const char *wait_file;
 	long log_seeks;		/* seek-op lines the seek thread prints */
 	bool log_seeks_set;	/* --log-seeks was given */
-	uint64_t seed;		/* random: PRNG seed */
+	uint64_t seed;		/* random, vmhost, sparse-copy: PRNG seed */
+	const char *cp;		/* sparse-copy: the copier, NULL: default */
 	bool verbose;
 } opt = { .huge = "never", .seed = 1 };
 
@@ -334,18 +339,23 @@ static char *chunk_addr(const struct tfile *f, int i)
 	return f->map + 2UL * i * PMD_SZ;
 }
 
-static void live_add(struct tfile *f)
+/* Files the cleanup path unlinks (matters with -d); returns the slot or -1. */
+static int live_add_path(const char *path)
 {
 	int i;
 
-	f->slot = -1;
 	for (i = 0; i < LIVE_SLOTS; i++)
 		if (!live_used[i]) {
-			memcpy(live_path[i], f->path, sizeof(f->path));
+			snprintf(live_path[i], sizeof(live_path[i]), "%s", path);
 			live_used[i] = 1;
-			f->slot = i;
-			return;
+			return i;
 		}
+	return -1;
+}
+
+static void live_add(struct tfile *f)
+{
+	f->slot = live_add_path(f->path);
 }
 
 static void pwrite_all(struct tfile *f, const char *buf, size_t len, off_t off)
@@ -582,55 +592,59 @@ static void *first_written(const struct tfile *f, int i)
 	return NULL;
 }
 
+/* What one MADV_COLLAPSE of a chunk did, measured around the call. */
+struct collapse_res {
+	long holes, holes_now;	/* pages SEEK_HOLE reports before / after */
+	int ret, err, tid;
+	int thp_before, pmd, thp;	/* 0, 1, or -1 unknown */
+	uint64_t t0, dur_ns;
+	bool ok;		/* collapsed, judged by effect */
+};
+
 /* What the last collapse_chunk() saw, for callers that judge more. */
-static struct {
-	long holes, holes_now;
-	int ret, err;
-} last_collapse;
+static struct collapse_res last_collapse;
 
-/* Emits the "after" record; returns whether the chunk collapsed by effect. */
-static bool report_after(const struct tfile *f, int i, long holes)
+/*
+ * One madvise per PMD, so one call maps to exactly one collapse_file().
+ * Measures and counts, prints nothing: callers differ in what they print.
+ * Only one thread of a scenario may call it (st is not locked).
+ */
+static void collapse_measure(const struct tfile *f, int i, struct collapse_res *r)
 {
-	long holes_now = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
-	int pmd = pmd_mapped(chunk_addr(f, i));	/* before touching anything */
 	void *probe = first_written(f, i);
-	int thp = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
-	bool ok = pmd == 1 || thp == 1 || (holes > 0 && holes_now == 0);
 
-	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
-	     f->ino, i * PMD_PAGES, pmd, holes_now, thp, ok);
-	last_collapse.holes = holes;
-	last_collapse.holes_now = holes_now;
-	return ok;
+	r->holes = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
+	/* Proves the chunk really was made of small pages beforehand. */
+	r->thp_before = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
+	r->tid = gettid_();
+	r->t0 = now_ns();
+	r->ret = madvise(chunk_addr(f, i), PMD_SZ, MADV_COLLAPSE);
+	r->err = r->ret ? errno : 0;
+	r->dur_ns = now_ns() - r->t0;
+	r->holes_now = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
+	r->pmd = pmd_mapped(chunk_addr(f, i));	/* before touching anything */
+	probe = first_written(f, i);
+	r->thp = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
+	r->ok = r->pmd == 1 || r->thp == 1 || (r->holes > 0 && r->holes_now == 0);
+	st.collapses++;
+	st.ret_ok += r->ret == 0;
+	st.collapsed += r->ok;
+	st.err[r->err < ERRNO_SLOTS ? r->err : ERRNO_SLOTS - 1]++;
 }
 
-/* One madvise per PMD, so one call maps to exactly one collapse_file(). */
+/* MADV_COLLAPSE chunk i, print its collapse and after records. */
 static bool collapse_chunk(const struct tfile *f, int i)
 {
-	long holes = count_holes(f->fd, (off_t)i * PMD_SZ, PMD_SZ);
-	void *probe = first_written(f, i);
-	/* Proves the chunk really was made of small pages beforehand. */
-	int thp_before = probe ? chunk_is_thp(chunk_addr(f, i), probe) : -1;
-	int tid = gettid_(), ret, err;
-	uint64_t t0, t1;
-	bool ok;
+	struct collapse_res *r = &last_collapse;
 
-	t0 = now_ns();
-	ret = madvise(chunk_addr(f, i), PMD_SZ, MADV_COLLAPSE);
-	err = ret ? errno : 0;
-	t1 = now_ns();
+	collapse_measure(f, i, r);
 	emit("collapse ino=%lu index=%lu nr=%lu holes=%ld ret=%d errno=%s tid=%d t_ns=%llu dur_ns=%llu addr=%p thp_before=%d",
-	     f->ino, i * PMD_PAGES, PMD_PAGES, holes, ret, errno_name(err), tid,
-	     (unsigned long long)t0, (unsigned long long)(t1 - t0),
-	     (void *)chunk_addr(f, i), thp_before);
-	ok = report_after(f, i, holes);
-	last_collapse.ret = ret;
-	last_collapse.err = err;
-	st.collapses++;
-	st.ret_ok += ret == 0;
-	st.collapsed += ok;
-	st.err[err < ERRNO_SLOTS ? err : ERRNO_SLOTS - 1]++;
-	return ok;
+	     f->ino, i * PMD_PAGES, PMD_PAGES, r->holes, r->ret, errno_name(r->err),
+	     r->tid, (unsigned long long)r->t0, (unsigned long long)r->dur_ns,
+	     (void *)chunk_addr(f, i), r->thp_before);
+	emit("after ino=%lu index=%lu pmd_mapped=%d holes_now=%ld thp=%d collapsed=%d",
+	     f->ino, i * PMD_PAGES, r->pmd, r->holes_now, r->thp, r->ok);
+	return r->ok;
 }
 
 /* ------------------------------ scenarios ------------------------------ */
@@ -1196,9 +1210,8 @@ static void run_seek_storm(void)
 /* -- mincore-loop -- */
 
 /* Pages of chunk i that mincore() reports resident; -1 with errno set. */
-static long chunk_resident(const struct tfile *f, int i)
+static long chunk_resident_vec(const struct tfile *f, int i, unsigned char *vec)
 {
-	unsigned char vec[PMD_PAGES];
 	unsigned long k;
 	long n = 0;
 
@@ -1209,6 +1222,20 @@ static long chunk_resident(const struct tfile *f, int i)
 	return n;
 }
 
+static long chunk_resident(const struct tfile *f, int i)
+{
+	unsigned char vec[PMD_PAGES];
+
+	return chunk_resident_vec(f, i, vec);
+}
+
+static void emit_mincore(const struct tfile *f, int i, long res, uint64_t t0)
+{
+	emit("mincore ino=%lu index=%lu nr=%lu addr=%p len=%lu resident=%ld ret=0 tid=%d t_ns=%llu",
+	     f->ino, i * PMD_PAGES, PMD_PAGES, (void *)chunk_addr(f, i), PMD_SZ,
+	     res, gettid_(), (unsigned long long)t0);
+}
+
 static void mincore_chunk(const struct tfile *f, int i)
 {
 	uint64_t t0 = now_ns();
@@ -1216,9 +1243,7 @@ static void mincore_chunk(const struct tfile *f, int i)
 
 	if (res < 0)
 		die_errno(EXIT_FAIL, "mincore of %s failed", f->path);
-	emit("mincore ino=%lu index=%lu nr=%lu addr=%p len=%lu resident=%ld ret=0 tid=%d t_ns=%llu",
-	     f->ino, i * PMD_PAGES, PMD_PAGES, (void *)chunk_addr(f, i), PMD_SZ,
-	     res, gettid_(), (unsigned long long)t0);
+	emit_mincore(f, i, res, t0);
 }
 
 static struct {
@@ -1476,29 +1501,32 @@ static void r_release_file(int fi)
 }
 
 /*
- * A new file fi (ino and layout): per chunk one of full, every 16th page a hole, every 8th
- * page a hole, or each page a hole with probability 1/8.
+ * One chunk's layout into w[0..PMD_PAGES) (1 = data): full, every 16th page
+ * a hole, every 8th page a hole, or each page a hole with probability 1/8.
  */
+static void rng_chunk_layout(struct rng *r, unsigned char *w)
+{
+	unsigned long pat = rng_below(r, 4), p;
+
+	for (p = 0; p < PMD_PAGES; p++)
+		w[p] = pat == 0 ? 1 :
+		       pat == 1 ? p % 16 != 15 :
+		       pat == 2 ? p % 8 != 7 :
+		       rng_below(r, 8) != 0;
+}
+
+/* A new file fi (ino and layout: rng_chunk_layout() per chunk). */
 static void r_file_create(int fi)
 {
 	static unsigned int gen[RF];
 	unsigned char *w = rwmap[fi];
 	struct rng rr, *r = &rr;
-	unsigned long p;
 	int k;
 
 	/* Its own stream: the layout of file fi's g-th incarnation is fixed. */
 	rng_seed(r, splitmix64(opt.seed) ^ ((uint64_t)fi << 32 | gen[fi]++));
-	for (k = 0; k < RC; k++) {
-		unsigned long pat = rng_below(r, 4);
-
-		for (p = 0; p < PMD_PAGES; p++)
-			w[k * PMD_PAGES + p] =
-				pat == 0 ? 1 :
-				pat == 1 ? p % 16 != 15 :
-				pat == 2 ? p % 8 != 7 :
-				rng_below(r, 8) != 0;
-	}
+	for (k = 0; k < RC; k++)
+		rng_chunk_layout(r, w + k * PMD_PAGES);
 	file_create_map(&rfile[fi], "random", RC, 0, 0, w);
 	file_map(&rfile[fi]);
 	pthread_mutex_lock(&rsync_.lock);
@@ -1857,9 +1885,880 @@ static void run_random(void)
 		r_file_destroy(fi);
 }
 
+/* -- vmhost -- */
+
+/*
+ * What a VM host does to shmem-backed guest RAM, on one file mapped twice.
+ * On the guest mapping: a collapser (MADV_COLLAPSE of random chunks), a
+ * balloon (punch, then refault after a short delay) and a walker
+ * (SEEK_DATA/SEEK_HOLE extent walks as cp or qemu-img do, mincore).  On a
+ * second mapping: postcopy registering userfaultfd MISSING or MINOR on random
+ * chunks for a few ms.  Each thread has its own PRNG stream from --seed.
+ *
+ * Truth comes from state only the balloon changes downward: ver[p] is odd
+ * while the balloon punches or refaults page p, data[p] says whether p holds
+ * data.  Pages only go hole -> data by a refault or a collapse, so a page
+ * that had data=1 and the same even version before and after a walk held
+ * data all through it.
+ */
+#define VH_CHUNKS	16	/* default -n: 32 MiB of guest RAM */
+#define VH_SECONDS	10
+#define VH_REFAULT_MS	20	/* balloon: punch to refault, 0..this ms */
+#define VH_HOLD_MS	8	/* postcopy: a registration is held 1..this ms */
+#define VH_TRUTH_LINES	1000	/* truth-hole lines printed; counts are complete */
+
+struct vh_chunk {
+	/*
+	 * Held by postcopy while the chunk is registered and taken by the
+	 * balloon for each punch and refault, so that only a collapse can fill
+	 * a registered chunk's holes.  The collapser never takes it: collapses
+	 * must race registrations.
+	 */
+	pthread_mutex_t reg_lock;
+	/* Orders data[] updates: the balloon's against the collapser's. */
+	pthread_mutex_t state_lock;
+	/*
+	 * The registration as the collapser sees it, seqlock style: seq is odd
+	 * while one is in force (from after UFFDIO_REGISTER returned to before
+	 * UFFDIO_UNREGISTER), missing/holes describe it.
+	 */
+	unsigned long seq;
+	bool missing;
+	long holes;		/* trusted holes counted after registering */
+};
+
+static struct {
+	struct tfile guest;	/* the mapping the "guest" runs on */
+	struct tfile post;	/* the same file mapped again: postcopy's */
+	unsigned long pages;
+	unsigned int *ver;	/* per page: odd while the balloon changes it */
+	unsigned char *data;	/* per page: 1 = holds data (also guest.wmap) */
+	struct vh_chunk *ch;
+	uint64_t avail;		/* userfaultfd API features */
+	bool uffd;		/* userfaultfd usable at all */
+	uint64_t deadline;
+} vh;
+
+/* Each counter has one writer thread; main reads them after the joins. */
+static struct {
+	long punches, removes, refaults, pwrites, walks, walk_seeks, mincores;
+	long regs, refused, unregs, truth_holes, truth_hole_pages;
+	long uffd_fills, uffd_collapses;
+	/* Coverage: how often the truth had a chance to fire. */
+	long regs_holes;	/* MISSING registrations with trusted holes */
+	long collapses_holes;	/* collapses of a chunk with holes */
+	long collapses_uffd;	/* ... all through such a registration */
+} vst;
+
+static int vh_chunks(void)
+{
+	return vh.guest.nchunks;
+}
+
+static bool vh_running(void)
+{
+	return now_ns() < vh.deadline;
+}
+
+/* A per-thread stream: the same seed gives each thread the same choices. */
+static void vh_rng(struct rng *r, uint64_t thread)
+{
+	rng_seed(r, splitmix64(opt.seed) ^ thread * 0x9e3779b97f4a7c15ULL);
+}
+
+static char *vh_page_addr(const struct tfile *f, unsigned long p)
+{
+	return chunk_addr(f, p / PMD_PAGES) + p % PMD_PAGES * PAGE_SZ;
+}
+
+/*
+ * Pages [first, first + n) inside data extents per SEEK_DATA/SEEK_HOLE get
+ * seen[k] = 1, the rest 0.  Returns the number of lseek() calls.
+ */
+static long extent_map(int fd, unsigned long first, unsigned long n,
+		       unsigned char *seen, long *extents)
+{
+	off_t pos = first * PAGE_SZ, end = (first + n) * PAGE_SZ, d, h;
+	long seeks = 0;
+
+	memset(seen, 0, n);
+	while (pos < end) {
+		d = lseek(fd, pos, SEEK_DATA);
+		seeks++;
+		if (d < 0 && errno == ENXIO)
+			break;
+		if (d < 0)
+			die_errno(EXIT_FAIL, "lseek SEEK_DATA failed");
+		if (d >= end)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		seeks++;
+		if (h < 0)
+			die_errno(EXIT_FAIL, "lseek SEEK_HOLE failed");
+		if (h > end)
+			h = end;
+		if (h > d) {
+			memset(seen + (d / PAGE_SZ - first), 1,
+			       (h + PAGE_SZ - 1) / PAGE_SZ - d / PAGE_SZ);
+			if (extents)
+				(*extents)++;
+		}
+		pos = h > d ? h : d + (off_t)PAGE_SZ;
+	}
+	return seeks;
+}
+
+static void vh_ver_bump(unsigned long p, unsigned long n)
+{
+	for (; n--; p++)
+		__atomic_add_fetch(&vh.ver[p], 1, __ATOMIC_SEQ_CST);
+}
+
+static void vh_set_data(unsigned long p, unsigned long n, unsigned char v)
+{
+	for (; n--; p++)
+		__atomic_store_n(&vh.data[p], v, __ATOMIC_RELEASE);
+}
+
+/* Version and data flag of pages [first, first + n), version first. */
+static void vh_snapshot(unsigned long first, unsigned long n,
+			unsigned int *ver, unsigned char *data)
+{
+	unsigned long k;
+
+	for (k = 0; k < n; k++) {
+		ver[k] = __atomic_load_n(&vh.ver[first + k], __ATOMIC_ACQUIRE);
+		data[k] = __atomic_load_n(&vh.data[first + k], __ATOMIC_ACQUIRE);
+	}
+}
+
+/*
+ * After a walk or mincore over [first, first + n) that started with the
+ * snapshot ver0/data0: a page reported without data (seen 0) that held data
+ * at the start and that the balloon has not touched since (same even
+ * version) is a truth-hole.  One record per run of such pages.
+ */
+static void vh_judge(const char *via, unsigned long first, unsigned long n,
+		     const unsigned int *ver0, const unsigned char *data0,
+		     const unsigned char *seen, uint64_t t0)
+{
+	unsigned long k, run = 0;
+	bool bad;
+
+	for (k = 0; k <= n; k++) {
+		bad = k < n && !seen[k] && data0[k] && !(ver0[k] & 1) &&
+		      __atomic_load_n(&vh.ver[first + k], __ATOMIC_ACQUIRE) == ver0[k];
+		if (bad) {
+			run++;
+			continue;
+		}
+		if (!run)
+			continue;
+		if (vst.truth_holes++ < VH_TRUTH_LINES)
+			emit("truth-hole ino=%lu index=%lu t_ns=%llu pages=%lu via=%s tid=%d",
+			     vh.guest.ino, first + k - run, (unsigned long long)t0,
+			     run, via, gettid_());
+		vst.truth_hole_pages += run;
+		run = 0;
+	}
+}
+
+static bool vh_chunk_full(int c)
+{
+	unsigned long k;
+
+	for (k = c * PMD_PAGES; k < (c + 1) * PMD_PAGES; k++)
+		if (!__atomic_load_n(&vh.data[k], __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+/*
+ * A random chunk; three times in four the first one with holes from there
+ * on, if any: a collapse or registration of a full chunk tests little, and
+ * after the first second most chunks are full (as khugepaged skips THPs).
+ */
+static int vh_pick_chunk(struct rng *r)
+{
+	int n = vh_chunks(), start = (int)rng_below(r, n), k, c;
+	bool any = rng_below(r, 4) == 0;
+
+	for (k = 0; k < n && !any; k++) {
+		c = (start + k) % n;
+		if (!vh_chunk_full(c))
+			return c;
+	}
+	return start;
+}
+
+/* Takes the locks of the chunks that pages [p, p + n) touch, in order. */
+static void vh_lock_range(unsigned long p, unsigned long n, bool reg)
+{
+	unsigned long c;
+
+	for (c = p / PMD_PAGES; c <= (p + n - 1) / PMD_PAGES; c++)
+		pthread_mutex_lock(reg ? &vh.ch[c].reg_lock : &vh.ch[c].state_lock);
+}
+
+static void vh_unlock_range(unsigned long p, unsigned long n, bool reg)
+{
+	unsigned long c;
+
+	for (c = p / PMD_PAGES; c <= (p + n - 1) / PMD_PAGES; c++)
+		pthread_mutex_unlock(reg ? &vh.ch[c].reg_lock : &vh.ch[c].state_lock);
+}
+
+/* MADV_REMOVE works on one VMA: one call per chunk the range touches. */
+static void vh_madv_remove(unsigned long p, unsigned long n)
+{
+	unsigned long end = p + n, stop;
+
+	for (; p < end; p = stop) {
+		stop = (p / PMD_PAGES + 1) * PMD_PAGES;
+		if (stop > end)
+			stop = end;
+		if (madvise(vh_page_addr(&vh.guest, p), (stop - p) * PAGE_SZ, MADV_REMOVE))
+			die_errno(EXIT_FAIL, "madvise(MADV_REMOVE) on %s failed", vh.guest.path);
+	}
+}
+
+/* The guest gives pages back: the host punches them out of the file. */
+static void vh_punch(unsigned long p, unsigned long n, bool remove)
+{
+	uint64_t t0;
+
+	vh_lock_range(p, n, true);
+	vh_lock_range(p, n, false);
+	vh_ver_bump(p, n);
+	t0 = now_ns();
+	if (remove)
+		vh_madv_remove(p, n);
+	else if (fallocate(vh.guest.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			   (off_t)(p * PAGE_SZ), (off_t)(n * PAGE_SZ)))
+		die_errno(EXIT_FAIL, "fallocate(PUNCH_HOLE) on %s failed", vh.guest.path);
+	vh_set_data(p, n, 0);
+	vh_ver_bump(p, n);
+	vh_unlock_range(p, n, false);
+	vh_unlock_range(p, n, true);
+	remove ? vst.removes++ : vst.punches++;
+	emit("punch ino=%lu index=%lu pages=%lu how=%s tid=%d t_ns=%llu", vh.guest.ino,
+	     p, n, remove ? "madv_remove" : "fallocate", gettid_(), (unsigned long long)t0);
+}
+
+/* The guest uses the pages again: a write fault each, or the host's pwrite. */
+static void vh_refault(unsigned long p, unsigned long n, bool use_pwrite)
+{
+	static __thread char *buf;
+	unsigned long k;
+	uint64_t t0;
+
+	if (!buf && !(buf = malloc(PMD_SZ)))
+		die(EXIT_FAIL, "out of memory");
+	/* Waits for a registration of these chunks to end. */
+	vh_lock_range(p, n, true);
+	vh_lock_range(p, n, false);
+	vh_ver_bump(p, n);
+	t0 = now_ns();
+	if (use_pwrite) {
+		memset(buf, 0x6b, n * PAGE_SZ);
+		pwrite_all(&vh.guest, buf, n * PAGE_SZ, (off_t)(p * PAGE_SZ));
+	} else {
+		for (k = p; k < p + n; k++)
+			*(volatile uint64_t *)vh_page_addr(&vh.guest, k) = k;
+	}
+	vh_set_data(p, n, 1);
+	vh_ver_bump(p, n);
+	vh_unlock_range(p, n, false);
+	vh_unlock_range(p, n, true);
+	use_pwrite ? vst.pwrites++ : vst.refaults++;
+	emit("refault ino=%lu index=%lu pages=%lu how=%s tid=%d t_ns=%llu", vh.guest.ino,
+	     p, n, use_pwrite ? "pwrite" : "write", gettid_(), (unsigned long long)t0);
+}
+
+static void *vh_balloon(void *arg)
+{
+	unsigned long p, n;
+	bool remove, use_pwrite;
+	long delay;
+	struct rng r;
+
+	vh_rng(&r, 1);
+	while (vh_running()) {
+		/* One after the other: initializers are not evaluated in order. */
+		p = rng_below(&r, vh.pages);
+		n = 1 + rng_below(&r, PMD_PAGES);	/* 4 KiB .. 2 MiB */
+		remove = rng_below(&r, 4) == 0;
+		use_pwrite = rng_below(&r, 4) == 0;
+		delay = (long)rng_below(&r, VH_REFAULT_MS + 1);
+		if (p + n > vh.pages)
+			n = vh.pages - p;
+		vh_punch(p, n, remove);
+		sleep_ms(delay);
+		vh_refault(p, n, use_pwrite);
+	}
+	return NULL;
+}
+
+/*
+ * Chunk c is all data by SEEK_HOLE, under the state lock (no punch can slip
+ * in between): mark it so, the collapse or refault that filled it is done.
+ */
+static void vh_mark_if_full(int c)
+{
+	unsigned char seen[PMD_PAGES];
+	unsigned long k;
+
+	pthread_mutex_lock(&vh.ch[c].state_lock);
+	extent_map(vh.guest.fd, c * PMD_PAGES, PMD_PAGES, seen, NULL);
+	for (k = 0; k < PMD_PAGES && seen[k]; k++)
+		;
+	if (k == PMD_PAGES)
+		vh_set_data(c * PMD_PAGES, PMD_PAGES, 1);
+	pthread_mutex_unlock(&vh.ch[c].state_lock);
+}
+
+static const char *collapse_result(const struct collapse_res *r)
+{
+	if (r->ok)
+		return "collapsed";
+	return r->ret ? errno_name(r->err) : "unchanged";
+}
+
+static void vh_collapse(int c)
+{
+	struct vh_chunk *ch = &vh.ch[c];
+	struct collapse_res r;
+	unsigned long seq0, seq1;
+	long reg_holes;
+	bool missing;
+
+	seq0 = __atomic_load_n(&ch->seq, __ATOMIC_ACQUIRE);
+	missing = __atomic_load_n(&ch->missing, __ATOMIC_RELAXED);
+	reg_holes = __atomic_load_n(&ch->holes, __ATOMIC_RELAXED);
+	collapse_measure(&vh.guest, c, &r);
+	seq1 = __atomic_load_n(&ch->seq, __ATOMIC_ACQUIRE);
+	emit("collapse ino=%lu index=%lu nr=%lu holes=%ld ret=%d errno=%s tid=%d t_ns=%llu dur_ns=%llu addr=%p thp_before=%d pmd_mapped=%d holes_now=%ld thp=%d result=%s",
+	     vh.guest.ino, c * PMD_PAGES, PMD_PAGES, r.holes, r.ret, errno_name(r.err),
+	     r.tid, (unsigned long long)r.t0, (unsigned long long)r.dur_ns,
+	     (void *)chunk_addr(&vh.guest, c), r.thp_before, r.pmd, r.holes_now, r.thp,
+	     collapse_result(&r));
+	vh_mark_if_full(c);
+	vst.collapses_holes += r.holes > 0;
+	/* The same MISSING registration with holes was in force all through. */
+	if (seq0 != seq1 || !(seq0 & 1) || !missing || reg_holes <= 0 || r.holes <= 0)
+		return;
+	vst.collapses_uffd++;
+	if (r.ok) {
+		vst.uffd_collapses++;
+		emit("truth-uffd-collapse ino=%lu index=%lu holes=%ld ret=%d errno=%s t_ns=%llu",
+		     vh.guest.ino, c * PMD_PAGES, r.holes, r.ret, errno_name(r.err),
+		     (unsigned long long)r.t0);
+	}
+}
+
+static void *vh_collapser(void *arg)
+{
+	struct rng r;
+
+	vh_rng(&r, 2);
+	while (vh_running()) {
+		vh_collapse(vh_pick_chunk(&r));
+		sleep_ms((long)rng_below(&r, 2));
+	}
+	return NULL;
+}
+
+/* One extent walk over the whole file from the walker's own fd. */
+static void vh_walk(int fd, unsigned int *ver0, unsigned char *data0, unsigned char *seen)
+{
+	uint64_t t0;
+	long seeks, extents = 0;
+	unsigned long k, data_pages = 0;
+
+	vh_snapshot(0, vh.pages, ver0, data0);
+	t0 = now_ns();
+	seeks = extent_map(fd, 0, vh.pages, seen, &extents);
+	vh_judge("seek", 0, vh.pages, ver0, data0, seen, t0);
+	for (k = 0; k < vh.pages; k++)
+		data_pages += seen[k];
+	vst.walks++;
+	vst.walk_seeks += seeks;
+	emit("walk ino=%lu extents=%ld data_pages=%lu seeks=%ld tid=%d t_ns=%llu dur_ns=%llu",
+	     vh.guest.ino, extents, data_pages, seeks, gettid_(),
+	     (unsigned long long)t0, (unsigned long long)(now_ns() - t0));
+}
+
+/* mincore() of chunk c: a resident bit 0 is "no data" as SEEK_DATA's hole. */
+static void vh_mincore(int c, unsigned int *ver0, unsigned char *data0, unsigned char *seen)
+{
+	unsigned long k, first = c * PMD_PAGES;
+	uint64_t t0;
+	long res;
+
+	vh_snapshot(first, PMD_PAGES, ver0, data0);
+	t0 = now_ns();
+	res = chunk_resident_vec(&vh.guest, c, seen);
+	if (res < 0)
+		die_errno(EXIT_FAIL, "mincore of %s failed", vh.guest.path);
+	for (k = 0; k < PMD_PAGES; k++)
+		seen[k] &= 1;
+	vh_judge("mincore", first, PMD_PAGES, ver0, data0, seen, t0);
+	vst.mincores++;
+	emit_mincore(&vh.guest, c, res, t0);
+}
+
+static void *vh_walker(void *arg)
+{
+	unsigned int *ver0 = calloc(vh.pages, sizeof(*ver0));
+	unsigned char *data0 = malloc(vh.pages), *seen = malloc(vh.pages);
+	struct rng r;
+	int fd;
+
+	if (!ver0 || !data0 || !seen)
+		die(EXIT_FAIL, "out of memory");
+	/* Its own open file, as a copier would have. */
+	fd = open(vh.guest.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno(EXIT_FAIL, "open of %s failed", vh.guest.path);
+	vh_rng(&r, 3);
+	while (vh_running()) {
+		vh_walk(fd, ver0, data0, seen);
+		vh_mincore((int)rng_below(&r, vh_chunks()), ver0, data0, seen);
+		sleep_ms((long)rng_below(&r, 2));
+	}
+	close(fd);
+	free(ver0);
+	free(data0);
+	free(seen);
+	return NULL;
+}
+
+/*
+ * Holes of chunk c now, counting only pages that SEEK_DATA/SEEK_HOLE call a
+ * hole and the balloon left as one: a hole reported where data is could be
+ * the very bug (seed 004), and must not make a later fill look like truth.
+ */
+static long vh_trusted_holes(int c)
+{
+	unsigned char seen[PMD_PAGES];
+	unsigned long k, first = c * PMD_PAGES;
+	long holes = 0;
+
+	extent_map(vh.guest.fd, first, PMD_PAGES, seen, NULL);
+	for (k = 0; k < PMD_PAGES; k++)
+		holes += !seen[k] && !__atomic_load_n(&vh.data[first + k], __ATOMIC_ACQUIRE);
+	return holes;
+}
+
+/* Fields first, then the sequence: a collapser that saw seq saw them. */
+static void vh_reg_publish(struct vh_chunk *ch, bool missing, long holes)
+{
+	__atomic_store_n(&ch->missing, missing, __ATOMIC_RELAXED);
+	__atomic_store_n(&ch->holes, holes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ch->seq, 1, __ATOMIC_RELEASE);
+}
+
+/* Register chunk c of the second mapping, hold it, unregister it. */
+static void vh_register_cycle(int c, const struct uffd_mode *m, long hold_ms)
+{
+	struct vh_chunk *ch = &vh.ch[c];
+	bool missing = m == UFFD_MODE_MISSING;
+	long holes, holes_now;
+	int uffd, err;
+
+	pthread_mutex_lock(&ch->reg_lock);
+	uffd = uffd_open_mode(m, vh.avail);
+	err = uffd_register_chunk(uffd, &vh.post, c, m);
+	if (err) {
+		close(uffd);
+		pthread_mutex_unlock(&ch->reg_lock);
+		vst.refused++;
+		return;
+	}
+	vst.regs++;
+	holes = vh_trusted_holes(c);
+	vst.regs_holes += missing && holes > 0;
+	vh_reg_publish(ch, missing, holes);
+	sleep_ms(hold_ms);
+	holes_now = count_holes(vh.guest.fd, (off_t)c * PMD_SZ, PMD_SZ);
+	vh_reg_publish(ch, false, 0);
+	/* Nobody but a collapse could fill them: the balloon waits for us. */
+	if (missing && holes > 0 && holes_now == 0) {
+		vst.uffd_fills++;
+		emit("truth-uffd-fill ino=%lu index=%lu holes=%ld", vh.guest.ino,
+		     c * PMD_PAGES, holes);
+	}
+	uffd_unregister_chunk(uffd, &vh.post, c);
+	vst.unregs++;
+	close(uffd);
+	pthread_mutex_unlock(&ch->reg_lock);
+}
+
+static void *vh_postcopy(void *arg)
+{
+	const struct uffd_mode *m;
+	bool minor = vh.avail & UFFD_FEATURE_MINOR_SHMEM;
+	long hold, gap;
+	struct rng r;
+	int c;
+
+	vh_rng(&r, 4);
+	while (vh_running()) {
+		c = vh_pick_chunk(&r);
+		m = rng_below(&r, 2) && minor ? UFFD_MODE_MINOR : UFFD_MODE_MISSING;
+		hold = 1 + (long)rng_below(&r, VH_HOLD_MS);
+		gap = (long)rng_below(&r, 3);
+		vh_register_cycle(c, m, hold);
+		sleep_ms(gap);
+	}
+	return NULL;
+}
+
+/* The guest RAM file: its initial layout comes from the seed, per chunk. */
+static void vh_setup(int nchunks)
+{
+	struct rng r;
+	int c;
+
+	vh.pages = nchunks * PMD_PAGES;
+	vh.ver = calloc(vh.pages, sizeof(*vh.ver));
+	vh.data = malloc(vh.pages);
+	vh.ch = calloc(nchunks, sizeof(*vh.ch));
+	if (!vh.ver || !vh.data || !vh.ch)
+		die(EXIT_FAIL, "out of memory");
+	vh_rng(&r, 0);
+	for (c = 0; c < nchunks; c++) {
+		rng_chunk_layout(&r, vh.data + c * PMD_PAGES);
+		pthread_mutex_init(&vh.ch[c].reg_lock, NULL);
+		pthread_mutex_init(&vh.ch[c].state_lock, NULL);
+	}
+	file_create_map(&vh.guest, "vmhost", nchunks, 0, 0, vh.data);
+	file_map(&vh.guest);
+	vh.post = vh.guest;
+	file_map(&vh.post);	/* same fd, its own VMAs */
+	for (c = 0; c < nchunks; c++) {
+		if (madvise(chunk_addr(&vh.guest, c), PMD_SZ, MADV_HUGEPAGE))
+			die_errno(EXIT_FAIL, "MADV_HUGEPAGE on %s failed", vh.guest.path);
+		file_touch(&vh.guest, c);	/* nothing is registered yet */
+	}
+	register_mm_with_khugepaged();
+}
+
+static void run_vmhost(void)
+{
+	int secs = opt.seconds ? opt.seconds : VH_SECONDS;
+	pthread_t th[4];
+	int n = 0, k;
+
+	if (uffd_probe(&vh.avail)) {
+		skip("vmhost-uffd", errno);
+	} else {
+		vh.uffd = true;
+	}
+	emit("vmhost seed=%llu chunks=%d seconds=%d uffd=%d minor=%d",
+	     (unsigned long long)opt.seed, chunks(VH_CHUNKS), secs, vh.uffd,
+	     !!(vh.avail & UFFD_FEATURE_MINOR_SHMEM));
+	vh_setup(chunks(VH_CHUNKS));
+	/* Registered chunks must never be faulted: no probe touches at all. */
+	probe_no_touch = true;
+	vh.deadline = now_ns() + secs * 1000000000ULL;
+	start_worker(&th[n++], vh_collapser, NULL);
+	start_worker(&th[n++], vh_balloon, NULL);
+	start_worker(&th[n++], vh_walker, NULL);
+	if (vh.uffd)
+		start_worker(&th[n++], vh_postcopy, NULL);
+	for (k = 0; k < n; k++)
+		pthread_join(th[k], NULL);
+	probe_no_touch = false;
+	if (munmap(vh.post.reserve, vh.post.reserve_len))
+		die_errno(EXIT_FAIL, "munmap of %s failed", vh.post.path);
+	file_destroy(&vh.guest);
+}
+
+/* -- sparse-copy -- */
+
+/*
+ * A real client of SEEK_DATA/SEEK_HOLE: GNU cp copying a sparse tmpfs file
+ * whose chunks are being collapsed.  Every 2 MiB chunk holds 511 stamped
+ * pages and a 4 KiB hole at its end, so each collapse fills a hole; the
+ * collapser punches it again, which keeps the chunks collapsible.  The
+ * source's content never changes (a hole and a collapse-filled page both
+ * read as zeros), so every copy must equal cpy_stamp() page by page.
+ */
+#define CPY_CHUNKS	64	/* default -n: 128 MiB */
+#define CPY_SECONDS	10
+#define CPY_TRUTH_LINES	1000
+
+static struct {
+	struct tfile src;
+	char dst[512];
+	const char *cp;
+	volatile int stop;
+} cpy;
+
+static struct {
+	long copies, corrupt, bad_pages, truth_lines, repunches, repunch_kept;
+} cst;
+
+static bool cpy_is_hole(unsigned long p)
+{
+	return p % PMD_PAGES == PMD_PAGES - 1;
+}
+
+/* Page p's expected content: zeros for a hole, else (p + 1, word) stamps. */
+static void cpy_stamp(unsigned long p, uint64_t *page)
+{
+	unsigned long w;
+
+	for (w = 0; w < PAGE_SZ / 8; w++)
+		page[w] = cpy_is_hole(p) ? 0 : ((uint64_t)(p + 1) << 32 | w);
+}
+
+static void cpy_stamp_chunk(unsigned long first, char *buf)
+{
+	unsigned long k;
+
+	for (k = 0; k < PMD_PAGES; k++)
+		cpy_stamp(first + k, (uint64_t *)(buf + k * PAGE_SZ));
+}
+
+/* file_create_map() wrote a plain pattern; stamp each data page instead. */
+static void cpy_write_src(char *buf)
+{
+	int c;
+
+	for (c = 0; c < cpy.src.nchunks; c++) {
+		cpy_stamp_chunk(c * PMD_PAGES, buf);
+		pwrite_all(&cpy.src, buf, (PMD_PAGES - 1) * PAGE_SZ, (off_t)c * PMD_SZ);
+	}
+}
+
+/*
+ * The default copier: /bin/cp, unless that is busybox (whose cp does not
+ * look for holes with SEEK_DATA) and the GNU cp of our initramfs is there.
+ */
+static const char *cpy_default_cp(void)
+{
+	char real[PATH_MAX];
+	const char *base;
+
+	if (!realpath("/bin/cp", real))
+		return access(CPY_LIBEXEC_CP, X_OK) ? "/bin/cp" : CPY_LIBEXEC_CP;
+	base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
+	if (!strcmp(base, "busybox")) {
+		if (!access(CPY_LIBEXEC_CP, X_OK))
+			return CPY_LIBEXEC_CP;
+		fprintf(stderr, "%s: /bin/cp is busybox, which does not use SEEK_DATA/SEEK_HOLE, and %s is missing: the copies will not exercise them\n",
+			prog, CPY_LIBEXEC_CP);
+	}
+	return "/bin/cp";
+}
+
+/* cp --sparse=always SRC DST in a child with default signal handling. */
+static int cpy_run_cp(void)
+{
+	char *argv[] = { (char *)cpy.cp, "--sparse=always", cpy.src.path, cpy.dst, NULL };
+	extern char **environ;
+	posix_spawnattr_t sa;
+	sigset_t none, all;
+	pid_t pid;
+	int err, status;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(&sa);
+	/* Or a signal before exec would run our cleanup in the child. */
+	posix_spawnattr_setsigdefault(&sa, &all);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawn(&pid, cpy.cp, NULL, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
+	if (err)
+		die(EXIT_FAIL, "cannot run %s: %s", cpy.cp, strerror(err));
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_FAIL, "waitpid for %s failed", cpy.cp);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Are pages [first, first + n) of SRC itself as expected? */
+static bool cpy_src_ok(unsigned long first, unsigned long n, char *buf, char *want)
+{
+	unsigned long k;
+
+	for (k = first; k < first + n; k++) {
+		if (pread(cpy.src.fd, buf, PAGE_SZ, (off_t)(k * PAGE_SZ)) != (ssize_t)PAGE_SZ)
+			return false;
+		cpy_stamp(k, (uint64_t *)want);
+		if (memcmp(buf, want, PAGE_SZ))
+			return false;
+	}
+	return true;
+}
+
+static bool page_is_zero(const char *p)
+{
+	unsigned long k;
+
+	for (k = 0; k < PAGE_SZ; k++)
+		if (p[k])
+			return false;
+	return true;
+}
+
+static void cpy_report_run(unsigned long first, unsigned long n, unsigned long zeros,
+			   long k, uint64_t t0, char *buf, char *want)
+{
+	cst.bad_pages += n;
+	if (cst.truth_lines++ >= CPY_TRUTH_LINES)
+		return;
+	emit("truth-corrupt-copy ino=%lu index=%lu pages=%lu copy=%ld t_ns=%llu zero_pages=%lu src_ok=%d",
+	     cpy.src.ino, first, n, k, (unsigned long long)t0, zeros,
+	     cpy_src_ok(first, n, buf, want));
+}
+
+/*
+ * DST against the expected content, page by page; one truth record per run
+ * of differing pages.  Returns the number of differing pages.
+ */
+static long cpy_compare(long k, uint64_t t0, char *blk, char *want)
+{
+	unsigned long p, c, run = 0, zeros = 0, pages = cpy.src.nchunks * PMD_PAGES;
+	long bad = 0;
+	ssize_t got;
+	bool differs;
+	int fd = open(cpy.dst, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die_errno(EXIT_FAIL, "open of the copy %s failed", cpy.dst);
+	for (c = 0; c < (unsigned long)cpy.src.nchunks; c++) {
+		got = pread(fd, blk, PMD_SZ, (off_t)c * PMD_SZ);
+		if (got < 0)
+			die_errno(EXIT_FAIL, "read of the copy %s failed", cpy.dst);
+		/* A short copy: the missing tail differs from anything expected. */
+		memset(blk + got, 0xff, PMD_SZ - got);
+		cpy_stamp_chunk(c * PMD_PAGES, want);
+		for (p = c * PMD_PAGES; p <= (c + 1) * PMD_PAGES; p++) {
+			size_t o = (p - c * PMD_PAGES) * PAGE_SZ;
+
+			differs = p < (c + 1) * PMD_PAGES &&
+				  memcmp(blk + o, want + o, PAGE_SZ);
+			if (differs) {
+				run++;
+				zeros += page_is_zero(blk + o);
+				bad++;
+				continue;
+			}
+			/* A run ends at a good page, the chunk's end, or the file's. */
+			if (run && (p < (c + 1) * PMD_PAGES || p == pages)) {
+				cpy_report_run(p - run, run, zeros, k, t0, blk, want);
+				run = zeros = 0;
+			}
+		}
+	}
+	close(fd);
+	return bad;
+}
+
+static void cpy_copy_once(long k, char *blk, char *want)
+{
+	long collapses0 = __atomic_load_n(&st.collapses, __ATOMIC_RELAXED), bad;
+	uint64_t t0, t1;
+	int rc;
+
+	if (unlink(cpy.dst) && errno != ENOENT)
+		die_errno(EXIT_FAIL, "unlink of %s failed", cpy.dst);
+	t0 = now_ns();
+	rc = cpy_run_cp();
+	t1 = now_ns();
+	if (rc)
+		die(EXIT_FAIL, "%s --sparse=always %s %s exited with status %d",
+		    cpy.cp, cpy.src.path, cpy.dst, rc);
+	bad = cpy_compare(k, t0, blk, want);
+	cst.copies++;
+	cst.corrupt += bad > 0;
+	emit("copy copy=%ld ok=%d bad_pages=%ld t_ns=%llu dur_ns=%llu collapses=%ld",
+	     k, !bad, bad, (unsigned long long)t0, (unsigned long long)(t1 - t0),
+	     __atomic_load_n(&st.collapses, __ATOMIC_RELAXED) - collapses0);
+}
+
+/* A collapse filled chunk c's hole: punch it again so it stays sparse. */
+static void cpy_repunch(int c)
+{
+	unsigned long p = c * PMD_PAGES + PMD_PAGES - 1;
+	uint64_t t0 = now_ns();
+	long holes;
+
+	if (fallocate(cpy.src.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(p * PAGE_SZ), (off_t)PAGE_SZ))
+		die_errno(EXIT_FAIL, "fallocate(PUNCH_HOLE) on %s failed", cpy.src.path);
+	/* A THP that cannot be split keeps the page, zeroed: no hole. */
+	holes = count_holes(cpy.src.fd, (off_t)c * PMD_SZ, PMD_SZ);
+	cst.repunches++;
+	cst.repunch_kept += holes == 0;
+	emit("punch ino=%lu index=%lu pages=1 tid=%d t_ns=%llu holes_now=%ld",
+	     cpy.src.ino, p, gettid_(), (unsigned long long)t0, holes);
+}
+
+static void *cpy_collapser(void *arg)
+{
+	struct rng r;
+	int c;
+
+	rng_seed(&r, opt.seed ^ 0xc0113c7ULL);
+	while (!cpy.stop) {
+		c = (int)rng_below(&r, cpy.src.nchunks);
+		collapse_chunk(&cpy.src, c);
+		if (last_collapse.holes_now == 0)
+			cpy_repunch(c);
+	}
+	return NULL;
+}
+
+static void run_sparse_copy(void)
+{
+	int secs = opt.seconds ? opt.seconds : CPY_SECONDS;
+	char *blk = malloc(PMD_SZ), *want = malloc(PMD_SZ);
+	uint64_t deadline;
+	pthread_t th;
+	long k = 0;
+	int dst_slot;
+
+	if (!blk || !want)
+		die(EXIT_FAIL, "out of memory");
+	cpy.cp = opt.cp ? opt.cp : cpy_default_cp();
+	if (access(cpy.cp, X_OK))
+		die(EXIT_ENV, "the copier %s is not an executable file (--cp names another)", cpy.cp);
+	emit("sparse-copy seed=%llu chunks=%d size=%lu seconds=%d cp=%s",
+	     (unsigned long long)opt.seed, chunks(CPY_CHUNKS),
+	     chunks(CPY_CHUNKS) * PMD_SZ, secs, cpy.cp);
+	/* Every 512th page (the last of each chunk) a hole. */
+	file_create(&cpy.src, "sparse-src", chunks(CPY_CHUNKS), PMD_PAGES, PMD_PAGES);
+	cpy_write_src(blk);
+	file_map(&cpy.src);
+	snprintf(cpy.dst, sizeof(cpy.dst), "%s/sparse-dst-%d", tmpfs_dir, (int)getpid());
+	dst_slot = live_add_path(cpy.dst);
+	if (!cpy_src_ok(0, cpy.src.nchunks * PMD_PAGES, blk, want))
+		die(EXIT_FAIL, "%s does not hold what was written to it", cpy.src.path);
+	start_worker(&th, cpy_collapser, NULL);
+	deadline = now_ns() + secs * 1000000000ULL;
+	do
+		cpy_copy_once(++k, blk, want);
+	while (now_ns() < deadline);
+	cpy.stop = 1;
+	pthread_join(th, NULL);
+	if (unlink(cpy.dst))
+		die_errno(EXIT_FAIL, "unlink of %s failed", cpy.dst);
+	if (dst_slot >= 0)
+		live_used[dst_slot] = 0;
+	file_destroy(&cpy.src);
+	free(blk);
+	free(want);
+}
+
 /* ------------------------------ setup ---------------------------------- */
 
-static void setup_tmpfs(const char *huge)
+static void setup_tmpfs(const char *huge, long size_mb)
 {
 	static const char *const parents[] = { "/tmp", "/run", "/dev/shm" };
 	char data[64];
@@ -1879,7 +2778,7 @@ static void setup_tmpfs(const char *huge)
 		die_errno(EXIT_ENV, "cannot create a temporary directory in /tmp, /run or /dev/shm");
 	tmpfs_made = 1;
 	/* A plain tmpfs: huge=always/within_size would allocate THPs at write time. */
-	snprintf(data, sizeof(data), "size=256m,huge=%s,mode=0700", huge);
+	snprintf(data, sizeof(data), "size=%ldm,huge=%s,mode=0700", size_mb, huge);
 	if (mount("tmpfs", tmpfs_dir, "tmpfs", 0, data))
 		die_errno(EXIT_ENV, "mounting tmpfs (%s) on %s failed", data, tmpfs_dir);
 	tmpfs_mounted = 1;
@@ -1935,6 +2834,20 @@ static void print_summary(const char *name)
 			 (unsigned long long)opt.seed, rst.steps, rst.writes,
 			 rst.punches, rst.regs, rst.refused, rst.unregs, rst.fills,
 			 rst.mincores, rst.recreated);
+	if (!strcmp(name, "vmhost"))
+		snprintf(extra, sizeof(extra),
+			 " seed=%llu punches=%ld removes=%ld refaults=%ld pwrites=%ld walks=%ld walk_seeks=%ld mincores=%ld uffd_registrations=%ld uffd_refused=%ld uffd_unregistrations=%ld truth_holes=%ld truth_hole_pages=%ld uffd_fills=%ld uffd_collapses=%ld missing_regs_with_holes=%ld collapses_with_holes=%ld collapses_in_missing_with_holes=%ld",
+			 (unsigned long long)opt.seed, vst.punches, vst.removes,
+			 vst.refaults, vst.pwrites, vst.walks, vst.walk_seeks,
+			 vst.mincores, vst.regs, vst.refused, vst.unregs,
+			 vst.truth_holes, vst.truth_hole_pages, vst.uffd_fills,
+			 vst.uffd_collapses, vst.regs_holes, vst.collapses_holes,
+			 vst.collapses_uffd);
+	if (!strcmp(name, "sparse-copy"))
+		snprintf(extra, sizeof(extra),
+			 " seed=%llu copies=%ld corrupt_copies=%ld bad_pages=%ld truth_lines=%ld repunches=%ld repunch_kept=%ld",
+			 (unsigned long long)opt.seed, cst.copies, cst.corrupt,
+			 cst.bad_pages, cst.truth_lines, cst.repunches, cst.repunch_kept);
 	emit("summary scenario=%s files=%ld collapses=%ld collapsed=%ld ret_ok=%ld%s khugepaged_chunks=%ld khugepaged_collapsed=%ld seeks=%ld anomalies=%ld uffd_skipped=%ld%s",
 	     name, st.files, st.collapses, st.collapsed, st.ret_ok, buf,
 	     st.kh_chunks, st.kh_collapsed, st.seeks, st.anomalies, st.uffd_skipped,
@@ -1947,15 +2860,20 @@ static void usage(FILE *fp)
 "Usage: %s [options] SCENARIO\n"
 "Drive collapse_file() on a private tmpfs and print key=value records.\n"
 "Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
-"           uffd-modes uffd-continue mincore-loop timeline random\n"
-"  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario)\n"
+"           uffd-modes uffd-continue mincore-loop timeline random uffd-fault\n"
+"           vmhost sparse-copy\n"
+"  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario;\n"
+"                     vmhost 16, sparse-copy 64)\n"
 "  -d DIR             use existing DIR instead of a private tmpfs (debugging)\n"
 "      --huge=MODE    tmpfs huge= option: never (default) or advise\n"
-"  -s SECONDS         duration of khugepaged (30), seek-storm (3), random (5);\n"
+"  -s SECONDS         duration of khugepaged (30), seek-storm (3), random (5),\n"
+"                     vmhost (10), sparse-copy (10);\n"
 "                     mincore-loop: run a mincore thread that long (default off)\n"
 "      --log-seeks N  seek-storm: print the first N seeks as seek-op lines\n"
 "                     (random: default 2000)\n"
-"      --seed N       random: PRNG seed, 0..2^64-1 (default 1)\n"
+"      --seed N       random, vmhost, sparse-copy: PRNG seed, 0..2^64-1 (default 1)\n"
+"      --cp PATH      sparse-copy: the copier (default /bin/cp, or\n"
+"                     " CPY_LIBEXEC_CP " when /bin/cp is busybox)\n"
 "      --wait-file P  after the start line, wait up to 30 s for P to exist\n"
 "  -v                 verbose progress on stderr\n"
 "  -h, --help         this help\n"
@@ -2002,6 +2920,7 @@ static enum scenario parse_args(int argc, char **argv)
 		{ "wait-file", required_argument, NULL, 'w' },
 		{ "log-seeks", required_argument, NULL, 'L' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "cp", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -2019,6 +2938,7 @@ static enum scenario parse_args(int argc, char **argv)
 			opt.log_seeks_set = true;
 			break;
 		case 'S': opt.seed = parse_u64(optarg, "--seed"); break;
+		case 'C': opt.cp = optarg; break;
 		case 'v': opt.verbose = true; break;
 		case 'H':
 			if (strcmp(optarg, "never") && strcmp(optarg, "advise")) {
@@ -2045,11 +2965,19 @@ static enum scenario parse_args(int argc, char **argv)
 	exit(EXIT_ENV);
 }
 
+/* sparse-copy keeps a source and its copy: room for both, plus THP slack. */
+static long tmpfs_mb(enum scenario sc)
+{
+	if (sc == SC_SPARSE_COPY)
+		return 2L * chunks(CPY_CHUNKS) * (PMD_SZ >> 20) + 64;
+	return 256;
+}
+
 int main(int argc, char **argv)
 {
 	enum scenario sc = parse_args(argc, argv);
 	/* khugepaged only considers huge=advise mounts for VM_HUGEPAGE VMAs. */
-	const char *huge = sc == SC_KHUGEPAGED ? "advise" : opt.huge;
+	const char *huge = sc == SC_KHUGEPAGED || sc == SC_VMHOST ? "advise" : opt.huge;
 	struct stat sb;
 	struct statfs sf;
 	struct utsname u;
@@ -2067,7 +2995,7 @@ int main(int argc, char **argv)
 				prog, opt.dir);
 		snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", opt.dir);
 	} else {
-		setup_tmpfs(huge);
+		setup_tmpfs(huge, tmpfs_mb(sc));
 	}
 	uname(&u);
 	emit("start scenario=%s pid=%d tmpfs=%s kernel=%s", sc_names[sc],
@@ -2093,6 +3021,8 @@ int main(int argc, char **argv)
 	case SC_TIMELINE: run_timeline(); break;
 	case SC_RANDOM: run_random(); break;
 	case SC_UFFD_FAULT: run_uffd_fault(); break;
+	case SC_VMHOST: run_vmhost(); break;
+	case SC_SPARSE_COPY: run_sparse_copy(); break;
 	}
 	print_summary(sc_names[sc]);
 	cleanup();

@@ -6,6 +6,10 @@
 # GUEST_SCRIPT becomes /test.sh (run by tests/vm/guest-init.sh as /init).
 # A regular FILE is copied to /bin/ (it must be static: the image has no
 # libc); a directory FILE is copied recursively to /<basename>.
+# GNU cp (KHT_GNU_CP, default /bin/cp; empty: none) goes in as
+# /usr/libexec/khugetrace/cp, with the libraries and loader `ldd` names under
+# their own paths: busybox cp does not look for holes with SEEK_DATA, and
+# khugetrace-workload's sparse-copy scenario needs a copier that does.
 # Needs no root: ownership is forced to 0:0 by cpio, device nodes come from
 # devtmpfs at boot.
 set -eu
@@ -48,6 +52,25 @@ install -m 0755 "$script" "$stage/test.sh"
 : >"$stage/etc/fstab"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$stage/etc/passwd"
 echo 'root:x:0:' >"$stage/etc/group"
+
+# Dynamic, unlike everything else here: its libraries come along, each at
+# the path ldd resolved it to, so the loader's default search finds them.
+add_gnu_cp() {
+	local cp=$1 lib
+	if ! "$cp" --version 2>/dev/null | head -n1 | grep -q 'GNU coreutils'; then
+		printf 'mkinitramfs: warning: %s is not GNU cp; the image has no /usr/libexec/khugetrace/cp\n' "$cp" >&2
+		return 0
+	fi
+	install -D -m 0755 "$cp" "$stage/usr/libexec/khugetrace/cp"
+	# "libc.so.6 => /lib/.../libc.so.6 (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"
+	ldd "$cp" | sed -n -e 's/.*=> \(\/[^ ]*\) (.*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' |
+		while read -r lib; do
+			mkdir -p "$stage$(dirname "$lib")"
+			cp -L "$lib" "$stage$lib"
+		done
+}
+gnu_cp=${KHT_GNU_CP-/bin/cp}
+[ -z "$gnu_cp" ] || add_gnu_cp "$gnu_cp"
 
 for f in "$@"; do
 	if [ -d "$f" ]; then
