@@ -35,6 +35,7 @@ const volatile bool holes_from_scan = false;
 struct madv_ctx {
 	__u64 start;	/* madvise range, PMD-aligned up */
 	__u64 end;
+	__u64 since;	/* the next PMD's collapse begins after this time */
 	__u32 next;	/* how many scan_file events this call has produced */
 };
 
@@ -302,8 +303,12 @@ static __always_inline int on_scan_file(void *ctx, __u64 mm, struct file *file,
 	ev->swap = swap;
 	ev->nr_none = KHT_HPAGE_NR - present - swap;
 	ev->flags |= KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES | KHT_F_HAVE_ADDR;
+	/* not the entry, but a bound: the rules need to know what preceded it */
+	ev->start_ns = mc->since;
+	ev->flags |= KHT_F_START_BOUND;
 	start_from_vma(ev, ev->addr);
 	emit(ctx, ev);
+	mc->since = ev->hdr.ts_ns;
 	return 0;
 }
 
@@ -340,6 +345,7 @@ int madvise_enter(struct sys_enter_madvise_args *args)
 		return 0;
 	mc.start = (args->start + HPAGE_PMD_SIZE - 1) & ~(HPAGE_PMD_SIZE - 1);
 	mc.end = args->start + args->len;
+	mc.since = bpf_ktime_get_ns();
 	bpf_map_update_elem(&madvise_calls, &tid, &mc, BPF_ANY);
 	return 0;
 }

@@ -213,6 +213,52 @@ int BPF_PROG(write_fentry, void *file_or_iocb, struct address_space *mapping, lo
 	return 0;
 }
 
+/*
+ * A new folio put into the page cache of shmem: a hole filled, by a fault
+ * (the guest touching punched memory again), a write, fallocate or
+ * UFFDIO_COPY. collapse_file stores its folio itself, so it is not seen here.
+ * Arguments (folio, mapping, index, ...) are the same on every kernel we
+ * read; the return value's position is not, so the entry alone is kept.
+ */
+static __always_inline void fill_event(void *ctx, struct kht_modify *ev, __u64 index,
+				       struct folio *folio, __u32 attach)
+{
+	__u64 flags = 0;
+
+	/* the folio's first word is its flags on every version (a struct on 6.18) */
+	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
+	/* a large folio fills its whole (aligned) range: say the PMD, conservatively */
+	bool large = flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head));
+	__u64 first = large ? index & ~(__u64)(KHT_HPAGE_NR - 1) : index;
+
+	mod_fill(ev, KHT_MOD_FILL, 0, first << 12, large ? KHT_HPAGE_NR * 4096 : 4096, attach);
+	ev->hdr.ts_ns = ev->start_ns;
+	kht_output(ctx, ev, sizeof(*ev));
+}
+
+SEC("fentry/shmem_add_to_page_cache")
+int BPF_PROG(fill_fentry, struct folio *folio, struct address_space *mapping, unsigned long index)
+{
+	struct kht_modify ev = {};
+
+	if (mod_quiet() || !mod_inode_ident_btf(mapping->host, &ev) || !mod_watched(&ev))
+		return 0;
+	fill_event(ctx, &ev, index, folio, KHT_MODE_FENTRY);
+	return 0;
+}
+
+SEC("kprobe/shmem_add_to_page_cache")
+int BPF_KPROBE(fill_kprobe, struct folio *folio, struct address_space *mapping, unsigned long index)
+{
+	struct kht_modify ev = {};
+
+	if (mod_quiet() || !mod_inode_ident(BPF_CORE_READ(mapping, host), &ev) ||
+	    !mod_watched(&ev))
+		return 0;
+	fill_event(ctx, &ev, index, folio, KHT_MODE_KPROBE);
+	return 0;
+}
+
 /* ---- kprobe/kretprobe ---- */
 
 SEC("kprobe/vfs_fallocate")

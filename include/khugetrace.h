@@ -48,6 +48,8 @@ enum kht_attach_mode {
 #define KHT_F_PUBLISHED		(1u << 10)	/* the new huge folio was seen at start */
 #define KHT_F_UPTODATE_AT_PUBLISH (1u << 11)	/* ... and it was uptodate then */
 #define KHT_F_NEW_AT_END	(1u << 12)	/* ... and still there at the last unlock: kept */
+/* bit 13: KHT_F_HAVE_DATAMAP */
+#define KHT_F_START_BOUND	(1u << 14)	/* no entry seen, but it began after start_ns */
 
 struct kht_hdr {
 	unsigned long long ts_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the event's end */
@@ -235,6 +237,7 @@ enum kht_modify_op {
 	KHT_MOD_TRUNCATE,	/* truncate/ftruncate: pages from the new size on go */
 	KHT_MOD_WRITE,		/* write(2) into the page cache */
 	KHT_MOD_FALLOCATE,	/* other fallocate modes (unwritten pages read as holes) */
+	KHT_MOD_FILL,		/* a new folio put into a hole: fault, write, UFFDIO_COPY... */
 };
 
 #define KHT_FALLOC_PUNCH_HOLE 0x02	/* FALLOC_FL_PUNCH_HOLE */

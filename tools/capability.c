@@ -50,6 +50,7 @@ struct kht_hook kht_hooks[] = {
 	{ "vfs_fallocate", KHT_HOOK_FUNC, "modify: hole punches, fallocate, MADV_REMOVE" },
 	{ "do_truncate", KHT_HOOK_FUNC, "modify: truncate, ftruncate" },
 	{ "shmem_write_begin", KHT_HOOK_FUNC, "modify: writes into shmem" },
+	{ "shmem_add_to_page_cache", KHT_HOOK_FUNC, "modify: holes filled (faults, writes)" },
 	{ "syscalls:sys_enter_fallocate", KHT_HOOK_TP, "modify: degraded fallocate" },
 	{ "syscalls:sys_exit_fallocate", KHT_HOOK_TP, "modify: degraded fallocate result" },
 	{ "syscalls:sys_enter_ftruncate", KHT_HOOK_TP, "modify: degraded ftruncate" },

@@ -81,8 +81,12 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 	char err[512];
 
 	kht_tf_meta_init(&meta);
-	for (int i = 0; i < s->nfeat; i++)
+	for (int i = 0; i < s->nfeat; i++) {
 		kht_tf_meta_add_hook(&meta, s->feat[i].f->name, kht_mode_names[s->feat[i].mode]);
+		if (s->feat[i].f == &kht_feat_modify && kht_modify_sees_fills(s->feat[i].mode))
+			kht_tf_meta_add_hook(&meta, KHT_MODIFY_FILLS_HOOK,
+					     kht_mode_names[s->feat[i].mode]);
+	}
 	kht_tf_meta_add_enum(&meta, "scan_result", &s->results);
 	r->w = kht_tf_create_out(out, &meta, err, sizeof(err));
 	if (!r->w) {

@@ -148,8 +148,10 @@ static int views(struct report *r)
 		struct kht_races races;
 
 		/* recordings name the features they were made with */
-		for (int i = 0; i < r->meta.nhooks; i++)
+		for (int i = 0; i < r->meta.nhooks; i++) {
 			ro.mods_traced |= !strcmp(r->meta.hooks[i].hook, kht_feat_modify.name);
+			ro.fills_traced |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_FILLS_HOOK);
+		}
 
 		if (kht_races_find(&races, &r->tl, r->view.fmt.results, &ro)) {
 			fprintf(stderr, "khugetrace report: out of memory judging races.\n");

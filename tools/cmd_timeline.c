@@ -224,8 +224,12 @@ int cmd_races(int argc, char **argv)
 	if (ret)
 		return 2;
 	ro.spin_ns = opts.spin_us * 1000;
-	for (int i = 0; i < s.nfeat; i++)
-		ro.mods_traced |= s.feat[i].f == &kht_feat_modify;
+	for (int i = 0; i < s.nfeat; i++) {
+		bool mod = s.feat[i].f == &kht_feat_modify;
+
+		ro.mods_traced |= mod;
+		ro.fills_traced |= mod && kht_modify_sees_fills(s.feat[i].mode);
+	}
 	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
 	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
 					 .since_s = opts.since_s, .until_s = opts.until_s,

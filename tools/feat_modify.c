@@ -9,17 +9,32 @@
 #define H_FALLOC "vfs_fallocate"
 #define H_TRUNC "do_truncate"
 #define H_WRITE "shmem_write_begin"
+#define H_FILL "shmem_add_to_page_cache"
 
 static const char *limits(int mode)
 {
 	if (mode == KHT_MODE_SYSCALLS)
 		return "fallocate/ftruncate/write/pwrite64 syscall tracepoints: truncate(2) by "
-		       "path, MADV_REMOVE and writev are not seen";
-	return kht_hook_ok(H_WRITE, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
-			   (char[256]){ 0 }, 256) ? "" : "writes are not seen (no shmem_write_begin)";
+		       "path, MADV_REMOVE, writev and hole fills by faults are not seen";
+	int m = mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE;
+	bool w = kht_hook_ok(H_WRITE, m, (char[256]){ 0 }, 256);
+	bool f = kht_hook_ok(H_FILL, m, (char[256]){ 0 }, 256);
+
+	return w && f ? "" : !w && !f ? "writes and hole fills are not seen" :
+	       !w ? "writes are not seen (no shmem_write_begin)" :
+	       "hole fills (faults) are not seen (no shmem_add_to_page_cache)";
 }
 
 static void *open_skel(void) { return modify_bpf__open(); }
+
+bool kht_modify_sees_fills(int mode)
+{
+	char why[256];
+
+	return (mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE) &&
+	       kht_hook_ok(H_FILL, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE, why,
+			   sizeof(why));
+}
 
 /*
  * The inodes to watch are the collapse feature's: share its two maps. Without
@@ -41,9 +56,9 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 {
 	static const char *const by_mode[KHT_MODE_MAX][9] = {
 		[KHT_MODE_FENTRY] = { "falloc_fentry", "falloc_fexit", "trunc_fentry",
-				      "trunc_fexit", "write_fentry" },
+				      "trunc_fexit", "write_fentry", "fill_fentry" },
 		[KHT_MODE_KPROBE] = { "falloc_kprobe", "falloc_kretprobe", "trunc_kprobe",
-				      "trunc_kretprobe", "write_kprobe" },
+				      "trunc_kretprobe", "write_kprobe", "fill_kprobe" },
 		[KHT_MODE_SYSCALLS] = { "falloc_sys_enter", "falloc_sys_exit", "trunc_sys_enter",
 					"trunc_sys_exit", "pwrite_sys_enter", "pwrite_sys_exit",
 					"write_sys_enter", "write_sys_exit" },
@@ -52,10 +67,10 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 	int n = 0;
 
 	for (int i = 0; i < 8 && by_mode[mode][i] && n < max; i++) {
-		/* the write hook is optional: punches and truncations matter most */
-		if (i == 4 && mode != KHT_MODE_SYSCALLS &&
-		    !kht_hook_ok(H_WRITE, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
-				 why, sizeof(why)))
+		/* the write and fill hooks are optional: punches and truncations matter most */
+		if (i >= 4 && mode != KHT_MODE_SYSCALLS &&
+		    !kht_hook_ok(i == 4 ? H_WRITE : H_FILL,
+				 mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE, why, sizeof(why)))
 			continue;
 		names[n++] = by_mode[mode][i];
 	}

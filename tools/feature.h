@@ -49,6 +49,11 @@ extern const struct kht_feature kht_feat_uffd;
 extern const struct kht_feature kht_feat_seek;
 extern const struct kht_feature kht_feat_modify;
 
+/* modify: holes filled by faults are seen in this mode (the fill hook attaches) */
+bool kht_modify_sees_fills(int mode);
+/* The recording's name for that (a hook entry of its own) */
+#define KHT_MODIFY_FILLS_HOOK "modify:fills"
+
 /* Every tracing feature, in load order (a feature may use maps shared by earlier ones). */
 extern const struct kht_feature *const kht_trace_features[];
 extern const int kht_ntrace_features;

@@ -52,6 +52,46 @@ for m in $modes; do
 		result "races/$m/uffd-missing-fill" 1
 	fi
 
+	# The VM-host load (punches, refaults, extent walks, registrations coming
+	# and going, collapses): no BUG at all on a fixed kernel; on 6.1 every BUG
+	# names a chunk where the workload itself saw data vanish or holes filled
+	# under a registration (publish-before-uptodate: the known 6.1 code).
+	name="races-$m-vmhost"
+	if run_races "$name" "$m" vmhost -s "${KHT_VMHOST_SECONDS:-8}" --seed "${KHT_SEED:-1}"; then
+		total=$(grep -c '"severity":"BUG"' "$WORK/$name.out")
+		pub=$(bugs "$WORK/$name.out" publish-before-uptodate)
+		th=$(grep -c '^truth-hole ' "$WORK/$name.wl")
+		tf=$(grep -c '^truth-uffd-fill ' "$WORK/$name.wl")
+		echo "  $name: $(grep -c '^collapse ' "$WORK/$name.wl") collapses," \
+			"$(grep -c '^punch ' "$WORK/$name.wl") punches; truth: $th vanished runs," \
+			"$tf fills; reports: $total BUG ($pub publish)," \
+			"$(grep -c '"severity":"WARN"' "$WORK/$name.out") WARN"
+		r=0
+		grep '"severity":"BUG"' "$WORK/$name.out" | sed 's/"explanation".*//' >"$WORK/$name.bugs"
+		if [ $prefix_bug = 0 ]; then
+			[ "$total" -eq 0 ] || r=1
+		else
+			# chunk-level confirmation: the report's range must hold a truth line
+			grep '"severity":"BUG"' "$WORK/$name.out" | grep -v publish-before-uptodate |
+			while read -r rep; do
+				rule=$(echo "$rep" | sed -n 's/.*"rule":"\([a-z-]*\)".*/\1/p')
+				ino=$(echo "$rep" | sed -n 's/.*"ino":\([0-9]*\),.*/\1/p' | head -1)
+				first=$(echo "$rep" | sed -n 's/.*"first_page":\([0-9]*\),.*/\1/p' | head -1)
+				kind=truth-hole
+				[ "$rule" = uffd-missing-fill ] && kind=truth-uffd-
+				grep "^$kind" "$WORK/$name.wl" | grep " ino=$ino " |
+					sed -n 's/.* index=\([0-9]*\) .*/\1/p' |
+					awk -v f="$first" '$1 >= f && $1 < f + 512 { ok = 1 } END { exit !ok }' ||
+					echo "unconfirmed $rule ino=$ino page=$first"
+			done >"$WORK/$name.unconfirmed"
+			[ -s "$WORK/$name.unconfirmed" ] && r=1
+		fi
+		[ $r -eq 0 ] || fail "$name" "BUG reports the workload does not confirm" "$WORK/$name.bugs"
+		result "races/$m/vmhost" $r
+	else
+		result "races/$m/vmhost" 1
+	fi
+
 	# seek-transient-hole: judged only where the collapse window is visible
 	name="races-$m-seek"
 	if run_races "$name" "$m" seek-storm -s 2 -n 4; then

@@ -101,6 +101,14 @@ struct range {
 	unsigned long long first, last;
 };
 
+/*
+ * Where a collapse's start is not seen at all (tp_btf/raw_tp: khugepaged, or
+ * MADV_COLLAPSE without the madvise hook), registrations and removals this
+ * close to its end may have happened while it ran. Collapses measured in the
+ * guests take at most tens of ms (6.1 under TCG: 28-45 ms).
+ */
+#define KHT_COLLAPSE_MAX_NS (1000ULL * 1000 * 1000)
+
 static bool overlap(struct range a, struct range b)
 {
 	return a.first <= b.last && b.first <= a.last;
@@ -155,7 +163,13 @@ static struct range decision(const struct kht_tl_event *c)
 
 	if ((col->flags & KHT_F_HAVE_WINDOWS) && col->last_win_end_ns)
 		return (struct range){ col->last_win_begin_ns, col->last_win_end_ns };
-	return (struct range){ c->begin_ns, c->end_ns };
+	if (c->has_begin)
+		return (struct range){ c->begin_ns, c->end_ns };
+	/* end-only modes: the madvise call's start (syscalls mode), or a generous guess */
+	if ((col->flags & KHT_F_START_BOUND) && col->start_ns <= c->end_ns)
+		return (struct range){ col->start_ns, c->end_ns };
+	return (struct range){ c->end_ns > KHT_COLLAPSE_MAX_NS ? c->end_ns - KHT_COLLAPSE_MAX_NS : 0,
+			       c->end_ns };
 }
 
 enum arming { NOT_ARMED, ARMED, ARMED_MAYBE };
@@ -209,7 +223,11 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 		return NOT_ARMED;
 	if (u->end_ns > d.first) {
 		a = ARMED_MAYBE;
-		*why = "the registration was still being made when the kernel decided";
+		*why = c->ev.collapse.flags & KHT_F_HAVE_WINDOWS ?
+		       "the registration was made during the final lock hold" :
+		       c->has_begin ? "the registration was made while the collapse ran" :
+		       "the collapse's start was not seen (end-only mode): the registration may "
+		       "have been made while it ran";
 	}
 	const struct kht_tl_group *stories[2] = { g, process_group(t, reg->hdr.pid) };
 
@@ -234,9 +252,92 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 	return a;
 }
 
+#define MOD_ANY (~0u)
+#define MOD_FILLS ((1u << KHT_MOD_WRITE) | (1u << KHT_MOD_FALLOCATE) | (1u << KHT_MOD_FILL))
+
+/*
+ * Modification events of g whose op is in ops (bits 1 << KHT_MOD_*) that
+ * touch pages of r and ran at some time in [from, to]. Any of them explains
+ * a hole; a fill or write explains a hole that is no longer there.
+ */
+static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_tl_group *g,
+				 struct range r, unsigned long long from, unsigned long long to,
+				 unsigned ops)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *m = EV(t, g, i);
+		const struct kht_event_kind *k = kht_event_kind(m->ev.hdr.type);
+		struct kht_span sp = { 0 };
+
+		if (m->ev.hdr.type != KHT_EV_MODIFY || m->begin_ns > to || m->end_ns < from ||
+		    !(ops & (1u << (m->ev.modify.op & 31))))
+			continue;
+		k->span(&m->ev, &sp);
+		n += overlap(r, (struct range){ sp.first_page, sp.last_page });
+	}
+	return n;
+}
+
+/*
+ * Were g's modifications traced over all of [from, to]? The BPF side
+ * reports them only for inodes a collapse touched within the horizon: from
+ * the collapse's entry (its end where the entry is not seen) to its end plus
+ * KHT_WATCH_HORIZON_NS. Collapses are in begin order: one sweep.
+ */
+static bool mods_cover(const struct kht_timeline *t, const struct kht_tl_group *g,
+		       unsigned long long from, unsigned long long to)
+{
+	unsigned long long reach = from;
+
+	for (size_t i = 0; i < g->n && reach < to; i++) {
+		const struct kht_tl_event *c = EV(t, g, i);
+
+		if (c->ev.hdr.type != KHT_EV_COLLAPSE)
+			continue;
+		if (c->begin_ns > reach)
+			break;
+		if (c->end_ns + KHT_WATCH_HORIZON_NS > reach)
+			reach = c->end_ns + KHT_WATCH_HORIZON_NS;
+	}
+	return reach >= to;
+}
+
+/*
+ * The scan counted holes (nr_none), but a fixed kernel decides on the holes
+ * its own walk finds under the final lock: had another task filled them in
+ * between (the guest touching punched memory again), a fixed kernel had
+ * nothing to check and nothing was lost. NULL when no fill or write of the
+ * range ran from shortly before the collapse (the scan precedes its entry)
+ * to the decision, and fills were traced over that span.
+ */
+#define KHT_SCAN_MARGIN_NS (1000ULL * 1000 * 1000)
+
+static const char *holes_unproven(const struct kht_timeline *t, const struct kht_tl_group *g,
+				  const struct kht_tl_event *c, struct range cr,
+				  const struct kht_race_opts *o, unsigned *mods)
+{
+	struct range d = decision(c);
+	unsigned long long from = d.first > c->begin_ns ? c->begin_ns : d.first;
+
+	from = from > KHT_SCAN_MARGIN_NS ? from - KHT_SCAN_MARGIN_NS : 0;
+	if (!o->mods_traced)
+		return "hole fills were not traced: another task may have filled the holes "
+		       "before the kernel decided";
+	*mods = mods_overlapping(t, g, cr, from, d.last, MOD_FILLS);
+	if (*mods)
+		return "another task filled or wrote pages of the range between the scan and the "
+		       "kernel's decision: the holes it counted may have been gone";
+	if (!o->fills_traced)
+		return "hole fills by faults are not traced in this mode: another task may have "
+		       "filled the holes before the kernel decided";
+	return NULL;
+}
+
 static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		     const struct kht_tl_group *g, const struct kht_tl_event *c, struct range cr,
-		     const struct kht_enum *results)
+		     const struct kht_enum *results, const struct kht_race_opts *o)
 {
 	const struct kht_collapse *col = &c->ev.collapse;
 	bool ok = succeeded(col, results), guarded = backed_off(col, results);
@@ -250,6 +351,7 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 
 		if (u->ev.hdr.type != KHT_EV_UFFD)
 			continue;
+		r.mods = 0;
 		/* MISSING: the holes matter; a collapse without holes fills nothing */
 		if ((ok || guarded) && filled_holes(c, results) &&
 		    (a = armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr, &why)) != NOT_ARMED) {
@@ -265,9 +367,14 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 				"the collapse succeeded with the holes filled";
 			if (a == ARMED_MAYBE && ok)
 				r.downgrade = why;
+			else if (ok)
+				r.downgrade = holes_unproven(t, g, c, cr, o, &r.mods);
+			if (r.downgrade)
+				r.sev = KHT_SEV_WARN;
 			if (add(out, r))
 				return -1;
 		}
+		r.downgrade = NULL;
 		/*
 		 * WARN, not BUG: every kernel we read skips uffd-wp VMAs when it
 		 * retracts page tables, and whether a MINOR registrant loses faults
@@ -330,52 +437,6 @@ static bool saw_hole(const struct kht_tl_event *e, struct range cr, unsigned lon
 }
 
 /*
- * Modification events of g (punch, truncate, write, fallocate) that touch
- * pages of r and ran at some time in [from, to]: each one explains a hole.
- */
-static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_tl_group *g,
-				 struct range r, unsigned long long from, unsigned long long to)
-{
-	unsigned n = 0;
-
-	for (size_t i = 0; i < g->n; i++) {
-		const struct kht_tl_event *m = EV(t, g, i);
-		const struct kht_event_kind *k = kht_event_kind(m->ev.hdr.type);
-		struct kht_span sp = { 0 };
-
-		if (m->ev.hdr.type != KHT_EV_MODIFY || m->begin_ns > to || m->end_ns < from)
-			continue;
-		k->span(&m->ev, &sp);
-		n += overlap(r, (struct range){ sp.first_page, sp.last_page });
-	}
-	return n;
-}
-
-/*
- * Were g's modifications traced over all of [from, to]? The BPF side
- * reports them only for inodes a collapse touched within the horizon: from
- * the collapse's entry (its end where the entry is not seen) to its end plus
- * KHT_WATCH_HORIZON_NS. Collapses are in begin order: one sweep.
- */
-static bool mods_cover(const struct kht_timeline *t, const struct kht_tl_group *g,
-		       unsigned long long from, unsigned long long to)
-{
-	unsigned long long reach = from;
-
-	for (size_t i = 0; i < g->n && reach < to; i++) {
-		const struct kht_tl_event *c = EV(t, g, i);
-
-		if (c->ev.hdr.type != KHT_EV_COLLAPSE)
-			continue;
-		if (c->begin_ns > reach)
-			break;
-		if (c->end_ns + KHT_WATCH_HORIZON_NS > reach)
-			reach = c->end_ns + KHT_WATCH_HORIZON_NS;
-	}
-	return reach >= to;
-}
-
-/*
  * What keeps a hole seen during collapse c from being the seed-004 bug, or
  * NULL when everything its mechanism needs was seen: no user modified the
  * range (traced, over the whole span), and the new folio was published
@@ -423,7 +484,7 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 			continue;
 		/* a punch, truncation or write of the range since the collapse began: a user's hole */
 		if (mods_overlapping(t, g, cr, e->begin_ns < c->begin_ns ? e->begin_ns : c->begin_ns,
-				     e->end_ns))
+				     e->end_ns, MOD_ANY))
 			continue;
 		r.downgrade = hole_unproven(t, g, c, e, o);
 		if (r.downgrade)
@@ -489,7 +550,7 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 
 			if (c->ev.hdr.type != KHT_EV_COLLAPSE || !collapse_range(col, results, &cr))
 				continue;
-			if (rule_uffd(out, t, g, c, cr, results))
+			if (rule_uffd(out, t, g, c, cr, results, o))
 				return -1;
 			if (!c->has_begin) {
 				out->not_evaluable++;	/* window unknown: no seek or spin rule */
@@ -508,7 +569,7 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 					     "PG_uptodate";
 				/* another task's folio may have taken a punched first slot */
 				r.mods = mods_overlapping(t, g, (struct range){ cr.first, cr.first },
-							  c->begin_ns, c->end_ns);
+							  c->begin_ns, c->end_ns, MOD_ANY);
 				if (r.mods) {
 					r.sev = KHT_SEV_WARN;
 					r.downgrade = "the range's first page was punched, truncated or "

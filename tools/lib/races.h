@@ -49,6 +49,8 @@ struct kht_race_opts {
 	 * the hole rules can say WARN at most.
 	 */
 	bool mods_traced;
+	/* ... including holes filled by faults (shmem_add_to_page_cache, fentry/kprobe) */
+	bool fills_traced;
 };
 
 struct kht_races {

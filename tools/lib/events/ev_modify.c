@@ -15,6 +15,7 @@ static const char *op_name(unsigned op)
 	case KHT_MOD_TRUNCATE: return "truncate";
 	case KHT_MOD_WRITE: return "write";
 	case KHT_MOD_FALLOCATE: return "fallocate";
+	case KHT_MOD_FILL: return "fill";
 	}
 	return "modify?";
 }
@@ -40,7 +41,9 @@ static int desc(char *buf, size_t len, const void *ev)
 
 	pages(m, &first, &last);
 	kht_buf_init(&b, buf, len);
-	if (m->result == 0 && m->op != KHT_MOD_WRITE)
+	if (m->op == KHT_MOD_FILL)
+		snprintf(ret, sizeof(ret), "-");
+	else if (m->result == 0 && m->op != KHT_MOD_WRITE)
 		snprintf(ret, sizeof(ret), "ok");
 	else
 		kht_ret_str(m->result, ret, sizeof(ret));
