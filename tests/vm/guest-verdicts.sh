@@ -26,7 +26,9 @@ for m in $($K probe --modes); do
 			# the tracer is ready when its banner ends
 			i=0
 			while ! grep -q "^Tracing" /tmp/v.err && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
-			$W "$scen" -s "$secs" --seed "$s" >/tmp/v.wl 2>&1
+			t=$secs
+			[ "$scen" = sparse-copy ] && [ "$t" -gt 30 ] && t=30
+			$W "$scen" -s "$t" --seed "$s" >/tmp/v.wl 2>&1
 			sleep 1
 			kill -INT $p
 			wait $p
