@@ -5,7 +5,7 @@
 bool kht_collapse_view_add(struct kht_collapse_view *v, const struct kht_collapse *ev)
 {
 	const struct kht_opts *o = v->opts;
-	char line[1024];
+	char line[2048];
 
 	if (o->count && v->seen >= o->count)
 		return false;
