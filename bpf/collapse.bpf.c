@@ -119,6 +119,7 @@ static __always_inline void emit(void *ctx, struct kht_collapse *ev)
 }
 
 #include "inside.bpf.h"
+#include "datamap.bpf.h"
 
 /* ---- entry + exit modes (fentry/fexit, kprobe/kretprobe) ---------------- */
 
@@ -141,6 +142,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	ev->flags |= KHT_F_HAVE_START | KHT_F_HAVE_ADDR;
 	if (BPF_CORE_READ(cc, is_khugepaged))
 		ev->flags |= KHT_F_KHUGEPAGED;
+	fill_data_map(ev, file, start);
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
 	kht_watch_touch(ev->dev, ev->ino);	/* modifications of this inode matter now */
 	inside_enter(file, start);

@@ -48,8 +48,10 @@ enum kht_attach_mode {
 #define KHT_F_PUBLISHED		(1u << 10)	/* the new huge folio was seen at start */
 #define KHT_F_UPTODATE_AT_PUBLISH (1u << 11)	/* ... and it was uptodate then */
 #define KHT_F_NEW_AT_END	(1u << 12)	/* ... and still there at the last unlock: kept */
-/* bit 13: KHT_F_HAVE_DATAMAP */
+#define KHT_F_HAVE_DATAMAP	(1u << 13)	/* data_map valid: the page cache walked at entry */
 #define KHT_F_START_BOUND	(1u << 14)	/* no entry seen, but it began after start_ns */
+
+#define KHT_DATAMAP_WORDS	(KHT_HPAGE_NR / 64)
 
 struct kht_hdr {
 	unsigned long long ts_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the event's end */
@@ -88,6 +90,14 @@ struct kht_collapse {
 	unsigned long long last_win_begin_ns;	/* the final window: where XA_RETRY_ENTRY lives */
 	unsigned long long last_win_end_ns;
 	unsigned long long retry_spin_ns;	/* readers' overlap with the last window */
+	/*
+	 * Which pages of the range held data when collapse_file began
+	 * (KHT_F_HAVE_DATAMAP, entry modes): bit i of word i / 64 is page
+	 * start_index + i. Data = an uptodate folio or a value (swap) entry;
+	 * an empty slot or a !uptodate (fallocated, unwritten) folio is a hole,
+	 * as SEEK_DATA sees it.
+	 */
+	unsigned long long data_map[KHT_DATAMAP_WORDS];
 };
 
 /* Flags shared by the uffd, seek and mincore events */

@@ -227,3 +227,69 @@ TEST(fmt_seek_whence_is_never_guessed)
 	CHECK(strstr(buf, "SEEK_HOLE") == NULL && strstr(buf, "SEEK_DATA") == NULL);
 	CHECK(strstr(buf, "whence?") != NULL);
 }
+
+/* The data map: popcount, hex in page order, the per-page helper, JSON. */
+TEST(fmt_data_map)
+{
+	struct kht_enum e;
+	struct kht_fmt f = { .results = &e };
+	struct kht_collapse ev = fentry_event();
+	char line[2048], hex[KHT_DATAMAP_HEX_LEN + 1], want[KHT_DATAMAP_HEX_LEN + 1];
+	bool known = true;
+
+	kht_fixture_enum(KHT_FIX_612, &e);
+	/* no map: nothing known, no JSON fields */
+	CHECK(!kht_collapse_page_had_data(&ev, 512, &known) && !known);
+	CHECK(kht_collapse_data_pages(&ev) == 0);
+	CHECK(kht_collapse_json(line, sizeof(line), &ev, &f) > 0);
+	CHECK(!strstr(line, "data_pages") && !strstr(line, "data_map"));
+
+	/* every 16th page a hole, from the first (the collapse-holes workload) */
+	ev.flags |= KHT_F_HAVE_DATAMAP;
+	for (int w = 0; w < KHT_DATAMAP_WORDS; w++)
+		ev.data_map[w] = ~0x0001000100010001ULL;
+	CHECK(kht_collapse_data_pages(&ev) == 512 - 32);
+	for (int j = 0; j < KHT_DATAMAP_HEX_LEN; j++)
+		want[j] = j % 4 ? 'f' : 'e';
+	want[KHT_DATAMAP_HEX_LEN] = 0;
+	kht_collapse_data_map_hex(&ev, hex, sizeof(hex));
+	CHECK_STR(hex, want);
+	CHECK(!kht_collapse_page_had_data(&ev, 512, &known) && known);
+	CHECK(kht_collapse_page_had_data(&ev, 513, &known) && known);
+	CHECK(!kht_collapse_page_had_data(&ev, 512 + 16, &known) && known);
+	CHECK(kht_collapse_page_had_data(&ev, 512 + 511, &known) && known);
+	CHECK(!kht_collapse_page_had_data(&ev, 511, &known) && !known);	/* before the range */
+	CHECK(!kht_collapse_page_had_data(&ev, 1024, &known) && !known);	/* after it */
+	CHECK(kht_collapse_page_had_data(&ev, 513, NULL));
+	/* bit order: page start + 4j + b is bit b of hex digit j */
+	memset(ev.data_map, 0, sizeof(ev.data_map));
+	ev.data_map[0] = 1ULL << 5;		/* page 5: digit 1, value 2 */
+	ev.data_map[7] = 1ULL << 63;		/* page 511: digit 127, value 8 */
+	kht_collapse_data_map_hex(&ev, hex, sizeof(hex));
+	CHECK(!strncmp(hex, "02000", 5) && hex[127] == '8' && strlen(hex) == 128);
+	CHECK(kht_collapse_page_had_data(&ev, 512 + 5, NULL) &&
+	      !kht_collapse_page_had_data(&ev, 512 + 4, NULL) &&
+	      kht_collapse_page_had_data(&ev, 512 + 511, NULL));
+	CHECK(kht_collapse_data_pages(&ev) == 2);
+	/* a short buffer is cut and terminated */
+	kht_collapse_data_map_hex(&ev, hex, 4);
+	CHECK_STR(hex, "020");
+
+	/* JSON: the count and the map, with every other field at its widest */
+	ev.data_map[3] = ~0ULL;
+	ev.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED | KHT_F_HAVE_ADDR;
+	ev.windows = ~0u;
+	ev.hold_total_ns = ev.hold_max_ns = ev.publish_ns = ~0ULL;
+	ev.last_win_begin_ns = ev.last_win_end_ns = ev.retry_spin_ns = ~0ULL;
+	ev.addr = ev.ino = ev.duration_ns = ~0ULL;
+	memset(ev.name, '"', sizeof(ev.name));
+	memset(ev.hdr.comm, '"', sizeof(ev.hdr.comm));
+	CHECK(kht_collapse_json(line, sizeof(line), &ev, &f) > 0);
+	CHECK(kht_json_valid(line, strlen(line)));
+	CHECK_CONTAINS(line, "\"data_pages\":66,");
+	kht_collapse_data_map_hex(&ev, hex, sizeof(hex));
+	snprintf(want, sizeof(want), "%s", hex);
+	CHECK_CONTAINS(line, want);
+	/* the collapse view's line buffer holds the widest line */
+	CHECK(strlen(line) < 2048 - 256);
+}

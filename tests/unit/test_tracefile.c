@@ -485,9 +485,9 @@ TEST(tf_codec_versions)
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n + 16, &out, sizeof(out)) ==
 	      sizeof(out));
 	CHECK(!memcmp(&out, &ev, offsetof(struct kht_collapse, name) + KHT_NAME_LEN));
-	/* older writer: missing trailing fields (the 56 bytes of inside fields, then
-	 * the name before them) are zero */
-	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n - 56 - KHT_NAME_LEN, &out,
+	/* older writer: missing trailing fields (the 64-byte data map, the 56
+	 * bytes of inside fields, then the name before them) are zero */
+	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n - 64 - 56 - KHT_NAME_LEN, &out,
 				  sizeof(out)) == sizeof(out));
 	CHECK(out.mode == ev.mode && out.name[0] == 0 && out.windows == 0);
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, 39, &out, sizeof(out)) == -EINVAL);
@@ -498,12 +498,76 @@ TEST(tf_codec_versions)
 	CHECK(kht_tf_encode_event(&ev, wire, sizeof(wire)) == -ENOENT);
 	CHECK(kht_tf_event_wire_size(77) == 0);
 	/* the sizes docs/file-format.md gives: a changed layout must change the doc */
-	CHECK(kht_tf_event_wire_size(KHT_EV_COLLAPSE) == 220);
+	CHECK(kht_tf_event_wire_size(KHT_EV_COLLAPSE) == 284);
 	CHECK(kht_tf_event_wire_size(KHT_EV_LOCK_WINDOW) == 96);
 	CHECK(kht_tf_event_wire_size(KHT_EV_READER) == 96);
 	CHECK(kht_tf_event_wire_size(KHT_EV_UFFD) == 164);
 	CHECK(kht_tf_event_wire_size(KHT_EV_SEEK) == 140);
 	CHECK(kht_tf_event_wire_size(KHT_EV_MINCORE) == 152);
+}
+
+/*
+ * The data map: 64 bytes stored as they are (fixed) or up to the last
+ * non-zero byte (packed). A 1.x/early-2.0 writer stopped before it: those
+ * payloads are exactly ours cut before the map, and decode with the map zero
+ * and KHT_F_HAVE_DATAMAP clear.
+ */
+TEST(tf_collapse_data_map)
+{
+	struct kht_collapse ev = collapse_ev(9), out;
+	unsigned char wire[512], nomap[512];
+	unsigned rt = KHT_EV_COLLAPSE | KHT_TF_PACKED;
+	int n, n0, nf;
+
+	ev.flags |= KHT_F_HAVE_DATAMAP | KHT_F_HAVE_START;
+	for (int w = 0; w < KHT_DATAMAP_WORDS; w++)
+		ev.data_map[w] = 0xfffefffefffefffeULL ^ ((unsigned long long)w << 40);
+	/* fixed */
+	nf = kht_tf_encode_event(&ev, wire, sizeof(wire));
+	CHECK(nf == 284);
+	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, nf, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	/* packed, a full map: all 64 bytes */
+	n = kht_tf_pack_event(&ev, wire, sizeof(wire));
+	CHECK(kht_tf_decode_event(rt, wire, n, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	/* packed, only the first page: one byte of map */
+	memset(ev.data_map, 0, sizeof(ev.data_map));
+	n0 = kht_tf_pack_event(&ev, nomap, sizeof(nomap));
+	ev.data_map[0] = 1;
+	n = kht_tf_pack_event(&ev, wire, sizeof(wire));
+	CHECK(n == n0 + 1 && wire[n - 2] == 1 && wire[n - 1] == 1);
+	CHECK(kht_tf_decode_event(rt, wire, n, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	/* packed, only the last page: every byte up to it */
+	ev.data_map[0] = 0;
+	ev.data_map[KHT_DATAMAP_WORDS - 1] = 1ULL << 63;
+	n = kht_tf_pack_event(&ev, wire, sizeof(wire));
+	CHECK(n == n0 + 64 && wire[n0 - 1] == 64);
+	CHECK(kht_tf_decode_event(rt, wire, n, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	/* a count over 64 is damage */
+	wire[n0 - 1] = 65;
+	CHECK(kht_tf_decode_event(rt, wire, n, &out, sizeof(out)) == -EINVAL);
+
+	/* an older writer's event: no map, no flag */
+	ev = collapse_ev(9);
+	ev.windows = 3;
+	ev.retry_spin_ns = 77;
+	CHECK(nomap[n0 - 1] == 0);	/* zero map: a count of 0, one byte */
+	n0 = kht_tf_pack_event(&ev, nomap, sizeof(nomap));
+	CHECK(kht_tf_decode_event(rt, nomap, n0 - 1, &out, sizeof(out)) == sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	CHECK(!(out.flags & KHT_F_HAVE_DATAMAP) && out.data_map[0] == 0 && out.windows == 3);
+	nf = kht_tf_encode_event(&ev, wire, sizeof(wire));
+	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, nf - 64, &out, sizeof(out)) ==
+	      sizeof(out));
+	CHECK(!memcmp(&out, &ev, sizeof(out)));
+	CHECK(!(out.flags & KHT_F_HAVE_DATAMAP) && out.retry_spin_ns == 77);
+	/* ... and a map cut in the middle (a fixed payload is whole fields) */
+	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, nf - 10, &out, sizeof(out)) ==
+	      sizeof(out));
+	CHECK(out.data_map[0] == 0 && out.retry_spin_ns == 77);
 }
 
 /* The packed (2.0) encoding: timestamps at the edges, short/long/malformed payloads, size. */

@@ -15,7 +15,7 @@ static bool in_window(const struct kht_collapse_view *v, const struct kht_hdr *h
 bool kht_collapse_view_add(struct kht_collapse_view *v, const struct kht_collapse *ev)
 {
 	const struct kht_opts *o = v->opts;
-	char line[1024];
+	char line[2048];
 
 	if (o->count && v->seen >= o->count)
 		return false;

@@ -76,6 +76,39 @@ void kht_dev_str(unsigned int dev, char *buf, int len)
 	snprintf(buf, len, "%u:%u", dev >> 20, dev & ((1u << 20) - 1));
 }
 
+bool kht_collapse_page_had_data(const struct kht_collapse *c, unsigned long long page, bool *known)
+{
+	unsigned long long i = page - c->start_index;
+	bool k = (c->flags & KHT_F_HAVE_DATAMAP) && page >= c->start_index && i < KHT_HPAGE_NR;
+
+	if (known)
+		*known = k;
+	return k && (c->data_map[i / 64] >> (i % 64) & 1);
+}
+
+unsigned kht_collapse_data_pages(const struct kht_collapse *c)
+{
+	unsigned n = 0;
+
+	if (!(c->flags & KHT_F_HAVE_DATAMAP))
+		return 0;
+	for (int w = 0; w < KHT_DATAMAP_WORDS; w++)
+		n += __builtin_popcountll(c->data_map[w]);
+	return n;
+}
+
+void kht_collapse_data_map_hex(const struct kht_collapse *c, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t j;
+
+	if (!len)
+		return;
+	for (j = 0; j < KHT_DATAMAP_HEX_LEN && j + 1 < len; j++)
+		buf[j] = hex[c->data_map[j / 16] >> (j % 16 * 4) & 0xf];
+	buf[j] = '\0';
+}
+
 const char *kht_collapse_header(void)
 {
 	return "TIME(s)      INITIATOR  COMM             PID     DEV      INODE      FILE"
@@ -184,6 +217,13 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 		kht_json_null(&b, "duration_ns");
 	if (ev->flags & KHT_F_HAVE_ADDR)
 		kht_json_u64(&b, "addr", ev->addr);
+	if (ev->flags & KHT_F_HAVE_DATAMAP) {
+		char map[KHT_DATAMAP_HEX_LEN + 1];
+
+		kht_json_u64(&b, "data_pages", kht_collapse_data_pages(ev));
+		kht_collapse_data_map_hex(ev, map, sizeof(map));
+		kht_json_str(&b, "data_map", map);
+	}
 	if (ev->flags & KHT_F_HAVE_WINDOWS) {
 		kht_json_u64(&b, "windows", ev->windows);
 		kht_json_u64(&b, "hold_total_ns", ev->hold_total_ns);

@@ -33,6 +33,24 @@ const char *kht_initiator(const struct kht_collapse *ev);
 /* Kernel dev_t (MAJOR<<20|MINOR) to the "maj:min" that stat(1) prints. */
 void kht_dev_str(unsigned int dev, char *buf, int len);
 
+/*
+ * The data map (KHT_F_HAVE_DATAMAP): which pages of the range held data when
+ * collapse_file began. kht_collapse_page_had_data() sets *known (when not
+ * NULL) to whether the event can tell for that page — the map is there and
+ * the page is inside [start_index, start_index + 512) — and returns false
+ * whenever it cannot.
+ */
+bool kht_collapse_page_had_data(const struct kht_collapse *c, unsigned long long page, bool *known);
+/* Pages with data (popcount of the map); 0 without a map. */
+unsigned kht_collapse_data_pages(const struct kht_collapse *c);
+/*
+ * The map as 128 hex digits in page order: digit j covers pages 4j..4j+3,
+ * its bit b (value 1 << b) is page 4j + b. "f" = four data pages, "e" = a
+ * hole at the first of them. len >= KHT_DATAMAP_HEX_LEN + 1.
+ */
+#define KHT_DATAMAP_HEX_LEN (KHT_HPAGE_NR / 4)
+void kht_collapse_data_map_hex(const struct kht_collapse *c, char *buf, size_t len);
+
 const char *kht_collapse_header(void);
 int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);
 int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);

@@ -201,6 +201,8 @@ static const struct kht_field collapse_fields[] = {
 	FI(struct kht_collapse, hold_total_ns), FI(struct kht_collapse, hold_max_ns),
 	FT(struct kht_collapse, publish_ns), FT(struct kht_collapse, last_win_begin_ns),
 	FT(struct kht_collapse, last_win_end_ns), FI(struct kht_collapse, retry_spin_ns),
+	/* 2.0: the range's data pages at entry (64 bytes; packed: up to the last non-zero one) */
+	FB(struct kht_collapse, data_map),
 };
 
 static const struct kht_field uffd_fields[] = {

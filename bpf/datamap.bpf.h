@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The data map (entry modes): which pages of the collapse's range held data
+ * when collapse_file began, so that the race rules can judge ranges with
+ * holes. Data is what SEEK_DATA calls data on shmem: an uptodate folio, or a
+ * value entry (a swapped-out page). An empty slot is a hole, and so is a
+ * !uptodate folio (fallocated, never written).
+ *
+ * The walk goes down the xarray once per 64-page block (one leaf node), not
+ * once per page, then copies the leaf's 64 slots with one read. A block
+ * that is not under a leaf is covered by one entry of order >= 6 (a
+ * multi-index entry in a higher node: a large folio) or by nothing. The
+ * 512 steps run in bpf_loop(), so the verifier checks one step, not 512.
+ *
+ * Needs from inside.bpf.h: XA_CHUNK_MASK, page_flags(); from collapse.bpf.c:
+ * the `scratch` map holding the event being built.
+ */
+#ifndef KHT_DATAMAP_BPF_H
+#define KHT_DATAMAP_BPF_H
+
+struct dm_leaf {
+	__u64 slot[64];		/* the current block's leaf node, copied */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dm_leaf);
+} dm_leaf SEC(".maps");
+
+struct dm_walk {
+	__u64 head;		/* mapping->i_pages.xa_head */
+	__u64 start;		/* first index of the range (512-aligned) */
+	__u64 uptodate;		/* 1 << PG_uptodate of the running kernel */
+	__u64 whole;		/* block not under a leaf: the entry covering it */
+	__u32 whole_n;		/* ... for its first whole_n slots (64, or 1 for xa_head) */
+	__u32 leaf;		/* dm_leaf holds the block's 64 slots */
+	__u32 bad;		/* something not to judge: no map */
+};
+
+/* Find what covers the 64 pages from idx (64-aligned). */
+static __always_inline void dm_descend(struct dm_walk *w, struct dm_leaf *buf, __u64 idx)
+{
+	__u64 e = w->head;
+
+	w->leaf = 0;
+	w->whole = 0;
+	w->whole_n = 0;
+	for (int level = 0; level < 6; level++) {
+		struct xa_node *node;
+		__u32 off;
+		__u8 shift;
+
+		if ((e & 3) != 2 || e <= 4096) {
+			/* an entry: xa_head alone stands for index 0 only */
+			w->whole = e;
+			w->whole_n = level ? 64 : idx == 0;
+			return;
+		}
+		node = (struct xa_node *)(e - 2);
+		shift = BPF_CORE_READ(node, shift);
+		/* beyond what the tree covers: holes (the mask below would wrap) */
+		if (level == 0 && (idx >> shift) > XA_CHUNK_MASK)
+			return;
+		if (shift == 0) {
+			if (bpf_probe_read_kernel(buf->slot, sizeof(buf->slot), &node->slots[0]))
+				w->bad = 1;
+			else
+				w->leaf = 1;
+			return;
+		}
+		off = (idx >> shift) & XA_CHUNK_MASK;
+		if (bpf_probe_read_kernel(&e, sizeof(e), &node->slots[off]))
+			w->bad = 1;
+		if ((e & 3) == 2 && (e >> 2) < 64)	/* sibling: the canonical slot */
+			bpf_probe_read_kernel(&e, sizeof(e), &node->slots[(e >> 2) & XA_CHUNK_MASK]);
+	}
+	w->bad = 1;	/* deeper than an xarray gets */
+}
+
+static __always_inline bool dm_is_data(struct dm_walk *w, __u64 e)
+{
+	if (!e)
+		return false;
+	if (e & 1)		/* value entry: swapped out, still data */
+		return true;
+	if (e & 2) {		/* retry/zero entry at collapse entry: do not guess */
+		w->bad = 1;
+		return false;
+	}
+	return page_flags(e) & w->uptodate;
+}
+
+/* One page: step i = block i / 64, slot i % 64. */
+static long dm_step(__u32 i, void *ctx)
+{
+	struct dm_walk *w = ctx;
+	__u32 zero = 0, slot = i & 63, blk = (i >> 6) & 7;
+	struct kht_collapse *ev = bpf_map_lookup_elem(&scratch, &zero);
+	struct dm_leaf *buf = bpf_map_lookup_elem(&dm_leaf, &zero);
+	__u64 e;
+
+	if (!ev || !buf) {
+		w->bad = 1;
+		return 1;
+	}
+	if (slot == 0)
+		dm_descend(w, buf, w->start + blk * 64);
+	if (w->bad)
+		return 1;
+	if (w->leaf) {
+		e = buf->slot[slot];
+		if ((e & 3) == 2 && (e >> 2) < 64) {	/* a large folio's sibling slot */
+			__u64 canon = e >> 2;
+
+			/* clang knows canon < 64 from the test and drops the mask, which
+			 * the verifier needs: hide it */
+			barrier_var(canon);
+			e = buf->slot[canon & XA_CHUNK_MASK];
+		}
+	} else {
+		e = slot < w->whole_n ? w->whole : 0;
+	}
+	if (dm_is_data(w, e))
+		ev->data_map[blk] |= 1ULL << slot;
+	return w->bad;
+}
+
+/* ev is the scratch event; sets KHT_F_HAVE_DATAMAP only when all 512 pages were judged. */
+static __always_inline void fill_data_map(struct kht_collapse *ev, struct file *file, __u64 start)
+{
+	struct address_space *mapping = BPF_CORE_READ(file, f_mapping);
+	struct dm_walk w = {};
+
+	w.head = (__u64)BPF_CORE_READ(mapping, i_pages.xa_head);
+	w.start = start;
+	w.uptodate = 1ULL << bpf_core_enum_value(enum pageflags, PG_uptodate);
+	if (bpf_loop(KHT_HPAGE_NR, dm_step, &w, 0) == KHT_HPAGE_NR && !w.bad)
+		ev->flags |= KHT_F_HAVE_DATAMAP;
+	else
+		__builtin_memset(ev->data_map, 0, sizeof(ev->data_map));
+}
+
+#endif
