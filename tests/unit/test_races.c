@@ -827,3 +827,93 @@ TEST(race_uffd_holes_filled_meanwhile)
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }
+
+/* A sparse range (cp --sparse, VM images): data pages 0-510, a hole at 511. */
+static struct kht_collapse col_sparse(bool published_not_uptodate)
+{
+	struct kht_collapse c = col(10, 20, "SCAN_SUCCEED", 1);
+
+	for (int w = 0; w < KHT_DATAMAP_WORDS; w++)
+		c.data_map[w] = ~0ULL;
+	c.data_map[7] &= ~(1ULL << 63);
+	c.flags |= KHT_F_HAVE_DATAMAP;
+	if (published_not_uptodate) {
+		c.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED | KHT_F_NEW_AT_END;
+		c.publish_ns = 11 * MS;
+		c.last_win_begin_ns = 19 * MS;
+		c.last_win_end_ns = 20 * MS - 1000;
+	}
+	return c;
+}
+
+TEST(race_seek_sparse_range)
+{
+	struct kht_collapse c = col_sparse(true);
+	struct kht_seek vanished = seek(12, KHT_SEEK_HOLE, 0, 100 * 4096);	/* page 100 had data */
+	struct kht_seek real_hole = seek(13, KHT_SEEK_HOLE, 0, 511 * 4096);	/* the hole */
+	struct kht_seek skip_real = seek(14, KHT_SEEK_DATA, 511 * 4096, -6);	/* ENXIO from it */
+	struct kht_seek skip_data = seek(15, KHT_SEEK_DATA, 300 * 4096, -6);	/* skipped 300-510 */
+	struct kht_mincore m = {
+		.hdr = { .ts_ns = 16 * MS, .type = KHT_EV_MINCORE, .size = sizeof(m), .pid = 5 },
+		.start_ns = 15 * MS, .len = 2 << 20, .pages = 512, .resident = 511,
+		.file = { .ino = 7, .index = 0, .dev = 39, .gen = 1 },
+		.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION,
+	};
+	struct kht_timeline t = { 0 };
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	ADD(t, c);
+	ADD(t, vanished);
+	ADD(t, real_hole);
+	ADD(t, skip_real);
+	ADD(t, skip_data);
+	ADD(t, m);		/* one non-resident page: the hole, fine */
+	m.resident = 400;	/* 111 more: vanished */
+	m.hdr.ts_ns += MS;
+	ADD(t, m);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 3 && SEEKS(r) == 3);
+	CHECK(seek_report(&r, 0)->value == 100 * 4096);
+	CHECK(seek_report(&r, 2)->value == 111);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+
+	/* without the data map a range with holes is not judged */
+	c.flags &= ~KHT_F_HAVE_DATAMAP;
+	t = (struct kht_timeline){ 0 };
+	ADD(t, c);
+	ADD(t, vanished);
+	r = judge(&t, 0);
+	CHECK(SEEKS(r) == 0);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}
+
+/* With the data map, only holes under the registration count. */
+TEST(race_uffd_holes_under_registration)
+{
+	struct kht_collapse c = col_sparse(false);
+	struct kht_uffd over_data = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_uffd over_hole = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 256, 7);
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	over_data.len = 256 * 4096;	/* pages 0-255: all data */
+	over_hole.len = 256 * 4096;	/* pages 256-511: the hole at 511 */
+	for (int i = 0; i < 2; i++) {
+		struct kht_timeline t = { 0 };
+
+		ADD(t, c);
+		if (i)
+			ADD(t, over_hole);
+		else
+			ADD(t, over_data);
+		r = judge(&t, 0);
+		CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == (size_t)i);
+		if (i)
+			CHECK(r.r[0].value == 1);
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+}

@@ -321,7 +321,9 @@ static const char *holes_unproven(const struct kht_timeline *t, const struct kht
 	struct range d = decision(c);
 	unsigned long long from = d.first > c->begin_ns ? c->begin_ns : d.first;
 
-	from = from > KHT_SCAN_MARGIN_NS ? from - KHT_SCAN_MARGIN_NS : 0;
+	/* holes counted at collapse_file entry (the data map) need no margin */
+	if (!(c->ev.collapse.flags & KHT_F_HAVE_DATAMAP))
+		from = from > KHT_SCAN_MARGIN_NS ? from - KHT_SCAN_MARGIN_NS : 0;
 	if (!o->mods_traced)
 		return "hole fills were not traced: another task may have filled the holes "
 		       "before the kernel decided";
@@ -333,6 +335,53 @@ static const char *holes_unproven(const struct kht_timeline *t, const struct kht
 		return "hole fills by faults are not traced in this mode: another task may have "
 		       "filled the holes before the kernel decided";
 	return NULL;
+}
+
+/*
+ * Did page p hold data when the collapse began? From the data map taken at
+ * collapse_file entry (fentry, kprobe); without it, only a range the scan
+ * found without holes is known: every page held data. *known: can we tell.
+ */
+static bool had_data(const struct kht_collapse *col, unsigned long long p, bool *known)
+{
+	if (col->flags & KHT_F_HAVE_DATAMAP)
+		return kht_collapse_page_had_data(col, p, known);
+	*known = (col->flags & KHT_F_HAVE_HOLES) && !col->nr_none;
+	return *known;
+}
+
+/* Pages of [from, to] known to have held data; *unknown counts the others unknown. */
+static unsigned data_pages(const struct kht_collapse *col, unsigned long long from,
+			   unsigned long long to, unsigned *unknown)
+{
+	unsigned n = 0;
+	bool known;
+
+	*unknown = 0;
+	for (unsigned long long p = from; p <= to; p++) {
+		n += had_data(col, p, &known);
+		*unknown += !known;
+	}
+	return n;
+}
+
+/*
+ * Holes the registrant of reg could expect faults for: with the data map,
+ * the pages of its part of the range that held nothing at collapse_file
+ * entry; without it, the scan's count for the whole range.
+ */
+static unsigned long long registered_holes(const struct kht_collapse *col, struct range cr,
+					   const struct kht_uffd *reg)
+{
+	struct range rr = uffd_range(reg);
+	unsigned long long from = rr.first > cr.first ? rr.first : cr.first;
+	unsigned long long to = rr.last < cr.last ? rr.last : cr.last;
+	unsigned unknown, data;
+
+	if (!(col->flags & KHT_F_HAVE_DATAMAP) || to < from)
+		return col->nr_none;
+	data = data_pages(col, from, to, &unknown);
+	return to - from + 1 - data - unknown;
 }
 
 static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
@@ -354,10 +403,10 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		r.mods = 0;
 		/* MISSING: the holes matter; a collapse without holes fills nothing */
 		if ((ok || guarded) && filled_holes(c, results) &&
-		    (a = armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr, &why)) != NOT_ARMED) {
+		    (a = armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr, &why)) != NOT_ARMED &&
+		    (r.value = registered_holes(col, cr, &u->ev.uffd))) {
 			r.rule = KHT_RULE_UFFD_MISSING_FILL;
 			r.sev = !ok ? KHT_SEV_GUARDED : a == ARMED ? KHT_SEV_BUG : KHT_SEV_WARN;
-			r.value = col->nr_none;
 			r.evidence = !ok ? "the registration held when the kernel decided, and the "
 					   "kernel backed the collapse off" :
 				col->flags & KHT_F_HAVE_WINDOWS ?
@@ -409,10 +458,19 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 	return 0;
 }
 
-/* A reader's view inside an all-data range that says "no data here". */
-static bool saw_hole(const struct kht_tl_event *e, struct range cr, unsigned long long *value)
+/*
+ * A reader's answer that says "no data" where data was when the collapse
+ * began, inside its range: a SEEK_HOLE that stops at such a page, a
+ * SEEK_DATA that skips one, a mincore with more non-resident pages than the
+ * range had holes. Value: the seek's result, or the excess of non-resident
+ * pages. Works for sparse ranges as well as all-data ones (the files people
+ * copy with SEEK_DATA/SEEK_HOLE are sparse).
+ */
+static bool saw_vanish(const struct kht_tl_event *e, const struct kht_collapse *col,
+		       struct range cr, unsigned long long *value)
 {
-	unsigned long long lo = cr.first << 12, hi = (cr.last + 1) << 12;
+	unsigned long long lo = cr.first << 12, hi = (cr.last + 1) << 12, from, to;
+	unsigned unknown;
 
 	if (e->ev.hdr.type == KHT_EV_SEEK) {
 		const struct kht_seek *s = &e->ev.seek;
@@ -421,17 +479,35 @@ static bool saw_hole(const struct kht_tl_event *e, struct range cr, unsigned lon
 		    (unsigned long long)s->offset < lo || (unsigned long long)s->offset >= hi)
 			return false;
 		*value = s->result;
-		if (s->whence == KHT_SEEK_HOLE)
-			return s->result >= 0 && (unsigned long long)s->result < hi;
-		return s->result < 0 || s->result > s->offset;	/* SEEK_DATA skipped data */
+		if (s->whence == KHT_SEEK_HOLE) {
+			if (s->result < 0 || (unsigned long long)s->result >= hi)
+				return false;
+			from = to = (unsigned long long)s->result >> 12;	/* the hole it found */
+		} else {
+			if (s->result >= 0 && s->result <= s->offset)
+				return false;	/* data right there */
+			from = (unsigned long long)s->offset >> 12;	/* all skipped as holes */
+			to = s->result < 0 || (unsigned long long)s->result >= hi ?
+			     cr.last : ((unsigned long long)s->result >> 12) - 1;
+			if (to < from)
+				return false;
+		}
+		return data_pages(col, from, to, &unknown) > 0;
 	}
 	if (e->ev.hdr.type == KHT_EV_MINCORE) {
 		const struct kht_mincore *m = &e->ev.mincore;
 		struct range mr = { m->file.index, m->file.index + ((m->len + 4095) >> 12) - 1 };
+		unsigned data, holes;
 
-		*value = m->pages - m->resident;
-		return (m->flags & KHT_O_HAVE_INODE) && !m->result && m->len &&
-		       mr.first >= cr.first && mr.last <= cr.last && m->resident < m->pages;
+		if (!(m->flags & KHT_O_HAVE_INODE) || m->result || !m->len || mr.first < cr.first ||
+		    mr.last > cr.last || m->resident >= m->pages || m->pages != mr.last - mr.first + 1)
+			return false;
+		data = data_pages(col, mr.first, mr.last, &unknown);
+		if (unknown)
+			return false;
+		holes = m->pages - data;
+		*value = m->pages - m->resident - holes;
+		return m->pages - m->resident > holes;
 	}
 	return false;
 }
@@ -471,8 +547,13 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 {
 	const struct kht_collapse *col = &c->ev.collapse;
 
-	/* data before (no holes) and after (success): any hole seen inside is transient */
-	if (!succeeded(col, results) || !(col->flags & KHT_F_HAVE_HOLES) || col->nr_none)
+	/*
+	 * Data before (the data map, or a scan without holes) and after (success,
+	 * which makes every page data): a page with data that reads as a hole in
+	 * between vanished transiently.
+	 */
+	if (!succeeded(col, results) || (!(col->flags & KHT_F_HAVE_DATAMAP) &&
+					 (!(col->flags & KHT_F_HAVE_HOLES) || col->nr_none)))
 		return 0;
 	for (size_t i = 0; i < g->n; i++) {
 		const struct kht_tl_event *e = EV(t, g, i);
@@ -480,7 +561,8 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 				      .group = g, .collapse = c, .other = e,
 				      .first_page = cr.first, .last_page = cr.last };
 
-		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns || !saw_hole(e, cr, &r.value))
+		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns ||
+		    !saw_vanish(e, col, cr, &r.value))
 			continue;
 		/* a punch, truncation or write of the range since the collapse began: a user's hole */
 		if (mods_overlapping(t, g, cr, e->begin_ns < c->begin_ns ? e->begin_ns : c->begin_ns,
@@ -489,10 +571,10 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 		r.downgrade = hole_unproven(t, g, c, e, o);
 		if (r.downgrade)
 			r.sev = KHT_SEV_WARN;
-		r.evidence = "the range held data before the collapse (no holes) and after it "
-			     "(success); nobody punched, truncated or wrote it from the collapse's "
-			     "start to the reader's return; the new folio was published not "
-			     "uptodate before the reader returned";
+		r.evidence = "the page held data when the collapse began (its data map, or a range "
+			     "without holes) and after it (success); nobody punched, truncated or "
+			     "wrote the range from the collapse's start to the reader's return; the "
+			     "new folio was published not uptodate before the reader returned";
 		if (add(out, r))
 			return -1;
 	}
