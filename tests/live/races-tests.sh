@@ -137,6 +137,36 @@ fi
 # reports that the workload's own truth confirms (holes it saw filled under a
 # MISSING registration, SEEK anomalies it saw, the known publish order).
 best=${modes%% *}
+
+# A real client: GNU cp --sparse=always copying a sparse file whose chunks
+# are being collapsed. Every copy that came out corrupted must be reported on
+# its inode (BUG where the publish order is traced, fentry; a report of any
+# severity elsewhere); a fixed kernel corrupts nothing and gets no BUG.
+name="races-$best-sparse-copy"
+if run_races "$name" "$best" sparse-copy -s "${KHT_COPY_SECONDS:-10}" --seed "${KHT_SEED:-1}"; then
+	copies=$(field copies "$(grep '^summary ' "$WORK/$name.wl")")
+	corrupt=$(grep -c '^truth-corrupt-copy ' "$WORK/$name.wl")
+	total=$(grep -c '"severity":"BUG"' "$WORK/$name.out")
+	echo "  $name: ${copies:-?} copies, $corrupt corrupt; $total BUG," \
+		"$(grep -c '"rule":"seek-transient-hole","severity":"WARN"' "$WORK/$name.out") seek WARN"
+	r=0
+	[ -n "$copies" ] && [ "$copies" -gt 0 ] || r=1
+	if [ $prefix_bug = 0 ]; then
+		[ "$corrupt" -eq 0 ] && [ "$total" -eq 0 ] || r=1
+	else
+		sev='"severity":"BUG"'
+		[ "$best" = fentry ] || sev='"severity":"[A-Z]*"'
+		for ino in $(sed -n 's/^truth-corrupt-copy ino=\([0-9]*\) .*/\1/p' "$WORK/$name.wl" | sort -u); do
+			grep "\"rule\":\"seek-transient-hole\",$sev" "$WORK/$name.out" |
+				grep -q "\"ino\":$ino," || { echo "  missed: corrupt copy of inode $ino"; r=1; }
+		done
+	fi
+	[ $r -eq 0 ] || fail "$name" "corrupt copies and reports disagree" "$WORK/$name.wl"
+	result "races/$best/sparse-copy" $r
+else
+	result "races/$best/sparse-copy" 1
+fi
+
 name="races-$best-random"
 if run_races "$name" "$best" random -s "${KHT_RANDOM_SECONDS:-5}" --seed "${KHT_SEED:-1}"; then
 	fills=$(grep -c '^truth-uffd-fill ' "$WORK/$name.wl")
