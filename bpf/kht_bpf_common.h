@@ -25,6 +25,19 @@ const volatile __u64 target_ino = 0;
 
 #define TMPFS_MAGIC 0x01021994
 
+/* Classic syscall tracepoint layouts (a stable ABI): any call's entry and its exit. */
+struct sys_enter_args {
+	__u64 unused;
+	long syscall_nr;
+	__u64 args[6];
+};
+
+struct sys_exit_args {
+	__u64 unused;
+	long syscall_nr;
+	long ret;
+};
+
 static __always_inline bool kht_tgid_filtered(void)
 {
 	return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;

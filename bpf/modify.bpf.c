@@ -103,6 +103,16 @@ static __always_inline __u32 falloc_op(int mode)
 	return mode & KHT_FALLOC_PUNCH_HOLE ? KHT_MOD_PUNCH : KHT_MOD_FALLOCATE;
 }
 
+/* An event with no exit to wait for (a write chunk, a fill): sent at once. */
+static __always_inline void instant_event(void *ctx, struct kht_modify *ev, __u32 op,
+					  long long offset, long long len, __u32 attach)
+{
+	mod_fill(ev, op, 0, offset, len, attach);
+	ev->hdr.ts_ns = ev->start_ns;
+	ev->result = op == KHT_MOD_WRITE ? len : 0;
+	kht_output(ctx, ev, sizeof(*ev));
+}
+
 /* Entry half: keep the event for the exit probe (which knows the result). */
 static __always_inline struct mod_pending *mod_hold(struct kht_modify *ev, struct file *file)
 {
@@ -206,10 +216,7 @@ int BPF_PROG(write_fentry, void *file_or_iocb, struct address_space *mapping, lo
 
 	if (mod_quiet() || !mod_inode_ident_btf(mapping->host, &ev) || !mod_watched(&ev))
 		return 0;
-	mod_fill(&ev, KHT_MOD_WRITE, 0, pos, len, KHT_MODE_FENTRY);
-	ev.hdr.ts_ns = ev.start_ns;
-	ev.result = len;
-	kht_output(ctx, &ev, sizeof(ev));
+	instant_event(ctx, &ev, KHT_MOD_WRITE, pos, len, KHT_MODE_FENTRY);
 	return 0;
 }
 
@@ -231,9 +238,8 @@ static __always_inline void fill_event(void *ctx, struct kht_modify *ev, __u64 i
 	bool large = flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head));
 	__u64 first = large ? index & ~(__u64)(KHT_HPAGE_NR - 1) : index;
 
-	mod_fill(ev, KHT_MOD_FILL, 0, first << 12, large ? KHT_HPAGE_NR * 4096 : 4096, attach);
-	ev->hdr.ts_ns = ev->start_ns;
-	kht_output(ctx, ev, sizeof(*ev));
+	instant_event(ctx, ev, KHT_MOD_FILL, first << 12, large ? KHT_HPAGE_NR * 4096 : 4096,
+		      attach);
 }
 
 SEC("fentry/shmem_add_to_page_cache")
@@ -310,26 +316,11 @@ int BPF_KPROBE(write_kprobe, void *file_or_iocb, struct address_space *mapping, 
 	if (mod_quiet() || !mod_inode_ident(BPF_CORE_READ(mapping, host), &ev) ||
 	    !mod_watched(&ev))
 		return 0;
-	mod_fill(&ev, KHT_MOD_WRITE, 0, pos, len, KHT_MODE_KPROBE);
-	ev.hdr.ts_ns = ev.start_ns;
-	ev.result = len;
-	kht_output(ctx, &ev, sizeof(ev));
+	instant_event(ctx, &ev, KHT_MOD_WRITE, pos, len, KHT_MODE_KPROBE);
 	return 0;
 }
 
 /* ---- syscall tracepoints (degraded) ---- */
-
-struct sys_enter_args {
-	__u64 unused;
-	long syscall_nr;
-	__u64 args[6];
-};
-
-struct sys_exit_args {
-	__u64 unused;
-	long syscall_nr;
-	long ret;
-};
 
 /*
  * The fd's regular file: identity and dentry name into ev. gated: a write,
@@ -406,33 +397,17 @@ int write_sys_enter(struct sys_enter_args *a)
 	return 0;
 }
 
-/* One exit for all four: the pending slot says which call it was. */
-SEC("tracepoint/syscalls/sys_exit_fallocate")
-int falloc_sys_exit(struct sys_exit_args *a)
-{
-	mod_finish(a, a->ret);
-	return 0;
+/* The exits: the pending slot says which call it was. */
+#define MOD_SYS_EXIT(prog, call)					\
+SEC("tracepoint/syscalls/sys_exit_" #call)				\
+int prog(struct sys_exit_args *a)					\
+{									\
+	mod_finish(a, a->ret);						\
+	return 0;							\
 }
-
-SEC("tracepoint/syscalls/sys_exit_ftruncate")
-int trunc_sys_exit(struct sys_exit_args *a)
-{
-	mod_finish(a, a->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_pwrite64")
-int pwrite_sys_exit(struct sys_exit_args *a)
-{
-	mod_finish(a, a->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_write")
-int write_sys_exit(struct sys_exit_args *a)
-{
-	mod_finish(a, a->ret);
-	return 0;
-}
+MOD_SYS_EXIT(falloc_sys_exit, fallocate)
+MOD_SYS_EXIT(trunc_sys_exit, ftruncate)
+MOD_SYS_EXIT(pwrite_sys_exit, pwrite64)
+MOD_SYS_EXIT(write_sys_exit, write)
 
 char LICENSE[] SEC("license") = "GPL";

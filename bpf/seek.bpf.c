@@ -227,12 +227,6 @@ struct sys_enter_lseek_args {
 	__u64 whence;
 };
 
-struct sys_exit_args {
-	__u64 unused;
-	long syscall_nr;
-	long ret;
-};
-
 /* lseek is hot and mostly SEEK_SET/SEEK_CUR: the entry only keeps the fd. */
 SEC("tracepoint/syscalls/sys_enter_lseek")
 int seek_sys_enter(struct sys_enter_lseek_args *args)

@@ -258,12 +258,6 @@ struct sys_enter_ioctl_args {
 	__u64 arg;
 };
 
-struct sys_exit_args {
-	__u64 unused;
-	long syscall_nr;
-	long ret;
-};
-
 static __always_inline bool is_uffd_file(struct file *file)
 {
 	static const char want[] = "[userfaultfd]";
