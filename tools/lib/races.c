@@ -467,7 +467,7 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
  * copy with SEEK_DATA/SEEK_HOLE are sparse).
  */
 static bool saw_vanish(const struct kht_tl_event *e, const struct kht_collapse *col,
-		       struct range cr, unsigned long long *value)
+		       struct range cr, unsigned long long *value, struct range *said)
 {
 	unsigned long long lo = cr.first << 12, hi = (cr.last + 1) << 12, from, to;
 	unsigned unknown;
@@ -492,6 +492,7 @@ static bool saw_vanish(const struct kht_tl_event *e, const struct kht_collapse *
 			if (to < from)
 				return false;
 		}
+		*said = (struct range){ from, to };
 		return data_pages(col, from, to, &unknown) > 0;
 	}
 	if (e->ev.hdr.type == KHT_EV_MINCORE) {
@@ -507,6 +508,7 @@ static bool saw_vanish(const struct kht_tl_event *e, const struct kht_collapse *
 			return false;
 		holes = m->pages - data;
 		*value = m->pages - m->resident - holes;
+		*said = mr;
 		return m->pages - m->resident > holes;
 	}
 	return false;
@@ -561,11 +563,16 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 				      .group = g, .collapse = c, .other = e,
 				      .first_page = cr.first, .last_page = cr.last };
 
+		struct range said;
+
 		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns ||
-		    !saw_vanish(e, col, cr, &r.value))
+		    !saw_vanish(e, col, cr, &r.value, &said))
 			continue;
-		/* a punch, truncation or write of the range since the collapse began: a user's hole */
-		if (mods_overlapping(t, g, cr, e->begin_ns < c->begin_ns ? e->begin_ns : c->begin_ns,
+		/*
+		 * A punch, truncation or write of the pages the reader called holes,
+		 * since the collapse began: a user's hole, not the kernel's.
+		 */
+		if (mods_overlapping(t, g, said, e->begin_ns < c->begin_ns ? e->begin_ns : c->begin_ns,
 				     e->end_ns, MOD_ANY))
 			continue;
 		r.downgrade = hole_unproven(t, g, c, e, o);
