@@ -232,8 +232,8 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 	const struct kht_tl_group *stories[2] = { g, process_group(t, reg->hdr.pid) };
 
 	for (int s = 0; s < 2 && stories[s]; s++) {
-		for (size_t i = 0; i < stories[s]->n; i++) {
-			const struct kht_tl_event *v = EV(t, stories[s], i);
+		for (size_t k = 0; k < stories[s]->nuffd; k++) {
+			const struct kht_tl_event *v = EV(t, stories[s], stories[s]->uffd[k]);
 
 			if (!unregisters(v, u))
 				continue;
@@ -266,12 +266,14 @@ static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_
 {
 	unsigned n = 0;
 
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = kht_tl_first_at(t, g, from); i < g->n; i++) {
 		const struct kht_tl_event *m = EV(t, g, i);
 		const struct kht_event_kind *k = kht_event_kind(m->ev.hdr.type);
 		struct kht_span sp = { 0 };
 
-		if (m->ev.hdr.type != KHT_EV_MODIFY || m->begin_ns > to || m->end_ns < from ||
+		if (m->begin_ns > to)
+			break;
+		if (m->ev.hdr.type != KHT_EV_MODIFY || m->end_ns < from ||
 		    !(ops & (1u << (m->ev.modify.op & 31))))
 			continue;
 		k->span(&m->ev, &sp);
@@ -391,8 +393,8 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 	const struct kht_collapse *col = &c->ev.collapse;
 	bool ok = succeeded(col, results), guarded = backed_off(col, results);
 
-	for (size_t i = 0; i < g->n; i++) {
-		const struct kht_tl_event *u = EV(t, g, i);
+	for (size_t k = 0; k < g->nuffd; k++) {
+		const struct kht_tl_event *u = EV(t, g, g->uffd[k]);
 		struct kht_race r = { .group = g, .collapse = c, .other = u,
 				      .first_page = cr.first, .last_page = cr.last };
 		const char *why = NULL;
@@ -557,7 +559,7 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 	if (!succeeded(col, results) || (!(col->flags & KHT_F_HAVE_DATAMAP) &&
 					 (!(col->flags & KHT_F_HAVE_HOLES) || col->nr_none)))
 		return 0;
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = kht_tl_first_at(t, g, c->begin_ns); i < g->n; i++) {
 		const struct kht_tl_event *e = EV(t, g, i);
 		struct kht_race r = { .rule = KHT_RULE_SEEK_TRANSIENT_HOLE, .sev = KHT_SEV_BUG,
 				      .group = g, .collapse = c, .other = e,
@@ -565,7 +567,9 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 
 		struct range said;
 
-		if (e->begin_ns > c->end_ns || e->end_ns < c->begin_ns ||
+		if (e->begin_ns > c->end_ns)
+			break;
+		if (e->end_ns < c->begin_ns ||
 		    !saw_vanish(e, col, cr, &r.value, &said))
 			continue;
 		/*
@@ -598,10 +602,13 @@ static int rule_spin(struct kht_races *out, const struct kht_timeline *t,
 	if (!(col->flags & KHT_F_HAVE_WINDOWS) || !col->nr_none ||
 	    !(col->flags & KHT_F_UPTODATE_AT_PUBLISH) || col->publish_ns != col->last_win_end_ns)
 		return 0;
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = kht_tl_first_at(t, g, col->last_win_begin_ns); i < g->n; i++) {
 		const struct kht_tl_event *e = EV(t, g, i);
 		const struct kht_reader *rd = &e->ev.reader;
 		unsigned long long from, to;
+
+		if (e->begin_ns > col->last_win_end_ns)
+			break;
 		struct kht_race r = { .rule = KHT_RULE_RETRY_SPIN, .sev = KHT_SEV_SLOW, .group = g,
 				      .collapse = c, .other = e, .first_page = cr.first,
 				      .last_page = cr.last };

@@ -166,8 +166,24 @@ static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_a
 	return g;
 }
 
-static int group_add(struct kht_tl_group *g, size_t idx)
+static int group_add(struct kht_timeline *t, struct kht_tl_group *g, size_t idx)
 {
+	const struct kht_tl_event *e = &t->ev[idx];
+
+	if (e->end_ns - e->begin_ns > g->max_span_ns)
+		g->max_span_ns = e->end_ns - e->begin_ns;
+	if (e->ev.hdr.type == KHT_EV_UFFD) {
+		if (g->nuffd == g->cap_uffd) {
+			size_t cap = g->cap_uffd ? g->cap_uffd * 2 : 16;
+			size_t *p = realloc(g->uffd, cap * sizeof(*p));
+
+			if (!p)
+				return -1;
+			g->uffd = p;
+			g->cap_uffd = cap;
+		}
+		g->uffd[g->nuffd++] = g->n;
+	}
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? g->cap * 2 : 16;
 		size_t *p = realloc(g->idx, cap * sizeof(*p));
@@ -200,6 +216,7 @@ static bool group_has_pid(const struct kht_timeline *t, const struct kht_tl_grou
 static void drop_group(struct kht_timeline *t, size_t i)
 {
 	free(t->groups[i].idx);
+	free(t->groups[i].uffd);
 	memmove(&t->groups[i], &t->groups[i + 1], (t->ngroups - i - 1) * sizeof(*t->groups));
 	t->ngroups--;
 }
@@ -213,7 +230,7 @@ int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned
 		if (!in_window(&t->ev[i], f, base_ns))
 			continue;
 		g = find_group(t, &t->ev[i].ev);
-		if (!g || group_add(g, i))
+		if (!g || group_add(t, g, i))
 			return -1;
 	}
 	/* Filters on groups: an inode's story keeps its other tasks' events. */
@@ -229,11 +246,30 @@ int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned
 
 void kht_tl_free(struct kht_timeline *t)
 {
-	for (size_t i = 0; i < t->ngroups; i++)
+	for (size_t i = 0; i < t->ngroups; i++) {
 		free(t->groups[i].idx);
+		free(t->groups[i].uffd);
+	}
 	free(t->groups);
 	free(t->ev);
 	memset(t, 0, sizeof(*t));
+}
+
+size_t kht_tl_first_at(const struct kht_timeline *t, const struct kht_tl_group *g,
+		       unsigned long long ts)
+{
+	unsigned long long from = ts > g->max_span_ns ? ts - g->max_span_ns : 0;
+	size_t lo = 0, hi = g->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->ev[g->idx[mid]].begin_ns < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts)

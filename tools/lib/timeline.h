@@ -43,6 +43,11 @@ struct kht_tl_group {
 	char name[KHT_NAME_LEN + 1];	/* file name, or the process's comm */
 	size_t *idx;			/* into kht_timeline.ev, time-ordered */
 	size_t n, cap;
+	/* For lookups in time: no event of the group lasted longer than this. */
+	unsigned long long max_span_ns;
+	/* Positions in idx of its userfaultfd events (the rules weigh them for every collapse). */
+	size_t *uffd;
+	size_t nuffd, cap_uffd;
 };
 
 struct kht_tl_filter {
@@ -65,6 +70,10 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size);
 /* Sort and group (call once all events are in). 0 or -1 (no memory). */
 int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns);
 void kht_tl_free(struct kht_timeline *t);
+
+/* First position in g->idx of an event that may still run at ts (begin order, max span). */
+size_t kht_tl_first_at(const struct kht_timeline *t, const struct kht_tl_group *g,
+		       unsigned long long ts);
 
 /* Whether collapse event c's window [begin, end] contains time ts. */
 bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts);
