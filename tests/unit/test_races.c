@@ -922,3 +922,29 @@ TEST(race_uffd_holes_under_registration)
 		kht_tl_free(&t);
 	}
 }
+
+/*
+ * GNU cp on 6.1: SEEK_DATA from the previous chunk's hole skipped the chunk
+ * being collapsed; the copy came out with that chunk zeroed. The seek began
+ * before the collapse's range: still its reader.
+ */
+TEST(race_seek_data_skips_range_from_before)
+{
+	struct kht_collapse c = col_sparse(true);
+	struct kht_seek skipped = seek(12, KHT_SEEK_DATA, 511 * 4096, 1024 * 4096);
+	struct kht_seek fine = seek(13, KHT_SEEK_DATA, 511 * 4096, 512 * 4096);
+	struct kht_seek before = seek(14, KHT_SEEK_DATA, 100 * 4096, 300 * 4096);
+	struct kht_timeline t = { 0 };
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	c.start_index = 512;	/* pages 512-1023, the hole at 1023 */
+	ADD(t, c);
+	ADD(t, skipped);
+	ADD(t, fine);
+	ADD(t, before);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1 && seek_report(&r, 0)->value == 1024 * 4096);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}

@@ -476,19 +476,28 @@ static bool saw_vanish(const struct kht_tl_event *e, const struct kht_collapse *
 
 	if (e->ev.hdr.type == KHT_EV_SEEK) {
 		const struct kht_seek *s = &e->ev.seek;
+		unsigned long long off = s->offset;
 
-		if (!(s->flags & KHT_O_HAVE_INODE) || s->offset < 0 ||
-		    (unsigned long long)s->offset < lo || (unsigned long long)s->offset >= hi)
+		if (!(s->flags & KHT_O_HAVE_INODE) || s->offset < 0 || off >= hi)
 			return false;
 		*value = s->result;
 		if (s->whence == KHT_SEEK_HOLE) {
-			if (s->result < 0 || (unsigned long long)s->result >= hi)
+			/* [offset, result) said data, result's page said hole */
+			if (s->result < 0 || (unsigned long long)s->result >= hi ||
+			    (unsigned long long)s->result < lo)
 				return false;
-			from = to = (unsigned long long)s->result >> 12;	/* the hole it found */
+			from = to = (unsigned long long)s->result >> 12;
 		} else {
+			/*
+			 * Everything from offset up to the data found said hole: a
+			 * SEEK_DATA from before the range (cp, after the previous
+			 * chunk's hole) can skip all of it.
+			 */
 			if (s->result >= 0 && s->result <= s->offset)
 				return false;	/* data right there */
-			from = (unsigned long long)s->offset >> 12;	/* all skipped as holes */
+			if (s->result >= 0 && (unsigned long long)s->result <= lo)
+				return false;	/* stopped before the range */
+			from = off < lo ? cr.first : off >> 12;
 			to = s->result < 0 || (unsigned long long)s->result >= hi ?
 			     cr.last : ((unsigned long long)s->result >> 12) - 1;
 			if (to < from)
