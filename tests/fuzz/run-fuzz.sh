@@ -16,17 +16,19 @@ out=${KHT_FUZZ_OUT:-$top/.output/fuzz}
 clang=${CLANG:-clang}
 cflags=(-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror
 	-Iinclude -Itools)
-srcs=(tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c)
+# the recording reader and what it links: output files, the event-kind registry
+srcs=(tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c tools/lib/outfile.c tools/lib/events/*.c
+	tools/lib/event_fmt.c tools/lib/json.c tools/lib/btf_enum.c)
 count() { find "$1" -type f | wc -l; }
 
 mkdir -p "$out/corpus" "$out/crashes" || exit 2
 rm -rf "$out/seeds" && mkdir -p "$out/seeds" || exit 2
 
 # Seeds: real recordings from the library's own writer (so they track the format).
-"$clang" "${cflags[@]}" -DKHT_TF_SEEDGEN "${srcs[@]}" -lz -o "$out/seedgen" ||
+"$clang" "${cflags[@]}" -DKHT_TF_SEEDGEN "${srcs[@]}" -lbpf -lelf -lz -o "$out/seedgen" ||
 	{ echo "fuzz: seedgen build failed"; exit 2; }
 "$out/seedgen" "$out/seeds" || { echo "fuzz: seedgen failed"; exit 2; }
-"$clang" "${cflags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${srcs[@]}" -lz \
+"$clang" "${cflags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${srcs[@]}" -lbpf -lelf -lz \
 	-o "$out/fuzz_tracefile" || { echo "fuzz: build failed"; exit 2; }
 
 # The magics and the usual sizes help the mutator find block boundaries.
