@@ -146,6 +146,13 @@ mkdir -p "$WORK/tiny"
 if mount -t tmpfs -o size=16k none "$WORK/tiny" 2>/dev/null; then
 	"$KHT" record -o "$WORK/tiny/r.kht" -d 20 >/dev/null 2>"$WORK/nospc.err" &
 	REC=$!
+	# the load starts once tracing does (loading takes a while in the TCG guests)
+	i=0
+	while ! grep -q "^Tracing" "$WORK/nospc.err" 2>/dev/null && kill -0 $REC 2>/dev/null &&
+	      [ $i -lt $((${READY_TIMEOUT:-30} * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	"$KW" seek-storm -s 3 >/dev/null 2>&1 &
 	WL=$!
 	i=0

@@ -12,6 +12,11 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # node; re-open it from devtmpfs so output reaches the serial port either way.
 [ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
 mkdir -p /dev/pts /dev/shm /tmp /run
+# what udev/systemd provide on a real system (devtmpfs alone does not)
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
