@@ -5,6 +5,10 @@
 #   make demo       set up, build, trace the bundled workload
 #   make bench      benchmarks on this host (bench/run.sh)
 #   make bench-vm   the same in a qemu Debian 6.12 guest, fentry mode (bench/run-vm.sh)
+#   make install    binaries, man pages, bash completion into $(DESTDIR)$(PREFIX)
+#                   (PREFIX=/usr/local); make uninstall removes them
+#   make man        the man pages (help2man, from each command's --help) in $(OUTPUT)/man
+#   make deb        .output/khugetrace_VERSION_amd64.deb of the static binaries
 #   V=1             show the commands
 OUTPUT ?= $(if $(STATIC),.output-static,.output)
 BIN := $(OUTPUT)/bin
@@ -13,6 +17,10 @@ CC ?= cc
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 ARCH := x86
+
+# khugetrace --version: git describe in a checkout, else this
+VERSION_FALLBACK := 0.1.0
+VERSION := $(shell test -e .git && git describe --always --dirty 2>/dev/null || echo $(VERSION_FALLBACK))
 
 ifeq ($(V),1)
 Q =
@@ -57,7 +65,7 @@ APP_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(APP_SRCS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 .SECONDARY:
-.PHONY: all clean test test-unit test-live test-vm demo bench bench-vm deps vmlinux fuzz
+.PHONY: FORCE all clean test test-unit test-live test-vm demo bench bench-vm deps vmlinux fuzz
 all: $(BIN)/khugetrace $(BIN)/khugetrace-workload $(BIN)/unit-tests
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/*.h include/*.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -73,6 +81,13 @@ $(OUTPUT)/tools/%.o: tools/%.c include/*.h tools/*.h tools/lib/*.h $(SKELS) | $(
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Rewritten only when the version changes, so that only then the two mains recompile.
+$(OUTPUT)/version: FORCE | $(OUTPUT)
+	$(Q)echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+
+$(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload.o: $(OUTPUT)/version
+$(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload.o: CFLAGS += -DKHT_VERSION='"$(VERSION)"'
 
 $(OUTPUT)/tests/%.o: tests/%.c include/*.h tools/lib/*.h | $(OUTPUT)
 	$(call msg,CC,$@)
