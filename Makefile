@@ -5,10 +5,7 @@
 #   make demo       set up, build, trace the bundled workload
 #   make bench      benchmarks on this host (bench/run.sh)
 #   make bench-vm   the same in a qemu Debian 6.12 guest, fentry mode (bench/run-vm.sh)
-#   make install    binaries, man pages, bash completion into $(DESTDIR)$(PREFIX)
-#                   (PREFIX=/usr/local); make uninstall removes them
 #   make man        the man pages (help2man, from each command's --help) in $(OUTPUT)/man
-#   make deb        .output/khugetrace_VERSION_amd64.deb of the static binaries
 #   V=1             show the commands
 OUTPUT ?= $(if $(STATIC),.output-static,.output)
 BIN := $(OUTPUT)/bin
@@ -112,6 +109,47 @@ $(BIN)/unit-tests: $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)) $(OUTPUT)/libkhuge
 
 $(OUTPUT) $(BIN):
 	$(Q)mkdir -p $@
+
+# Man pages: generated from each command's --help (one source, no drift) by
+# help2man, plus docs/man/*.h2m (NAME, SEE ALSO, examples). A subcommand's NAME
+# line is its line in 'khugetrace --help'. Dated by the last commit.
+HELP2MAN ?= help2man
+SUBCOMMANDS := probe collapse timeline races check-kernel record report
+MANPAGES := $(OUTPUT)/man/khugetrace.1 $(patsubst %,$(OUTPUT)/man/khugetrace-%.1,$(SUBCOMMANDS)) \
+	$(OUTPUT)/man/khugetrace-workload.1
+MAN_INCLUDES := $(wildcard docs/man/*.h2m)
+SOURCE_DATE_EPOCH ?= $(shell test -e .git && git log -1 --format=%ct 2>/dev/null)
+H2M = $(if $(SOURCE_DATE_EPOCH),SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) )$(HELP2MAN) --no-info \
+	--section=1 --source='khugetrace $(VERSION)' --include=docs/man/common.h2m
+.PHONY: man
+man: $(MANPAGES)
+
+$(OUTPUT)/man:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/man/.help2man: | $(OUTPUT)/man
+	$(Q)command -v $(HELP2MAN) >/dev/null || { echo "make: $(HELP2MAN) not found: apt-get install" \
+		"help2man (tests/install-deps.sh installs it)" >&2; exit 1; }
+	$(Q)touch $@
+
+$(OUTPUT)/man/khugetrace.1: $(BIN)/khugetrace $(MAN_INCLUDES) | $(OUTPUT)/man/.help2man
+	$(call msg,MAN,$@)
+	$(Q)$(H2M) --include=docs/man/khugetrace.h2m -o $@.tmp $< && mv $@.tmp $@
+
+$(OUTPUT)/man/khugetrace-workload.1: $(BIN)/khugetrace-workload $(MAN_INCLUDES) | $(OUTPUT)/man/.help2man
+	$(call msg,MAN,$@)
+	$(Q)$(H2M) --include=docs/man/khugetrace-workload.h2m -o $@.tmp $< && mv $@.tmp $@
+
+# help2man runs one program: khugetrace-CMD, a script running 'khugetrace CMD'.
+# (Its --version prints "khugetrace VERSION", the same VERSION as given here.)
+$(OUTPUT)/man/khugetrace-%.1: $(BIN)/khugetrace $(MAN_INCLUDES) | $(OUTPUT)/man/.help2man
+	$(call msg,MAN,$@)
+	$(Q)printf '#!/bin/sh\nexec "%s" %s "$$@"\n' "$(abspath $<)" "$*" >$(@:.1=)
+	$(Q)chmod +x $(@:.1=)
+	$(Q)name=$$($< --help | awk '$$1 == "$*" { $$1 = ""; sub(/^ +/, ""); print }'); \
+	test -n "$$name" || { echo "make: no '$*' in 'khugetrace --help'" >&2; exit 1; }; \
+	$(H2M) --version-string='$(VERSION)' --name="$$name" \
+		--opt-include=docs/man/khugetrace-$*.h2m -o $@.tmp $(@:.1=) && mv $@.tmp $@
 
 # The committed vmlinux.h is what builds use; this regenerates it from a BTF file.
 vmlinux:
