@@ -5,7 +5,10 @@
 #   make demo       set up, build, trace the bundled workload
 #   make bench      benchmarks on this host (bench/run.sh)
 #   make bench-vm   the same in a qemu Debian 6.12 guest, fentry mode (bench/run-vm.sh)
+#   make install    binaries, man pages, bash completion into $(DESTDIR)$(PREFIX)
+#                   (PREFIX=/usr/local); make uninstall removes them
 #   make man        the man pages (help2man, from each command's --help) in $(OUTPUT)/man
+#   make deb        .output/khugetrace_VERSION_amd64.deb of the static binaries
 #   V=1             show the commands
 OUTPUT ?= $(if $(STATIC),.output-static,.output)
 BIN := $(OUTPUT)/bin
@@ -150,6 +153,27 @@ $(OUTPUT)/man/khugetrace-%.1: $(BIN)/khugetrace $(MAN_INCLUDES) | $(OUTPUT)/man/
 	test -n "$$name" || { echo "make: no '$*' in 'khugetrace --help'" >&2; exit 1; }; \
 	$(H2M) --version-string='$(VERSION)' --name="$$name" \
 		--opt-include=docs/man/khugetrace-$*.h2m -o $@.tmp $(@:.1=) && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]; STATIC=1 installs the static binaries
+PREFIX ?= /usr/local
+BINDIR := $(PREFIX)/bin
+MAN1DIR := $(PREFIX)/share/man/man1
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+.PHONY: install uninstall
+install: $(BIN)/khugetrace $(BIN)/khugetrace-workload $(MANPAGES)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(COMPLETIONDIR)
+	$(Q)$(INSTALL) -m 0755 $(BIN)/khugetrace $(BIN)/khugetrace-workload $(DESTDIR)$(BINDIR)/
+	$(Q)$(INSTALL) -m 0644 $(MANPAGES) $(DESTDIR)$(MAN1DIR)/
+	$(Q)$(INSTALL) -m 0644 tools/completion/khugetrace.bash $(DESTDIR)$(COMPLETIONDIR)/khugetrace
+	$(Q)ln -sf khugetrace $(DESTDIR)$(COMPLETIONDIR)/khugetrace-workload
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/khugetrace $(DESTDIR)$(BINDIR)/khugetrace-workload \
+		$(patsubst $(OUTPUT)/man/%,$(DESTDIR)$(MAN1DIR)/%,$(MANPAGES)) \
+		$(DESTDIR)$(COMPLETIONDIR)/khugetrace $(DESTDIR)$(COMPLETIONDIR)/khugetrace-workload
 
 # The committed vmlinux.h is what builds use; this regenerates it from a BTF file.
 vmlinux:
