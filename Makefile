@@ -175,6 +175,42 @@ uninstall:
 		$(patsubst $(OUTPUT)/man/%,$(DESTDIR)$(MAN1DIR)/%,$(MANPAGES)) \
 		$(DESTDIR)$(COMPLETIONDIR)/khugetrace $(DESTDIR)$(COMPLETIONDIR)/khugetrace-workload
 
+# make deb: the static binaries, man pages and completion as a Debian package,
+# built with dpkg-deb from a 'make install STATIC=1 PREFIX=/usr' staging tree.
+# The Debian version is VERSION made valid: a git hash alone gets the fallback
+# version in front (a5f721a-dirty -> 0.1.0+ga5f721a+dirty).
+DEB_OUTDIR ?= .output
+DEB_ARCH ?= amd64
+DEB_MAINTAINER ?= $(or $(shell test -e .git && git log -1 --format='%an <%ae>' 2>/dev/null),khugetrace maintainers <root@localhost>)
+DEB_VERSION := $(shell echo '$(VERSION)' | sed -E -e 's/^v([0-9])/\1/' \
+	-e '/^[0-9a-f]{7,}(-dirty)?$$/s/^/$(VERSION_FALLBACK)+g/' -e '/^[0-9]/!s/^/$(VERSION_FALLBACK)+/' \
+	-e 's/[^A-Za-z0-9.+~-]/./g' -e 's/-/+/' -e 's/-/./g')
+DEB_ROOT := $(DEB_OUTDIR)/deb-root
+DEB := $(DEB_OUTDIR)/khugetrace_$(DEB_VERSION)_$(DEB_ARCH).deb
+.PHONY: deb
+deb:
+	$(Q)command -v dpkg-deb >/dev/null || { echo "make: dpkg-deb not found" >&2; exit 1; }
+	$(Q)rm -rf $(DEB_ROOT) && mkdir -p $(DEB_ROOT)/DEBIAN
+	$(Q)$(MAKE) --no-print-directory STATIC=1 VERSION='$(VERSION)' install \
+		DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man1/*.1
+	$(call msg,DEB,$(DEB))
+	$(Q){ echo "Package: khugetrace"; \
+	  echo "Version: $(DEB_VERSION)"; \
+	  echo "Architecture: $(DEB_ARCH)"; \
+	  echo "Maintainer: $(DEB_MAINTAINER)"; \
+	  echo "Installed-Size: $$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)"; \
+	  echo "Section: admin"; \
+	  echo "Priority: optional"; \
+	  echo "Description: eBPF observability for THP collapse of shmem/file page cache"; \
+	  echo " khugetrace traces what collapse_file() (khugepaged and MADV_COLLAPSE) did,"; \
+	  echo " to which inode and range, with what result, and what userfaultfd"; \
+	  echo " registrations, SEEK_DATA/SEEK_HOLE and mincore() saw around it; it"; \
+	  echo " records into a file and reports on it, and detects known races."; \
+	  echo " The binaries are statically linked; tracing needs root and BPF."; \
+	} >$(DEB_ROOT)/DEBIAN/control
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB).tmp >/dev/null && mv $(DEB).tmp $(DEB)
+
 # The committed vmlinux.h is what builds use; this regenerates it from a BTF file.
 vmlinux:
 	vmlinux/gen-vmlinux.sh
