@@ -2,7 +2,7 @@
 # Installs what building and testing khugetrace needs on a Debian 12 machine.
 # Idempotent and quiet when everything is already there; never edits apt sources.
 set -eu
-pkgs="make gcc clang pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+pkgs="make gcc clang pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev help2man man-db
       qemu-system-x86 busybox-static bash-static cpio zstd xz-utils ca-certificates util-linux"
 missing=""
 for p in $pkgs; do

@@ -49,6 +49,8 @@ run_live() {
 		sh tests/live/races-tests.sh 2>&1 | record
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \
 		sh tests/live/record-tests.sh 2>&1 | record
+	# make install/deb into temporary directories, man pages, completion (host only)
+	bash tests/live/install-tests.sh 2>&1 | record
 	# the benchmark is not a test: this only checks that it runs and prints its table
 	if NO_BPFTRACE=1 bench/run.sh --smoke >/tmp/kht-bench-smoke.log 2>&1 &&
 	   grep -q "GOALS" /tmp/kht-bench-smoke.log; then

@@ -243,7 +243,9 @@ int cmd_check_kernel(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("Usage: khugetrace check-kernel [-j]\n"
 			       "Provoke the seed bugs on a private tmpfs and say whether this kernel\n"
-			       "has them. Exit 0: no known bug, 1: a bug is present, 2: could not tell.\n");
+			       "has them. Exit 0: no known bug, 1: a bug is present, 2: could not tell.\n\n"
+			       "  -j, --json     one JSON object per check\n"
+			       "  -h, --help     this text\n");
 			return 0;
 		} else {
 			fprintf(stderr, "khugetrace check-kernel: unknown option '%s' (see --help).\n",

@@ -192,7 +192,8 @@ int cmd_probe(int argc, char **argv)
 			       "  -j, --json     machine-readable\n"
 			       "  --modes[=F]    only the usable attach modes of feature F (collapse,\n"
 			       "                 userfaultfd, seek; default collapse), one line\n"
-			       "  -v, --verbose  libbpf diagnostics\n");
+			       "  -v, --verbose  libbpf diagnostics\n"
+			       "  -h, --help     this text\n");
 			return 0;
 		} else {
 			fprintf(stderr, "khugetrace probe: unknown option '%s' (see --help).\n", argv[i]);

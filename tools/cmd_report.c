@@ -185,10 +185,21 @@ static int views(struct report *r)
 static void usage(void)
 {
 	printf("Usage: khugetrace report [FILE | -i FILE] [OPTIONS]\n"
-	       "Print a recording (default " DEFAULT_INPUT "; - is standard input):\n"
-	       "collapse lines (default), --timeline, --perfetto OUT, --races (with --spin-us US).\n"
-	       "  -j, -p PID, --inode INO, --since/--until SEC as in the live commands\n"
-	       "  -c N, -m US          the collapse view: the first N lines, at least US long\n");
+	       "Print a recording of 'khugetrace record' (default " DEFAULT_INPUT "; - is standard\n"
+	       "input): collapse lines (default), or the views below, which combine.\n\n"
+	       "  -i, --input FILE     the recording to read (or FILE as an operand)\n"
+	       "      --timeline       per-inode stories, as 'khugetrace timeline'\n"
+	       "      --perfetto OUT   Chrome trace-event JSON (Perfetto UI) into OUT\n"
+	       "      --races          the race rules, as 'khugetrace races'\n"
+	       "      --spin-us US     --races: report retry spins longer than US (default 0)\n"
+	       "  -p, --pid PID        only events of process PID\n"
+	       "      --inode INO      only this inode\n"
+	       "      --since SEC      only events from SEC seconds after the start\n"
+	       "      --until SEC      only events up to SEC seconds after the start\n"
+	       "  -c, --count N        the collapse view: the first N lines\n"
+	       "  -m, --min-us US      the collapse view: collapses at least US long\n"
+	       "  -j, --json           one JSON object per line\n"
+	       "  -h, --help           this text\n");
 }
 
 /* Options the chosen views would ignore are refused, with why. */

@@ -7,7 +7,10 @@
 #include <string.h>
 #include "commands.h"
 
-#define KHT_VERSION "0.1.0"
+/* The Makefile passes -DKHT_VERSION="$(VERSION)" (git describe, or its fallback). */
+#ifndef KHT_VERSION
+#define KHT_VERSION "unknown"
+#endif
 
 static const struct {
 	const char *name;
@@ -27,8 +30,11 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: khugetrace COMMAND [OPTIONS]\n\nCommands:\n");
 	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'khugetrace COMMAND --help' describes a command's options.\n");
+		fprintf(f, "  %-12s  %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nOptions:\n"
+		"  -h, --help     this text\n"
+		"  -V, --version  print the version (also 'khugetrace COMMAND --version')\n"
+		"\n'khugetrace COMMAND --help' describes a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -45,9 +51,17 @@ int main(int argc, char **argv)
 		printf("khugetrace %s\n", KHT_VERSION);
 		return 0;
 	}
-	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		/* COMMAND --version, anywhere before "--": the commands' parsers need not know it */
+		for (int a = 2; a < argc && strcmp(argv[a], "--"); a++)
+			if (!strcmp(argv[a], "--version")) {
+				printf("khugetrace %s\n", KHT_VERSION);
+				return 0;
+			}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "khugetrace: unknown command '%s' (see khugetrace --help).\n", argv[1]);
 	return 2;
 }

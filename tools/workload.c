@@ -80,6 +80,10 @@ struct uffdio_continue {
 #define CPY_LIBEXEC_CP	"/usr/libexec/khugetrace/cp"
 
 static const char *prog = "khugetrace-workload";
+/* The Makefile passes -DKHT_VERSION="$(VERSION)" (git describe, or its fallback). */
+#ifndef KHT_VERSION
+#define KHT_VERSION "unknown"
+#endif
 
 enum scenario {
 	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
@@ -2877,6 +2881,7 @@ static void usage(FILE *fp)
 "      --wait-file P  after the start line, wait up to 30 s for P to exist\n"
 "  -v                 verbose progress on stderr\n"
 "  -h, --help         this help\n"
+"      --version      print the version\n"
 "Exit: 0 ran, 1 scenario failed to run, 2 usage or environment error.\n",
 		prog, MAX_CHUNKS);
 }
@@ -2922,6 +2927,7 @@ static enum scenario parse_args(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "cp", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
 	};
 	size_t i;
@@ -2949,6 +2955,7 @@ static enum scenario parse_args(int argc, char **argv)
 			opt.huge = optarg;
 			break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("%s %s\n", prog, KHT_VERSION); exit(0);
 		default: usage(stderr); exit(EXIT_ENV);
 		}
 	}
