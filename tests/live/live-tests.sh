@@ -9,6 +9,13 @@
 WORK=${WORK:-/tmp/kht-live.$$}
 . "$(dirname "$0")/lib.sh"
 
+# The kernel's own result strings (SCAN_STATUS in the tracepoint's print fmt)
+PRINTED=""
+for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	f=$d/events/huge_memory/mm_khugepaged_scan_file/format
+	[ -r "$f" ] && { PRINTED=$f; break; }
+done
+
 start_tracer() { # start_tracer NAME ARGS...: `khugetrace collapse ARGS`
 	local name=$1
 	shift
@@ -26,7 +33,7 @@ traced() { # traced OUT PID INO START
 # check_collapses NAME : every collapse the workload made is in the trace,
 # with its inode, start index, nr, holes and a result matching the effect.
 check_collapses() {
-	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev wpid
+	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev wpid res
 	out="$WORK/$name.out"
 	wl="$WORK/$name.wl"
 	grep '^collapse ' "$wl" >"$WORK/$name.cl"
@@ -49,11 +56,19 @@ check_collapses() {
 			echo "$ev" | grep -q "\"holes\":$holes," ||
 				{ fail "$name" "holes != $holes: $ev"; bad=1; }
 		fi
+		# spelled as the kernel's tracepoints print it (perf script), enum name beside it
+		res=$(echo "$ev" | sed -n 's/.*"result":"\([a-z_0-9]*\)".*/\1/p')
+		echo "$ev" | grep -q '"result_enum":"SCAN_[A-Z_]*"' ||
+			{ fail "$name" "no result_enum: $ev"; bad=1; }
+		if [ -r "$PRINTED" ] && [ -n "$res" ] && ! grep -q "\"$res\"" "$PRINTED"; then
+			fail "$name" "result '$res' is not a name the kernel prints: $ev"
+			bad=1
+		fi
 		if [ "$huge" = 1 ]; then
-			echo "$ev" | grep -Eq '"result":"(succeed|pte_mapped_hugepage)"' ||
+			echo "$ev" | grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"' ||
 				{ fail "$name" "page cache is huge but result says otherwise: $ev"; bad=1; }
 		elif [ "$huge" = 0 ]; then
-			echo "$ev" | grep -Eq '"result":"(succeed|pte_mapped_hugepage)"' &&
+			echo "$ev" | grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"' &&
 				{ fail "$name" "no huge page but result says success: $ev"; bad=1; }
 		fi
 	done <"$WORK/$name.cl"
@@ -145,7 +160,7 @@ for m in $modes; do
 		echo "  SKIP $name: khugepaged did not collapse within the wait"
 		result "$name" 77
 	elif grep '"initiator":"khugepaged"' "$WORK/$name.out" | grep "\"ino\":$ino," |
-	     grep -Eq '"result":"(succeed|pte_mapped_hugepage)"'; then
+	     grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"'; then
 		result "$name" 0
 	else
 		fail "$name" "khugepaged collapse of ino=$ino not traced" "$WORK/$name.out"

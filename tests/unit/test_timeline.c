@@ -213,7 +213,7 @@ TEST(timeline_text_marks_collapse_window)
 	out = render(kht_tl_print_text, NULL, &t, &f);
 	CHECK_CONTAINS(out, "inode 0:39 #7 gen 1");
 	CHECK_CONTAINS(out, "collapse begin pages 0-511");
-	CHECK_CONTAINS(out, "collapse end   pages 0-511: succeed, holes 3");
+	CHECK_CONTAINS(out, "collapse end   pages 0-511: succeeded, holes 3");
 	CHECK_CONTAINS(out, "window not visible");
 	CHECK_CONTAINS(out, "process 300 (vmm)");
 	CHECK_CONTAINS(out, "uffd-register MISSING anon");
