@@ -91,7 +91,8 @@ static void usage(void)
 
 /*
  * Trace with every feature until Ctrl-C/-d and keep all events. -p filters
- * stories later, not events in BPF. Returns the exit status (0 = traced).
+ * stories later, not events in BPF; --comm/--tid/--cgroup are event filters
+ * in BPF, as everywhere (they also hide khugepaged's collapses). Returns the exit status (0 = traced).
  */
 static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 		   struct kht_session *s)
@@ -122,7 +123,7 @@ static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 /* timeline keeps every event: no -c, no --min-us; races writes no Perfetto file */
 #define TIMELINE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
 		       KHT_O(JSON) | KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(PERFETTO) | \
-		       KHT_O(NO_INSIDE) | KHT_O(SINCE) | KHT_O(UNTIL))
+		       KHT_O(NO_INSIDE) | KHT_O(SINCE) | KHT_O(UNTIL) | KHT_O_TASK_FILTERS)
 #define RACES_OPTS ((TIMELINE_OPTS & ~KHT_O(PERFETTO)) | KHT_O(SPIN_US))
 
 static void warn_losses(const char *cmd, const struct run *r)

@@ -40,6 +40,10 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 		fprintf(stderr, "khugetrace %s: no process with PID %u.\n", cmd, o->pid);
 		return 1;
 	}
+	if (o->tid && kill(o->tid, 0) && errno == ESRCH) {
+		fprintf(stderr, "khugetrace %s: no thread with TID %u.\n", cmd, o->tid);
+		return 1;
+	}
 	if (kht_enum_from_vmlinux(&s->results, "scan_result"))
 		fprintf(stderr, "khugetrace %s: enum scan_result is not in this kernel's BTF: "
 			"results print as numbers.\n", cmd);
