@@ -65,11 +65,12 @@ static void on_tick(void *ctx)
 
 static void usage(void)
 {
-	printf("Usage: khugetrace record [-o FILE] [OPTIONS]\n"
+	printf("Usage: khugetrace record [-o FILE] [OPTIONS] [--] [COMMAND [ARGS]]\n"
 	       "Record collapses, userfaultfd ioctls, seeks, mincore, lock windows and readers\n"
 	       "into FILE (default " DEFAULT_OUTPUT "; -o - is standard output) until Ctrl-C\n"
 	       "(or -d); read it with 'khugetrace report FILE'. An existing FILE is kept as\n"
-	       "FILE.old.\n\n%s"
+	       "FILE.old. With COMMAND: run it once the probes are attached, record its\n"
+	       "process only (as -p) and stop when it exits.\n\n%s"
 	       "  -o, --output FILE    where to record (default " DEFAULT_OUTPUT ")\n"
 	       "  -f, --force          overwrite FILE instead of keeping it as FILE.old\n",
 	       kht_opts_usage());
@@ -134,12 +135,13 @@ int cmd_record(int argc, char **argv)
 	struct kht_session s;
 	struct kht_outfile out;
 	struct kht_opts opts;
+	struct kht_child child;
 	struct rec r = {};
 	const char *path;
 	char err[512];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
 	    kht_opts_only(&opts, RECORD_OPTS, "record", "it stores every event; 'khugetrace "
 			  "report' filters and formats them", err, sizeof(err))) {
 		fprintf(stderr, "khugetrace record: %s (see --help).\n", err);
@@ -155,20 +157,33 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "khugetrace record: %s\n", err);
 		return 1;
 	}
-	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts,
-			       on_event, &r);
+	ret = kht_child_from_opts(&child, "record", &opts);
 	if (ret) {
 		kht_out_abort(&out);
 		return ret;
 	}
+	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts,
+			       on_event, &r);
+	if (ret) {
+		kht_child_end(&child, "record", NULL);
+		kht_out_abort(&out);
+		return ret;
+	}
+	s.child = child.pid ? &child : NULL;
 	if (start_file(&r, &out, &s)) {
+		kht_child_end(&child, "record", NULL);
 		kht_session_close(&s);
 		return 1;
 	}
 	r.last_flush = kht_now_ns();
 	s.tick = on_tick;
 	kht_session_banner(&s, &opts);
+	if (child.pid && kht_child_start(&child, "record", opts.args[0]))
+		kht_exiting = -1;	/* nothing to wait for: close the file properly */
 	ret = kht_session_run(&s, &opts);
+	if (!child.pid && opts.nargs)
+		ret = 1;	/* the command could not run */
+	kht_child_end(&child, "record", opts.args[0]);
 	if (finish_file(&r, &s, path))
 		ret = 1;
 	kht_session_close(&s);

@@ -218,3 +218,22 @@ TEST(opts_cgroup_root_id)
 	CHECK(parse(&o, err, "--cgroup", "/", NULL, NULL) == 0);
 	CHECK(o.cgroup_id == 1);
 }
+
+/* record -- CMD ARGS: options end at the command; its options are its own */
+TEST(opts_command_operands)
+{
+	char *argv[] = { "record", "-o", "x.kht", "prog", "-p", "7", "--json", NULL };
+	char *argv2[] = { "collapse", "-j", "--", "-weird", "-d", NULL };
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(kht_parse_opts_ex(7, argv, KHT_OPTS_COMMAND, &o, err, 200) == 0);
+	CHECK_STR(o.output, "x.kht");
+	CHECK(o.pid == 0 && !o.json);
+	CHECK(o.nargs == 4 && !strcmp(o.args[0], "prog") && !strcmp(o.args[3], "--json"));
+	CHECK(kht_parse_opts_ex(5, argv2, KHT_OPTS_COMMAND, &o, err, 200) == 0);
+	CHECK(o.json && o.duration_s == 0);
+	CHECK(o.nargs == 2 && !strcmp(o.args[0], "-weird"));
+	/* without the flag a stray operand stays an error */
+	CHECK(kht_parse_opts(7, argv, &o, err, 200) == -1);
+}

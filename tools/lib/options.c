@@ -224,8 +224,12 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 	memset(o, 0, sizeof(*o));
 	optind = 0;	/* full re-initialisation: parse may run more than once */
 	opterr = 0;
-	/* no leading '+': GNU getopt permutes, so operands may precede options */
-	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:o:t:G:jvhf", longopts, &li)) != -1) {
+	/*
+	 * no leading '+': GNU getopt permutes, so operands may precede options;
+	 * but a command's own options are its own: stop at its name
+	 */
+	while ((c = getopt_long(argc, argv, flags & KHT_OPTS_COMMAND ? "+:p:i:m:a:d:c:o:t:G:jvhf" :
+				":p:i:m:a:d:c:o:t:G:jvhf", longopts, &li)) != -1) {
 		if (c == 'i' && li < 0 && (flags & KHT_OPTS_I_INPUT))
 			c = 'I';	/* the short -i only: --inode stays the inode */
 		li = -1;
@@ -343,7 +347,7 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			return -1;
 		}
 	}
-	if (optind < argc && !(flags & KHT_OPTS_OPERANDS)) {
+	if (optind < argc && !(flags & (KHT_OPTS_OPERANDS | KHT_OPTS_COMMAND))) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}

@@ -26,6 +26,8 @@ enum kht_opt {
 /* kht_parse_opts_ex() flags */
 #define KHT_OPTS_OPERANDS 1	/* operands allowed (in args/nargs), before or after options */
 #define KHT_OPTS_I_INPUT 2	/* -i is --input FILE (report, as in perf), not --inode */
+#define KHT_OPTS_COMMAND 4	/* operands are a command to run (record -- CMD ARGS): options
+				 * end at the first operand, the rest is the command's */
 
 struct kht_opts {
 	unsigned int pid;		/* -p: only this process (tgid) */
