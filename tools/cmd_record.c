@@ -22,11 +22,15 @@
 /* What record can honour: filters and modes are applied in BPF, nothing is formatted. */
 #define RECORD_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
 		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(FORCE) | \
-		     KHT_O_TASK_FILTERS)
+		     KHT_O_TASK_FILTERS | KHT_O(QUIET))
+
+#define STATUS_EVERY_NS 3000000000ULL	/* the status line on stderr; -q: none */
 
 struct rec {
 	struct kht_tf_writer *w;
-	unsigned long long last_flush;
+	const struct kht_session *s;
+	bool quiet;
+	unsigned long long last_flush, last_status;
 	int err;	/* -errno of the first failed write */
 };
 
@@ -61,6 +65,15 @@ static void on_tick(void *ctx)
 			write_failed(r, err);
 		r->last_flush = now;
 	}
+	if (!r->quiet && now - r->last_status >= STATUS_EVERY_NS) {
+		struct kht_tf_wstats ws;
+
+		kht_tf_writer_stats(r->w, &ws);
+		fprintf(stderr, "khugetrace record: %.0f s, %llu events so far, %llu dropped, "
+			"%llu bytes written\n", (now - r->s->base_ns) / 1e9, ws.records,
+			kht_session_drops(r->s), ws.bytes_out);
+		r->last_status = now;
+	}
 }
 
 static void usage(void)
@@ -72,7 +85,8 @@ static void usage(void)
 	       "FILE.old. With COMMAND: run it once the probes are attached, record its\n"
 	       "process only (as -p) and stop when it exits.\n\n%s"
 	       "  -o, --output FILE    where to record (default " DEFAULT_OUTPUT ")\n"
-	       "  -f, --force          overwrite FILE instead of keeping it as FILE.old\n",
+	       "  -f, --force          overwrite FILE instead of keeping it as FILE.old\n"
+	       "  -q, --quiet          no status line (events, drops, bytes) every 3 s\n",
 	       kht_opts_usage());
 }
 
@@ -175,7 +189,9 @@ int cmd_record(int argc, char **argv)
 		kht_session_close(&s);
 		return 1;
 	}
-	r.last_flush = kht_now_ns();
+	r.last_flush = r.last_status = kht_now_ns();
+	r.s = &s;
+	r.quiet = opts.quiet;
 	s.tick = on_tick;
 	kht_session_banner(&s, &opts);
 	if (child.pid && kht_child_start(&child, "record", opts.args[0]))

@@ -126,6 +126,15 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "cannot run '/nonexistent/cmd': No such file" "$WORK/nx.err"
 ok $name $? "rc=$rc" "$WORK/nx.err"
 
+# a status line on stderr every 3 s (events, drops, bytes); -q: none
+name=record/status-line
+"$KHT" record -o "$WORK/st.kht" -d 4 >/dev/null 2>"$WORK/st.err" &&
+	grep -q "^khugetrace record: [0-9]* s, [0-9]* events so far, [0-9]* dropped, [0-9]* bytes written$" \
+		"$WORK/st.err" &&
+	"$KHT" record -q -f -o "$WORK/st.kht" -d 4 >/dev/null 2>"$WORK/stq.err" &&
+	! grep -q "so far" "$WORK/stq.err"
+ok $name $? "no status line in 4 s, or one despite -q" "$WORK/st.err"
+
 name=record/symlink-stays
 echo "not a recording yet" >"$WORK/target.kht"
 ln -s target.kht "$WORK/link.kht"

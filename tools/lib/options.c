@@ -181,6 +181,7 @@ static const struct option longopts[] = {
 		{ "comm", required_argument, NULL, 'C' },
 		{ "tid", required_argument, NULL, 't' },
 		{ "cgroup", required_argument, NULL, 'G' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{},
 	};
 
@@ -228,8 +229,8 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 	 * no leading '+': GNU getopt permutes, so operands may precede options;
 	 * but a command's own options are its own: stop at its name
 	 */
-	while ((c = getopt_long(argc, argv, flags & KHT_OPTS_COMMAND ? "+:p:i:m:a:d:c:o:t:G:jvhf" :
-				":p:i:m:a:d:c:o:t:G:jvhf", longopts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, flags & KHT_OPTS_COMMAND ? "+:p:i:m:a:d:c:o:t:G:jvhfq" :
+				":p:i:m:a:d:c:o:t:G:jvhfq", longopts, &li)) != -1) {
 		if (c == 'i' && li < 0 && (flags & KHT_OPTS_I_INPUT))
 			c = 'I';	/* the short -i only: --inode stays the inode */
 		li = -1;
@@ -339,6 +340,7 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		case 'j': o->json = true; break;
 		case 'v': o->verbose = true; break;
 		case 'h': o->help = true; break;
+		case 'q': o->quiet = true; break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return -1;

@@ -16,7 +16,7 @@ enum kht_opt {
 	KHT_OPT_COUNT, KHT_OPT_JSON, KHT_OPT_VERBOSE, KHT_OPT_HELP, KHT_OPT_PERFETTO,
 	KHT_OPT_OUTPUT, KHT_OPT_TIMELINE, KHT_OPT_RACES, KHT_OPT_NO_INSIDE, KHT_OPT_SPIN_US,
 	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT, KHT_OPT_COMM, KHT_OPT_TID,
-	KHT_OPT_CGROUP,
+	KHT_OPT_CGROUP, KHT_OPT_QUIET,
 	KHT_OPT_MAX
 };
 #define KHT_O(name) (1ULL << KHT_OPT_##name)
@@ -40,6 +40,7 @@ struct kht_opts {
 	bool json;			/* -j */
 	bool verbose;			/* -v */
 	bool help;			/* -h */
+	bool quiet;			/* -q: record without the status line */
 	int attach;			/* --attach: enum kht_attach_mode, KHT_MODE_NONE = auto */
 	double duration_s;		/* -d: stop after this long (0 = until Ctrl-C) */
 	unsigned long long count;	/* -c: stop after this many events (0 = no limit) */
