@@ -189,7 +189,7 @@ int cmd_timeline(int argc, char **argv)
 			"while tracing.\n", opts.inode);
 		ret = 1;
 	} else if (opts.json) {
-		kht_tl_print_json(stdout, &r.tl, &fmt);
+		kht_tl_print_json(stdout, &r.tl, &fmt, r.drops);
 	} else {
 		kht_tl_print_text(stdout, &r.tl, &fmt);
 	}
