@@ -251,7 +251,7 @@ int cmd_check_kernel(int argc, char **argv)
 			return 2;
 		}
 	}
-	kht_libbpf_verbose(false);
+	kht_libbpf_verbose(0);
 	kht_env_probe(&env);
 	if (!env.root) {
 		fprintf(stderr, "khugetrace check-kernel: must run as root: it mounts a private "

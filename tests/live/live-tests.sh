@@ -276,6 +276,21 @@ else
 	result $name 1
 fi
 
+# -v is readable (skipped modes, libbpf warnings); -vv has all of libbpf's log
+name=live/verbose-levels
+"$KHT" collapse -v -d 0.5 >/dev/null 2>"$WORK/v1.err"
+"$KHT" collapse -vv -d 0.5 >/dev/null 2>"$WORK/v2.err"
+n1=$(wc -l <"$WORK/v1.err")
+n2=$(wc -l <"$WORK/v2.err")
+if grep -q "^Tracing" "$WORK/v1.err" && [ "$n1" -lt 60 ] && [ "$n2" -gt $((n1 + 100)) ] &&
+   grep -q "^libbpf: " "$WORK/v2.err"; then
+	echo "  $name: -v $n1 lines, -vv $n2"
+	result $name 0
+else
+	fail $name "-v printed $n1 lines, -vv $n2" "$WORK/v1.err"
+	result $name 1
+fi
+
 # probe -j is one valid JSON document
 name=live/probe/json
 if "$KHT" probe -j >"$WORK/probe.json" && ${UNIT:-unit-tests} --validate-json "$WORK/probe.json" &&

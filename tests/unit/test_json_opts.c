@@ -237,3 +237,15 @@ TEST(opts_command_operands)
 	/* without the flag a stray operand stays an error */
 	CHECK(kht_parse_opts(7, argv, &o, err, 200) == -1);
 }
+
+/* -v: warnings; -vv (or -v -v): every libbpf message */
+TEST(opts_verbose_levels)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse(&o, err, "-v", NULL, NULL, NULL) == 0 && o.verbose == 1);
+	CHECK(parse(&o, err, "-vv", NULL, NULL, NULL) == 0 && o.verbose == 2);
+	CHECK(parse(&o, err, "-v", "--verbose", NULL, NULL) == 0 && o.verbose == 2);
+	CHECK(parse(&o, err, "-j", NULL, NULL, NULL) == 0 && o.verbose == 0);
+}

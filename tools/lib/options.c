@@ -30,7 +30,8 @@ const char *kht_opts_usage(void)
 	       "      --no-inside      fentry mode: skip the i_pages lock-window and reader\n"
 	       "                       probes (they fire on every spin_lock_irq of the system)\n"
 	       "  -j, --json           one JSON object per line\n"
-	       "  -v, --verbose        libbpf and attach diagnostics on stderr\n"
+	       "  -v, --verbose        attach diagnostics and libbpf warnings on stderr;\n"
+	       "                       -vv: every libbpf message (~1,200 lines of load log)\n"
 	       "  -h, --help           this text\n";
 }
 
@@ -338,7 +339,7 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			}
 			break;
 		case 'j': o->json = true; break;
-		case 'v': o->verbose = true; break;
+		case 'v': o->verbose++; break;
 		case 'h': o->help = true; break;
 		case 'q': o->quiet = true; break;
 		case ':':

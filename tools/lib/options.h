@@ -38,7 +38,7 @@ struct kht_opts {
 	unsigned long long inode;	/* --inode */
 	unsigned long long min_us;	/* --min-us: collapses shorter than this are hidden */
 	bool json;			/* -j */
-	bool verbose;			/* -v */
+	int verbose;			/* -v: attach diagnostics, libbpf warnings; -vv: all of libbpf */
 	bool help;			/* -h */
 	bool quiet;			/* -q: record without the status line */
 	int attach;			/* --attach: enum kht_attach_mode, KHT_MODE_NONE = auto */
