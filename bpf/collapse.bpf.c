@@ -100,7 +100,7 @@ static __always_inline struct kht_collapse *new_event(struct file *file)
 {
 	struct kht_collapse *ev;
 
-	if (kht_tgid_filtered())
+	if (kht_task_filtered())
 		return NULL;
 	ev = scratch_event();
 	if (!ev)
@@ -343,7 +343,7 @@ int madvise_enter(struct sys_enter_madvise_args *args)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct madv_ctx mc = {};
 
-	if (args->behavior != MADV_COLLAPSE || kht_tgid_filtered())
+	if (args->behavior != MADV_COLLAPSE || kht_task_filtered())
 		return 0;
 	mc.start = (args->start + HPAGE_PMD_SIZE - 1) & ~(HPAGE_PMD_SIZE - 1);
 	mc.end = args->start + args->len;

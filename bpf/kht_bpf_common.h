@@ -20,7 +20,11 @@ struct {
 } drops SEC(".maps");
 
 /* Filters every program honours; set by the front-end before load. */
-const volatile __u32 target_tgid = 0;
+const volatile __u32 target_tgid = 0;		/* -p */
+const volatile __u32 target_tid = 0;		/* -t/--tid */
+const volatile __u64 target_cgroup = 0;		/* -G/--cgroup: cgroup v2 id */
+const volatile bool filter_comm = false;	/* --comm given */
+const volatile char target_comm[KHT_COMM_LEN] = {};
 const volatile __u64 target_ino = 0;
 
 #define TMPFS_MAGIC 0x01021994
@@ -38,9 +42,36 @@ struct sys_exit_args {
 	long ret;
 };
 
-static __always_inline bool kht_tgid_filtered(void)
+/*
+ * The one task filter every entry point calls: -p, --tid, --cgroup, --comm.
+ * The cheap ones first; each is a load of a .rodata constant, so the
+ * verifier drops the unused branches entirely (dead code after the
+ * constants are frozen). bpf_get_current_cgroup_id: 4.18+, every tracing
+ * program type; it is the task's own (leaf) cgroup in the v2 hierarchy.
+ */
+static __always_inline bool kht_task_filtered(void)
 {
-	return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (target_tgid && (id >> 32) != target_tgid)
+		return true;
+	if (target_tid && (__u32)id != target_tid)
+		return true;
+	if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
+		return true;
+	if (filter_comm) {
+		char comm[KHT_COMM_LEN];
+
+		bpf_get_current_comm(comm, sizeof(comm));
+#pragma unroll
+		for (int i = 0; i < KHT_COMM_LEN; i++) {
+			if (comm[i] != target_comm[i])
+				return true;
+			if (!comm[i])
+				break;
+		}
+	}
+	return false;
 }
 
 static __always_inline void kht_fill_hdr(struct kht_hdr *h, __u32 type, __u32 size)

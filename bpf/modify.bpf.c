@@ -90,7 +90,7 @@ static __always_inline void mod_fill(struct kht_modify *ev, __u32 op, __u32 fmod
 
 static __always_inline bool mod_quiet(void)
 {
-	return (!watch_all && kht_watch_idle()) || kht_tgid_filtered();
+	return (!watch_all && kht_watch_idle()) || kht_task_filtered();
 }
 
 static __always_inline bool mod_watched(const struct kht_modify *ev)
@@ -166,7 +166,7 @@ int BPF_PROG(falloc_fentry, struct file *file, int mode, loff_t offset, loff_t l
 {
 	struct kht_modify ev = {};
 
-	if (kht_tgid_filtered() || !mod_inode_ident_btf(file->f_inode, &ev))
+	if (kht_task_filtered() || !mod_inode_ident_btf(file->f_inode, &ev))
 		return 0;
 	mod_fill(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_FENTRY);
 	mod_name(&ev, file->f_path.dentry);
@@ -187,7 +187,7 @@ int BPF_PROG(trunc_fentry, void *idmap, struct dentry *dentry, loff_t length)
 {
 	struct kht_modify ev = {};
 
-	if (kht_tgid_filtered() || !mod_inode_ident_btf(dentry->d_inode, &ev))
+	if (kht_task_filtered() || !mod_inode_ident_btf(dentry->d_inode, &ev))
 		return 0;
 	mod_fill(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_FENTRY);
 	mod_name(&ev, dentry);
@@ -272,7 +272,7 @@ int BPF_KPROBE(falloc_kprobe, struct file *file, int mode, loff_t offset, loff_t
 {
 	struct kht_modify ev = {};
 
-	if (kht_tgid_filtered() || !mod_inode_ident(BPF_CORE_READ(file, f_inode), &ev))
+	if (kht_task_filtered() || !mod_inode_ident(BPF_CORE_READ(file, f_inode), &ev))
 		return 0;
 	mod_fill(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_KPROBE);
 	mod_name(&ev, BPF_CORE_READ(file, f_path.dentry));
@@ -292,7 +292,7 @@ int BPF_KPROBE(trunc_kprobe, void *idmap, struct dentry *dentry, loff_t length)
 {
 	struct kht_modify ev = {};
 
-	if (kht_tgid_filtered() || !mod_inode_ident(BPF_CORE_READ(dentry, d_inode), &ev))
+	if (kht_task_filtered() || !mod_inode_ident(BPF_CORE_READ(dentry, d_inode), &ev))
 		return 0;
 	mod_fill(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_KPROBE);
 	mod_name(&ev, dentry);
@@ -330,7 +330,7 @@ static __always_inline struct file *mod_fd(unsigned int fd, struct kht_modify *e
 {
 	struct file *file;
 
-	if (gated ? mod_quiet() : kht_tgid_filtered())
+	if (gated ? mod_quiet() : kht_task_filtered())
 		return NULL;
 	file = kht_fd_file(fd);
 	if (!file || !mod_inode_ident(BPF_CORE_READ(file, f_inode), ev) ||

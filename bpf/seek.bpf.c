@@ -50,7 +50,7 @@ static __always_inline struct seek_pending *seek_enter(long long offset, int whe
 {
 	struct seek_pending *p;
 
-	if ((whence != KHT_SEEK_DATA && whence != KHT_SEEK_HOLE) || kht_tgid_filtered())
+	if ((whence != KHT_SEEK_DATA && whence != KHT_SEEK_HOLE) || kht_task_filtered())
 		return NULL;
 	p = bpf_task_storage_get(&seek_slot, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -282,7 +282,7 @@ static __always_inline int mincore_begin(__u64 start, __u64 len, __u64 vec)
 {
 	struct mincore_pending *p;
 
-	if (!len || kht_tgid_filtered())
+	if (!len || kht_task_filtered())
 		return 0;
 	p = bpf_task_storage_get(&mincore_slot, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);

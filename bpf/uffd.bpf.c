@@ -63,7 +63,7 @@ static __always_inline struct inflight *new_uffd(__u32 op, __u32 attach)
 	__u32 zero = 0;
 	struct inflight *in;
 
-	if (kht_tgid_filtered())
+	if (kht_task_filtered())
 		return NULL;
 	in = bpf_map_lookup_elem(&scratch, &zero);
 	if (!in)

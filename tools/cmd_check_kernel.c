@@ -253,7 +253,7 @@ int cmd_check_kernel(int argc, char **argv)
 			return 2;
 		}
 	}
-	kht_libbpf_verbose(false);
+	kht_libbpf_verbose(0);
 	kht_env_probe(&env);
 	if (!env.root) {
 		fprintf(stderr, "khugetrace check-kernel: must run as root: it mounts a private "
@@ -275,6 +275,7 @@ int cmd_check_kernel(int argc, char **argv)
 
 			kht_buf_init(&b, buf, sizeof(buf));
 			kht_json_begin(&b);
+			kht_json_str(&b, "event", "check");
 			kht_json_str(&b, "check", checks[i].rule);
 			kht_json_str(&b, "seed", checks[i].seed);
 			kht_json_str(&b, "fix", checks[i].fix);
@@ -288,9 +289,27 @@ int cmd_check_kernel(int argc, char **argv)
 			       vname(checks[i].v), checks[i].seed, checks[i].fix, "", checks[i].detail);
 		}
 	}
-	if (!json)
+	if (json) {
+		char buf[512];
+		struct kht_buf b;
+
+		/* the overall verdict, as the exit status says it */
+		kht_buf_init(&b, buf, sizeof(buf));
+		kht_json_begin(&b);
+		kht_json_str(&b, "event", "check-kernel-summary");
+		kht_json_str(&b, "verdict", present ? "PRESENT" : unknown ? "could not tell" :
+			     "no known bug");
+		kht_json_u64(&b, "checks", n);
+		kht_json_u64(&b, "present", present);
+		kht_json_u64(&b, "could_not_tell", unknown);
+		kht_json_str(&b, "kernel", env.release);
+		kht_json_i64(&b, "exit", present ? 1 : unknown ? 2 : 0);
+		kht_json_end(&b);
+		printf("%s\n", buf);
+	} else {
 		printf("kernel %s: %s\n", env.release, present ? "known bugs PRESENT" :
 		       unknown ? "no known bug found, but not every check could run" :
 		       "no known bug");
+	}
 	return present ? 1 : unknown ? 2 : 0;
 }

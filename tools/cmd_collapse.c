@@ -54,7 +54,7 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 
 #define COLLAPSE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(MIN_US) | KHT_O(ATTACH) | \
 		       KHT_O(DURATION) | KHT_O(COUNT) | KHT_O(JSON) | KHT_O(VERBOSE) | \
-		       KHT_O(HELP) | KHT_O(NO_INSIDE))
+		       KHT_O(HELP) | KHT_O(NO_INSIDE) | KHT_O_TASK_FILTERS)
 
 int cmd_collapse(int argc, char **argv)
 {
@@ -62,31 +62,45 @@ int cmd_collapse(int argc, char **argv)
 	struct kht_collapse_view v = { .out = stdout };
 	struct kht_session s;
 	struct kht_opts opts;
+	struct kht_child child;
 	unsigned long long drops;
 	char err[256];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
 	    kht_opts_only(&opts, COLLAPSE_OPTS, "collapse", "it belongs to another command",
 			  err, sizeof(err))) {
 		fprintf(stderr, "khugetrace collapse: %s (see --help).\n", err);
 		return 2;
 	}
 	if (opts.help) {
-		printf("Usage: khugetrace collapse [OPTIONS]\n"
+		printf("Usage: khugetrace collapse [OPTIONS] [--] [COMMAND [ARGS]]\n"
 		       "Trace collapse_file(): khugepaged and MADV_COLLAPSE collapsing shmem/file\n"
-		       "page cache into huge pages, one line per call.\n\n%s", kht_opts_usage());
+		       "page cache into huge pages, one line per call. With COMMAND: run it once\n"
+		       "the probes are attached, trace its process (as -p) and stop when it exits.\n"
+		       "\n%s", kht_opts_usage());
 		return 0;
 	}
 	v.opts = &opts;
-	ret = kht_session_open(&s, "collapse", feats, 1, &opts, on_event, &v);
+	ret = kht_child_from_opts(&child, "collapse", &opts);
 	if (ret)
 		return ret;
+	ret = kht_session_open(&s, "collapse", feats, 1, &opts, on_event, &v);
+	if (ret) {
+		kht_child_end(&child, "collapse", NULL);
+		return ret;
+	}
+	s.child = child.pid ? &child : NULL;
 	v.fmt.results = &s.results;
 	v.fmt.base_ns = s.base_ns;
 	kht_session_banner(&s, &opts);
 	kht_collapse_view_header(&v);
+	if (child.pid && kht_child_start(&child, "collapse", opts.args[0])) {
+		kht_session_close(&s);
+		return 1;
+	}
 	ret = kht_session_run(&s, &opts);
+	kht_child_end(&child, "collapse", opts.args[0]);
 	drops = kht_session_drops(&s);
 	kht_collapse_view_summary(&v, drops);
 	if (drops)

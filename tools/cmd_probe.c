@@ -170,7 +170,8 @@ static void print_json(const struct kht_env *env, struct feature *f, int nf)
 
 int cmd_probe(int argc, char **argv)
 {
-	bool json = false, verbose = false;
+	bool json = false;
+	int verbose = 0;
 	const char *modes = NULL;
 	struct feature f[8];
 	struct kht_env env;
@@ -184,15 +185,17 @@ int cmd_probe(int argc, char **argv)
 		} else if (!strncmp(argv[i], "--modes=", 8)) {
 			modes = argv[i] + 8;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			verbose = true;
+			verbose++;
+		} else if (!strcmp(argv[i], "-vv")) {
+			verbose += 2;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: khugetrace probe [-j] [-v] [--modes]\n"
+			printf("Usage: khugetrace probe [-j] [-v|-vv] [--modes]\n"
 			       "Load and attach a tiny program on every hook khugetrace uses, in every\n"
 			       "attach method, and say which features work here.\n"
 			       "  -j, --json     machine-readable\n"
 			       "  --modes[=F]    only the usable attach modes of feature F (collapse,\n"
 			       "                 userfaultfd, seek; default collapse), one line\n"
-			       "  -v, --verbose  libbpf diagnostics\n"
+			       "  -v, --verbose  libbpf warnings; -vv: every libbpf message\n"
 			       "  -h, --help     this text\n");
 			return 0;
 		} else {

@@ -21,11 +21,16 @@
 
 /* What record can honour: filters and modes are applied in BPF, nothing is formatted. */
 #define RECORD_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
-		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(FORCE))
+		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(FORCE) | \
+		     KHT_O_TASK_FILTERS | KHT_O(QUIET))
+
+#define STATUS_EVERY_NS 3000000000ULL	/* the status line on stderr; -q: none */
 
 struct rec {
 	struct kht_tf_writer *w;
-	unsigned long long last_flush;
+	const struct kht_session *s;
+	bool quiet;
+	unsigned long long last_flush, last_status;
 	int err;	/* -errno of the first failed write */
 };
 
@@ -60,17 +65,28 @@ static void on_tick(void *ctx)
 			write_failed(r, err);
 		r->last_flush = now;
 	}
+	if (!r->quiet && now - r->last_status >= STATUS_EVERY_NS) {
+		struct kht_tf_wstats ws;
+
+		kht_tf_writer_stats(r->w, &ws);
+		fprintf(stderr, "khugetrace record: %.0f s, %llu events so far, %llu dropped, "
+			"%llu bytes written\n", (now - r->s->base_ns) / 1e9, ws.records,
+			kht_session_drops(r->s), ws.bytes_out);
+		r->last_status = now;
+	}
 }
 
 static void usage(void)
 {
-	printf("Usage: khugetrace record [-o FILE] [OPTIONS]\n"
+	printf("Usage: khugetrace record [-o FILE] [OPTIONS] [--] [COMMAND [ARGS]]\n"
 	       "Record collapses, userfaultfd ioctls, seeks, mincore, lock windows and readers\n"
 	       "into FILE (default " DEFAULT_OUTPUT "; -o - is standard output) until Ctrl-C\n"
 	       "(or -d); read it with 'khugetrace report FILE'. An existing FILE is kept as\n"
-	       "FILE.old.\n\n%s"
+	       "FILE.old. With COMMAND: run it once the probes are attached, record its\n"
+	       "process only (as -p) and stop when it exits.\n\n%s"
 	       "  -o, --output FILE    where to record (default " DEFAULT_OUTPUT ")\n"
-	       "  -f, --force          overwrite FILE instead of keeping it as FILE.old\n",
+	       "  -f, --force          overwrite FILE instead of keeping it as FILE.old\n"
+	       "  -q, --quiet          no status line (events, drops, bytes) every 3 s\n",
 	       kht_opts_usage());
 }
 
@@ -133,12 +149,13 @@ int cmd_record(int argc, char **argv)
 	struct kht_session s;
 	struct kht_outfile out;
 	struct kht_opts opts;
+	struct kht_child child;
 	struct rec r = {};
 	const char *path;
 	char err[512];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
 	    kht_opts_only(&opts, RECORD_OPTS, "record", "it stores every event; 'khugetrace "
 			  "report' filters and formats them", err, sizeof(err))) {
 		fprintf(stderr, "khugetrace record: %s (see --help).\n", err);
@@ -154,20 +171,35 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "khugetrace record: %s\n", err);
 		return 1;
 	}
-	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts,
-			       on_event, &r);
+	ret = kht_child_from_opts(&child, "record", &opts);
 	if (ret) {
 		kht_out_abort(&out);
 		return ret;
 	}
+	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts,
+			       on_event, &r);
+	if (ret) {
+		kht_child_end(&child, "record", NULL);
+		kht_out_abort(&out);
+		return ret;
+	}
+	s.child = child.pid ? &child : NULL;
 	if (start_file(&r, &out, &s)) {
+		kht_child_end(&child, "record", NULL);
 		kht_session_close(&s);
 		return 1;
 	}
-	r.last_flush = kht_now_ns();
+	r.last_flush = r.last_status = kht_now_ns();
+	r.s = &s;
+	r.quiet = opts.quiet;
 	s.tick = on_tick;
 	kht_session_banner(&s, &opts);
+	if (child.pid && kht_child_start(&child, "record", opts.args[0]))
+		kht_exiting = -1;	/* nothing to wait for: close the file properly */
 	ret = kht_session_run(&s, &opts);
+	if (!child.pid && opts.nargs)
+		ret = 1;	/* the command could not run */
+	kht_child_end(&child, "record", opts.args[0]);
 	if (finish_file(&r, &s, path))
 		ret = 1;
 	kht_session_close(&s);

@@ -41,6 +41,7 @@ struct report {
 	struct kht_timeline tl;
 	unsigned long long unknown, undecodable;
 	FILE *info;	/* where the "#" header goes: stdout, or stderr under -j */
+	long long drops;	/* from the trailer; -1 without one */
 };
 
 /*
@@ -74,6 +75,7 @@ static void print_header(struct report *r)
 		fprintf(r->info, "# %s: %s\n", r->meta.hooks[i].hook, r->meta.hooks[i].mode);
 	if (!kht_tf_meta_enum(&r->meta, "scan_result"))
 		fprintf(r->info, "# no scan_result names in the file: results print as numbers\n");
+	r->drops = has_trailer ? (long long)t.drops : -1;
 	if (has_trailer)
 		fprintf(r->info, "# %llu records, %llu dropped while recording%s\n", t.records,
 			t.drops, t.drops ? " (ring buffer full: the views below miss them)" : "");
@@ -165,7 +167,7 @@ static int views(struct report *r)
 		kht_races_free(&races);
 	}
 	if (r->opts.timeline && r->opts.json)
-		kht_tl_print_json(stdout, &r->tl, &r->view.fmt);
+		kht_tl_print_json(stdout, &r->tl, &r->view.fmt, r->drops);
 	else if (r->opts.timeline)
 		kht_tl_print_text(stdout, &r->tl, &r->view.fmt);
 	if (r->opts.perfetto) {

@@ -82,19 +82,22 @@ static int finish_perfetto(struct kht_outfile *out, const struct kht_timeline *t
 
 static void usage(void)
 {
-	printf("Usage: khugetrace timeline [OPTIONS]\n"
+	printf("Usage: khugetrace timeline [OPTIONS] [--] [COMMAND [ARGS]]\n"
 	       "Trace collapses, userfaultfd ioctls, SEEK_DATA/SEEK_HOLE and mincore until\n"
 	       "Ctrl-C (or -d), then print one time-ordered story per inode. Lines marked\n"
-	       "'|' happened inside a collapse window of that inode.\n\n%s%s",
+	       "'|' happened inside a collapse window of that inode. With COMMAND: run it\n"
+	       "once the probes are attached, keep its stories (as -p) and stop when it\n"
+	       "exits.\n\n%s%s",
 	       kht_opts_usage(), kht_opts_timeline_usage());
 }
 
 /*
  * Trace with every feature until Ctrl-C/-d and keep all events. -p filters
- * stories later, not events in BPF. Returns the exit status (0 = traced).
+ * stories later, not events in BPF; --comm/--tid/--cgroup are event filters
+ * in BPF, as everywhere (they also hide khugepaged's collapses). Returns the exit status (0 = traced).
  */
 static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
-		   struct kht_session *s)
+		   struct kht_session *s, struct kht_child *child)
 {
 	struct kht_opts bpf_opts = *opts;
 	int ret;
@@ -111,10 +114,18 @@ static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 		kht_session_close(s);
 		ret = 1;
 	}
-	if (ret)
+	if (ret) {
+		kht_child_end(child, cmd, NULL);
 		return ret;
+	}
+	s->child = child->pid ? child : NULL;
 	kht_session_banner(s, opts);
+	if (child->pid && kht_child_start(child, cmd, opts->args[0])) {
+		kht_session_close(s);
+		return 1;
+	}
 	ret = kht_session_run(s, opts);
+	kht_child_end(child, cmd, opts->nargs ? opts->args[0] : NULL);
 	r->drops = kht_session_drops(s);
 	return ret;
 }
@@ -122,7 +133,7 @@ static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 /* timeline keeps every event: no -c, no --min-us; races writes no Perfetto file */
 #define TIMELINE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
 		       KHT_O(JSON) | KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(PERFETTO) | \
-		       KHT_O(NO_INSIDE) | KHT_O(SINCE) | KHT_O(UNTIL))
+		       KHT_O(NO_INSIDE) | KHT_O(SINCE) | KHT_O(UNTIL) | KHT_O_TASK_FILTERS)
 #define RACES_OPTS ((TIMELINE_OPTS & ~KHT_O(PERFETTO)) | KHT_O(SPIN_US))
 
 static void warn_losses(const char *cmd, const struct run *r)
@@ -138,12 +149,13 @@ int cmd_timeline(int argc, char **argv)
 	struct kht_tl_filter filter;
 	struct kht_session s;
 	struct kht_opts opts;
+	struct kht_child child;
 	struct kht_fmt fmt;
 	struct run r = {};
 	char err[256];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
 	    kht_opts_only(&opts, TIMELINE_OPTS, "timeline", NULL, err, sizeof(err))) {
 		fprintf(stderr, "khugetrace timeline: %s (see --help).\n", err);
 		return 2;
@@ -155,7 +167,12 @@ int cmd_timeline(int argc, char **argv)
 	/* not root: nothing will be traced, so create nothing */
 	if (opts.perfetto && geteuid() == 0 && open_perfetto(&pf, opts.perfetto))
 		return 1;
-	ret = collect("timeline", &opts, &r, &s);
+	ret = kht_child_from_opts(&child, "timeline", &opts);
+	if (ret) {
+		kht_out_abort(&pf);
+		return ret;
+	}
+	ret = collect("timeline", &opts, &r, &s, &child);
 	if (ret && !s.nfeat) {
 		kht_out_abort(&pf);
 		return ret;
@@ -172,7 +189,7 @@ int cmd_timeline(int argc, char **argv)
 			"while tracing.\n", opts.inode);
 		ret = 1;
 	} else if (opts.json) {
-		kht_tl_print_json(stdout, &r.tl, &fmt);
+		kht_tl_print_json(stdout, &r.tl, &fmt, r.drops);
 	} else {
 		kht_tl_print_text(stdout, &r.tl, &fmt);
 	}
@@ -201,18 +218,19 @@ int cmd_races(int argc, char **argv)
 	struct kht_races races;
 	struct kht_session s;
 	struct kht_opts opts;
+	struct kht_child child;
 	struct kht_fmt fmt;
 	struct run r = {};
 	char err[256];
 	int ret;
 
-	if (kht_parse_opts(argc, argv, &opts, err, sizeof(err)) ||
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
 	    kht_opts_only(&opts, RACES_OPTS, "races", NULL, err, sizeof(err))) {
 		fprintf(stderr, "khugetrace races: %s (see --help).\n", err);
 		return 2;
 	}
 	if (opts.help) {
-		printf("Usage: khugetrace races [OPTIONS]\n"
+		printf("Usage: khugetrace races [OPTIONS] [--] [COMMAND [ARGS]]\n"
 		       "Trace until Ctrl-C (or -d), then report the races of docs/races.md:\n"
 		       "uffd-missing-fill, seek-transient-hole, publish-before-uptodate,\n"
 		       "collapse-on-uffd-armed, retry-spin. Exit 0 if a bug or a slow spin was\n"
@@ -220,7 +238,10 @@ int cmd_races(int argc, char **argv)
 		       kht_opts_timeline_usage());
 		return 0;
 	}
-	ret = collect("races", &opts, &r, &s);
+	ret = kht_child_from_opts(&child, "races", &opts);
+	if (ret)
+		return 2;
+	ret = collect("races", &opts, &r, &s, &child);
 	if (ret)
 		return 2;
 	ro.spin_ns = opts.spin_us * 1000;

@@ -75,8 +75,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 {
 	struct collapse_bpf *skel = s;
 
-	skel->rodata->target_tgid = o->pid;
-	skel->rodata->target_ino = o->inode;
+	KHT_SET_FILTERS(skel->rodata, o);
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
 	skel->rodata->inside = inside_usable(mode) && !o->no_inside;

@@ -45,8 +45,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	struct modify_bpf *skel = s;
 	int watched = kht_watch_fd("watched"), gate = kht_watch_fd("watch_gate");
 
-	skel->rodata->target_tgid = o->pid;
-	skel->rodata->target_ino = o->inode;
+	KHT_SET_FILTERS(skel->rodata, o);
 	skel->rodata->watch_all = watched < 0 || gate < 0 ||
 				  bpf_map__reuse_fd(skel->maps.watched, watched) ||
 				  bpf_map__reuse_fd(skel->maps.watch_gate, gate);

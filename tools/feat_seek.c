@@ -25,8 +25,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 {
 	struct seek_bpf *skel = s;
 
-	skel->rodata->target_tgid = o->pid;
-	skel->rodata->target_ino = o->inode;
+	KHT_SET_FILTERS(skel->rodata, o);
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)

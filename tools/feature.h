@@ -44,6 +44,21 @@ struct kht_feature {
 	const char *const *shares;
 };
 
+/*
+ * The task and inode filters every BPF object has (kht_bpf_common.h), from
+ * the options; rd is a skeleton's ->rodata. For configure().
+ */
+#define KHT_SET_FILTERS(rd, o)								\
+	do {										\
+		(rd)->target_tgid = (o)->pid;						\
+		(rd)->target_tid = (o)->tid;						\
+		(rd)->target_cgroup = (o)->cgroup_id;					\
+		(rd)->target_ino = (o)->inode;						\
+		(rd)->filter_comm = (o)->comm[0] != '\0';				\
+		for (int i_ = 0; i_ < KHT_COMM_LEN; i_++)				\
+			(rd)->target_comm[i_] = (o)->comm[i_];				\
+	} while (0)
+
 extern const struct kht_feature kht_feat_collapse;
 extern const struct kht_feature kht_feat_uffd;
 extern const struct kht_feature kht_feat_seek;

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "capability.h"
@@ -38,6 +43,10 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 	kht_capability_init(&env);
 	if (o->pid && kill(o->pid, 0) && errno == ESRCH) {
 		fprintf(stderr, "khugetrace %s: no process with PID %u.\n", cmd, o->pid);
+		return 1;
+	}
+	if (o->tid && kill(o->tid, 0) && errno == ESRCH) {
+		fprintf(stderr, "khugetrace %s: no thread with TID %u.\n", cmd, o->tid);
 		return 1;
 	}
 	if (kht_enum_from_vmlinux(&s->results, "scan_result"))
@@ -112,6 +121,8 @@ int kht_session_run(struct kht_session *s, const struct kht_opts *o)
 			s->tick(s->ctx);
 		if (deadline && kht_now_ns() >= deadline)
 			break;
+		if (s->child && kht_child_exited(s->child))
+			break;
 	}
 	/* Detach first so nothing new arrives, then take what is buffered. */
 	for (int i = 0; i < s->nfeat; i++)
@@ -158,4 +169,129 @@ void kht_session_close(struct kht_session *s)
 	for (int i = 0; i < s->nfeat; i++)
 		kht_loaded_destroy(&s->feat[i]);
 	s->nfeat = 0;
+}
+
+/* ---- the command to trace: `khugetrace CMD -- PROG ARGS` ---------------- */
+
+int kht_child_fork(struct kht_child *c, const char *cmd, char **argv)
+{
+	int go[2], ex[2];
+
+	memset(c, 0, sizeof(*c));
+	c->go_fd = c->err_fd = -1;
+	if (pipe2(go, O_CLOEXEC) || pipe2(ex, O_CLOEXEC)) {
+		fprintf(stderr, "khugetrace %s: pipe: %s.\n", cmd, strerror(errno));
+		return 1;
+	}
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0) {
+		fprintf(stderr, "khugetrace %s: cannot fork: %s.\n", cmd, strerror(errno));
+		c->pid = 0;
+		return 1;
+	}
+	if (!c->pid) {
+		char b;
+		int err;
+
+		close(go[1]);
+		close(ex[0]);
+		/* EOF without the byte: the tracer gave up, the command must not run */
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(ex[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ex[1]);
+	c->go_fd = go[1];
+	c->err_fd = ex[0];
+	return 0;
+}
+
+int kht_child_start(struct kht_child *c, const char *cmd, const char *prog)
+{
+	int err = 0;
+	ssize_t n;
+
+	if (write(c->go_fd, "g", 1) != 1) {
+		fprintf(stderr, "khugetrace %s: cannot start '%s': %s.\n", cmd, prog, strerror(errno));
+		return 1;
+	}
+	close(c->go_fd);
+	c->go_fd = -1;
+	do
+		n = read(c->err_fd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(c->err_fd);
+	c->err_fd = -1;
+	if (n == sizeof(err)) {
+		fprintf(stderr, "khugetrace %s: cannot run '%s': %s.\n", cmd, prog, strerror(err));
+		waitpid(c->pid, &c->status, 0);
+		c->pid = 0;	/* said; nothing for kht_child_end() to add */
+		return 1;
+	}
+	return 0;
+}
+
+bool kht_child_exited(struct kht_child *c)
+{
+	if (!c->pid || c->reaped)
+		return true;
+	if (waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		c->reaped = true;
+	return c->reaped;
+}
+
+void kht_child_end(struct kht_child *c, const char *cmd, const char *prog)
+{
+	if (!c->pid)
+		return;
+	if (c->go_fd >= 0) {
+		/* never released (loading failed): EOF makes it exit without running */
+		close(c->go_fd);
+		close(c->err_fd);
+		c->go_fd = c->err_fd = -1;
+		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+			;
+		c->pid = 0;
+		return;
+	}
+	if (!kht_child_exited(c)) {
+		kill(c->pid, SIGTERM);
+		c->killed = true;
+		while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+			;
+		c->reaped = true;
+	}
+	if (c->killed)
+		fprintf(stderr, "khugetrace %s: tracing ended before '%s': it was sent SIGTERM.\n",
+			cmd, prog);
+	else if (WIFEXITED(c->status) && WEXITSTATUS(c->status))
+		fprintf(stderr, "khugetrace %s: '%s' exited with status %d.\n", cmd, prog,
+			WEXITSTATUS(c->status));
+	else if (WIFSIGNALED(c->status))
+		fprintf(stderr, "khugetrace %s: '%s' was killed by signal %d.\n", cmd, prog,
+			WTERMSIG(c->status));
+	c->pid = 0;
+}
+
+int kht_child_from_opts(struct kht_child *c, const char *cmd, struct kht_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	c->go_fd = c->err_fd = -1;
+	if (!o->nargs)
+		return 0;
+	if (o->pid) {
+		fprintf(stderr, "khugetrace %s: -p and a command to run do not go together: the "
+			"command's pid is the filter (see --help).\n", cmd);
+		return 2;
+	}
+	if (kht_child_fork(c, cmd, o->args))
+		return 1;
+	o->pid = c->pid;
+	return 0;
 }

@@ -22,9 +22,15 @@ static int verbose_print(enum libbpf_print_level level, const char *fmt, va_list
 	return vfprintf(stderr, fmt, args);
 }
 
-void kht_libbpf_verbose(bool verbose)
+/* -v: what went wrong, not the ~1,200 lines of a normal load */
+static int warn_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	libbpf_set_print(verbose ? verbose_print : quiet_print);
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+}
+
+void kht_libbpf_verbose(int level)
+{
+	libbpf_set_print(level >= 2 ? verbose_print : level == 1 ? warn_print : quiet_print);
 }
 
 static void on_signal(int sig)

@@ -9,7 +9,8 @@
 extern volatile int kht_exiting;
 
 /* libbpf messages only with -v: attach fallbacks would otherwise look like errors. */
-void kht_libbpf_verbose(bool verbose);
+/* libbpf messages on stderr: 0 none, 1 warnings only, 2 (-vv) everything */
+void kht_libbpf_verbose(int level);
 /* SIGINT/SIGTERM set kht_exiting: the poll loop detaches, drains, summarises. */
 void kht_install_signals(void);
 /*

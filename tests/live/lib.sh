@@ -31,6 +31,8 @@ field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 start_kht() {
 	local name=$1 i=0
 	shift
+	# a reused NAME: the old banner must not pass for the new one's
+	rm -f "$WORK/$name.out" "$WORK/$name.err"
 	"$KHT" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	TPID=$!
 	while ! grep -q "^Tracing" "$WORK/$name.err" 2>/dev/null; do

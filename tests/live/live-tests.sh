@@ -9,6 +9,13 @@
 WORK=${WORK:-/tmp/kht-live.$$}
 . "$(dirname "$0")/lib.sh"
 
+# The kernel's own result strings (SCAN_STATUS in the tracepoint's print fmt)
+PRINTED=""
+for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	f=$d/events/huge_memory/mm_khugepaged_scan_file/format
+	[ -r "$f" ] && { PRINTED=$f; break; }
+done
+
 start_tracer() { # start_tracer NAME ARGS...: `khugetrace collapse ARGS`
 	local name=$1
 	shift
@@ -26,7 +33,7 @@ traced() { # traced OUT PID INO START
 # check_collapses NAME : every collapse the workload made is in the trace,
 # with its inode, start index, nr, holes and a result matching the effect.
 check_collapses() {
-	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev wpid
+	local name=$1 out wl bad=0 n=0 line ino idx holes after huge ev wpid res
 	out="$WORK/$name.out"
 	wl="$WORK/$name.wl"
 	grep '^collapse ' "$wl" >"$WORK/$name.cl"
@@ -49,11 +56,19 @@ check_collapses() {
 			echo "$ev" | grep -q "\"holes\":$holes," ||
 				{ fail "$name" "holes != $holes: $ev"; bad=1; }
 		fi
+		# spelled as the kernel's tracepoints print it (perf script), enum name beside it
+		res=$(echo "$ev" | sed -n 's/.*"result":"\([a-z_0-9]*\)".*/\1/p')
+		echo "$ev" | grep -q '"result_enum":"SCAN_[A-Z_]*"' ||
+			{ fail "$name" "no result_enum: $ev"; bad=1; }
+		if [ -r "$PRINTED" ] && [ -n "$res" ] && ! grep -q "\"$res\"" "$PRINTED"; then
+			fail "$name" "result '$res' is not a name the kernel prints: $ev"
+			bad=1
+		fi
 		if [ "$huge" = 1 ]; then
-			echo "$ev" | grep -Eq '"result":"(succeed|pte_mapped_hugepage)"' ||
+			echo "$ev" | grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"' ||
 				{ fail "$name" "page cache is huge but result says otherwise: $ev"; bad=1; }
 		elif [ "$huge" = 0 ]; then
-			echo "$ev" | grep -Eq '"result":"(succeed|pte_mapped_hugepage)"' &&
+			echo "$ev" | grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"' &&
 				{ fail "$name" "no huge page but result says success: $ev"; bad=1; }
 		fi
 	done <"$WORK/$name.cl"
@@ -84,6 +99,75 @@ run_scenario() {
 	grep -q '"event":"summary"' "$WORK/$name.out" ||
 		{ fail "$name" "no summary after SIGINT" "$WORK/$name.out"; return 1; }
 	return 0
+}
+
+# hold_workload NAME SCENARIO [CGROUP_DIR]: the workload waits at a FIFO, so its
+# pid (= its main thread's tid) is known before it runs; WPID. release_workload.
+hold_workload() {
+	rm -f "$WORK/$1.gate"
+	mkfifo "$WORK/$1.gate" || return 1
+	sh -c '[ -n "$2" ] && echo $$ >"$2/cgroup.procs"; read x <"$1"; shift 2; exec "$@"' \
+		gate "$WORK/$1.gate" "${3:-}" "$KW" "$2" >"$WORK/$1.wl" 2>"$WORK/$1.wlerr" &
+	WPID=$!
+	GATE=$WORK/$1.gate
+}
+release_workload() { echo go >"$GATE"; wait $WPID; }
+
+# The cgroup v2 mount, for the --cgroup checks (none in some guests: skipped)
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts 2>/dev/null)
+
+# run_held NAME MODE SCENARIO CGROUP TRACER ARGS...: like run_scenario, workload held
+run_held() {
+	local name=$1 mode=$2 scen=$3 cg=$4 wrc
+	shift 4
+	hold_workload "$name" "$scen" "$cg" || return 1
+	if ! start_tracer "$name" -j -a "$mode" "$@"; then
+		release_workload
+		return 1
+	fi
+	release_workload
+	wrc=$?
+	sleep 0.5
+	stop_tracer
+	[ $wrc -eq 0 ] || { fail "$name" "workload failed ($wrc)" "$WORK/$name.wlerr"; return 1; }
+	[ $TRC -eq 0 ] || { fail "$name" "tracer exited $TRC" "$WORK/$name.err"; return 1; }
+	return 0
+}
+
+# --tid/--comm/--cgroup of the workload: every collapse is seen (and the
+# programs of this mode load with the filters set); other values: none is.
+test_task_filters() {
+	local mode=$1 name="live/$1/task-filters" cg="" cgarg="" other="" bad=0 i neg
+	if [ -n "$CG2" ] && mkdir "$CG2/kht-live.$$" 2>/dev/null; then
+		cg="$CG2/kht-live.$$"
+		mkdir "$CG2/kht-live-other.$$" && other="$CG2/kht-live-other.$$"
+	fi
+	hold_workload "$name" collapse-full "$cg" || { result "$name" 1; return; }
+	[ -n "$cg" ] && cgarg="--cgroup=$cg"
+	if start_tracer "$name" -j -a "$mode" --tid "$WPID" --comm khugetrace-workload $cgarg; then
+		release_workload || bad=1
+		sleep 0.5
+		stop_tracer
+		[ $TRC -eq 0 ] && check_collapses "$name" || bad=1
+	else
+		release_workload
+		bad=1
+	fi
+	if [ "$mode" = "$FIRST_MODE" ] && [ $bad -eq 0 ]; then
+		i=0
+		for neg in "--comm=nosuchcomm" "--tid=1" ${other:+"--cgroup=$other"}; do
+			i=$((i + 1))
+			run_held "$name.neg$i" "$mode" collapse-full "$cg" $neg || { bad=1; break; }
+			if grep -q '"event":"collapse"' "$WORK/$name.neg$i.out"; then
+				fail "$name" "$neg: filtered events leaked" "$WORK/$name.neg$i.out"
+				bad=1
+			fi
+		done
+	fi
+	[ -n "$cg" ] && rmdir "$cg"
+	[ -n "$other" ] && rmdir "$other"
+	[ -z "$cg" ] && echo "  NOTE $name: no cgroup v2 mount, --cgroup not tested"
+	result "$name" $bad
 }
 
 test_mode() {
@@ -118,10 +202,12 @@ test_mode() {
 		fail "$name" "filtered events leaked" "$WORK/$name.out"
 		result "$name" 1
 	fi
+	test_task_filters "$mode"
 }
 
 mkdir -p "$WORK/live"
 modes=${*:-$("$KHT" probe --modes)}
+FIRST_MODE=${modes%% *}
 for m in $modes; do
 	mkdir -p "$WORK/live/$m"
 	test_mode "$m"
@@ -145,7 +231,7 @@ for m in $modes; do
 		echo "  SKIP $name: khugepaged did not collapse within the wait"
 		result "$name" 77
 	elif grep '"initiator":"khugepaged"' "$WORK/$name.out" | grep "\"ino\":$ino," |
-	     grep -Eq '"result":"(succeed|pte_mapped_hugepage)"'; then
+	     grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"'; then
 		result "$name" 0
 	else
 		fail "$name" "khugepaged collapse of ino=$ino not traced" "$WORK/$name.out"
@@ -187,6 +273,21 @@ if start_tracer sigterm -j; then
 		result $name 1
 	fi
 else
+	result $name 1
+fi
+
+# -v is readable (skipped modes, libbpf warnings); -vv has all of libbpf's log
+name=live/verbose-levels
+"$KHT" collapse -v -d 0.5 >/dev/null 2>"$WORK/v1.err"
+"$KHT" collapse -vv -d 0.5 >/dev/null 2>"$WORK/v2.err"
+n1=$(wc -l <"$WORK/v1.err")
+n2=$(wc -l <"$WORK/v2.err")
+if grep -q "^Tracing" "$WORK/v1.err" && [ "$n1" -lt 60 ] && [ "$n2" -gt $((n1 + 100)) ] &&
+   grep -q "^libbpf: " "$WORK/v2.err"; then
+	echo "  $name: -v $n1 lines, -vv $n2"
+	result $name 0
+else
+	fail $name "-v printed $n1 lines, -vv $n2" "$WORK/v1.err"
 	result $name 1
 fi
 

@@ -91,6 +91,50 @@ ok() {
 	fi
 }
 
+# record/collapse/timeline -- CMD: CMD starts once the probes are attached
+# (its first collapse is in), only its process is traced, tracing ends with it
+name=record/command
+"$KHT" record -o "$WORK/cmd.kht" -- "$KW" collapse-holes >"$WORK/cmd.wl" 2>"$WORK/cmd.err"
+rc=$?
+pid=$(field pid "$(grep '^start ' "$WORK/cmd.wl")")
+want=$(grep -c '^collapse ' "$WORK/cmd.wl")
+"$KHT" report "$WORK/cmd.kht" -j 2>/dev/null | grep '"event":"collapse"' >"$WORK/cmd.rep"
+n=$(grep -c "\"pid\":$pid," "$WORK/cmd.rep")
+[ $rc -eq 0 ] && [ -n "$pid" ] && [ "$want" -ge 2 ] && [ "$n" -eq "$want" ] &&
+	[ "$(wc -l <"$WORK/cmd.rep")" -eq "$n" ] && ! grep -q SIGTERM "$WORK/cmd.err"
+ok $name $? "rc=$rc: $n of $want collapses of pid $pid, $(wc -l <"$WORK/cmd.rep") in all" "$WORK/cmd.err"
+
+name=collapse/command
+"$KHT" collapse -j "$KW" collapse-full >"$WORK/ccmd.out" 2>"$WORK/ccmd.err"
+rc=$?
+pid=$(field pid "$(grep '^start ' "$WORK/ccmd.out")")
+want=$(grep -c '^collapse ' "$WORK/ccmd.out")
+n=$(grep '"event":"collapse"' "$WORK/ccmd.out" | grep -c "\"pid\":$pid,")
+[ $rc -eq 0 ] && [ "$want" -ge 1 ] && [ "$n" -eq "$want" ] && grep -q '"event":"summary"' "$WORK/ccmd.out"
+ok $name $? "rc=$rc: $n of $want collapses of pid $pid" "$WORK/ccmd.err"
+
+name=timeline/command
+"$KHT" timeline -j -- "$KW" collapse-holes >"$WORK/tcmd.out" 2>"$WORK/tcmd.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q '"holes-' "$WORK/tcmd.out"
+ok $name $? "rc=$rc: no story of the command's file" "$WORK/tcmd.err"
+
+expect record/bad/command-pid 2 "do not go together" "$KHT" record -p 1 -o "$WORK/x.kht" -- true
+name=collapse/bad/command
+"$KHT" collapse /nonexistent/cmd >/dev/null 2>"$WORK/nx.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "cannot run '/nonexistent/cmd': No such file" "$WORK/nx.err"
+ok $name $? "rc=$rc" "$WORK/nx.err"
+
+# a status line on stderr every 3 s (events, drops, bytes); -q: none
+name=record/status-line
+"$KHT" record -o "$WORK/st.kht" -d 4 >/dev/null 2>"$WORK/st.err" &&
+	grep -q "^khugetrace record: [0-9]* s, [0-9]* events so far, [0-9]* dropped, [0-9]* bytes written$" \
+		"$WORK/st.err" &&
+	"$KHT" record -q -f -o "$WORK/st.kht" -d 4 >/dev/null 2>"$WORK/stq.err" &&
+	! grep -q "so far" "$WORK/stq.err"
+ok $name $? "no status line in 4 s, or one despite -q" "$WORK/st.err"
+
 name=record/symlink-stays
 echo "not a recording yet" >"$WORK/target.kht"
 ln -s target.kht "$WORK/link.kht"

@@ -9,7 +9,7 @@ WORK=${WORK:-/tmp/kht-tl.$$}
 
 # The story (one JSON line) of inode INO created by the workload run.
 story() { # story OUT DEV INO
-	grep "^{\"group\":\"inode\",\"dev\":\"$2\",\"ino\":$3," "$1"
+	grep "^{\"event\":\"story\",\"group\":\"inode\",\"dev\":\"$2\",\"ino\":$3," "$1"
 }
 
 dev_of() { # dev of inode INO from the workload's file lines
@@ -103,7 +103,7 @@ check_anon() { # check_anon LABEL WL OUT MODE
 	local name=$1 wl=$2 out=$3 mode=$4 pid st n=0 line addr
 	grep -q '^skip ' "$wl" && return 0
 	pid=$(field pid "$(grep '^start ' "$wl")")
-	st=$(grep "^{\"group\":\"process\",\"pid\":$pid," "$out")
+	st=$(grep "^{\"event\":\"story\",\"group\":\"process\",\"pid\":$pid," "$out")
 	echo "$st" | grep -q '"op":"register","uffd_mode":"MISSING"[^}]*"memory":"anon","ret":0' ||
 		{ fail "$name" "anonymous registration of pid $pid not in its story" "$out"; return 1; }
 	[ "$mode" = fentry ] || return 0	# faults need fentry on handle_userfault
@@ -161,6 +161,14 @@ for m in $modes; do
 		result "timeline/$m/anon-faults" 0
 	else
 		result "timeline/$m/anon-faults" 1
+	fi
+	# every -j object says what it is; the summary object comes last
+	if [ $TRC -eq 0 ] && ! grep -v '^{"event":"story",' "$w.out" | grep -vq '^{"event":"timeline-summary","stories":[1-9][0-9]*,"events":[1-9][0-9]*,"drops":[0-9]*}$' &&
+	   tail -1 "$w.out" | grep -q '^{"event":"timeline-summary",'; then
+		result "timeline/$m/json-summary" 0
+	else
+		fail "timeline/$m/json-summary" "an object without \"event\", or no summary last" "$w.out"
+		result "timeline/$m/json-summary" 1
 	fi
 	if [ $TRC -eq 0 ] && check_perfetto "$name"; then
 		result "timeline/$m/perfetto" 0

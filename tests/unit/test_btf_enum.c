@@ -56,7 +56,7 @@ TEST(btf_enum_versions_differ)
 	CHECK(kht_enum_value(&e612, "SCAN_EXCEED_NONE_PTE", &v612));
 	CHECK(kht_enum_value(&e619, "SCAN_EXCEED_NONE_PTE", &v619));
 	CHECK(v612 == 5 && v619 == 4);
-	CHECK_STR(kht_result_name(&e612, 4, buf, sizeof(buf)), "pmd_mapped");
+	CHECK_STR(kht_result_name(&e612, 4, buf, sizeof(buf)), "page_pmd_mapped");
 	CHECK_STR(kht_result_name(&e619, 4, buf, sizeof(buf)), "exceed_none_pte");
 	CHECK_STR(kht_result_name(&e619, 77, buf, sizeof(buf)), "result_77");
 	CHECK_STR(kht_result_name(NULL, 1, buf, sizeof(buf)), "result_1");
@@ -74,4 +74,32 @@ TEST(btf_enum_short_names)
 	CHECK_STR(buf, "other_name");
 	kht_enum_short("SCAN_A_VERY_LONG_RESULT_NAME", "SCAN_", buf, sizeof(buf));
 	CHECK(strlen(buf) == sizeof(buf) - 1);
+}
+
+/* Spelled as the kernel's SCAN_STATUS table prints them (perf script), not as the enum. */
+TEST(result_names_as_the_kernel_prints_them)
+{
+	struct kht_enum e612;
+	unsigned s;
+	void *b = kht_fixture_btf(KHT_FIX_612, &s);
+	long long v;
+	char buf[48];
+
+	CHECK(kht_enum_from_blob(&e612, b, s, "scan_result") == 0);
+	CHECK(kht_enum_value(&e612, "SCAN_FAIL", &v));
+	CHECK_STR(kht_result_name(&e612, v, buf, sizeof(buf)), "failed");
+	CHECK_STR(kht_result_enum(&e612, v), "SCAN_FAIL");
+	CHECK(kht_enum_value(&e612, "SCAN_SUCCEED", &v));
+	CHECK_STR(kht_result_name(&e612, v, buf, sizeof(buf)), "succeeded");
+	CHECK(kht_enum_value(&e612, "SCAN_EXCEED_NONE_PTE", &v));
+	CHECK_STR(kht_result_name(&e612, v, buf, sizeof(buf)), "exceed_none_pte");
+	CHECK(kht_result_enum(&e612, 77) == NULL);
+	CHECK(kht_result_enum(NULL, 1) == NULL);
+	CHECK_STR(kht_result_printed("SCAN_CGROUP_CHARGE_FAIL", buf, sizeof(buf)),
+		  "ccgroup_charge_failed");
+	CHECK_STR(kht_result_printed("SCAN_COPY_MC", buf, sizeof(buf)), "copy_poisoned_page");
+	CHECK_STR(kht_result_printed("SCAN_PAGE_RO", buf, sizeof(buf)), "no_writable_page");
+	/* a newer kernel's name we do not know: the enum spelling */
+	CHECK_STR(kht_result_printed("SCAN_NEW_THING", buf, sizeof(buf)), "new_thing");
+	free(b);
 }

@@ -40,7 +40,7 @@ TEST(fmt_text_has_every_field)
 	CHECK_CONTAINS(line, "data.bin");
 	CHECK_CONTAINS(line, " 512 ");
 	CHECK_CONTAINS(line, " 32 ");
-	CHECK_CONTAINS(line, "succeed");
+	CHECK_CONTAINS(line, "succeeded");
 	CHECK_CONTAINS(line, "812.3");
 }
 
@@ -54,7 +54,7 @@ TEST(fmt_text_unknowns_are_dashes)
 	kht_collapse_text(line, sizeof(line), &ev, &f);
 	CHECK_CONTAINS(line, "khugepaged");
 	CHECK(strstr(line, "812.3") == NULL);
-	CHECK(strstr(line, "succeed") == NULL);
+	CHECK(strstr(line, "succeeded") == NULL);
 	CHECK(strstr(line, "12345") == NULL);
 }
 
@@ -125,7 +125,7 @@ TEST(fmt_json_is_valid_and_complete)
 	CHECK_CONTAINS(line, "\"start\":512");
 	CHECK_CONTAINS(line, "\"start_exact\":true");
 	CHECK_CONTAINS(line, "\"holes\":32");
-	CHECK_CONTAINS(line, "\"result\":\"succeed\"");
+	CHECK_CONTAINS(line, "\"result\":\"succeeded\",\"result_enum\":\"SCAN_SUCCEED\"");
 	CHECK_CONTAINS(line, "\"duration_ns\":812345");
 	CHECK_CONTAINS(line, "\"mode\":\"fentry\"");
 	CHECK_CONTAINS(line, "\"dev\":\"0:39\"");
@@ -175,7 +175,7 @@ TEST(summary_counts_and_orders)
 	CHECK(s.total == 4);
 	kht_summary_text(buf, sizeof(buf), &s, &f);
 	CHECK_CONTAINS(buf, "4 collapses");
-	CHECK(strstr(buf, "page_filled") < strstr(buf, "succeed"));	/* 2 before 1 */
+	CHECK(strstr(buf, "page_filled") < strstr(buf, "succeeded"));	/* 2 before 1 */
 	CHECK_CONTAINS(buf, "unknown");
 	kht_summary_json(buf, sizeof(buf), &s, &f, 7);
 	CHECK(kht_json_valid(buf, strlen(buf)));

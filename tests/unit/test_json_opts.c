@@ -179,3 +179,73 @@ TEST(opts_refuse_ignored)
 	CHECK(kht_opts_only(&o, KHT_O(INODE), "report", NULL, err, 200) == -1);
 	CHECK_CONTAINS(err, "--input does not apply");
 }
+
+/* --comm, --tid, --cgroup: the task filters every BPF object applies */
+TEST(opts_task_filters)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse(&o, err, "--comm", "khugepaged", "-t", "42") == 0);
+	CHECK_STR(o.comm, "khugepaged");
+	CHECK(o.tid == 42 && o.cgroup_id == 0);
+	CHECK(o.seen & KHT_O(COMM) && o.seen & KHT_O(TID));
+	/* the kernel keeps 15 bytes of a name: longer ones match on those */
+	CHECK(parse(&o, err, "--comm=khugetrace-workload", NULL, NULL, NULL) == 0);
+	CHECK_STR(o.comm, "khugetrace-work");
+	CHECK(parse(&o, err, "--comm", "", NULL, NULL) == -1);
+	CHECK(parse(&o, err, "--tid", "0", NULL, NULL) == -1);
+	CHECK_CONTAINS(err, "invalid TID '0'");
+	CHECK(parse(&o, err, "-t", "x1", NULL, NULL) == -1);
+	CHECK(parse(&o, err, "--cgroup", "/no/such/kht-cgroup", NULL, NULL) == -1);
+	CHECK_CONTAINS(err, "invalid --cgroup '/no/such/kht-cgroup'");
+	CHECK(parse(&o, err, "-G", "", NULL, NULL) == -1);
+	CHECK(parse(&o, err, "--comm", "x", NULL, NULL) == 0);
+	CHECK(kht_opts_only(&o, KHT_O(PID), "report", NULL, err, 200) == -1);
+	CHECK_STR(err, "--comm does not apply to report");
+}
+
+/* the root cgroup: its id is 1 wherever cgroup v2 is mounted (skipped elsewhere) */
+TEST(opts_cgroup_root_id)
+{
+	struct kht_opts o;
+	char err[200];
+	unsigned long long id;
+
+	if (kht_cgroup_id("/", &id, err, sizeof(err)))
+		return;	/* no cgroup2 mount here */
+	CHECK(id == 1);
+	CHECK(parse(&o, err, "--cgroup", "/", NULL, NULL) == 0);
+	CHECK(o.cgroup_id == 1);
+}
+
+/* record -- CMD ARGS: options end at the command; its options are its own */
+TEST(opts_command_operands)
+{
+	char *argv[] = { "record", "-o", "x.kht", "prog", "-p", "7", "--json", NULL };
+	char *argv2[] = { "collapse", "-j", "--", "-weird", "-d", NULL };
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(kht_parse_opts_ex(7, argv, KHT_OPTS_COMMAND, &o, err, 200) == 0);
+	CHECK_STR(o.output, "x.kht");
+	CHECK(o.pid == 0 && !o.json);
+	CHECK(o.nargs == 4 && !strcmp(o.args[0], "prog") && !strcmp(o.args[3], "--json"));
+	CHECK(kht_parse_opts_ex(5, argv2, KHT_OPTS_COMMAND, &o, err, 200) == 0);
+	CHECK(o.json && o.duration_s == 0);
+	CHECK(o.nargs == 2 && !strcmp(o.args[0], "-weird"));
+	/* without the flag a stray operand stays an error */
+	CHECK(kht_parse_opts(7, argv, &o, err, 200) == -1);
+}
+
+/* -v: warnings; -vv (or -v -v): every libbpf message */
+TEST(opts_verbose_levels)
+{
+	struct kht_opts o;
+	char err[200];
+
+	CHECK(parse(&o, err, "-v", NULL, NULL, NULL) == 0 && o.verbose == 1);
+	CHECK(parse(&o, err, "-vv", NULL, NULL, NULL) == 0 && o.verbose == 2);
+	CHECK(parse(&o, err, "-v", "--verbose", NULL, NULL) == 0 && o.verbose == 2);
+	CHECK(parse(&o, err, "-j", NULL, NULL, NULL) == 0 && o.verbose == 0);
+}

@@ -213,7 +213,7 @@ TEST(timeline_text_marks_collapse_window)
 	out = render(kht_tl_print_text, NULL, &t, &f);
 	CHECK_CONTAINS(out, "inode 0:39 #7 gen 1");
 	CHECK_CONTAINS(out, "collapse begin pages 0-511");
-	CHECK_CONTAINS(out, "collapse end   pages 0-511: succeed, holes 3");
+	CHECK_CONTAINS(out, "collapse end   pages 0-511: succeeded, holes 3");
 	CHECK_CONTAINS(out, "window not visible");
 	CHECK_CONTAINS(out, "process 300 (vmm)");
 	CHECK_CONTAINS(out, "uffd-register MISSING anon");
@@ -225,6 +225,13 @@ TEST(timeline_text_marks_collapse_window)
 	kht_tl_free(&t);
 }
 
+#define CHECK_PREFIX(s, p) CHECK(!strncmp((s), (p), strlen(p)))
+
+static int print_json_drops7(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+{
+	return kht_tl_print_json(out, t, f, 7);
+}
+
 TEST(timeline_json_groups_are_valid)
 {
 	struct kht_timeline t = { 0 };
@@ -233,12 +240,18 @@ TEST(timeline_json_groups_are_valid)
 	int lines = 0;
 
 	sample(&t);
-	out = render(NULL, kht_tl_print_json, &t, &f);
+	out = render(NULL, print_json_drops7, &t, &f);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		CHECK(kht_json_valid(line, strlen(line)));
+		/* every object says what it is; stories first, the summary last */
+		if (lines < 2)
+			CHECK_PREFIX(line, "{\"event\":\"story\",\"group\":");
+		else
+			CHECK_STR(line, "{\"event\":\"timeline-summary\",\"stories\":2,\"events\":4,"
+				  "\"drops\":7}");
 		lines++;
 	}
-	CHECK(lines == 2);
+	CHECK(lines == 3);
 	free(out);
 	kht_tl_free(&t);
 }

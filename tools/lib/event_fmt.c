@@ -55,14 +55,74 @@ bool kht_collapse_start(const struct kht_collapse *ev, const struct kht_enum *re
 	return true;
 }
 
+/*
+ * The strings the kernel prints for enum scan_result: the SCAN_STATUS table
+ * of include/trace/events/huge_memory.h (__print_symbolic in the
+ * mm_khugepaged_* tracepoints, what `perf script` shows), keyed by enum name
+ * because the numbers move between versions. The union over the kernels we
+ * know (6.1 .. 6.18); names not listed (a newer kernel's) fall back to the
+ * lower-cased name without SCAN_.
+ */
+static const struct { const char *name, *printed; } scan_status[] = {
+	{ "SCAN_FAIL", "failed" },
+	{ "SCAN_SUCCEED", "succeeded" },
+	{ "SCAN_PMD_NULL", "pmd_null" },
+	{ "SCAN_PMD_NONE", "pmd_none" },
+	{ "SCAN_PMD_MAPPED", "page_pmd_mapped" },
+	{ "SCAN_EXCEED_NONE_PTE", "exceed_none_pte" },
+	{ "SCAN_EXCEED_SWAP_PTE", "exceed_swap_pte" },
+	{ "SCAN_EXCEED_SHARED_PTE", "exceed_shared_pte" },
+	{ "SCAN_PTE_NON_PRESENT", "pte_non_present" },
+	{ "SCAN_PTE_UFFD_WP", "pte_uffd_wp" },
+	{ "SCAN_PTE_MAPPED_HUGEPAGE", "pte_mapped_hugepage" },
+	{ "SCAN_PAGE_RO", "no_writable_page" },
+	{ "SCAN_LACK_REFERENCED_PAGE", "lack_referenced_page" },
+	{ "SCAN_PAGE_NULL", "page_null" },
+	{ "SCAN_SCAN_ABORT", "scan_aborted" },
+	{ "SCAN_PAGE_COUNT", "not_suitable_page_count" },
+	{ "SCAN_PAGE_LRU", "page_not_in_lru" },
+	{ "SCAN_PAGE_LOCK", "page_locked" },
+	{ "SCAN_PAGE_ANON", "page_not_anon" },
+	{ "SCAN_PAGE_COMPOUND", "page_compound" },
+	{ "SCAN_ANY_PROCESS", "no_process_for_page" },
+	{ "SCAN_VMA_NULL", "vma_null" },
+	{ "SCAN_VMA_CHECK", "vma_check_failed" },
+	{ "SCAN_ADDRESS_RANGE", "not_suitable_address_range" },
+	{ "SCAN_SWAP_CACHE_PAGE", "page_swap_cache" },
+	{ "SCAN_DEL_PAGE_LRU", "could_not_delete_page_from_lru" },
+	{ "SCAN_ALLOC_HUGE_PAGE_FAIL", "alloc_huge_page_failed" },
+	{ "SCAN_CGROUP_CHARGE_FAIL", "ccgroup_charge_failed" },	/* sic, as the kernel prints it */
+	{ "SCAN_TRUNCATED", "truncated" },
+	{ "SCAN_PAGE_HAS_PRIVATE", "page_has_private" },
+	{ "SCAN_STORE_FAILED", "store_failed" },
+	{ "SCAN_COPY_MC", "copy_poisoned_page" },
+	{ "SCAN_PAGE_FILLED", "page_filled" },
+};
+
+const char *kht_result_printed(const char *enum_name, char *buf, int len)
+{
+	for (size_t i = 0; i < sizeof(scan_status) / sizeof(scan_status[0]); i++)
+		if (!strcmp(scan_status[i].name, enum_name)) {
+			snprintf(buf, len, "%s", scan_status[i].printed);
+			return buf;
+		}
+	kht_enum_short(enum_name, "SCAN_", buf, len);
+	return buf;
+}
+
+const char *kht_result_enum(const struct kht_enum *results, int result)
+{
+	return results ? kht_enum_name(results, result) : NULL;
+}
+
 const char *kht_result_name(const struct kht_enum *results, int result, char *buf, int len)
 {
-	const char *n = results ? kht_enum_name(results, result) : NULL;
+	const char *n = kht_result_enum(results, result);
 
 	if (!n)
 		snprintf(buf, len, "result_%d", result);
 	else
-		kht_enum_short(n, "SCAN_", buf, len);
+		kht_result_printed(n, buf, len);
 	return buf;
 }
 
@@ -206,10 +266,17 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 	else
 		kht_json_null(&b, "holes");
 	if (ev->flags & KHT_F_HAVE_RESULT) {
+		const char *en = kht_result_enum(f->results, ev->result);
+
 		kht_json_str(&b, "result", kht_result_name(f->results, ev->result, res, sizeof(res)));
+		if (en)
+			kht_json_str(&b, "result_enum", en);
+		else
+			kht_json_null(&b, "result_enum");
 		kht_json_i64(&b, "result_code", ev->result);
 	} else {
 		kht_json_null(&b, "result");
+		kht_json_null(&b, "result_enum");
 	}
 	if (ev->flags & KHT_F_HAVE_DURATION)
 		kht_json_u64(&b, "duration_ns", ev->duration_ns);

@@ -26,8 +26,16 @@ struct kht_fmt {
  */
 bool kht_collapse_start(const struct kht_collapse *ev, const struct kht_enum *results,
 			unsigned long long *start, bool *exact);
-/* "succeed", "page_filled", ... or "result_N" for a value the table lacks. */
+/*
+ * The result as the kernel's tracepoints print it ("succeeded", "failed",
+ * "exceed_none_pte", ...: the SCAN_STATUS table of huge_memory.h, so lines
+ * match `perf script`), or "result_N" for a value the table lacks.
+ */
 const char *kht_result_name(const struct kht_enum *results, int result, char *buf, int len);
+/* "SCAN_SUCCEED", or NULL for a value the table lacks (JSON "result_enum"). */
+const char *kht_result_enum(const struct kht_enum *results, int result);
+/* Enum name -> printed name ("SCAN_CGROUP_CHARGE_FAIL" -> "ccgroup_charge_failed"). */
+const char *kht_result_printed(const char *enum_name, char *buf, int len);
 /* "khugepaged" or "madvise" */
 const char *kht_initiator(const struct kht_collapse *ev);
 /* Kernel dev_t (MAJOR<<20|MINOR) to the "maj:min" that stat(1) prints. */

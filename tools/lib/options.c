@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +16,11 @@
 const char *kht_opts_usage(void)
 {
 	return "  -p, --pid PID        only collapses initiated by process PID\n"
+	       "  -t, --tid TID        only events of thread TID\n"
+	       "      --comm NAME      only events of tasks named NAME (exact; the kernel\n"
+	       "                       keeps 15 bytes: longer names match on those)\n"
+	       "  -G, --cgroup PATH    only events of tasks in cgroup v2 PATH (that cgroup\n"
+	       "                       itself, not its children; relative to the cgroup2 mount)\n"
 	       "  -i, --inode INO      only this inode\n"
 	       "  -m, --min-us US      only collapses that took at least US microseconds\n"
 	       "                       (needs an attach mode that sees the entry)\n"
@@ -19,7 +30,8 @@ const char *kht_opts_usage(void)
 	       "      --no-inside      fentry mode: skip the i_pages lock-window and reader\n"
 	       "                       probes (they fire on every spin_lock_irq of the system)\n"
 	       "  -j, --json           one JSON object per line\n"
-	       "  -v, --verbose        libbpf and attach diagnostics on stderr\n"
+	       "  -v, --verbose        attach diagnostics and libbpf warnings on stderr;\n"
+	       "                       -vv: every libbpf message (~1,200 lines of load log)\n"
 	       "  -h, --help           this text\n";
 }
 
@@ -64,6 +76,76 @@ int kht_mode_from_name(const char *name)
 	return -1;
 }
 
+/* Where cgroup2 is mounted (/sys/fs/cgroup, or .../unified on hybrid hosts). */
+static bool cgroup2_mount(char *out, size_t len)
+{
+	char dev[256], dir[PATH_MAX], type[64];
+	FILE *f = fopen("/proc/self/mounts", "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2"))
+			found = snprintf(out, len, "%s", dir) < (int)len;
+	fclose(f);
+	return found;
+}
+
+static bool is_cgroup2_dir(const char *path)
+{
+	struct statfs sf;
+	struct stat st;
+
+	return !statfs(path, &sf) && sf.f_type == CGROUP2_SUPER_MAGIC && !stat(path, &st) &&
+	       S_ISDIR(st.st_mode);
+}
+
+int kht_cgroup_id(const char *path, unsigned long long *id, char *err, int errlen)
+{
+	char mnt[PATH_MAX], full[2 * PATH_MAX];
+	const char *p = path;
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + 64];
+	} h;
+	struct stat st;
+	int mount_id;
+
+	if (!*path) {
+		snprintf(err, errlen, "--cgroup needs a cgroup v2 path");
+		return -1;
+	}
+	if (path[0] != '/' || !is_cgroup2_dir(path)) {
+		if (!cgroup2_mount(mnt, sizeof(mnt))) {
+			snprintf(err, errlen, "invalid --cgroup '%s': no cgroup v2 hierarchy is "
+				 "mounted", path);
+			return -1;
+		}
+		while (*p == '/')
+			p++;
+		snprintf(full, sizeof(full), "%s/%s", mnt, p);
+		p = full;
+		if (!is_cgroup2_dir(p)) {
+			snprintf(err, errlen, "invalid --cgroup '%s': %s is not a cgroup v2 directory",
+				 path, p);
+			return -1;
+		}
+	}
+	/* the kernfs file handle is the cgroup id; st_ino is the same on 64-bit */
+	h.fh.handle_bytes = sizeof(h.buf) - sizeof(struct file_handle);
+	if (!name_to_handle_at(AT_FDCWD, p, &h.fh, &mount_id, 0) && h.fh.handle_bytes == 8) {
+		memcpy(id, h.fh.f_handle, 8);
+		return 0;
+	}
+	if (stat(p, &st)) {
+		snprintf(err, errlen, "invalid --cgroup '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	*id = st.st_ino;
+	return 0;
+}
+
 /* Whole-string unsigned parse: "12x", "", "-1" and overflow are errors. */
 static bool parse_u64(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -97,6 +179,10 @@ static const struct option longopts[] = {
 		{ "until", required_argument, NULL, 'U' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "input", required_argument, NULL, 'I' },
+		{ "comm", required_argument, NULL, 'C' },
+		{ "tid", required_argument, NULL, 't' },
+		{ "cgroup", required_argument, NULL, 'G' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{},
 	};
 
@@ -140,8 +226,12 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 	memset(o, 0, sizeof(*o));
 	optind = 0;	/* full re-initialisation: parse may run more than once */
 	opterr = 0;
-	/* no leading '+': GNU getopt permutes, so operands may precede options */
-	while ((c = getopt_long(argc, argv, ":p:i:m:a:d:c:o:jvhf", longopts, &li)) != -1) {
+	/*
+	 * no leading '+': GNU getopt permutes, so operands may precede options;
+	 * but a command's own options are its own: stop at its name
+	 */
+	while ((c = getopt_long(argc, argv, flags & KHT_OPTS_COMMAND ? "+:p:i:m:a:d:c:o:t:G:jvhfq" :
+				":p:i:m:a:d:c:o:t:G:jvhfq", longopts, &li)) != -1) {
 		if (c == 'i' && li < 0 && (flags & KHT_OPTS_I_INPUT))
 			c = 'I';	/* the short -i only: --inode stays the inode */
 		li = -1;
@@ -153,6 +243,26 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 				return -1;
 			}
 			o->pid = v;
+			break;
+		case 't':
+			if (!parse_u64(optarg, 0x3fffffff, &v) || !v) {
+				snprintf(err, errlen, "invalid TID '%s': expected a positive number", optarg);
+				return -1;
+			}
+			o->tid = v;
+			break;
+		case 'C':
+			if (!*optarg) {
+				snprintf(err, errlen, "--comm needs a name");
+				return -1;
+			}
+			/* the kernel keeps TASK_COMM_LEN - 1 bytes of the name */
+			snprintf(o->comm, sizeof(o->comm), "%s", optarg);
+			break;
+		case 'G':
+			o->cgroup = optarg;
+			if (kht_cgroup_id(optarg, &o->cgroup_id, err, errlen))
+				return -1;
 			break;
 		case 'i':
 			if (!parse_u64(optarg, ~0ULL, &o->inode) || !o->inode) {
@@ -229,8 +339,9 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			}
 			break;
 		case 'j': o->json = true; break;
-		case 'v': o->verbose = true; break;
+		case 'v': o->verbose++; break;
 		case 'h': o->help = true; break;
+		case 'q': o->quiet = true; break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return -1;
@@ -239,7 +350,7 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			return -1;
 		}
 	}
-	if (optind < argc && !(flags & KHT_OPTS_OPERANDS)) {
+	if (optind < argc && !(flags & (KHT_OPTS_OPERANDS | KHT_OPTS_COMMAND))) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -1;
 	}

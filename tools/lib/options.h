@@ -15,22 +15,32 @@ enum kht_opt {
 	KHT_OPT_PID, KHT_OPT_INODE, KHT_OPT_MIN_US, KHT_OPT_ATTACH, KHT_OPT_DURATION,
 	KHT_OPT_COUNT, KHT_OPT_JSON, KHT_OPT_VERBOSE, KHT_OPT_HELP, KHT_OPT_PERFETTO,
 	KHT_OPT_OUTPUT, KHT_OPT_TIMELINE, KHT_OPT_RACES, KHT_OPT_NO_INSIDE, KHT_OPT_SPIN_US,
-	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT,
+	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT, KHT_OPT_COMM, KHT_OPT_TID,
+	KHT_OPT_CGROUP, KHT_OPT_QUIET,
 	KHT_OPT_MAX
 };
 #define KHT_O(name) (1ULL << KHT_OPT_##name)
+/* The task filters, applied in BPF by every feature (kht_task_filtered()) */
+#define KHT_O_TASK_FILTERS (KHT_O(COMM) | KHT_O(TID) | KHT_O(CGROUP))
 
 /* kht_parse_opts_ex() flags */
 #define KHT_OPTS_OPERANDS 1	/* operands allowed (in args/nargs), before or after options */
 #define KHT_OPTS_I_INPUT 2	/* -i is --input FILE (report, as in perf), not --inode */
+#define KHT_OPTS_COMMAND 4	/* operands are a command to run (record -- CMD ARGS): options
+				 * end at the first operand, the rest is the command's */
 
 struct kht_opts {
 	unsigned int pid;		/* -p: only this process (tgid) */
+	unsigned int tid;		/* -t/--tid: only this thread */
+	char comm[KHT_COMM_LEN];	/* --comm: only tasks of this comm (exact; "" = any) */
+	const char *cgroup;		/* -G/--cgroup PATH, as given */
+	unsigned long long cgroup_id;	/* its cgroup v2 id (0 = any) */
 	unsigned long long inode;	/* --inode */
 	unsigned long long min_us;	/* --min-us: collapses shorter than this are hidden */
 	bool json;			/* -j */
-	bool verbose;			/* -v */
+	int verbose;			/* -v: attach diagnostics, libbpf warnings; -vv: all of libbpf */
 	bool help;			/* -h */
+	bool quiet;			/* -q: record without the status line */
 	int attach;			/* --attach: enum kht_attach_mode, KHT_MODE_NONE = auto */
 	double duration_s;		/* -d: stop after this long (0 = until Ctrl-C) */
 	unsigned long long count;	/* -c: stop after this many events (0 = no limit) */
@@ -64,6 +74,12 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
  */
 int kht_opts_only(const struct kht_opts *o, unsigned long long allowed, const char *cmd,
 		  const char *why, char *err, int errlen);
+/*
+ * The id of cgroup v2 directory path (as bpf_get_current_cgroup_id() returns
+ * it): an absolute path on a cgroup2 mount, else a path under the cgroup2
+ * mount ("system.slice/foo", "/" = the root). 0, or -1 with err set.
+ */
+int kht_cgroup_id(const char *path, unsigned long long *id, char *err, int errlen);
 /* The -d deadline on CLOCK_MONOTONIC; 0 = none (no -d, or so long it is forever). */
 unsigned long long kht_deadline_ns(unsigned long long base_ns, double duration_s);
 /* "fentry" -> KHT_MODE_FENTRY; -1 if unknown. "auto" -> KHT_MODE_NONE. */

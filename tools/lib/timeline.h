@@ -80,8 +80,13 @@ bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts);
 
 /* Terminal rendering: one block per group, times relative to base_ns. */
 void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
-/* One JSON object per group: {"group":..., "events":[...]} */
-int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+/*
+ * One JSON object per group, {"event":"story","group":..., "events":[...]},
+ * then {"event":"timeline-summary","stories":N,"events":N,"drops":N}
+ * (drops < 0: unknown, null).
+ */
+int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f,
+		      long long drops);
 /* Chrome trace-event JSON (Perfetto UI, chrome://tracing). 0 or -1 (write error). */
 int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
 

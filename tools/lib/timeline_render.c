@@ -157,6 +157,7 @@ static void group_json_head(struct kht_buf *b, const struct kht_tl_group *g)
 	char dev[24];
 
 	kht_json_begin(b);
+	kht_json_str(b, "event", "story");
 	if (g->kind == KHT_TL_INODE) {
 		kht_dev_str(g->dev, dev, sizeof(dev));
 		kht_json_str(b, "group", "inode");
@@ -172,9 +173,11 @@ static void group_json_head(struct kht_buf *b, const struct kht_tl_group *g)
 	kht_json_key(b, "events");
 }
 
-int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f,
+		      long long drops)
 {
 	char head[512], line[2048];
+	unsigned long long events = 0;
 	struct kht_buf b;
 
 	for (size_t gi = 0; gi < t->ngroups; gi++) {
@@ -191,7 +194,19 @@ int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_
 			fprintf(out, "%s%s", i ? "," : "", line);
 		}
 		fprintf(out, "]}\n");
+		events += g->n;
 	}
+	kht_buf_init(&b, head, sizeof(head));
+	kht_json_begin(&b);
+	kht_json_str(&b, "event", "timeline-summary");
+	kht_json_u64(&b, "stories", t->ngroups);
+	kht_json_u64(&b, "events", events);
+	if (drops >= 0)
+		kht_json_u64(&b, "drops", drops);
+	else
+		kht_json_null(&b, "drops");
+	kht_json_end(&b);
+	fprintf(out, "%s\n", head);
 	return ferror(out) ? -1 : 0;
 }
 
