@@ -12,7 +12,8 @@ _khugetrace_commands="probe collapse timeline races check-kernel record report"
 # _khugetrace_options COMMAND: the options COMMAND accepts
 _khugetrace_options()
 {
-	local trace="-p --pid -i --inode -a --attach -d --duration --no-inside -v --verbose"
+	local trace="-p --pid -t --tid --comm -G --cgroup -i --inode -a --attach -d --duration"
+	trace="$trace --no-inside -v --verbose"
 	local common="-h --help --version"
 
 	case $1 in
@@ -21,7 +22,7 @@ _khugetrace_options()
 	timeline)	echo "$trace -j --json --perfetto --since --until $common" ;;
 	races)		echo "$trace -j --json --since --until --spin-us $common" ;;
 	check-kernel)	echo "-j --json $common" ;;
-	record)		echo "$trace -o --output -f --force $common" ;;
+	record)		echo "$trace -o --output -f --force -q --quiet $common" ;;
 	report)		echo "-i --input --timeline --perfetto --races --spin-us -p --pid --inode" \
 			     "--since --until -c --count -m --min-us -j --json $common" ;;
 	esac
@@ -93,10 +94,13 @@ _khugetrace()
 		_khugetrace_reply "auto fentry kprobe tp_btf raw_tp syscalls" "$cur"; return ;;
 	*:-p | *:--pid)
 		_khugetrace_reply "$(cd /proc 2>/dev/null && echo [0-9]*)" "$cur"; return ;;
+	*:-G | *:--cgroup)
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
 	record:-o | *:--output | report:-i | *:--input | *:--perfetto)
 		_khugetrace_reply @files "$cur"; return ;;
 	*:-i | *:--inode | *:-m | *:--min-us | *:-d | *:--duration | *:-c | *:--count | \
-	*:--since | *:--until | *:--spin-us)
+	*:--since | *:--until | *:--spin-us | *:-t | *:--tid | *:--comm)
 		return ;;	# a number
 	esac
 	if [[ $cur == -* ]]; then
