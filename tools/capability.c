@@ -211,6 +211,8 @@ static int try_classic_tp(const struct kht_env *env, const char *tp)
 	long id;
 	int fd, err;
 
+	if (!env->tracefs)
+		return -ENOMEDIUM;	/* not the kernel's fault: say so (kht_hook_ok) */
 	if (kht_tracefs_event_dir(env, tp, dir, sizeof(dir)))
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/id", dir);
@@ -307,6 +309,8 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 		return true;
 	snprintf(why, len, "%s %s: %s", kht_method_name(m), name,
 		 h->err[m] == -ENOENT ? "does not exist on this kernel" :
+		 h->err[m] == -ENOMEDIUM ? "needs tracefs, which is not mounted and could not be "
+					    "mounted" :
 		 h->err[m] == 1 ? "not applicable" : strerror(-h->err[m]));
 	return false;
 }

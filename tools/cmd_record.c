@@ -176,6 +176,7 @@ int cmd_record(int argc, char **argv)
 		kht_out_abort(&out);
 		return ret;
 	}
+	opts.best_effort = true;	/* record what can be recorded, name what cannot */
 	ret = kht_session_open(&s, "record", kht_trace_features, kht_ntrace_features, &opts,
 			       on_event, &r);
 	if (ret) {

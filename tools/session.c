@@ -56,10 +56,10 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 		struct kht_loaded *l = &s->feat[s->nfeat];
 
 		if (kht_feature_load(feats[i], o, l, err, sizeof(err))) {
-			if (feats[i]->optional) {
+			if (feats[i]->optional || o->best_effort) {
 				/* say what is lost, trace the rest */
 				fprintf(stderr, "khugetrace %s: %s; %s.\n", cmd, err,
-					feats[i]->optional);
+					feats[i]->optional ? feats[i]->optional : "not traced");
 				continue;
 			}
 			fprintf(stderr, "khugetrace %s: %s.\n", cmd, err);
@@ -78,6 +78,11 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 			kht_session_close(s);
 			return 1;
 		}
+	}
+	if (!s->nfeat) {
+		fprintf(stderr, "khugetrace %s: nothing can be traced on this kernel.\n", cmd);
+		kht_session_close(s);
+		return 1;
 	}
 	kht_install_signals();
 	s->base_ns = kht_now_ns();

@@ -103,6 +103,7 @@ const char *kht_errname(int err)
 	case EACCES: return "EACCES";
 	case E2BIG: return "E2BIG";
 	case ESRCH: return "ESRCH";
+	case ENOMEDIUM: return "no-tracefs";	/* tracefs not mounted: not the kernel's fault */
 	default: return "error";
 	}
 }

@@ -49,6 +49,7 @@ struct kht_opts {
 	const char *output;		/* record: -o FILE */
 	bool timeline, races;		/* report: --timeline, --races */
 	bool no_inside;
+	bool best_effort;	/* set by record: a feature that cannot load is named, not fatal */
 	unsigned long long spin_us;	/* races: --spin-us, retry-spin threshold */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */
 	bool since_set, until_set;	/* given: --until 0 means until 0 s, not "open" */
