@@ -166,35 +166,31 @@ static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_a
 	return g;
 }
 
+/* Append v to the array *a of *n elements (capacity *cap, doubled as needed). */
+static int push(size_t **a, size_t *n, size_t *cap, size_t v)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		size_t *p = realloc(*a, c * sizeof(*p));
+
+		if (!p)
+			return -1;
+		*a = p;
+		*cap = c;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
+
 static int group_add(struct kht_timeline *t, struct kht_tl_group *g, size_t idx)
 {
 	const struct kht_tl_event *e = &t->ev[idx];
 
 	if (e->end_ns - e->begin_ns > g->max_span_ns)
 		g->max_span_ns = e->end_ns - e->begin_ns;
-	if (e->ev.hdr.type == KHT_EV_UFFD) {
-		if (g->nuffd == g->cap_uffd) {
-			size_t cap = g->cap_uffd ? g->cap_uffd * 2 : 16;
-			size_t *p = realloc(g->uffd, cap * sizeof(*p));
-
-			if (!p)
-				return -1;
-			g->uffd = p;
-			g->cap_uffd = cap;
-		}
-		g->uffd[g->nuffd++] = g->n;
-	}
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 16;
-		size_t *p = realloc(g->idx, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		g->idx = p;
-		g->cap = cap;
-	}
-	g->idx[g->n++] = idx;
-	return 0;
+	if (e->ev.hdr.type == KHT_EV_UFFD && push(&g->uffd, &g->nuffd, &g->cap_uffd, g->n))
+		return -1;
+	return push(&g->idx, &g->n, &g->cap, idx);
 }
 
 static bool in_window(const struct kht_tl_event *e, const struct kht_tl_filter *f,
