@@ -1936,6 +1936,7 @@ static struct {
 	struct tfile post;	/* the same file mapped again: postcopy's */
 	unsigned long pages;
 	unsigned int *ver;	/* per page: odd while the balloon changes it */
+	uint64_t *changed;	/* per page: now_ns() of its last version change */
 	unsigned char *data;	/* per page: 1 = holds data (also guest.wmap) */
 	struct vh_chunk *ch;
 	uint64_t avail;		/* userfaultfd API features */
@@ -2014,8 +2015,86 @@ static long extent_map(int fd, unsigned long first, unsigned long n,
 
 static void vh_ver_bump(unsigned long p, unsigned long n)
 {
-	for (; n--; p++)
+	for (; n--; p++) {
 		__atomic_add_fetch(&vh.ver[p], 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&vh.changed[p], now_ns(), __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Page p held data, untouched by the balloon, from before t0 until now: the
+ * truth of a single lseek() that began at t0 and called p a hole. Per call,
+ * not per walk: a page punched and refaulted earlier in the walk still
+ * counts when the seek that misses it came after.
+ */
+static bool vh_stable_since(unsigned long p, uint64_t t0)
+{
+	unsigned int v = __atomic_load_n(&vh.ver[p], __ATOMIC_ACQUIRE);
+	uint64_t c = __atomic_load_n(&vh.changed[p], __ATOMIC_ACQUIRE);
+	unsigned char d = __atomic_load_n(&vh.data[p], __ATOMIC_ACQUIRE);
+
+	return !(v & 1) && d && c < t0 &&
+	       __atomic_load_n(&vh.ver[p], __ATOMIC_ACQUIRE) == v;
+}
+
+/* truth-hole lines for the stable data pages among [first, last] a seek at t0 called holes */
+static void vh_judge_seek(unsigned long first, unsigned long last, uint64_t t0)
+{
+	unsigned long p, run = 0;
+
+	for (p = first; p <= last + 1; p++) {
+		if (p <= last && p < vh.pages && vh_stable_since(p, t0)) {
+			run++;
+			continue;
+		}
+		if (!run)
+			continue;
+		if (vst.truth_holes++ < VH_TRUTH_LINES)
+			emit("truth-hole ino=%lu index=%lu t_ns=%llu pages=%lu via=seek tid=%d",
+			     vh.guest.ino, p - run, (unsigned long long)t0, run, gettid_());
+		vst.truth_hole_pages += run;
+		run = 0;
+	}
+}
+
+/*
+ * extent_map() for the walker: the same extents, each lseek() judged on its
+ * own (what it called holes, against the pages stable since it began).
+ */
+static long vh_extent_walk(int fd, unsigned char *seen, long *extents)
+{
+	off_t pos = 0, end = (off_t)vh.pages * PAGE_SZ, d, h;
+	uint64_t t0;
+	long seeks = 0;
+
+	memset(seen, 0, vh.pages);
+	while (pos < end) {
+		t0 = now_ns();
+		d = lseek(fd, pos, SEEK_DATA);
+		seeks++;
+		if (d < 0 && errno != ENXIO)
+			die_errno(EXIT_FAIL, "lseek SEEK_DATA failed");
+		/* [pos, d) were called holes (all the rest, on ENXIO) */
+		if (d < 0 || d > pos)
+			vh_judge_seek(pos / PAGE_SZ, (d < 0 || d >= end ? end : d) / PAGE_SZ - 1, t0);
+		if (d < 0 || d >= end)
+			break;
+		t0 = now_ns();
+		h = lseek(fd, d, SEEK_HOLE);
+		seeks++;
+		if (h < 0)
+			die_errno(EXIT_FAIL, "lseek SEEK_HOLE failed");
+		if (h < end)
+			vh_judge_seek(h / PAGE_SZ, h / PAGE_SZ, t0);	/* h's page was called a hole */
+		if (h > end)
+			h = end;
+		if (h > d) {
+			memset(seen + d / PAGE_SZ, 1, (h + PAGE_SZ - 1) / PAGE_SZ - d / PAGE_SZ);
+			(*extents)++;
+		}
+		pos = h > d ? h : d + (off_t)PAGE_SZ;
+	}
+	return seeks;
 }
 
 static void vh_set_data(unsigned long p, unsigned long n, unsigned char v)
@@ -2279,10 +2358,8 @@ static void vh_walk(int fd, unsigned int *ver0, unsigned char *data0, unsigned c
 	long seeks, extents = 0;
 	unsigned long k, data_pages = 0;
 
-	vh_snapshot(0, vh.pages, ver0, data0);
 	t0 = now_ns();
-	seeks = extent_map(fd, 0, vh.pages, seen, &extents);
-	vh_judge("seek", 0, vh.pages, ver0, data0, seen, t0);
+	seeks = vh_extent_walk(fd, seen, &extents);
 	for (k = 0; k < vh.pages; k++)
 		data_pages += seen[k];
 	vst.walks++;
@@ -2426,9 +2503,10 @@ static void vh_setup(int nchunks)
 
 	vh.pages = nchunks * PMD_PAGES;
 	vh.ver = calloc(vh.pages, sizeof(*vh.ver));
+	vh.changed = calloc(vh.pages, sizeof(*vh.changed));
 	vh.data = malloc(vh.pages);
 	vh.ch = calloc(nchunks, sizeof(*vh.ch));
-	if (!vh.ver || !vh.data || !vh.ch)
+	if (!vh.ver || !vh.changed || !vh.data || !vh.ch)
 		die(EXIT_FAIL, "out of memory");
 	vh_rng(&r, 0);
 	for (c = 0; c < nchunks; c++) {

@@ -161,8 +161,22 @@ static struct range decision(const struct kht_tl_event *c)
 {
 	const struct kht_collapse *col = &c->ev.collapse;
 
-	if ((col->flags & KHT_F_HAVE_WINDOWS) && col->last_win_end_ns)
-		return (struct range){ col->last_win_begin_ns, col->last_win_end_ns };
+	if ((col->flags & KHT_F_HAVE_WINDOWS) && col->last_win_end_ns) {
+		struct range d = { col->last_win_begin_ns, col->last_win_end_ns };
+		unsigned long long pub = col->publish_ns > col->hold_max_ns ?
+					 col->publish_ns - col->hold_max_ns : 0;
+
+		/*
+		 * Fixed kernels check the registrations in the hold that stores the
+		 * new folio; if that was not the last one (6.19 VM-host load: a
+		 * registration between the two was a false BUG), the decision may
+		 * lie anywhere from the publishing hold (at most hold_max_ns long)
+		 * to the last.
+		 */
+		if ((col->flags & KHT_F_PUBLISHED) && col->publish_ns && pub < d.first)
+			d.first = pub;
+		return d;
+	}
 	if (c->has_begin)
 		return (struct range){ c->begin_ns, c->end_ns };
 	/* end-only modes: the madvise call's start (syscalls mode), or a generous guess */
