@@ -91,8 +91,8 @@ for m in $modes; do
 					awk -v f="$first" '$1 >= f && $1 < f + 512 { ok = 1 } END { exit !ok }' ||
 					echo "unconfirmed $rule ino=$ino page=$first: $(echo "$rep" | cut -c1-900)"
 			done >"$WORK/$name.unconfirmed"
-			[ -s "$WORK/$name.unconfirmed" ] && r=1
-			cat "$WORK/$name.unconfirmed" >>"$WORK/$name.bugs"
+			[ -s "$WORK/$name.unconfirmed" ] && r=1 &&
+				cp "$WORK/$name.unconfirmed" "$WORK/$name.bugs"
 		fi
 		[ $r -eq 0 ] || fail "$name" "BUG reports the workload does not confirm" "$WORK/$name.bugs"
 		result "races/$m/vmhost" $r
