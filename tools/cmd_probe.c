@@ -130,6 +130,7 @@ static void print_json(const struct kht_env *env, struct feature *f, int nf)
 
 	kht_buf_init(&b, mem, sizeof(mem));
 	kht_json_begin(&b);
+	kht_json_str(&b, "event", "probe");	/* like every other -j object */
 	kht_json_str(&b, "kernel", env->release);
 	kht_json_bool(&b, "root", env->root);
 	kht_json_bool(&b, "btf", env->btf);

@@ -294,7 +294,7 @@ fi
 # probe -j is one valid JSON document
 name=live/probe/json
 if "$KHT" probe -j >"$WORK/probe.json" && ${UNIT:-unit-tests} --validate-json "$WORK/probe.json" &&
-   grep -q '"collapse_file"' "$WORK/probe.json"; then
+   grep -q '"collapse_file"' "$WORK/probe.json" && grep -q '^{"event":"probe",' "$WORK/probe.json"; then
 	result $name 0
 else
 	fail $name "invalid probe JSON" "$WORK/probe.json"
