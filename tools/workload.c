@@ -2021,6 +2021,15 @@ static void vh_ver_bump(unsigned long p, unsigned long n)
 	}
 }
 
+/* One truth-hole record: n pages from first vanished from a reader that began at t0. */
+static void vh_truth_hole(unsigned long first, unsigned long n, uint64_t t0, const char *via)
+{
+	if (vst.truth_holes++ < VH_TRUTH_LINES)
+		emit("truth-hole ino=%lu index=%lu t_ns=%llu pages=%lu via=%s tid=%d",
+		     vh.guest.ino, first, (unsigned long long)t0, n, via, gettid_());
+	vst.truth_hole_pages += n;
+}
+
 /*
  * Page p held data, untouched by the balloon, from before t0 until now: the
  * truth of a single lseek() that began at t0 and called p a hole. Per call,
@@ -2049,10 +2058,7 @@ static void vh_judge_seek(unsigned long first, unsigned long last, uint64_t t0)
 		}
 		if (!run)
 			continue;
-		if (vst.truth_holes++ < VH_TRUTH_LINES)
-			emit("truth-hole ino=%lu index=%lu t_ns=%llu pages=%lu via=seek tid=%d",
-			     vh.guest.ino, p - run, (unsigned long long)t0, run, gettid_());
-		vst.truth_hole_pages += run;
+		vh_truth_hole(p - run, run, t0, "seek");
 		run = 0;
 	}
 }
@@ -2137,11 +2143,7 @@ static void vh_judge(const char *via, unsigned long first, unsigned long n,
 		}
 		if (!run)
 			continue;
-		if (vst.truth_holes++ < VH_TRUTH_LINES)
-			emit("truth-hole ino=%lu index=%lu t_ns=%llu pages=%lu via=%s tid=%d",
-			     vh.guest.ino, first + k - run, (unsigned long long)t0,
-			     run, via, gettid_());
-		vst.truth_hole_pages += run;
+		vh_truth_hole(first + k - run, run, t0, via);
 		run = 0;
 	}
 }
@@ -2352,7 +2354,7 @@ static void *vh_collapser(void *arg)
 }
 
 /* One extent walk over the whole file from the walker's own fd. */
-static void vh_walk(int fd, unsigned int *ver0, unsigned char *data0, unsigned char *seen)
+static void vh_walk(int fd, unsigned char *seen)
 {
 	uint64_t t0;
 	long seeks, extents = 0;
@@ -2403,7 +2405,7 @@ static void *vh_walker(void *arg)
 		die_errno(EXIT_FAIL, "open of %s failed", vh.guest.path);
 	vh_rng(&r, 3);
 	while (vh_running()) {
-		vh_walk(fd, ver0, data0, seen);
+		vh_walk(fd, seen);
 		vh_mincore((int)rng_below(&r, vh_chunks()), ver0, data0, seen);
 		sleep_ms((long)rng_below(&r, 2));
 	}

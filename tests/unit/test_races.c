@@ -427,6 +427,10 @@ TEST(race_collapse_on_uffd_armed)
 	r = judge(&t, 0);
 	CHECK(BUGS(r, KHT_RULE_COLLAPSE_ON_UFFD_ARMED) == 1);	/* the CONTINUE race */
 	CHECK(kht_races_count_rule(&r, KHT_RULE_COLLAPSE_ON_UFFD_ARMED, KHT_SEV_WARN) == 1);
+	/* the BUG does not carry the MINOR warning's reason */
+	for (size_t i = 0; i < r.n; i++)
+		if (r.r[i].sev == KHT_SEV_BUG)
+			CHECK(!r.r[i].downgrade);
 	kht_races_free(&r);
 	kht_tl_free(&t);
 

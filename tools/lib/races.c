@@ -282,7 +282,6 @@ static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_
 
 	for (size_t i = kht_tl_first_at(t, g, from); i < g->n; i++) {
 		const struct kht_tl_event *m = EV(t, g, i);
-		const struct kht_event_kind *k = kht_event_kind(m->ev.hdr.type);
 		struct kht_span sp = { 0 };
 
 		if (m->begin_ns > to)
@@ -290,7 +289,7 @@ static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_
 		if (m->ev.hdr.type != KHT_EV_MODIFY || m->end_ns < from ||
 		    !(ops & (1u << (m->ev.modify.op & 31))))
 			continue;
-		k->span(&m->ev, &sp);
+		kht_ev_modify.span(&m->ev, &sp);
 		n += overlap(r, (struct range){ sp.first_page, sp.last_page });
 	}
 	return n;
@@ -414,9 +413,6 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		const char *why = NULL;
 		enum arming a;
 
-		if (u->ev.hdr.type != KHT_EV_UFFD)
-			continue;
-		r.mods = 0;
 		/* MISSING: the holes matter; a collapse without holes fills nothing */
 		if ((ok || guarded) && filled_holes(c, results) &&
 		    (a = armed(t, g, u, KHT_UFFD_MODE_MISSING, c, cr, &why)) != NOT_ARMED &&
@@ -439,7 +435,6 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 			if (add(out, r))
 				return -1;
 		}
-		r.downgrade = NULL;
 		/*
 		 * WARN, not BUG: every kernel we read skips uffd-wp VMAs when it
 		 * retracts page tables, and whether a MINOR registrant loses faults
