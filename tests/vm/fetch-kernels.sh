@@ -1,7 +1,7 @@
 #!/bin/bash
 # Fetch Debian cloud kernels for the qemu test matrix into a local cache.
 #
-#   tests/vm/fetch-kernels.sh [6.1|6.12|6.19 ...]     (default: all three)
+#   tests/vm/fetch-kernels.sh [6.1|6.12|6.19|7.2 ...]     (default: all four)
 #
 # stdout: one line per series: "<series> <path-to-vmlinuz> <kernel-release>".
 # Everything else (apt chatter, warnings) goes to stderr so callers can parse
@@ -10,7 +10,7 @@ set -eu
 
 CACHE_ROOT=${KHT_CACHE:-/var/cache/khugetrace}
 KDIR=$CACHE_ROOT/kernels
-ALL_SERIES="6.1 6.12 6.19"
+ALL_SERIES="6.1 6.12 6.19 7.2"
 
 # Config options the tracer and the test workloads depend on.
 REQUIRED_CONFIG="CONFIG_DEBUG_INFO_BTF CONFIG_USERFAULTFD CONFIG_TRANSPARENT_HUGEPAGE
@@ -29,6 +29,8 @@ pin_for() {
 	# vmlinuz, linux-image-* is only a dependency shell, linux-base-* holds
 	# config/System.map.  There is no *-unsigned variant any more.
 	6.19) echo linux-binary-6.19.14+deb13-cloud-amd64 ;;
+	# sid: same split packaging; the vmlinuz lives in usr/lib/modules/<rel>/.
+	7.2) echo linux-binary-7.2.13+deb14-cloud-amd64 ;;
 	*) return 1 ;;
 	esac
 }
@@ -38,6 +40,8 @@ pattern_for() {
 	6.12) echo '^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$' ;;
 	# Accept the old naming too, in case a later upload goes back to it.
 	6.19) echo '^linux-(binary-6\.19\.[0-9]+\+deb13-cloud-amd64|image-6\.19\.[0-9]+\+deb13-cloud-amd64-unsigned)$' ;;
+	# When sid drops 7.2.13, the newest 7.x it has (7.2.y, then 7.3, ...).
+	7.2) echo '^linux-binary-7\.[0-9]+\.[0-9]+(\+deb[0-9]+)?-cloud-amd64$' ;;
 	esac
 }
 prefix_for() {
@@ -45,6 +49,7 @@ prefix_for() {
 	6.1) echo linux-image-6.1.0- ;;
 	6.12) echo linux-image-6.12. ;;
 	6.19) printf '%s\n' linux-binary-6.19. linux-image-6.19. ;;
+	7.2) echo linux-binary-7. ;;
 	esac
 }
 
@@ -167,7 +172,10 @@ fetch_series() {
 
 	APT_OPTS=()
 	UPDATED=""
-	[ "$series" = 6.19 ] && setup_private_apt trixie-backports
+	case $series in
+	6.19) setup_private_apt trixie-backports ;;
+	7.2) setup_private_apt sid ;;
+	esac
 	# The private lists start empty, so this also does the first update.
 	apt_has "$pin" || apt_update
 
@@ -209,14 +217,23 @@ fetch_series() {
 	mkdir "$tmp/root"
 	for deb in "$tmp"/*.deb; do dpkg -x "$deb" "$tmp/root"; done
 	ver=$(dpkg-deb -f "$tmp/$pkg"_*.deb Version)
-	vmlinuz=$(find "$tmp/root/boot" -maxdepth 1 -name 'vmlinuz-*' -type f | head -n1)
-	[ -n "$vmlinuz" ] || die "$series: $pkg contains no boot/vmlinuz-*"
-	rel=${vmlinuz##*/vmlinuz-}
+	# boot/vmlinuz-<rel> up to 6.19; usr/lib/modules/<rel>/vmlinuz since 7.x
+	vmlinuz=$(find "$tmp/root/boot" -maxdepth 1 -name 'vmlinuz-*' -type f 2>/dev/null | head -n1)
+	if [ -n "$vmlinuz" ]; then
+		rel=${vmlinuz##*/vmlinuz-}
+		vmlinuz=root/boot/vmlinuz-$rel
+	else
+		vmlinuz=$(find "$tmp/root/usr/lib/modules" -mindepth 2 -maxdepth 2 -name vmlinuz -type f 2>/dev/null | head -n1)
+		[ -n "$vmlinuz" ] || die "$series: $pkg contains neither boot/vmlinuz-* nor usr/lib/modules/*/vmlinuz"
+		rel=${vmlinuz%/vmlinuz}
+		rel=${rel##*/}
+		vmlinuz=root/usr/lib/modules/$rel/vmlinuz
+	fi
 	check_config "$series" "$tmp/root"
 
 	rm -f "$tmp"/*.deb
 	if [ "$(id -u)" = 0 ]; then chown 0:0 "$tmp"; fi
-	ln -s "root/boot/vmlinuz-$rel" "$tmp/vmlinuz"
+	ln -s "$vmlinuz" "$tmp/vmlinuz"
 	echo "$rel" >"$tmp/release"
 	echo "$pkg $ver" >"$tmp/package"
 	chmod 755 "$tmp"
