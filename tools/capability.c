@@ -26,7 +26,8 @@ struct kht_hook kht_hooks[] = {
 	{ "huge_memory:mm_khugepaged_scan_file", KHT_HOOK_TP, "collapse: holes (present/swap)" },
 	{ "syscalls:sys_enter_madvise", KHT_HOOK_TP, "collapse: MADV_COLLAPSE callers" },
 	{ "syscalls:sys_exit_madvise", KHT_HOOK_TP, "collapse: MADV_COLLAPSE return" },
-	{ "hpage_collapse_scan_file", KHT_HOOK_FUNC, "collapse: scan before collapse" },
+	{ "hpage_collapse_scan_file", KHT_HOOK_FUNC, "collapse: scan before collapse",
+	  .alt = "collapse_scan_file" },	/* 7.x renamed hpage_collapse_* */
 	{ "userfaultfd_register", KHT_HOOK_FUNC, "uffd: registration (inlined on 6.1)" },
 	{ "userfaultfd_ioctl", KHT_HOOK_FUNC, "uffd: ioctl entry" },
 	{ "handle_userfault", KHT_HOOK_FUNC, "uffd: faults handed to userfaultfd" },
@@ -77,6 +78,24 @@ struct kht_hook *kht_hook_find(const char *name)
 		if (!strcmp(kht_hooks[i].name, name))
 			return &kht_hooks[i];
 	return NULL;
+}
+
+/*
+ * Renamed functions are found by name in BTF, not by kernel version: a
+ * distribution kernel may carry either name. Looked up once per hook.
+ */
+const char *kht_hook_func(struct kht_hook *h)
+{
+	if (!h->alt)
+		return h->name;
+	if (!h->looked_up) {
+		if (libbpf_find_vmlinux_btf_id(h->name, BPF_TRACE_FENTRY) > 0)
+			h->found = h->name;
+		else if (libbpf_find_vmlinux_btf_id(h->alt, BPF_TRACE_FENTRY) > 0)
+			h->found = h->alt;
+		h->looked_up = true;
+	}
+	return h->found ? h->found : h->name;
 }
 
 static bool is_dir(const char *p)
@@ -244,16 +263,18 @@ static int try_raw_tp(const char *event)
 	return err;
 }
 
-int kht_probe_method(const struct kht_env *env, const struct kht_hook *h, enum kht_method m)
+int kht_probe_method(const struct kht_env *env, struct kht_hook *h, enum kht_method m)
 {
 	const char *event = strchr(h->name, ':');
 
 	if (h->kind == KHT_HOOK_FUNC) {
+		const char *fn = kht_hook_func(h);
+
 		switch (m) {
-		case KHT_M_FENTRY: return try_tracing(h->name, BPF_TRACE_FENTRY);
-		case KHT_M_FEXIT: return try_tracing(h->name, BPF_TRACE_FEXIT);
-		case KHT_M_KPROBE: return try_kprobe(env, h->name, false);
-		case KHT_M_KRETPROBE: return try_kprobe(env, h->name, true);
+		case KHT_M_FENTRY: return try_tracing(fn, BPF_TRACE_FENTRY);
+		case KHT_M_FEXIT: return try_tracing(fn, BPF_TRACE_FEXIT);
+		case KHT_M_KPROBE: return try_kprobe(env, fn, false);
+		case KHT_M_KRETPROBE: return try_kprobe(env, fn, true);
 		default: return 1;
 		}
 	}
@@ -299,7 +320,7 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 	 */
 	if (!h->probed && !(h->tried & (1u << m))) {
 		h->err[m] = (m == KHT_M_FENTRY || m == KHT_M_FEXIT) ?
-			    (libbpf_find_vmlinux_btf_id(h->name, m == KHT_M_FENTRY ?
+			    (libbpf_find_vmlinux_btf_id(kht_hook_func(h), m == KHT_M_FENTRY ?
 							BPF_TRACE_FENTRY : BPF_TRACE_FEXIT) > 0 ?
 			     0 : -ENOENT) :
 			    kht_probe_method(&probed_env, h, m);

@@ -113,10 +113,16 @@ static void print_text(const struct kht_env *env, struct feature *f, int nf)
 		printf(" %-10s", kht_method_name(m));
 	printf(" NEEDED FOR\n");
 	for (int i = 0; i < kht_nhooks; i++) {
-		printf("%-42s", kht_hooks[i].name);
+		struct kht_hook *h = &kht_hooks[i];
+
+		/* a renamed function shows under the name this kernel has */
+		printf("%-42s", kht_hook_func(h));
 		for (int m = 0; m < KHT_M_MAX; m++)
-			printf(" %-10s", cell(kht_hooks[i].err[m]));
-		printf(" %s\n", kht_hooks[i].why);
+			printf(" %-10s", cell(h->err[m]));
+		printf(" %s", h->why);
+		if (h->alt && !h->found)
+			printf(" (%s: absent too)", h->alt);
+		printf("\n");
 	}
 	printf("\nFEATURES\n");
 	for (int i = 0; i < nf; i++)
@@ -144,6 +150,12 @@ static void print_json(const struct kht_env *env, struct feature *f, int nf)
 	for (int i = 0; i < kht_nhooks; i++) {
 		kht_json_begin(&b);
 		kht_json_str(&b, "name", kht_hooks[i].name);
+		if (kht_hooks[i].alt) {	/* which of its names this kernel has */
+			if (kht_hooks[i].found)
+				kht_json_str(&b, "found", kht_hooks[i].found);
+			else
+				kht_json_null(&b, "found");
+		}
 		kht_json_str(&b, "kind", kht_hooks[i].kind == KHT_HOOK_FUNC ? "function" : "tracepoint");
 		kht_json_str(&b, "needed_for", kht_hooks[i].why);
 		kht_json_key(&b, "modes");

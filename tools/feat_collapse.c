@@ -54,7 +54,8 @@ static const char *limits(int mode)
 		       "no lock windows, publish order or retry spins (they need fentry)";
 	case KHT_MODE_SYSCALLS:
 		return "MADV_COLLAPSE only (khugepaged unseen); one line per scanned PMD, result from "
-		       "hpage_collapse_scan_file; no duration; start index from the caller's VMA; "
+		       "hpage_collapse_scan_file (collapse_scan_file on 7.x); no duration; start index "
+		       "from the caller's VMA; "
 		       "no lock windows, publish order or retry spins (they need fentry)";
 	}
 	return "";
