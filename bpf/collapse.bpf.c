@@ -22,6 +22,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "khugetrace.h"
+#include "kht_collapse_tp.h"
 #include "kht_bpf_common.h"
 #include "kht_watch.bpf.h"
 
@@ -215,33 +216,41 @@ static __always_inline void start_from_vma(struct kht_collapse *ev, __u64 addr)
 
 /*
  * TP_PROTO(mm, new_pfn or new_folio, index, addr, is_shmem, file, nr, result):
- * argument 1 changed type across versions; it is not read.
+ * argument 1 changed type across versions; it is not read. Before
+ * 37f0b47c5143 (v6.12) addr reached the probe through a bool
+ * (include/kht_collapse_tp.h): checked per event, since stable kernels differ.
  */
 static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u64 addr,
-					  bool is_shmem, struct file *file, int nr,
+					  __u64 is_shmem, struct file *file, int nr,
 					  int result, __u32 mode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	unsigned long long a = addr, s = is_shmem;
 	struct kht_collapse *ev;
 
 	ev = new_event(file);
 	if (!ev)
 		return 0;
+	if (kht_collapse_tp_args(&a, &s))
+		ev->flags |= KHT_F_TP_ARGS_SWAPPED;
 	ev->mode = mode;
 	ev->end_index = index;
-	ev->addr = addr;
 	ev->mm = mm;
 	ev->nr = nr;
 	ev->result = result;
-	ev->flags |= KHT_F_HAVE_END_INDEX | KHT_F_HAVE_RESULT | KHT_F_HAVE_ADDR;
-	if (is_shmem)
+	ev->flags |= KHT_F_HAVE_END_INDEX | KHT_F_HAVE_RESULT;
+	if (a) {	/* 0: lost to the pre-fix kernel; never a collapse address */
+		ev->addr = a;
+		ev->flags |= KHT_F_HAVE_ADDR;
+	}
+	if (s)
 		ev->flags |= KHT_F_SHMEM;
 	if ((__u64)task->mm != mm)
 		/* a kernel thread working on someone else's mm: khugepaged */
 		ev->flags |= KHT_F_KHUGEPAGED;
-	else
-		start_from_vma(ev, addr);
+	else if (a)
+		start_from_vma(ev, a);
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
 	ev = bpf_map_lookup_elem(&inflight, &tid);
 	if (!ev)
@@ -251,7 +260,7 @@ static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u6
 
 SEC("tp_btf/mm_khugepaged_collapse_file")
 int BPF_PROG(collapse_tp_btf, struct mm_struct *mm, __u64 new, unsigned long index,
-	     unsigned long addr, bool is_shmem, struct file *file, int nr, int result)
+	     unsigned long addr, __u64 is_shmem, struct file *file, int nr, int result)
 {
 	return on_collapse_tp(ctx, (__u64)mm, index, addr, is_shmem, file, nr, result,
 			      KHT_MODE_TP_BTF);
@@ -261,7 +270,7 @@ SEC("raw_tp/mm_khugepaged_collapse_file")
 int BPF_PROG(collapse_raw_tp, __u64 mm, __u64 new, __u64 index, __u64 addr,
 	     __u64 is_shmem, struct file *file, __u64 nr, __u64 result)
 {
-	return on_collapse_tp(ctx, mm, index, addr, (__u8)is_shmem, file, (int)nr,
+	return on_collapse_tp(ctx, mm, index, addr, is_shmem, file, (int)nr,
 			      (int)result, KHT_MODE_RAW_TP);
 }
 

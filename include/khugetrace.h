@@ -50,6 +50,12 @@ enum kht_attach_mode {
 #define KHT_F_NEW_AT_END	(1u << 12)	/* ... and still there at the last unlock: kept */
 #define KHT_F_HAVE_DATAMAP	(1u << 13)	/* data_map valid: the page cache walked at entry */
 #define KHT_F_START_BOUND	(1u << 14)	/* no entry seen, but it began after start_ns */
+/*
+ * tp_btf/raw_tp: the collapse_file tracepoint's addr and is_shmem came out of
+ * order (a kernel without 37f0b47c5143, v6.12) and were corrected
+ * (include/kht_collapse_tp.h); without KHT_F_HAVE_ADDR the address was lost.
+ */
+#define KHT_F_TP_ARGS_SWAPPED	(1u << 15)
 
 #define KHT_DATAMAP_WORDS	(KHT_HPAGE_NR / 64)
 

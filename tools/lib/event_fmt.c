@@ -284,6 +284,8 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 		kht_json_null(&b, "duration_ns");
 	if (ev->flags & KHT_F_HAVE_ADDR)
 		kht_json_u64(&b, "addr", ev->addr);
+	if (ev->flags & KHT_F_TP_ARGS_SWAPPED)	/* only then: older output unchanged */
+		kht_json_bool(&b, "tp_args_swapped", true);
 	if (ev->flags & KHT_F_HAVE_DATAMAP) {
 		char map[KHT_DATAMAP_HEX_LEN + 1];
 
@@ -316,6 +318,8 @@ void kht_summary_add(struct kht_summary *s, const struct kht_collapse *ev)
 	int i;
 
 	s->total++;
+	if (ev->flags & KHT_F_TP_ARGS_SWAPPED)
+		s->tp_args_swapped++;
 	for (i = 0; i < s->n; i++)
 		if (s->result[i] == r)
 			break;
@@ -357,6 +361,9 @@ int kht_summary_text(char *buf, size_t len, const struct kht_summary *s, const s
 			       kht_result_name(f->results, s->result[k], res, sizeof(res)),
 			       s->count[k]);
 	}
+	if (s->tp_args_swapped)
+		kht_buf_printf(&b, "\n%s (%llu event%s)", KHT_TP_ARGS_SWAPPED_NOTE,
+			       s->tp_args_swapped, s->tp_args_swapped == 1 ? "" : "s");
 	return b.overflow ? -1 : (int)b.len;
 }
 
@@ -372,6 +379,8 @@ int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const s
 	kht_json_str(&b, "event", "summary");
 	kht_json_u64(&b, "collapses", s->total);
 	kht_json_u64(&b, "drops", drops);
+	if (s->tp_args_swapped)
+		kht_json_u64(&b, "tp_args_swapped", s->tp_args_swapped);
 	kht_json_key(&b, "results");
 	kht_json_begin(&b);
 	sorted(s, order);

@@ -63,16 +63,24 @@ const char *kht_collapse_header(void);
 int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);
 int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);
 
+/* KHT_F_TP_ARGS_SWAPPED, said once after the summary (include/kht_collapse_tp.h) */
+#define KHT_TP_ARGS_SWAPPED_NOTE "note: tracepoint arguments swapped (pre-37f0b47c5143 kernel), " \
+	"corrected: is_shmem recovered; addr lost where the kernel passed it through a bool"
+
 /* Counts per result, for the summary on exit. */
 struct kht_summary {
 	unsigned long long total;
 	int n;
 	int result[KHT_ENUM_MAX];
 	unsigned long long count[KHT_ENUM_MAX];
+	unsigned long long tp_args_swapped;	/* events with KHT_F_TP_ARGS_SWAPPED */
 };
 
 void kht_summary_add(struct kht_summary *s, const struct kht_collapse *ev);
-/* Sorted by count, descending; one "  NAME  COUNT" line each. */
+/*
+ * Sorted by count, descending; one "  NAME  COUNT" line each, then a note if
+ * a pre-37f0b47c5143 kernel's tracepoint arguments had to be corrected.
+ */
 int kht_summary_text(char *buf, size_t len, const struct kht_summary *s, const struct kht_fmt *f);
 int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const struct kht_fmt *f,
 		     unsigned long long drops);
