@@ -52,6 +52,10 @@ for m in $($K probe --modes); do
 			# BUG reports in short, for the host to confirm against the truth lines
 			grep '"severity":"BUG"' /tmp/v.out |
 				sed -n 's/.*"rule":"\([a-z-]*\)".*"ino":\([0-9]*\),.*"first_page":\([0-9]*\),"last_page":\([0-9]*\),.*/  bug| \1 ino=\2 pages=\3-\4/p'
+			# why reports were WARN, not BUG: recall per mode (top reasons)
+			grep '"severity":"WARN"' /tmp/v.out |
+				sed -n 's/.*"rule":"\([a-z-]*\)".*"downgraded":"\([^"]*\)".*/\1: \2/p' |
+				cut -c1-110 | sort | uniq -c | sort -rn | head -4 | sed 's/^/  warn| /'
 			grep '^truth' /tmp/v.wl | sed 's/^/  truth| /'
 			grep -i 'error\|cannot\|failed' /tmp/v.err | head -3 | sed 's/^/  err| /'
 		done
