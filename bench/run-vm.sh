@@ -2,7 +2,7 @@
 # bench/run.sh inside a qemu guest: a Debian kernel where khugetrace runs in
 # fentry mode (the host of bench/README.md only allows tracepoints).
 #
-#   bench/run-vm.sh [SERIES]      (default 6.12; as root, like bench/run.sh)
+#   bench/run-vm.sh [SERIES]      (default 6.12; 6.1, 6.19, 7.2 too; as root, like bench/run.sh)
 #
 # Builds static khugetrace (make STATIC=1) and static bench generators and
 # bench/prog_stats, packs them with bash-static, bench/run.sh and busybox into

@@ -2,7 +2,7 @@
 # Every test layer, one closing line "N passed, N failed[, N skipped]".
 #   tests/run-all.sh [unit|live|vm ...]     (default: all three)
 # Layers print "name:rc" lines (0 pass, 77 skipped, anything else fails).
-# KHT_KERNELS selects the qemu kernels (default "6.1 6.12 6.19").
+# KHT_KERNELS selects the qemu kernels (default "6.1 6.12 6.19 7.2").
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -70,7 +70,7 @@ run_vm() {
 		tests/live/races-tests.sh tests/live/record-tests.sh \
 		>/dev/null || { echo "vm/initramfs:1" | record; return; }
 	# Each guest is one single-threaded TCG process: run two at a time (2 cores).
-	local ks=${KHT_KERNELS:-6.1 6.12 6.19} k running=0
+	local ks=${KHT_KERNELS:-6.1 6.12 6.19 7.2} k running=0
 	for k in $ks; do
 		tests/vm/fetch-kernels.sh "$k" >/dev/null 2>"/tmp/kht-fetch-$k.err" || true
 	done

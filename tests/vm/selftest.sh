@@ -2,13 +2,13 @@
 # Self-check of the VM harness: build a busybox-only initramfs with a probe
 # script and boot it on each kernel series.
 #
-#   tests/vm/selftest.sh [SERIES...]      (default: 6.1 6.12 6.19)
+#   tests/vm/selftest.sh [SERIES...]      (default: 6.1 6.12 6.19 7.2)
 #
 # Exit 0 only if every kernel booted, reported, and every probe passed.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -gt 0 ] || set -- 6.1 6.12 6.19
+[ $# -gt 0 ] || set -- 6.1 6.12 6.19 7.2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kht-selftest.XXXXXX")
 trap 'rm -rf "$work"' EXIT
