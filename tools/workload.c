@@ -2046,8 +2046,9 @@ static void vh_truth_hole(unsigned long first, unsigned long n, uint64_t t0, con
 static bool vh_stable_since(unsigned long p, uint64_t t0)
 {
 	unsigned int v = __atomic_load_n(&vh.ver[p], __ATOMIC_ACQUIRE);
-	uint64_t c = __atomic_load_n(&vh.changed[p], __ATOMIC_ACQUIRE);
+	/* data first: a page that just became data has its changed[] set before */
 	unsigned char d = __atomic_load_n(&vh.data[p], __ATOMIC_ACQUIRE);
+	uint64_t c = __atomic_load_n(&vh.changed[p], __ATOMIC_ACQUIRE);
 
 	return !(v & 1) && d && c < t0 &&
 	       __atomic_load_n(&vh.ver[p], __ATOMIC_ACQUIRE) == v;
@@ -2304,8 +2305,19 @@ static void vh_mark_if_full(int c)
 	extent_map(vh.guest.fd, c * PMD_PAGES, PMD_PAGES, seen, NULL);
 	for (k = 0; k < PMD_PAGES && seen[k]; k++)
 		;
-	if (k == PMD_PAGES)
+	/*
+	 * A hole the collapse filled became data just now: say so in changed[]
+	 * (before data[], which readers load first), or a seek that began
+	 * while it was still a hole and called it one would look like a page
+	 * that vanished (seen on 6.12: single-page truth-holes, no kernel bug).
+	 */
+	if (k == PMD_PAGES) {
+		for (k = 0; k < PMD_PAGES; k++)
+			if (!__atomic_load_n(&vh.data[c * PMD_PAGES + k], __ATOMIC_RELAXED))
+				__atomic_store_n(&vh.changed[c * PMD_PAGES + k], now_ns(),
+						 __ATOMIC_RELEASE);
 		vh_set_data(c * PMD_PAGES, PMD_PAGES, 1);
+	}
 	pthread_mutex_unlock(&vh.ch[c].state_lock);
 }
 
