@@ -1909,7 +1909,7 @@ static void run_random(void)
 #define VH_SECONDS	10
 #define VH_REFAULT_MS	20	/* balloon: punch to refault, 0..this ms */
 #define VH_HOLD_MS	8	/* postcopy: a registration is held 1..this ms */
-#define VH_TRUTH_LINES	1000	/* truth-hole lines printed; counts are complete */
+#define VH_TRUTH_LINES	5000	/* truth-hole lines printed; counts are complete */
 
 struct vh_chunk {
 	/*

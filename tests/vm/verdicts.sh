@@ -70,7 +70,7 @@ if [ "$buggy" = 1 ]; then
 	END {
 		for (k in n) print "  6.1 BUG reports: " k " " n[k] ", unconfirmed " u[k] + 0
 		# recall, by chunk: of the chunks where the workload saw data vanish
-		# (the first 1000 truth lines of each run) or holes filled under a
+		# (the first 5000 truth lines of each run) or holes filled under a
 		# registration, how many got a BUG of their rule
 		for (k in hole) { split(k, x, SUBSEP); m = mode[x[1]]; ms[m] = 1; th[m]++; tr[m] += (k in seekbug) }
 		for (k in fill) { split(k, x, SUBSEP); m = mode[x[1]]; ms[m] = 1; tf[m]++; rf[m] += (k in fillbug) }
