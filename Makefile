@@ -50,7 +50,7 @@ BPF_APPS := collapse uffd seek modify
 LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
 	tools/lib/timeline_render.c tools/lib/tracefile.c tools/lib/outfile.c \
-	tools/lib/collapse_view.c tools/lib/races.c \
+	tools/lib/collapse_view.c tools/lib/races.c tools/lib/races_stream.c \
 	tools/lib/events/registry.c tools/lib/events/ev_modify.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \

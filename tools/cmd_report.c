@@ -21,6 +21,7 @@
 #include "lib/options.h"
 #include "lib/outfile.h"
 #include "lib/races.h"
+#include "lib/races_stream.h"
 #include "lib/timeline.h"
 #include "lib/tracefile.h"
 
@@ -39,6 +40,8 @@ struct report {
 	struct kht_tf_meta meta;
 	struct kht_collapse_view view;
 	struct kht_timeline tl;
+	/* --races alone: judged in epochs as the records come, in bounded memory */
+	struct kht_races_stream *rs;
 	unsigned long long unknown, undecodable;
 	FILE *info;	/* where the "#" header goes: stdout, or stderr under -j */
 	long long drops;	/* from the trailer; -1 without one */
@@ -107,7 +110,9 @@ static bool add_record(struct report *r, unsigned rtype, const void *data, unsig
 		r->undecodable++;
 		return true;
 	}
-	if (r->opts.timeline || r->opts.perfetto || r->opts.races)
+	if (r->rs)
+		kht_rs_add(r->rs, &ev.hdr, kht_event_size(type));
+	else if (r->opts.timeline || r->opts.perfetto || r->opts.races)
 		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
 	else if (type == KHT_EV_COLLAPSE)
 		return kht_collapse_view_add(&r->view, &ev.collapse);
@@ -129,6 +134,28 @@ static void print_losses(const struct kht_tf_stats *st, const char *path)
 			path, st->records, st->partial_bytes);
 }
 
+/* The rule options of a recording: it names the features it was made with. */
+static struct kht_race_opts race_opts(const struct report *r)
+{
+	struct kht_race_opts ro = { .spin_ns = r->opts.spin_us * 1000 };
+
+	for (int i = 0; i < r->meta.nhooks; i++) {
+		ro.mods_traced |= !strcmp(r->meta.hooks[i].hook, kht_feat_modify.name);
+		ro.fills_traced |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_FILLS_HOOK);
+	}
+	return ro;
+}
+
+static void races_emit(void *ctx, const struct kht_races *races)
+{
+	const struct report *r = ctx;
+
+	if (r->opts.json)
+		kht_races_print_json_reports(stdout, races, &r->view.fmt);
+	else
+		kht_races_print_text_reports(stdout, races, &r->view.fmt);
+}
+
 static int views(struct report *r)
 {
 	struct kht_tl_filter f = { .ino = r->opts.inode, .pid = r->opts.pid,
@@ -141,19 +168,25 @@ static int views(struct report *r)
 		kht_collapse_view_summary(&r->view, 0);
 		return 0;
 	}
+	if (r->rs) {
+		/* exit like report, not like `races`: the file was read (docs/races.md) */
+		if (kht_rs_finish(r->rs)) {
+			fprintf(stderr, "khugetrace report: out of memory judging races.\n");
+			return 1;
+		}
+		if (r->opts.json)
+			kht_races_print_json_summary(stdout, &r->rs->races);
+		else
+			kht_races_print_text_summary(stdout, &r->rs->races);
+		return 0;
+	}
 	if (kht_tl_build(&r->tl, &f, r->meta.mono_base_ns)) {
 		fprintf(stderr, "khugetrace report: out of memory building the timeline.\n");
 		return 1;
 	}
 	if (r->opts.races) {
-		struct kht_race_opts ro = { .spin_ns = r->opts.spin_us * 1000 };
+		struct kht_race_opts ro = race_opts(r);
 		struct kht_races races;
-
-		/* recordings name the features they were made with */
-		for (int i = 0; i < r->meta.nhooks; i++) {
-			ro.mods_traced |= !strcmp(r->meta.hooks[i].hook, kht_feat_modify.name);
-			ro.fills_traced |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_FILLS_HOOK);
-		}
 
 		if (kht_races_find(&races, &r->tl, r->view.fmt.results, &ro)) {
 			fprintf(stderr, "khugetrace report: out of memory judging races.\n");
@@ -357,6 +390,18 @@ int cmd_report(int argc, char **argv)
 	print_header(&r);
 	if (!r.opts.timeline && !r.opts.perfetto && !r.opts.races)
 		kht_collapse_view_header(&r.view);
+	if (r.opts.races && !r.opts.timeline && !r.opts.perfetto) {
+		static struct kht_races_stream rs;
+
+		rs = (struct kht_races_stream){
+			.results = r.view.fmt.results, .opts = race_opts(&r),
+			.filter = { .ino = r.opts.inode, .pid = r.opts.pid, .since_s = r.opts.since_s,
+				    .until_s = r.opts.until_s, .until_set = r.opts.until_set },
+			.base_ns = r.meta.mono_base_ns, .epoch_events = kht_rs_epoch_from_env(),
+			.emit = races_emit, .ctx = &r,
+		};
+		r.rs = &rs;
+	}
 	while ((n = kht_tf_next(rd, &type, &data, &len)) == 1)
 		if (!add_record(&r, type, data, len))
 			break;	/* -c reached: the rest of the file is not read */
@@ -374,6 +419,8 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "khugetrace report: %llu records were damaged inside a checked "
 			"block and could not be decoded: skipped.\n", r.undecodable);
 	kht_tl_free(&r.tl);
+	if (r.rs)
+		kht_rs_free(r.rs);
 	kht_tf_free(rd);
 	close(r.fd);
 	return ret;

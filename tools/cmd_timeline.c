@@ -20,10 +20,15 @@
 #include "lib/options.h"
 #include "lib/outfile.h"
 #include "lib/races.h"
+#include "lib/races_stream.h"
 #include "lib/timeline.h"
 
 struct run {
 	struct kht_timeline tl;
+	/* races: judged as the events come, in bounded memory (not tl) */
+	struct kht_races_stream *rs;
+	/* called once the session is open, before any event arrives */
+	void (*ready)(struct run *r, struct kht_session *s, const struct kht_opts *opts);
 	unsigned long long events, lost, drops;
 };
 
@@ -31,7 +36,7 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 {
 	struct run *r = ctx;
 
-	if (kht_tl_add(&r->tl, h, size))
+	if (r->rs ? kht_rs_add(r->rs, h, size) : kht_tl_add(&r->tl, h, size))
 		r->lost++;
 	else
 		r->events++;
@@ -119,6 +124,8 @@ static int collect(const char *cmd, const struct kht_opts *opts, struct run *r,
 		return ret;
 	}
 	s->child = child->pid ? child : NULL;
+	if (r->ready)
+		r->ready(r, s, opts);
 	kht_session_banner(s, opts);
 	if (child->pid && kht_child_start(child, cmd, opts->args[0])) {
 		kht_session_close(s);
@@ -208,19 +215,54 @@ int cmd_timeline(int argc, char **argv)
 }
 
 /*
- * khugetrace races: the same capture, judged by the rules of lib/races.c.
+ * khugetrace races: the same capture, judged by the rules of lib/races.c as
+ * it comes (lib/races_stream.c): reports are printed every epoch, memory
+ * holds the last seconds of events, not the whole run.
  * Exit like grep: 0 something found (a bug or a slow spin), 1 nothing, 2 error.
  */
+struct races_run {
+	struct kht_races_stream rs;
+	struct kht_fmt fmt;
+	bool json;
+};
+
+static void races_emit(void *ctx, const struct kht_races *r)
+{
+	struct races_run *rr = ctx;
+
+	if (rr->json)
+		kht_races_print_json_reports(stdout, r, &rr->fmt);
+	else
+		kht_races_print_text_reports(stdout, r, &rr->fmt);
+	fflush(stdout);
+}
+
+static void races_ready(struct run *r, struct kht_session *s, const struct kht_opts *opts)
+{
+	struct races_run *rr = (struct races_run *)r->rs;
+
+	for (int i = 0; i < s->nfeat; i++) {
+		bool mod = s->feat[i].f == &kht_feat_modify;
+
+		rr->rs.opts.mods_traced |= mod;
+		rr->rs.opts.fills_traced |= mod && kht_modify_sees_fills(s->feat[i].mode);
+	}
+	rr->rs.opts.spin_ns = opts->spin_us * 1000;
+	rr->rs.results = &s->results;
+	rr->rs.base_ns = s->base_ns;
+	rr->rs.filter = (struct kht_tl_filter){ .ino = opts->inode, .pid = opts->pid,
+						.since_s = opts->since_s, .until_s = opts->until_s,
+						.until_set = opts->until_set };
+	rr->fmt = (struct kht_fmt){ .results = &s->results, .base_ns = s->base_ns };
+}
+
 int cmd_races(int argc, char **argv)
 {
-	struct kht_race_opts ro = { 0 };
-	struct kht_tl_filter filter;
-	struct kht_races races;
+	struct races_run rr = { .rs = { .emit = races_emit } };
 	struct kht_session s;
 	struct kht_opts opts;
 	struct kht_child child;
-	struct kht_fmt fmt;
-	struct run r = {};
+	struct run r = { .rs = &rr.rs, .ready = races_ready };
 	char err[256];
 	int ret;
 
@@ -231,45 +273,40 @@ int cmd_races(int argc, char **argv)
 	}
 	if (opts.help) {
 		printf("Usage: khugetrace races [OPTIONS] [--] [COMMAND [ARGS]]\n"
-		       "Trace until Ctrl-C (or -d), then report the races of docs/races.md:\n"
+		       "Trace until Ctrl-C (or -d) and report the races of docs/races.md as\n"
+		       "they are judged (a few seconds after each collapse):\n"
 		       "uffd-missing-fill, seek-transient-hole, publish-before-uptodate,\n"
 		       "collapse-on-uffd-armed, retry-spin. Exit 0 if a bug or a slow spin was\n"
 		       "found, 1 if none, 2 on error.\n\n%s%s", kht_opts_usage(),
 		       kht_opts_timeline_usage());
 		return 0;
 	}
+	rr.rs.ctx = &rr;
+	rr.rs.epoch_events = kht_rs_epoch_from_env();
+	rr.json = opts.json;
 	ret = kht_child_from_opts(&child, "races", &opts);
 	if (ret)
 		return 2;
 	ret = collect("races", &opts, &r, &s, &child);
 	if (ret)
 		return 2;
-	ro.spin_ns = opts.spin_us * 1000;
-	for (int i = 0; i < s.nfeat; i++) {
-		bool mod = s.feat[i].f == &kht_feat_modify;
-
-		ro.mods_traced |= mod;
-		ro.fills_traced |= mod && kht_modify_sees_fills(s.feat[i].mode);
-	}
-	fmt = (struct kht_fmt){ .results = &s.results, .base_ns = s.base_ns };
-	filter = (struct kht_tl_filter){ .ino = opts.inode, .pid = opts.pid,
-					 .since_s = opts.since_s, .until_s = opts.until_s,
-					 .until_set = opts.until_set };
-	if (kht_tl_build(&r.tl, &filter, s.base_ns) ||
-	    kht_races_find(&races, &r.tl, &s.results, &ro)) {
+	if (kht_rs_finish(&rr.rs)) {
 		fprintf(stderr, "khugetrace races: out of memory.\n");
 		ret = 2;
 	} else {
 		if (opts.json)
-			kht_races_print_json(stdout, &races, &fmt);
+			kht_races_print_json_summary(stdout, &rr.rs.races);
 		else
-			kht_races_print_text(stdout, &races, &fmt);
-		ret = kht_races_count(&races, KHT_SEV_BUG) || kht_races_count(&races, KHT_SEV_SLOW) ?
-		      0 : 1;
-		kht_races_free(&races);
+			kht_races_print_text_summary(stdout, &rr.rs.races);
+		ret = kht_races_count(&rr.rs.races, KHT_SEV_BUG) ||
+		      kht_races_count(&rr.rs.races, KHT_SEV_SLOW) ? 0 : 1;
 	}
+	if (opts.verbose)
+		fprintf(stderr, "khugetrace races: judged in %zu epochs, at most %zu events held "
+			"(%llu dropped once judged).\n", rr.rs.epochs, rr.rs.peak_events,
+			rr.rs.dropped);
 	warn_losses("races", &r);
-	kht_tl_free(&r.tl);
+	kht_rs_free(&rr.rs);
 	kht_session_close(&s);
 	return ret;
 }

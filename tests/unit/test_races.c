@@ -6,6 +6,7 @@
 #include "btf_fixtures.h"
 #include "lib/json.h"
 #include "lib/races.h"
+#include "lib/races_stream.h"
 #include "lib/tracefile.h"
 #include "lib/events/event_kind.h"
 
@@ -951,4 +952,113 @@ TEST(race_seek_data_skips_range_from_before)
 	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1 && seek_report(&r, 0)->value == 1024 * 4096);
 	kht_races_free(&r);
 	kht_tl_free(&t);
+}
+
+/*
+ * Streaming (lib/races_stream.c): a long synthetic VM-host-like stream
+ * judged in tiny epochs gives exactly the reports of judging it whole, and
+ * the events held stay bounded by the keep window, not the stream's length.
+ */
+struct rs_seen {
+	unsigned long long key[4096][5];
+	size_t n;
+};
+
+static void rs_collect(void *ctx, const struct kht_races *r)
+{
+	struct rs_seen *s = ctx;
+
+	for (size_t i = 0; i < r->n && s->n < 4096; i++, s->n++) {
+		const struct kht_race *x = &r->r[i];
+
+		s->key[s->n][0] = x->rule * 16 + x->sev;
+		s->key[s->n][1] = x->collapse->end_ns;
+		s->key[s->n][2] = x->other ? x->other->end_ns : 0;
+		s->key[s->n][3] = x->first_page;
+		s->key[s->n][4] = x->value + (unsigned long long)x->mods * 1000003;
+	}
+}
+
+static int rs_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 5 * sizeof(unsigned long long));
+}
+
+/* One second of the load, starting at ms: collapse, seeks, punches, registrations. */
+static void rs_second(struct kht_timeline *t, struct kht_races_stream *rs, unsigned i)
+{
+	unsigned long long ms = 1000ULL * i;
+	struct kht_collapse c = i % 3 ? col(ms + 10, ms + 14, "SCAN_SUCCEED", i % 2 ? 0 : 64) :
+				       col_published(ms + 10, ms + 20, i % 6 == 0);
+	struct kht_uffd reg = uffd(ms + 5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_uffd unreg = uffd(ms + 30 + (i % 7) * 100, KHT_UFFD_UNREGISTER, 0, 0, 7);
+	struct kht_seek hole = seek(ms + 12, KHT_SEEK_HOLE, 0, 16 * 4096);
+	struct kht_seek late = seek(ms + 13, KHT_SEEK_DATA, 0, 512 * 4096);
+	struct kht_modify punch = mod(ms + 16, 1, KHT_MOD_PUNCH, 8, 4);
+	const struct kht_hdr *ev[7] = { &reg.hdr, &c.hdr, &hole.hdr, &late.hdr, &punch.hdr,
+					&unreg.hdr };
+	size_t sz[7] = { sizeof(reg), sizeof(c), sizeof(hole), sizeof(late), sizeof(punch),
+			 sizeof(unreg) };
+	unsigned n = 6;
+
+	if (i % 4)
+		ev[0] = NULL;		/* a registration every 4 s, removed later */
+	if (i % 4)
+		ev[5] = NULL;
+	if (i % 5)
+		ev[4] = NULL;		/* a punch every 5 s */
+	for (unsigned k = 0; k < n; k++) {
+		if (!ev[k])
+			continue;
+		if (t)
+			CHECK(kht_tl_add(t, ev[k], sz[k]) == 0);
+		if (rs)
+			CHECK(kht_rs_add(rs, ev[k], sz[k]) == 0);
+	}
+}
+
+static size_t rs_peak(unsigned seconds, struct rs_seen *streamed)
+{
+	struct kht_races_stream rs = {
+		.results = &e612, .opts = { .mods_traced = true, .fills_traced = true },
+		.epoch_events = 64, .emit = rs_collect, .ctx = streamed,
+	};
+	size_t peak;
+
+	for (unsigned i = 0; i < seconds; i++)
+		rs_second(NULL, &rs, i);
+	CHECK(kht_rs_finish(&rs) == 0);
+	peak = rs.peak_events;
+	CHECK(rs.epochs > 4 && rs.dropped > 0);
+	kht_rs_free(&rs);
+	return peak;
+}
+
+TEST(race_stream_same_reports_bounded_memory)
+{
+	static struct rs_seen whole, streamed, longer;
+	struct kht_timeline t = { 0 };
+	struct kht_races r;
+	size_t peak, peak_long;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	for (unsigned i = 0; i < 120; i++)
+		rs_second(&t, NULL, i);
+	r = judge(&t, 0);
+	rs_collect(&whole, &r);
+	CHECK(whole.n > 100 && BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) > 0 &&
+	      BUGS(r, KHT_RULE_UFFD_MISSING_FILL) > 0);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+
+	peak = rs_peak(120, &streamed);
+	CHECK(streamed.n == whole.n);
+	qsort(whole.key, whole.n, sizeof(whole.key[0]), rs_cmp);
+	qsort(streamed.key, streamed.n, sizeof(streamed.key[0]), rs_cmp);
+	CHECK(!memcmp(whole.key, streamed.key, whole.n * sizeof(whole.key[0])));
+
+	/* four times as long: the same peak (removed registrations are dropped too) */
+	peak_long = rs_peak(480, &longer);
+	CHECK(longer.n > 3 * whole.n);
+	CHECK(peak_long <= peak + peak / 4);
 }

@@ -101,13 +101,6 @@ struct range {
 	unsigned long long first, last;
 };
 
-/*
- * Where a collapse's start is not seen at all (tp_btf/raw_tp: khugepaged, or
- * MADV_COLLAPSE without the madvise hook), registrations and removals this
- * close to its end may have happened while it ran. Collapses measured in the
- * guests take at most tens of ms (6.1 under TCG: 28-45 ms).
- */
-#define KHT_COLLAPSE_MAX_NS (1000ULL * 1000 * 1000)
 
 static bool overlap(struct range a, struct range b)
 {
@@ -146,6 +139,7 @@ static int add(struct kht_races *out, struct kht_race r)
 		out->cap = cap;
 	}
 	out->r[out->n++] = r;
+	out->tally[r.rule][r.sev]++;
 	return 0;
 }
 
@@ -203,7 +197,7 @@ static const struct kht_tl_group *process_group(const struct kht_timeline *t, un
  * whose range BPF could not resolve to a file (bpf_find_vma only try-locks
  * mmap_lock) lands in its process's story and is matched by user address.
  */
-static bool unregisters(const struct kht_tl_event *v, const struct kht_tl_event *u)
+bool kht_races_unregisters(const struct kht_tl_event *v, const struct kht_tl_event *u)
 {
 	const struct kht_uffd *un = &v->ev.uffd, *reg = &u->ev.uffd;
 
@@ -249,7 +243,7 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 		for (size_t k = 0; k < stories[s]->nuffd; k++) {
 			const struct kht_tl_event *v = EV(t, stories[s], stories[s]->uffd[k]);
 
-			if (!unregisters(v, u))
+			if (!kht_races_unregisters(v, u))
 				continue;
 			if (v->end_ns < d.first)
 				return NOT_ARMED;	/* gone before the decision */
@@ -650,7 +644,23 @@ static int rule_spin(struct kht_races *out, const struct kht_timeline *t,
 int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 		   const struct kht_enum *results, const struct kht_race_opts *o)
 {
+	struct kht_judge_span all = { .end_before = ~0ULL };
+
 	memset(out, 0, sizeof(*out));
+	return kht_races_find_some(out, t, results, o, &all);
+}
+
+static bool in_span(const struct kht_tl_event *c, const struct kht_judge_span *s)
+{
+	/* ~0 is "whatever is left": a collapse ending at ~0 is judged too */
+	return (c->end_ns < s->end_before || s->end_before == ~0ULL) &&
+	       (c->end_ns >= s->judged_before || c->seq >= s->seq_from);
+}
+
+int kht_races_find_some(struct kht_races *out, const struct kht_timeline *t,
+			const struct kht_enum *results, const struct kht_race_opts *o,
+			const struct kht_judge_span *span)
+{
 	out->mods_traced = o->mods_traced;
 	for (size_t gi = 0; gi < t->ngroups; gi++) {
 		const struct kht_tl_group *g = &t->groups[gi];
@@ -662,7 +672,8 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 			const struct kht_collapse *col = &c->ev.collapse;
 			struct range cr;
 
-			if (c->ev.hdr.type != KHT_EV_COLLAPSE || !collapse_range(col, results, &cr))
+			if (c->ev.hdr.type != KHT_EV_COLLAPSE || !in_span(c, span) ||
+			    !collapse_range(col, results, &cr))
 				continue;
 			if (rule_uffd(out, t, g, c, cr, results, o))
 				return -1;
@@ -698,6 +709,11 @@ int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 	return 0;
 }
 
+void kht_races_forget(struct kht_races *r)
+{
+	r->n = 0;
+}
+
 void kht_races_free(struct kht_races *r)
 {
 	free(r->r);
@@ -708,19 +724,15 @@ size_t kht_races_count(const struct kht_races *r, enum kht_severity sev)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < r->n; i++)
-		n += r->r[i].sev == sev;
+	for (int k = 0; k < KHT_RULE_MAX; k++)
+		n += r->tally[k][sev];
 	return n;
 }
 
 size_t kht_races_count_rule(const struct kht_races *r, enum kht_race_rule rule,
 			    enum kht_severity sev)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->n; i++)
-		n += r->r[i].rule == rule && r->r[i].sev == sev;
-	return n;
+	return r->tally[rule][sev];
 }
 
 static double rel(unsigned long long ts, unsigned long long base)
@@ -754,6 +766,12 @@ static void other_desc(char *buf, size_t len, const struct kht_tl_event *e)
 
 void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
 {
+	kht_races_print_text_reports(out, r, f);
+	kht_races_print_text_summary(out, r);
+}
+
+void kht_races_print_text_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
+{
 	for (size_t i = 0; i < r->n; i++) {
 		const struct kht_race *x = &r->r[i];
 		const struct kht_collapse *c = &x->collapse->ev.collapse;
@@ -784,6 +802,10 @@ void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht
 			"guarded: the kernel backed this collapse off as the upstream fix does, so nothing was lost. Had it gone through: " : "",
 			rules[x->rule].why);
 	}
+}
+
+void kht_races_print_text_summary(FILE *out, const struct kht_races *r)
+{
 	fprintf(out, "%zu bug%s, %zu slow, %zu warning%s, %zu guarded",
 		kht_races_count(r, KHT_SEV_BUG), kht_races_count(r, KHT_SEV_BUG) == 1 ? "" : "s",
 		kht_races_count(r, KHT_SEV_SLOW), kht_races_count(r, KHT_SEV_WARN),
@@ -795,6 +817,12 @@ void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht
 }
 
 void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
+{
+	kht_races_print_json_reports(out, r, f);
+	kht_races_print_json_summary(out, r);
+}
+
+void kht_races_print_json_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
 {
 	char buf[4096], ev[2048];
 	struct kht_buf b;
@@ -842,6 +870,13 @@ void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht
 		if (!b.overflow)
 			fprintf(out, "%s\n", buf);
 	}
+}
+
+void kht_races_print_json_summary(FILE *out, const struct kht_races *r)
+{
+	char buf[4096];
+	struct kht_buf b;
+
 	kht_buf_init(&b, buf, sizeof(buf));
 	kht_json_begin(&b);
 	kht_json_str(&b, "event", "races-summary");

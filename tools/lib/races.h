@@ -41,6 +41,14 @@ struct kht_race {
 	unsigned mods;				/* modification events of the inode weighed */
 };
 
+/*
+ * Where a collapse's start is not seen at all (tp_btf/raw_tp: khugepaged, or
+ * MADV_COLLAPSE without the madvise hook), registrations and removals this
+ * close to its end may have happened while it ran. Collapses measured in the
+ * guests take at most tens of ms (6.1 under TCG: 28-45 ms).
+ */
+#define KHT_COLLAPSE_MAX_NS (1000ULL * 1000 * 1000)
+
 struct kht_race_opts {
 	unsigned long long spin_ns;	/* retry-spin threshold: report spins longer than this */
 	/*
@@ -58,6 +66,8 @@ struct kht_races {
 	size_t n, cap;
 	unsigned long long not_evaluable;	/* collapses seen without an entry (tp modes) */
 	bool mods_traced;			/* kht_race_opts.mods_traced of the judging */
+	/* Reports ever added, per rule and severity: they outlive kht_races_forget(). */
+	unsigned long long tally[KHT_RULE_MAX][KHT_SEV_WARN + 1];
 };
 
 const char *kht_rule_name(enum kht_race_rule rule);
@@ -67,12 +77,38 @@ const char *kht_severity_name(enum kht_severity sev);
 /* Run every rule over t (already built). 0, or -1 when out of memory. */
 int kht_races_find(struct kht_races *out, const struct kht_timeline *t,
 		   const struct kht_enum *results, const struct kht_race_opts *o);
+/*
+ * Which collapses kht_races_find_some() judges: those that ended before
+ * end_before and were not judged by an earlier call, i.e. that ended at or
+ * after judged_before or arrived (seq) at or after seq_from.
+ */
+struct kht_judge_span {
+	unsigned long long end_before, judged_before;
+	unsigned seq_from;
+};
+/* Add the reports of the collapses of span to out (initialised by the caller). */
+int kht_races_find_some(struct kht_races *out, const struct kht_timeline *t,
+			const struct kht_enum *results, const struct kht_race_opts *o,
+			const struct kht_judge_span *span);
+/*
+ * Is v a successful UFFDIO_UNREGISTER of (part of) registration u, made
+ * after it? (Matched by page range, or by user address where BPF could not
+ * resolve the range to a file.)
+ */
+bool kht_races_unregisters(const struct kht_tl_event *v, const struct kht_tl_event *u);
+/* Drop the reports (printed already: they point into a timeline); keep the tallies. */
+void kht_races_forget(struct kht_races *r);
 void kht_races_free(struct kht_races *r);
 size_t kht_races_count(const struct kht_races *r, enum kht_severity sev);
 size_t kht_races_count_rule(const struct kht_races *r, enum kht_race_rule rule,
 			    enum kht_severity sev);
 
+/* The reports, then the summary line (text) or object (JSON); or each part alone. */
 void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
 void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
+void kht_races_print_text_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
+void kht_races_print_text_summary(FILE *out, const struct kht_races *r);
+void kht_races_print_json_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
+void kht_races_print_json_summary(FILE *out, const struct kht_races *r);
 
 #endif

@@ -240,6 +240,43 @@ int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned
 	return 0;
 }
 
+void kht_tl_unbuild(struct kht_timeline *t)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		free(t->groups[i].idx);
+		free(t->groups[i].uffd);
+	}
+	free(t->groups);
+	t->groups = NULL;
+	t->ngroups = 0;
+}
+
+size_t kht_tl_prune(struct kht_timeline *t, unsigned long long keep_from,
+		    bool (*keep_old)(const struct kht_timeline *t, const struct kht_tl_event *e,
+				     void *ctx),
+		    void *ctx)
+{
+	size_t kept = 0, n = t->n;
+
+	/* keep_old sees the whole array: decide first, then compact */
+	for (size_t i = 0; i < n; i++)
+		t->ev[i].doomed = t->ev[i].end_ns < keep_from && !(keep_old && keep_old(t, &t->ev[i], ctx));
+	for (size_t i = 0; i < n; i++)
+		if (!t->ev[i].doomed)
+			t->ev[kept++] = t->ev[i];
+	t->n = kept;
+	/* give memory back once the window is much smaller than the peak */
+	if (t->cap > 1024 && kept < t->cap / 4) {
+		void *p = realloc(t->ev, (t->cap / 2) * sizeof(*t->ev));
+
+		if (p) {
+			t->ev = p;
+			t->cap /= 2;
+		}
+	}
+	return n - kept;
+}
+
 void kht_tl_free(struct kht_timeline *t)
 {
 	for (size_t i = 0; i < t->ngroups; i++) {

@@ -29,6 +29,7 @@ struct kht_tl_event {
 	unsigned long long begin_ns;	/* entry time when seen, else the event time */
 	unsigned long long end_ns;	/* the event time (hdr.ts_ns) */
 	bool has_begin;			/* begin_ns is a real entry time */
+	bool doomed;			/* kht_tl_prune's mark */
 	unsigned seq;			/* arrival order: breaks timestamp ties stably */
 	union kht_any_event ev;
 };
@@ -70,6 +71,17 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size);
 /* Sort and group (call once all events are in). 0 or -1 (no memory). */
 int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns);
 void kht_tl_free(struct kht_timeline *t);
+/* Forget the grouping of kht_tl_build (the events stay), so events can be added again. */
+void kht_tl_unbuild(struct kht_timeline *t);
+/*
+ * On an unbuilt timeline: keep the events that ended at or after keep_from,
+ * and older ones for which keep_old(t, e, ctx) says so (e.g. registrations
+ * still in force); the others are freed. Returns how many were dropped.
+ */
+size_t kht_tl_prune(struct kht_timeline *t, unsigned long long keep_from,
+		    bool (*keep_old)(const struct kht_timeline *t, const struct kht_tl_event *e,
+				     void *ctx),
+		    void *ctx);
 
 /* First position in g->idx of an event that may still run at ts (begin order, max span). */
 size_t kht_tl_first_at(const struct kht_timeline *t, const struct kht_tl_group *g,

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The race rules in epochs over a stream: see races_stream.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "races_stream.h"
+
+static size_t epoch_size(const struct kht_races_stream *rs)
+{
+	return rs->epoch_events ? rs->epoch_events : KHT_RS_EPOCH_EVENTS;
+}
+
+/*
+ * An event older than the keep window stays only if it is a registration
+ * still in force: no unregistration, also older, removed it (a later one
+ * is still in the window and needs its registration to match).
+ */
+static bool in_force(const struct kht_timeline *t, const struct kht_tl_event *e, void *ctx)
+{
+	unsigned long long keep_from = *(unsigned long long *)ctx;
+
+	if (e->ev.hdr.type != KHT_EV_UFFD || e->ev.uffd.op != KHT_UFFD_REGISTER || e->ev.uffd.result)
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->ev[i].end_ns < keep_from && kht_races_unregisters(&t->ev[i], e))
+			return false;
+	return true;
+}
+
+/*
+ * Judge the collapses that ended before cut (~0: all that are left), emit
+ * their reports, and drop the events no later judgement needs.
+ */
+static int epoch(struct kht_races_stream *rs, unsigned long long cut)
+{
+	struct kht_judge_span span = rs->judged;
+	int ret;
+
+	span.end_before = cut;
+	rs->epochs++;
+	if (rs->tl.n > rs->peak_events)
+		rs->peak_events = rs->tl.n;
+	ret = kht_tl_build(&rs->tl, &rs->filter, rs->base_ns);
+	if (!ret)
+		ret = kht_races_find_some(&rs->races, &rs->tl, rs->results, &rs->opts, &span);
+	if (!ret && rs->emit)
+		rs->emit(rs->ctx, &rs->races);
+	kht_races_forget(&rs->races);
+	kht_tl_unbuild(&rs->tl);
+	if (ret)
+		return -1;
+	/* what arrives from now on was not judged, whenever it ended */
+	rs->judged.judged_before = cut;
+	rs->judged.seq_from = rs->tl.next_seq;
+	if (cut != ~0ULL) {
+		unsigned long long keep_from = cut > KHT_RS_KEEP_NS ? cut - KHT_RS_KEEP_NS : 0;
+
+		rs->dropped += kht_tl_prune(&rs->tl, keep_from, in_force, &keep_from);
+	}
+	/* a window that alone fills an epoch: wait for it to double, not for each event */
+	rs->next_epoch = rs->tl.n * 2 > epoch_size(rs) ? rs->tl.n * 2 : epoch_size(rs);
+	return 0;
+}
+
+size_t kht_rs_epoch_from_env(void)
+{
+	const char *v = getenv("KHT_RACES_EPOCH_EVENTS");
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return 0;
+	n = strtoull(v, &end, 10);
+	return *end || !n ? 0 : (size_t)n;
+}
+
+int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size)
+{
+	if (kht_tl_add(&rs->tl, h, size))
+		return -1;
+	if (h->ts_ns > rs->newest_ns)
+		rs->newest_ns = h->ts_ns;
+	if (!rs->next_epoch)
+		rs->next_epoch = epoch_size(rs);
+	if (rs->tl.n < rs->next_epoch || rs->newest_ns <= KHT_RS_LAG_NS)
+		return 0;
+	return epoch(rs, rs->newest_ns - KHT_RS_LAG_NS);
+}
+
+int kht_rs_finish(struct kht_races_stream *rs)
+{
+	return epoch(rs, ~0ULL);
+}
+
+void kht_rs_free(struct kht_races_stream *rs)
+{
+	kht_tl_free(&rs->tl);
+	kht_races_free(&rs->races);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The race rules over an endless event stream, in bounded memory: events
+ * are held in a timeline; every so often the collapses that ended more than
+ * KHT_RS_LAG_NS before the newest event are judged, their reports handed to
+ * emit(), and events that no later collapse can need (older than
+ * KHT_RS_KEEP_NS before that cut) are dropped. Memory follows the events of
+ * the last KHT_RS_KEEP_NS, not the length of the run: `khugetrace races`
+ * left on a VM host for an hour holds what a minute holds.
+ *
+ * Same reports as judging the whole stream at once (kht_races_find) for
+ * every collapse that lasted less than KHT_COLLAPSE_MAX_NS and every
+ * event that arrived less than KHT_RS_LAG_NS late; unit-tested against it.
+ */
+#ifndef KHT_RACES_STREAM_H
+#define KHT_RACES_STREAM_H
+
+#include "races.h"
+
+/* Collapses are judged this long after they ended: seeks they overlap return by then. */
+#define KHT_RS_LAG_NS (2000ULL * 1000 * 1000)
+/*
+ * What a collapse's judgement looks back on: its own begin (at most
+ * KHT_COLLAPSE_MAX_NS before its end), the scan margin before it (1 s), and
+ * the collapses whose modification horizon (KHT_WATCH_HORIZON_NS) covers it.
+ */
+#define KHT_RS_KEEP_NS (KHT_WATCH_HORIZON_NS + 4 * KHT_COLLAPSE_MAX_NS)
+/* Judge when this many events are held (or twice what the last epoch kept). */
+#define KHT_RS_EPOCH_EVENTS (1u << 17)
+
+struct kht_races_stream {
+	struct kht_timeline tl;
+	struct kht_races races;		/* the current epoch's reports; tallies of all */
+	const struct kht_enum *results;
+	struct kht_race_opts opts;
+	struct kht_tl_filter filter;
+	unsigned long long base_ns;
+	size_t epoch_events;		/* 0: KHT_RS_EPOCH_EVENTS (tests set it small) */
+	/* Called with each epoch's reports (pointing into tl: print them now). */
+	void (*emit)(void *ctx, const struct kht_races *r);
+	void *ctx;
+	/* internal */
+	struct kht_judge_span judged;	/* .judged_before/.seq_from of the next epoch */
+	unsigned long long newest_ns;
+	size_t next_epoch;
+	/* what it cost: for -v and the tests */
+	size_t epochs, peak_events;
+	unsigned long long dropped;
+};
+
+/*
+ * The epoch size from the environment (KHT_RACES_EPOCH_EVENTS, a test knob:
+ * tests judge a recording in tiny epochs and compare with one big epoch),
+ * else 0 (the default).
+ */
+size_t kht_rs_epoch_from_env(void);
+/* Add one event (copied); may judge an epoch. 0, or -1 (bad record, no memory). */
+int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size);
+/* Judge everything left and emit it. 0 or -1 (no memory). */
+int kht_rs_finish(struct kht_races_stream *rs);
+void kht_rs_free(struct kht_races_stream *rs);
+
+#endif
