@@ -10,14 +10,17 @@ static size_t epoch_size(const struct kht_races_stream *rs)
 }
 
 /*
- * An event older than the keep window stays only if it is a registration
- * still in force: no unregistration, also older, removed it (a later one
- * is still in the window and needs its registration to match).
+ * An event older than the keep window stays if it is a collapse within the
+ * longer window of collapses, or a registration still in force: no
+ * unregistration, also older, removed it (a later one is still in the
+ * window and needs its registration to match).
  */
-static bool in_force(const struct kht_timeline *t, const struct kht_tl_event *e, void *ctx)
+static bool keep_old(const struct kht_timeline *t, const struct kht_tl_event *e, void *ctx)
 {
 	unsigned long long keep_from = *(unsigned long long *)ctx;
 
+	if (e->ev.hdr.type == KHT_EV_COLLAPSE)
+		return e->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= keep_from;
 	if (e->ev.hdr.type != KHT_EV_UFFD || e->ev.uffd.op != KHT_UFFD_REGISTER || e->ev.uffd.result)
 		return false;
 	for (size_t i = 0; i < t->n; i++)
@@ -54,7 +57,7 @@ static int epoch(struct kht_races_stream *rs, unsigned long long cut)
 	if (cut != ~0ULL) {
 		unsigned long long keep_from = cut > KHT_RS_KEEP_NS ? cut - KHT_RS_KEEP_NS : 0;
 
-		rs->dropped += kht_tl_prune(&rs->tl, keep_from, in_force, &keep_from);
+		rs->dropped += kht_tl_prune(&rs->tl, keep_from, keep_old, &keep_from);
 	}
 	/* a window that alone fills an epoch: wait for it to double, not for each event */
 	rs->next_epoch = rs->tl.n * 2 > epoch_size(rs) ? rs->tl.n * 2 : epoch_size(rs);

@@ -4,7 +4,8 @@
  * are held in a timeline; every so often the collapses that ended more than
  * KHT_RS_LAG_NS before the newest event are judged, their reports handed to
  * emit(), and events that no later collapse can need (older than
- * KHT_RS_KEEP_NS before that cut) are dropped. Memory follows the events of
+ * KHT_RS_KEEP_NS before that cut; collapses KHT_RS_KEEP_COLLAPSES_NS) are
+ * dropped. Memory follows the events of
  * the last KHT_RS_KEEP_NS, not the length of the run: `khugetrace races`
  * left on a VM host for an hour holds what a minute holds.
  *
@@ -21,10 +22,13 @@
 #define KHT_RS_LAG_NS (2000ULL * 1000 * 1000)
 /*
  * What a collapse's judgement looks back on: its own begin (at most
- * KHT_COLLAPSE_MAX_NS before its end), the scan margin before it (1 s), and
- * the collapses whose modification horizon (KHT_WATCH_HORIZON_NS) covers it.
+ * KHT_COLLAPSE_MAX_NS before its end) and the scan margin before it (1 s)
+ * for seeks, readers and modifications; and, for whether modifications were
+ * traced at all, the collapses whose modification horizon
+ * (KHT_WATCH_HORIZON_NS) covers it: collapses are kept that much longer.
  */
-#define KHT_RS_KEEP_NS (KHT_WATCH_HORIZON_NS + 4 * KHT_COLLAPSE_MAX_NS)
+#define KHT_RS_KEEP_NS (4 * KHT_COLLAPSE_MAX_NS)
+#define KHT_RS_KEEP_COLLAPSES_NS (KHT_WATCH_HORIZON_NS + KHT_RS_KEEP_NS)
 /* Judge when this many events are held (or twice what the last epoch kept). */
 #define KHT_RS_EPOCH_EVENTS (1u << 17)
 
