@@ -10,26 +10,43 @@
 #   uptodate by the kernel's known code).
 #
 #   tests/vm/verdicts.sh SERIES [SECONDS [SEEDS...]]     (default 20 s, seed 1)
+#   tests/vm/verdicts.sh --judge LOG                     (judge the console log of a run)
+#
+# The guest runs for long: the script copies itself first and runs the copy,
+# so editing it meanwhile does not break the judging at the end.
 #
 # Prints one line per run and a closing "verdicts SERIES: N runs, ..." line;
 # exit 0 when every run holds. Needs the static build (make STATIC=1).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-series=$1
-secs=${2:-20}
-shift $(( $# >= 2 ? 2 : $# ))
-seeds=${*:-1}
-sbin=$top/.output-static/bin
-work=${KHT_VERDICTS_DIR:-/tmp/kht-verdicts-$series}
-mkdir -p "$work"
-initrd=$work/initramfs.cpio.gz
-"$top/tests/vm/mkinitramfs.sh" "$initrd" "$top/tests/vm/guest-verdicts.sh" \
-	"$sbin/khugetrace" "$sbin/khugetrace-workload" >/dev/null || exit 1
-modes=5
-runs=$(( modes * 2 * $(echo "$seeds" | wc -w) ))
-KHT_ARGS="$secs $seeds" KHT_VM_LOG_DIR=$work "$top/tests/vm/run-guest.sh" "$series" "$initrd" \
-	$(( 300 + runs * (secs + 90) )) >"$work/results" 2>"$work/stderr"
-log=$work/kht-vm-$series.log
+top=${KHT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [ -z "${KHT_VERDICTS_COPY:-}" ] && [ "${1:-}" != --judge ]; then
+	copy=$(mktemp /tmp/kht-verdicts-sh.XXXXXX)
+	cp "$0" "$copy"
+	KHT_TOP=$top KHT_VERDICTS_COPY=1 bash "$copy" "$@"
+	rc=$?
+	rm -f "$copy"
+	exit $rc
+fi
+if [ "${1:-}" = --judge ]; then
+	log=$2 series=$(basename "$2" .log)
+	work=$(mktemp -d /tmp/kht-verdicts-judge.XXXXXX)
+else
+	series=$1
+	secs=${2:-20}
+	shift $(( $# >= 2 ? 2 : $# ))
+	seeds=${*:-1}
+	sbin=$top/.output-static/bin
+	work=${KHT_VERDICTS_DIR:-/tmp/kht-verdicts-$series}
+	mkdir -p "$work"
+	initrd=$work/initramfs.cpio.gz
+	"$top/tests/vm/mkinitramfs.sh" "$initrd" "$top/tests/vm/guest-verdicts.sh" \
+		"$sbin/khugetrace" "$sbin/khugetrace-workload" >/dev/null || exit 1
+	modes=5
+	runs=$(( modes * 2 * $(echo "$seeds" | wc -w) ))
+	KHT_ARGS="$secs $seeds" KHT_VM_LOG_DIR=$work "$top/tests/vm/run-guest.sh" "$series" "$initrd" \
+		$(( 300 + runs * (secs + 90) )) >"$work/results" 2>"$work/stderr"
+	log=$work/kht-vm-$series.log
+fi
 tr -d '\r' <"$log" >"$work/clean.log"
 case $(grep -m1 '^guest: ' "$work/clean.log") in *" 6.1."*) buggy=1 ;; *) buggy=0 ;; esac
 bad=0 nruns=0
