@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The collapse feature: bpf/collapse.bpf.c in one of five attach modes. */
+#include <string.h>
 #include <stdio.h>
 #include "collapse.skel.h"
 #include "capability.h"
@@ -20,14 +21,26 @@ int kht_scan_file_method(void)
 	return -1;
 }
 
-/* Lock windows and readers: only with fentry (kprobes on spinlocks cost too much). */
+/*
+ * Lock windows and readers: only with fentry (kprobes on spinlocks cost too
+ * much). why (may be NULL) says what is missing.
+ */
+static bool inside_why(int mode, char *why, int len)
+{
+	char tmp[256];
+
+	if (!why) {
+		why = tmp;
+		len = sizeof(tmp);
+	}
+	return mode == KHT_MODE_FENTRY &&
+	       kht_hook_ok("_raw_spin_lock_irq", KHT_M_FENTRY, why, len) &&
+	       kht_hook_ok("_raw_spin_unlock_irq", KHT_M_FENTRY, why, len);
+}
+
 static bool inside_usable(int mode)
 {
-	char why[256];
-
-	return mode == KHT_MODE_FENTRY &&
-	       kht_hook_ok("_raw_spin_lock_irq", KHT_M_FENTRY, why, sizeof(why)) &&
-	       kht_hook_ok("_raw_spin_unlock_irq", KHT_M_FENTRY, why, sizeof(why));
+	return inside_why(mode, NULL, 0);
 }
 
 /* syscalls mode gets its collapses from the scan_file tracepoint */
@@ -42,9 +55,22 @@ static bool also_needs(int mode, char *why, int len)
 static const char *limits(int mode)
 {
 	switch (mode) {
-	case KHT_MODE_FENTRY:
-		return inside_usable(mode) ? "" : "lock windows and readers off: the spinlock "
-			"functions cannot be traced here";
+	case KHT_MODE_FENTRY: {
+		static char msg[512];
+		char why[256];
+
+		if (inside_why(mode, why, sizeof(why)))
+			return "";
+		/*
+		 * A kernel built with CONFIG_INLINE_SPIN_LOCK_IRQ/_UNLOCK_IRQ (typical
+		 * without preemption) has no such function to hook.
+		 */
+		snprintf(msg, sizeof(msg), "lock windows, publish order and retry spins off: %s%s",
+			 why, strstr(why, "does not exist") ?
+			 " (inlined: a kernel built with CONFIG_INLINE_SPIN_*_IRQ, as without "
+			 "preemption, has no lock function to hook)" : "");
+		return msg;
+	}
 	case KHT_MODE_KPROBE:
 		return "lock windows, uptodate-at-publish and retry spins need fentry";
 	case KHT_MODE_TP_BTF:
