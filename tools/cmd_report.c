@@ -146,7 +146,7 @@ static struct kht_race_opts race_opts(const struct report *r)
 	return ro;
 }
 
-static void races_emit(void *ctx, const struct kht_races *races)
+static void races_emit(void *ctx, struct kht_races *races)
 {
 	const struct report *r = ctx;
 

@@ -226,7 +226,7 @@ struct races_run {
 	bool json;
 };
 
-static void races_emit(void *ctx, const struct kht_races *r)
+static void races_emit(void *ctx, struct kht_races *r)
 {
 	struct races_run *rr = ctx;
 

@@ -964,7 +964,7 @@ struct rs_seen {
 	size_t n;
 };
 
-static void rs_collect(void *ctx, const struct kht_races *r)
+static void rs_collect(void *ctx, struct kht_races *r)
 {
 	struct rs_seen *s = ctx;
 
@@ -1068,4 +1068,38 @@ TEST(race_stream_same_reports_bounded_memory)
 	peak_long = rs_peak(480, &longer);
 	CHECK(longer.n > 3 * whole.n);
 	CHECK(peak_long <= peak + peak / 4);
+}
+
+/* Text output: the first KHT_RACES_SHOWN warnings of a class in full, the rest counted. */
+TEST(race_text_digests_warnings)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_uffd minor = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MINOR, 0, 7);
+	struct kht_fmt f = { .results = &e612 };
+	struct kht_races r;
+	char *buf = NULL, *p;
+	size_t len = 0, full = 0;
+	FILE *m;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	ADD(t, minor);
+	for (unsigned i = 0; i < 5; i++) {
+		struct kht_collapse c = col(10 + 10 * i, 12 + 10 * i, "SCAN_SUCCEED", 0);
+
+		ADD(t, c);
+	}
+	r = judge(&t, 0);
+	CHECK(kht_races_count_rule(&r, KHT_RULE_COLLAPSE_ON_UFFD_ARMED, KHT_SEV_WARN) == 5);
+	m = open_memstream(&buf, &len);
+	kht_races_print_text(m, &r, &f);
+	fclose(m);
+	for (p = buf; (p = strstr(p, "[WARN] collapse-on-uffd-armed")); p++)
+		full++;
+	CHECK(full == KHT_RACES_SHOWN);
+	CHECK_CONTAINS(buf, "       5  WARN     collapse-on-uffd-armed: which VMAs the kernel "
+			    "retracted is not traced");
+	CHECK_CONTAINS(buf, "0 bugs, 0 slow, 5 warnings, 0 guarded");
+	free(buf);
+	kht_races_free(&r);
+	kht_tl_free(&t);
 }

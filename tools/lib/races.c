@@ -127,6 +127,23 @@ static struct range uffd_range(const struct kht_uffd *u)
 	return (struct range){ u->file.index, u->file.index + (pages ? pages - 1 : 0) };
 }
 
+/* The WARN/guarded class of r (NULL: the table is full, r is printed in full). */
+static struct kht_race_class *race_class(struct kht_races *out, const struct kht_race *r)
+{
+	const char *reason = r->sev == KHT_SEV_GUARDED ? NULL : r->downgrade;
+	size_t i;
+
+	for (i = 0; i < out->ncls; i++)
+		if (out->cls[i].rule == r->rule && out->cls[i].sev == r->sev &&
+		    out->cls[i].reason == reason)
+			return &out->cls[i];
+	if (i == sizeof(out->cls) / sizeof(out->cls[0]))
+		return NULL;
+	out->ncls++;
+	out->cls[i] = (struct kht_race_class){ .rule = r->rule, .sev = r->sev, .reason = reason };
+	return &out->cls[i];
+}
+
 static int add(struct kht_races *out, struct kht_race r)
 {
 	if (out->n == out->cap) {
@@ -140,6 +157,12 @@ static int add(struct kht_races *out, struct kht_race r)
 	}
 	out->r[out->n++] = r;
 	out->tally[r.rule][r.sev]++;
+	if (r.sev == KHT_SEV_WARN || r.sev == KHT_SEV_GUARDED) {
+		struct kht_race_class *k = race_class(out, &r);
+
+		if (k)
+			k->n++;
+	}
 	return 0;
 }
 
@@ -764,18 +787,23 @@ static void other_desc(char *buf, size_t len, const struct kht_tl_event *e)
 	}
 }
 
-void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
+void kht_races_print_text(FILE *out, struct kht_races *r, const struct kht_fmt *f)
 {
 	kht_races_print_text_reports(out, r, f);
 	kht_races_print_text_summary(out, r);
 }
 
-void kht_races_print_text_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f)
+void kht_races_print_text_reports(FILE *out, struct kht_races *r, const struct kht_fmt *f)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct kht_race *x = &r->r[i];
 		const struct kht_collapse *c = &x->collapse->ev.collapse;
 		char dev[24], who[64], res[48], desc[256];
+		struct kht_race_class *k = x->sev == KHT_SEV_WARN || x->sev == KHT_SEV_GUARDED ?
+					   race_class(r, x) : NULL;
+
+		if (k && k->shown++ >= KHT_RACES_SHOWN)
+			continue;	/* counted in the summary */
 
 		kht_dev_str(x->group->dev, dev, sizeof(dev));
 		task(who, sizeof(who), &c->hdr);
@@ -806,6 +834,21 @@ void kht_races_print_text_reports(FILE *out, const struct kht_races *r, const st
 
 void kht_races_print_text_summary(FILE *out, const struct kht_races *r)
 {
+	bool hidden = false;
+
+	for (size_t i = 0; i < r->ncls; i++)
+		hidden |= r->cls[i].n > KHT_RACES_SHOWN;
+	if (hidden) {
+		fprintf(out, "Warnings and guarded collapses by rule and reason (the first %d of "
+			"each are shown above; -j lists every one, --inode N narrows):\n",
+			KHT_RACES_SHOWN);
+		for (size_t i = 0; i < r->ncls; i++)
+			fprintf(out, "  %8llu  %-7s  %s%s%s\n", r->cls[i].n,
+				kht_severity_name(r->cls[i].sev), rules[r->cls[i].rule].name,
+				r->cls[i].reason ? ": " : "",
+				r->cls[i].reason ? r->cls[i].reason : "");
+		fprintf(out, "\n");
+	}
 	fprintf(out, "%zu bug%s, %zu slow, %zu warning%s, %zu guarded",
 		kht_races_count(r, KHT_SEV_BUG), kht_races_count(r, KHT_SEV_BUG) == 1 ? "" : "s",
 		kht_races_count(r, KHT_SEV_SLOW), kht_races_count(r, KHT_SEV_WARN),

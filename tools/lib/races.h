@@ -68,7 +68,21 @@ struct kht_races {
 	bool mods_traced;			/* kht_race_opts.mods_traced of the judging */
 	/* Reports ever added, per rule and severity: they outlive kht_races_forget(). */
 	unsigned long long tally[KHT_RULE_MAX][KHT_SEV_WARN + 1];
+	/*
+	 * WARN and guarded reports by rule and reason (downgrade text): text
+	 * output shows the first KHT_RACES_SHOWN of each class in full and counts
+	 * the rest, or a VM host's thousands of warnings bury its bugs.
+	 */
+	struct kht_race_class {
+		enum kht_race_rule rule;
+		enum kht_severity sev;
+		const char *reason;
+		unsigned long long n, shown;
+	} cls[64];
+	size_t ncls;
 };
+
+#define KHT_RACES_SHOWN 3
 
 const char *kht_rule_name(enum kht_race_rule rule);
 const char *kht_rule_seed(enum kht_race_rule rule);
@@ -104,9 +118,10 @@ size_t kht_races_count_rule(const struct kht_races *r, enum kht_race_rule rule,
 			    enum kht_severity sev);
 
 /* The reports, then the summary line (text) or object (JSON); or each part alone. */
-void kht_races_print_text(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
+void kht_races_print_text(FILE *out, struct kht_races *r, const struct kht_fmt *f);
 void kht_races_print_json(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
-void kht_races_print_text_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
+/* (text: counts what it showed of each WARN/guarded class, for the summary) */
+void kht_races_print_text_reports(FILE *out, struct kht_races *r, const struct kht_fmt *f);
 void kht_races_print_text_summary(FILE *out, const struct kht_races *r);
 void kht_races_print_json_reports(FILE *out, const struct kht_races *r, const struct kht_fmt *f);
 void kht_races_print_json_summary(FILE *out, const struct kht_races *r);

@@ -41,7 +41,7 @@ struct kht_races_stream {
 	unsigned long long base_ns;
 	size_t epoch_events;		/* 0: KHT_RS_EPOCH_EVENTS (tests set it small) */
 	/* Called with each epoch's reports (pointing into tl: print them now). */
-	void (*emit)(void *ctx, const struct kht_races *r);
+	void (*emit)(void *ctx, struct kht_races *r);
 	void *ctx;
 	/* internal */
 	struct kht_judge_span judged;	/* .judged_before/.seq_from of the next epoch */
