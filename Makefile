@@ -77,10 +77,19 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/tools/%.o: tools/%.c include/*.h tools/*.h tools/lib/*.h $(SKELS) | $(OUTPUT)
+# Header dependencies come from the compiler (-MMD -MP, the .d files below);
+# the skeletons are generated headers, so they must exist first (order-only).
+DEPFLAGS := -MMD -MP
+$(OUTPUT)/tools/%.o: tools/%.c | $(SKELS) $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The workload generator is plain C: it does not wait for the BPF skeletons.
+$(OUTPUT)/tools/workload.o: tools/workload.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # Rewritten only when the version changes, so that only then the two mains recompile.
 $(OUTPUT)/version: FORCE | $(OUTPUT)
@@ -89,10 +98,15 @@ $(OUTPUT)/version: FORCE | $(OUTPUT)
 $(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload.o: $(OUTPUT)/version
 $(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload.o: CFLAGS += -DKHT_VERSION='"$(VERSION)"'
 
-$(OUTPUT)/tests/%.o: tests/%.c include/*.h tools/lib/*.h | $(OUTPUT)
+$(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+-include $(patsubst %.o,%.d,$(LIB_OBJS) $(APP_OBJS) $(OUTPUT)/tools/workload.o \
+	$(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)))
+# a recipe that fails leaves no half-written target behind
+.DELETE_ON_ERROR:
 
 $(OUTPUT)/libkhugetrace.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
