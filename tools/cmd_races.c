@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/* khugetrace races: the rules of lib/races.c over a live capture (capture.c). */
+#include <stdio.h>
+#include "commands.h"
+#include "capture.h"
+#include "feature.h"
+#include "lib/races.h"
+
+/*
+ * khugetrace races: the same capture, judged by the rules of lib/races.c as
+ * it comes (lib/races_stream.c): reports are printed every epoch, memory
+ * holds the last seconds of events, not the whole run.
+ * Exit like grep: 0 something found (a bug or a slow spin), 1 nothing, 2 error.
+ */
+struct races_run {
+	struct kht_races_stream rs;
+	struct kht_fmt fmt;
+	bool json;
+};
+
+static void races_emit(void *ctx, struct kht_races *r)
+{
+	struct races_run *rr = ctx;
+
+	if (rr->json)
+		kht_races_print_json_reports(stdout, r, &rr->fmt);
+	else
+		kht_races_print_text_reports(stdout, r, &rr->fmt);
+	fflush(stdout);
+}
+
+static void races_ready(struct run *r, struct kht_session *s, const struct kht_opts *opts)
+{
+	struct races_run *rr = (struct races_run *)r->rs;
+
+	for (int i = 0; i < s->nfeat; i++) {
+		bool mod = s->feat[i].f == &kht_feat_modify;
+
+		rr->rs.opts.mods_traced |= mod;
+		rr->rs.opts.fills_traced |= mod && kht_modify_sees_fills(s->feat[i].mode);
+	}
+	rr->rs.opts.spin_ns = opts->spin_us * 1000;
+	rr->rs.results = &s->results;
+	rr->rs.base_ns = s->base_ns;
+	rr->rs.filter = (struct kht_tl_filter){ .ino = opts->inode, .pid = opts->pid,
+						.since_s = opts->since_s, .until_s = opts->until_s,
+						.until_set = opts->until_set };
+	rr->fmt = (struct kht_fmt){ .results = &s->results, .base_ns = s->base_ns };
+}
+
+int cmd_races(int argc, char **argv)
+{
+	struct races_run rr = { .rs = { .emit = races_emit } };
+	struct kht_session s;
+	struct kht_opts opts;
+	struct kht_child child;
+	struct run r = { .rs = &rr.rs, .ready = races_ready };
+	char err[256];
+	int ret;
+
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
+	    kht_opts_only(&opts, RACES_OPTS, "races", NULL, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace races: %s (see --help).\n", err);
+		return 2;
+	}
+	if (opts.help) {
+		printf("Usage: khugetrace races [OPTIONS] [--] [COMMAND [ARGS]]\n"
+		       "Trace until Ctrl-C (or -d) and report the races of docs/races.md as\n"
+		       "they are judged (a few seconds after each collapse):\n"
+		       "uffd-missing-fill, seek-transient-hole, publish-before-uptodate,\n"
+		       "collapse-on-uffd-armed, retry-spin. Exit 0 if a bug or a slow spin was\n"
+		       "found, 1 if none, 2 on error.\n\n%s%s", kht_opts_usage(),
+		       kht_opts_timeline_usage());
+		return 0;
+	}
+	rr.rs.ctx = &rr;
+	rr.rs.epoch_events = kht_rs_epoch_from_env();
+	rr.json = opts.json;
+	ret = kht_child_from_opts(&child, "races", &opts);
+	if (ret)
+		return 2;
+	ret = kht_capture("races", &opts, &r, &s, &child);
+	if (ret)
+		return 2;
+	if (kht_rs_finish(&rr.rs)) {
+		fprintf(stderr, "khugetrace races: out of memory.\n");
+		ret = 2;
+	} else {
+		if (opts.json)
+			kht_races_print_json_summary(stdout, &rr.rs.races);
+		else
+			kht_races_print_text_summary(stdout, &rr.rs.races);
+		ret = kht_races_count(&rr.rs.races, KHT_SEV_BUG) ||
+		      kht_races_count(&rr.rs.races, KHT_SEV_SLOW) ? 0 : 1;
+	}
+	if (opts.verbose)
+		fprintf(stderr, "khugetrace races: judged in %zu epochs, at most %zu events held "
+			"(%llu dropped once judged).\n", rr.rs.epochs, rr.rs.peak_events,
+			rr.rs.dropped);
+	kht_capture_warn_losses("races", &r);
+	kht_rs_free(&rr.rs);
+	kht_session_close(&s);
+	return ret;
+}
