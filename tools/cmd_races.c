@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* khugetrace races: the rules of lib/races.c over a live capture (capture.c). */
 #include <stdio.h>
+#include <time.h>
 #include "commands.h"
 #include "capture.h"
 #include "feature.h"
@@ -29,6 +30,17 @@ static void races_emit(void *ctx, struct kht_races *r)
 	fflush(stdout);
 }
 
+/* Every poll: a quiet host's collapses are judged without waiting for more events. */
+static void races_tick(void *ctx)
+{
+	struct run *r = ctx;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	if (kht_rs_tick(r->rs, ts.tv_sec * 1000000000ULL + ts.tv_nsec))
+		r->lost++;
+}
+
 static void races_ready(struct run *r, struct kht_session *s, const struct kht_opts *opts)
 {
 	struct races_run *rr = (struct races_run *)r->rs;
@@ -46,6 +58,7 @@ static void races_ready(struct run *r, struct kht_session *s, const struct kht_o
 						.since_s = opts->since_s, .until_s = opts->until_s,
 						.until_set = opts->until_set };
 	rr->fmt = (struct kht_fmt){ .results = &s->results, .base_ns = s->base_ns };
+	s->tick = races_tick;
 }
 
 int cmd_races(int argc, char **argv)

@@ -213,6 +213,31 @@ else
 	result "races/$best/random" 1
 fi
 
+# Live: a report is printed a few seconds after its collapse, while tracing
+# goes on, even when nothing else happens (races judges in epochs: every 3 s
+# of the clock, 2 s behind it). The uffd-missing collapse gives a report on
+# every kernel: BUG on 6.1, guarded on the fixed ones.
+name=races-live-reports
+if start_kht "$name" races -j; then
+	"$KW" uffd-missing >"$WORK/$name.wl" 2>&1
+	i=0
+	while ! grep -q '"event":"race"' "$WORK/$name.out" && [ $i -lt 150 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	n=$(grep -c '"event":"race"' "$WORK/$name.out")
+	stop_kht
+	if [ "$n" -gt 0 ] && [ "$(grep -c '"event":"races-summary"' "$WORK/$name.out")" = 1 ]; then
+		echo "  $name: $n report(s) before Ctrl-C, $(( i / 10 )) s after the collapse"
+		result races/live-reports 0
+	else
+		fail "$name" "no report within 15 s of the collapse while tracing" "$WORK/$name.out"
+		result races/live-reports 1
+	fi
+else
+	result races/live-reports 1
+fi
+
 "$KHT" races --spin-us x >/dev/null 2>"$WORK/bad.err"
 rc=$?
 if [ $rc -eq 2 ] && grep -q "invalid --spin-us 'x'" "$WORK/bad.err"; then

@@ -29,8 +29,10 @@
  */
 #define KHT_RS_KEEP_NS (4 * KHT_COLLAPSE_MAX_NS)
 #define KHT_RS_KEEP_COLLAPSES_NS (KHT_WATCH_HORIZON_NS + KHT_RS_KEEP_NS)
-/* Judge when this many events are held (or twice what the last epoch kept). */
+/* Judge when this many events are held (or twice what the last epoch kept), */
 #define KHT_RS_EPOCH_EVENTS (1u << 17)
+/* ... or when this much time has passed: a quiet host still sees its reports. */
+#define KHT_RS_PERIOD_NS (3000ULL * 1000 * 1000)
 
 struct kht_races_stream {
 	struct kht_timeline tl;
@@ -60,6 +62,12 @@ struct kht_races_stream {
 size_t kht_rs_epoch_from_env(void);
 /* Add one event (copied); may judge an epoch. 0, or -1 (bad record, no memory). */
 int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size);
+/*
+ * The clock (CLOCK_MONOTONIC, the events' clock) says now_ns: judge what
+ * ended KHT_RS_LAG_NS before it if a period has passed, even if no event
+ * came. Call it only with every event before now_ns - KHT_RS_LAG_NS added.
+ */
+int kht_rs_tick(struct kht_races_stream *rs, unsigned long long now_ns);
 /* Judge everything left and emit it. 0 or -1 (no memory). */
 int kht_rs_finish(struct kht_races_stream *rs);
 void kht_rs_free(struct kht_races_stream *rs);
