@@ -56,6 +56,15 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 		       KHT_O(DURATION) | KHT_O(COUNT) | KHT_O(JSON) | KHT_O(VERBOSE) | \
 		       KHT_O(HELP) | KHT_O(NO_INSIDE) | KHT_O_TASK_FILTERS)
 
+static void usage(void)
+{
+	printf("Usage: khugetrace collapse [OPTIONS] [--] [COMMAND [ARGS]]\n"
+	       "Trace collapse_file(): khugepaged and MADV_COLLAPSE collapsing shmem/file\n"
+	       "page cache into huge pages, one line per call. With COMMAND: run it once\n"
+	       "the probes are attached, trace its process (as -p) and stop when it exits.\n"
+	       "\n%s", kht_opts_usage());
+}
+
 int cmd_collapse(int argc, char **argv)
 {
 	static const struct kht_feature *const feats[] = { &kht_feat_collapse };
@@ -64,23 +73,12 @@ int cmd_collapse(int argc, char **argv)
 	struct kht_opts opts;
 	struct kht_child child;
 	unsigned long long drops;
-	char err[256];
 	int ret;
 
-	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
-	    kht_opts_only(&opts, COLLAPSE_OPTS, "collapse", "it belongs to another command",
-			  err, sizeof(err))) {
-		fprintf(stderr, "khugetrace collapse: %s (see --help).\n", err);
-		return 2;
-	}
-	if (opts.help) {
-		printf("Usage: khugetrace collapse [OPTIONS] [--] [COMMAND [ARGS]]\n"
-		       "Trace collapse_file(): khugepaged and MADV_COLLAPSE collapsing shmem/file\n"
-		       "page cache into huge pages, one line per call. With COMMAND: run it once\n"
-		       "the probes are attached, trace its process (as -p) and stop when it exits.\n"
-		       "\n%s", kht_opts_usage());
-		return 0;
-	}
+	ret = kht_cmd_opts(argc, argv, "collapse", COLLAPSE_OPTS, "it belongs to another command",
+			   &opts, usage);
+	if (ret >= 0)
+		return ret;
 	v.opts = &opts;
 	ret = kht_child_from_opts(&child, "collapse", &opts);
 	if (ret)

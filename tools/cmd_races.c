@@ -61,6 +61,17 @@ static void races_ready(struct run *r, struct kht_session *s, const struct kht_o
 	s->tick = races_tick;
 }
 
+static void usage(void)
+{
+	printf("Usage: khugetrace races [OPTIONS] [--] [COMMAND [ARGS]]\n"
+	       "Trace until Ctrl-C (or -d) and report the races of docs/races.md as\n"
+	       "they are judged (a few seconds after each collapse):\n"
+	       "uffd-missing-fill, seek-transient-hole, publish-before-uptodate,\n"
+	       "collapse-on-uffd-armed, retry-spin. Exit 0 if a bug or a slow spin was\n"
+	       "found, 1 if none, 2 on error.\n\n%s%s", kht_opts_usage(),
+	       kht_opts_timeline_usage());
+}
+
 int cmd_races(int argc, char **argv)
 {
 	struct races_run rr = { .rs = { .emit = races_emit } };
@@ -68,24 +79,11 @@ int cmd_races(int argc, char **argv)
 	struct kht_opts opts;
 	struct kht_child child;
 	struct run r = { .rs = &rr.rs, .ready = races_ready };
-	char err[256];
 	int ret;
 
-	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
-	    kht_opts_only(&opts, RACES_OPTS, "races", NULL, err, sizeof(err))) {
-		fprintf(stderr, "khugetrace races: %s (see --help).\n", err);
-		return 2;
-	}
-	if (opts.help) {
-		printf("Usage: khugetrace races [OPTIONS] [--] [COMMAND [ARGS]]\n"
-		       "Trace until Ctrl-C (or -d) and report the races of docs/races.md as\n"
-		       "they are judged (a few seconds after each collapse):\n"
-		       "uffd-missing-fill, seek-transient-hole, publish-before-uptodate,\n"
-		       "collapse-on-uffd-armed, retry-spin. Exit 0 if a bug or a slow spin was\n"
-		       "found, 1 if none, 2 on error.\n\n%s%s", kht_opts_usage(),
-		       kht_opts_timeline_usage());
-		return 0;
-	}
+	ret = kht_cmd_opts(argc, argv, "races", RACES_OPTS, NULL, &opts, usage);
+	if (ret >= 0)
+		return ret;
 	rr.rs.ctx = &rr;
 	rr.rs.epoch_events = kht_rs_epoch_from_env();
 	rr.json = opts.json;

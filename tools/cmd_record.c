@@ -155,16 +155,10 @@ int cmd_record(int argc, char **argv)
 	char err[512];
 	int ret;
 
-	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
-	    kht_opts_only(&opts, RECORD_OPTS, "record", "it stores every event; 'khugetrace "
-			  "report' filters and formats them", err, sizeof(err))) {
-		fprintf(stderr, "khugetrace record: %s (see --help).\n", err);
-		return 2;
-	}
-	if (opts.help) {
-		usage();
-		return 0;
-	}
+	ret = kht_cmd_opts(argc, argv, "record", RECORD_OPTS, "it stores every event; 'khugetrace "
+			   "report' filters and formats them", &opts, usage);
+	if (ret >= 0)
+		return ret;
 	path = opts.output ? opts.output : DEFAULT_OUTPUT;
 	/* before loading anything: a bad path fails at once, and nothing is written yet */
 	if (kht_out_open(&out, path, opts.force ? 0 : KHT_OUT_ROTATE, NULL, 0, err, sizeof(err))) {

@@ -69,18 +69,11 @@ int cmd_timeline(int argc, char **argv)
 	struct kht_child child;
 	struct kht_fmt fmt;
 	struct run r = {};
-	char err[256];
 	int ret;
 
-	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, &opts, err, sizeof(err)) ||
-	    kht_opts_only(&opts, TIMELINE_OPTS, "timeline", NULL, err, sizeof(err))) {
-		fprintf(stderr, "khugetrace timeline: %s (see --help).\n", err);
-		return 2;
-	}
-	if (opts.help) {
-		usage();
-		return 0;
-	}
+	ret = kht_cmd_opts(argc, argv, "timeline", TIMELINE_OPTS, NULL, &opts, usage);
+	if (ret >= 0)
+		return ret;
 	/* not root: nothing will be traced, so create nothing */
 	if (opts.perfetto && geteuid() == 0 && open_perfetto(&pf, opts.perfetto))
 		return 1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "lib/options.h"
 
 /* The Makefile passes -DKHT_VERSION="$(VERSION)" (git describe, or its fallback). */
 #ifndef KHT_VERSION
@@ -35,6 +36,23 @@ static void usage(FILE *f)
 		"  -h, --help     this text\n"
 		"  -V, --version  print the version (also 'khugetrace COMMAND --version')\n"
 		"\n'khugetrace COMMAND --help' describes a command's options.\n");
+}
+
+int kht_cmd_opts(int argc, char **argv, const char *cmd, unsigned long long allowed,
+		 const char *refused_why, struct kht_opts *o, void (*usage)(void))
+{
+	char err[512];
+
+	if (kht_parse_opts_ex(argc, argv, KHT_OPTS_COMMAND, o, err, sizeof(err)) ||
+	    kht_opts_only(o, allowed, cmd, refused_why, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace %s: %s (see --help).\n", cmd, err);
+		return 2;
+	}
+	if (o->help) {
+		usage();
+		return 0;
+	}
+	return -1;
 }
 
 int main(int argc, char **argv)
