@@ -2900,7 +2900,7 @@ static void run_sparse_copy(void)
  * fsync): on 7.x MADV_COLLAPSE meets SCAN_PAGE_DIRTY_OR_WRITEBACK, writes the
  * range back and retries once (two collapse_file calls for one madvise).
  */
-/* seek-storm's walk, paced: one walk a millisecond, at most 20000 seeks. */
+/* seek-storm's walk, paced: one walk every 2 ms, at most 4000 seeks. */
 static void *fc_seek_thread(void *arg)
 {
 	struct tfile *f = arg;
@@ -2908,10 +2908,10 @@ static void *fc_seek_thread(void *arg)
 
 	if (fd < 0)
 		die_errno(EXIT_FAIL, "dup failed");
-	storm.budget = 20000;
+	storm.budget = 4000;
 	while (!storm.stop && !seeks_spent()) {
 		seek_walk(f, fd);
-		sleep_ms(1);
+		sleep_ms(2);
 	}
 	close(fd);
 	emit("seek tid=%d ino=%lu seeks=%ld anomalies=%ld", gettid_(),
