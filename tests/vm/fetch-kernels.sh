@@ -267,6 +267,7 @@ fetch_modules() {
 	want=$(echo "$mods" | tr ',' ' ')
 	tmp=""
 	while [ -n "$want" ]; do
+		# shellcheck disable=SC2086 # a list of names
 		set -- $want
 		m=$1
 		shift
