@@ -32,12 +32,21 @@
 
 /* scan_file tracepoint attached: complete and emit the event there */
 const volatile bool holes_from_scan = false;
+/*
+ * SCAN_PAGE_DIRTY_OR_WRITEBACK's value in this kernel's enum scan_result, or
+ * -1 (before 7.x). On 7.x, MADV_COLLAPSE writes a dirty range back and scans
+ * the same PMD once more (collapse_single_pmd): two scan_file events for one
+ * PMD. No other result is followed by another scan in the same madvise
+ * (madvise_collapse stops on it), so the event after it is that retry.
+ */
+const volatile int scan_dirty_wb = -1;
 
 struct madv_ctx {
 	__u64 start;	/* madvise range, PMD-aligned up */
 	__u64 end;
 	__u64 since;	/* the next PMD's collapse begins after this time */
 	__u32 next;	/* how many scan_file events this call has produced */
+	__u32 retry;	/* 7.x: the next scan_file event is the write-back retry of the last PMD */
 };
 
 /* tid -> collapse in flight (entry seen, or end seen and waiting for scan_file) */
@@ -306,8 +315,14 @@ static __always_inline int on_scan_file(void *ctx, __u64 mm, struct file *file,
 	ev->mode = KHT_MODE_SYSCALLS;
 	ev->mm = mm;
 	/* madvise_collapse walks the range one PMD at a time, in order */
-	ev->addr = mc->start + (__u64)mc->next * HPAGE_PMD_SIZE;
-	mc->next++;
+	if (mc->retry && mc->next) {
+		ev->addr = mc->start + (__u64)(mc->next - 1) * HPAGE_PMD_SIZE;
+		mc->retry = 0;
+	} else {
+		ev->addr = mc->start + (__u64)mc->next * HPAGE_PMD_SIZE;
+		mc->next++;
+		mc->retry = scan_dirty_wb >= 0 && result == scan_dirty_wb;
+	}
 	ev->nr = KHT_HPAGE_NR;
 	ev->result = result;
 	ev->present = present;

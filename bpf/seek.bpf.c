@@ -6,7 +6,10 @@
  *
  * Seeks, by mode:
  *   fentry/fexit or kprobe/kretprobe  shmem_file_llseek(file, offset, whence):
- *                                     shmem only, measured inside the kernel
+ *                                     shmem only, measured inside the kernel;
+ *                                     and ext4_llseek (same arguments) where it
+ *                                     attaches: 7.x collapses ext4 files too
+ *                                     (xfs and others: not traced in these modes)
  *   syscalls                          sys_enter/exit_lseek, fd -> file in BPF,
  *                                     any regular file
  * mincore, by mode: fentry/fexit or ksyscall/kretsyscall on the syscall's
@@ -215,6 +218,52 @@ int BPF_KRETPROBE(seek_kretprobe, long long ret)
 	bool shmem;
 
 	if (seek_pending_take(&p) && seek_file_ident((struct file *)p.file, false, &ev, &shmem, &mode))
+		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
+	return 0;
+}
+
+/* ext4's own llseek: the same bodies (7.x collapses regular ext4 files). */
+SEC("fentry/ext4_llseek")
+int BPF_PROG(seek_ext4_fentry, struct file *file, long long offset, int whence)
+{
+	seek_enter(offset, whence);
+	return 0;
+}
+
+SEC("fexit/ext4_llseek")
+int BPF_PROG(seek_ext4_fexit, struct file *file, long long offset, int whence, long long ret)
+{
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	__u16 mode;
+	bool shmem;
+
+	if (seek_pending_take(&p) && seek_file_ident(file, true, &ev, &shmem, &mode) &&
+	    (mode & S_IFMT) == S_IFREG)
+		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_FENTRY);
+	return 0;
+}
+
+SEC("kprobe/ext4_llseek")
+int BPF_KPROBE(seek_ext4_kprobe, struct file *file, long long offset, int whence)
+{
+	struct seek_pending *p = seek_enter(offset, whence);
+
+	if (p)
+		p->file = (__u64)file;
+	return 0;
+}
+
+SEC("kretprobe/ext4_llseek")
+int BPF_KRETPROBE(seek_ext4_kretprobe, long long ret)
+{
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	__u16 mode;
+	bool shmem;
+
+	if (seek_pending_take(&p) && seek_file_ident((struct file *)p.file, false, &ev, &shmem, &mode) &&
+	    (mode & S_IFMT) == S_IFREG)
 		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
 	return 0;
 }

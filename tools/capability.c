@@ -35,6 +35,7 @@ struct kht_hook kht_hooks[] = {
 	{ "syscalls:sys_exit_ioctl", KHT_HOOK_TP, "uffd: degraded ioctl result" },
 	{ "mapping_seek_hole_data", KHT_HOOK_FUNC, "seek: SEEK_DATA/SEEK_HOLE walk" },
 	{ "shmem_file_llseek", KHT_HOOK_FUNC, "seek: shmem lseek" },
+	{ "ext4_llseek", KHT_HOOK_FUNC, "seek: ext4 lseek (regular-file collapse, 7.x)" },
 	{ "syscalls:sys_enter_lseek", KHT_HOOK_TP, "seek: degraded lseek" },
 	{ "syscalls:sys_exit_lseek", KHT_HOOK_TP, "seek: degraded lseek result" },
 	{ "__x64_sys_mincore", KHT_HOOK_FUNC, "mincore: syscall function (x86_64)" },

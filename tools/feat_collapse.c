@@ -5,6 +5,7 @@
 #include "collapse.skel.h"
 #include "capability.h"
 #include "feature.h"
+#include "lib/btf_enum.h"
 
 #define H_COLLAPSE "collapse_file"
 #define H_COLLAPSE_TP "huge_memory:mm_khugepaged_collapse_file"
@@ -106,6 +107,15 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
 	skel->rodata->inside = inside_usable(mode) && !o->no_inside;
+	/* syscalls mode on 7.x: MADV_COLLAPSE's write-back retry scans a PMD twice */
+	if (mode == KHT_MODE_SYSCALLS) {
+		static struct kht_enum results;
+		long long v;
+
+		if (kht_enum_from_vmlinux(&results, "scan_result") == 0 &&
+		    kht_enum_value(&results, "SCAN_PAGE_DIRTY_OR_WRITEBACK", &v))
+			skel->rodata->scan_dirty_wb = (int)v;
+	}
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)

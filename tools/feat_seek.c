@@ -6,17 +6,29 @@
 #include "feature.h"
 
 #define H_LLSEEK "shmem_file_llseek"
+/* Optional: regular ext4 files, which 7.x collapses (directories filtered in BPF). */
+#define H_EXT4 "ext4_llseek"
 /*
  * mincore's own function (x86_64 wrapper) where functions can be hooked:
  * its syscall tracepoints would put every syscall on the slow path.
  */
 #define H_MINCORE "__x64_sys_mincore"
 
+static bool ext4_ok(int mode)
+{
+	char why[256];
+
+	return kht_hook_ok(H_EXT4, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
+			   why, sizeof(why));
+}
+
 static const char *limits(int mode)
 {
-	return mode == KHT_MODE_SYSCALLS ?
-	       "lseek syscall tracepoints: any regular file; duration includes the syscall" :
-	       "shmem_file_llseek: seeks on shmem/tmpfs files only";
+	if (mode == KHT_MODE_SYSCALLS)
+		return "lseek syscall tracepoints: any regular file; duration includes the syscall";
+	return ext4_ok(mode) ?
+	       "shmem_file_llseek and ext4_llseek: seeks on other filesystems (xfs, btrfs, ...) are not traced (-a syscalls sees them)" :
+	       "shmem_file_llseek: seeks on regular files (ext4, xfs, ...) are not traced (-a syscalls sees them)";
 }
 
 static void *open_skel(void) { return seek_bpf__open(); }
@@ -38,6 +50,10 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		   mode == KHT_MODE_KPROBE ? "seek_kprobe" : "seek_sys_enter";
 	names[3] = mode == KHT_MODE_FENTRY ? "seek_fexit" :
 		   mode == KHT_MODE_KPROBE ? "seek_kretprobe" : "seek_sys_exit";
+	if (mode != KHT_MODE_SYSCALLS && max > 6 && ext4_ok(mode)) {
+		names[4] = mode == KHT_MODE_FENTRY ? "seek_ext4_fentry" : "seek_ext4_kprobe";
+		names[5] = mode == KHT_MODE_FENTRY ? "seek_ext4_fexit" : "seek_ext4_kretprobe";
+	}
 }
 
 const struct kht_feature kht_feat_seek = {

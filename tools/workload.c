@@ -88,12 +88,13 @@ static const char *prog = "khugetrace-workload";
 enum scenario {
 	SC_FULL, SC_HOLES, SC_KHUGEPAGED, SC_SEEK, SC_UFFD, SC_MIXED,
 	SC_UFFD_MODES, SC_UFFD_CONTINUE, SC_MINCORE, SC_TIMELINE, SC_RANDOM,
-	SC_UFFD_FAULT, SC_VMHOST, SC_SPARSE_COPY,
+	SC_UFFD_FAULT, SC_VMHOST, SC_SPARSE_COPY, SC_FILE_COLLAPSE,
 };
 static const char *const sc_names[] = {
 	"collapse-full", "collapse-holes", "khugepaged", "seek-storm",
 	"uffd-missing", "mixed", "uffd-modes", "uffd-continue", "mincore-loop",
 	"timeline", "random", "uffd-fault", "vmhost", "sparse-copy",
+	"file-collapse",
 };
 
 static struct {
@@ -107,6 +108,7 @@ static struct {
 	uint64_t seed;		/* random, vmhost, sparse-copy: PRNG seed */
 	const char *cp;		/* sparse-copy: the copier, NULL: default */
 	bool verbose;
+	bool small_writes;	/* file_fill: one pwrite per page (small folios) */
 } opt = { .huge = "never", .seed = 1 };
 
 /* ---- state the cleanup path needs (it may run in a signal handler) ---- */
@@ -393,7 +395,8 @@ static void file_fill(struct tfile *f)
 			continue;
 		}
 		for (q = p; q < total && page_written(f, q) && q - p < PMD_PAGES; q++)
-			;
+			if (opt.small_writes && q > p)
+				break;
 		pwrite_all(f, buf, (q - p) * PAGE_SZ, p * PAGE_SZ);
 		p = q;
 	}
@@ -2881,6 +2884,93 @@ static void run_sparse_copy(void)
 	free(want);
 }
 
+/* -- file-collapse: a regular file on a filesystem with large folios (7.x) -- */
+
+#define FC_DEFAULT_DIR	"/mnt/ext4"
+
+/*
+ * Linux 7.x collapses regular files where the mapping supports PMD-size
+ * folios (ext4 with 4 KiB blocks, xfs); older kernels need
+ * CONFIG_READ_ONLY_THP_FOR_FS and, Debian's configs lacking it, refuse the
+ * MADV_COLLAPSE with EINVAL. Chunks: even ones all data, odd ones with every
+ * 16th page a hole (never written, so holes on disk too), written a page at a
+ * time so the page cache holds small folios, then fsync'ed. A thread walks
+ * the file with SEEK_DATA/SEEK_HOLE (the filesystem's own llseek) while each
+ * chunk is collapsed once. The last chunk is dirtied first (one pwrite, no
+ * fsync): on 7.x MADV_COLLAPSE meets SCAN_PAGE_DIRTY_OR_WRITEBACK, writes the
+ * range back and retries once (two collapse_file calls for one madvise).
+ */
+/* seek-storm's walk, paced: one walk every 2 ms, at most 4000 seeks. */
+static void *fc_seek_thread(void *arg)
+{
+	struct tfile *f = arg;
+	int fd = dup(f->fd);
+
+	if (fd < 0)
+		die_errno(EXIT_FAIL, "dup failed");
+	storm.budget = 4000;
+	while (!storm.stop && !seeks_spent()) {
+		seek_walk(f, fd);
+		sleep_ms(2);
+	}
+	close(fd);
+	emit("seek tid=%d ino=%lu seeks=%ld anomalies=%ld", gettid_(),
+	     f->ino, st.seeks, st.anomalies);
+	return NULL;
+}
+
+static void run_file_collapse(void)
+{
+	int i, n = chunks(4);
+	pthread_t th;
+	struct tfile f;
+	struct statfs sf;
+	char page[PAGE_SZ];
+	off_t doff = 0;
+	uint64_t t0;
+
+	if (n < 2)
+		die(EXIT_ENV, "file-collapse needs at least 2 chunks (-n)");
+	if (statfs(tmpfs_dir, &sf))
+		die_errno(EXIT_ENV, "statfs of %s failed", tmpfs_dir);
+	emit("fs dir=%s f_type=0x%lx f_bsize=%ld", tmpfs_dir, (unsigned long)sf.f_type,
+	     (long)sf.f_bsize);
+	opt.small_writes = true;
+	file_create(&f, "file", n, 0, 16);
+	if (fsync(f.fd))
+		die_errno(EXIT_FAIL, "fsync of %s failed", f.path);
+	file_map(&f);
+	for (i = 0; i < n; i++)
+		file_touch(&f, i);
+	start_worker(&th, fc_seek_thread, &f);
+	while (!__atomic_load_n(&storm.started, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (i = 0; i < n; i++) {
+		if (i == n - 1) {
+			/* A written page of the chunk: stays data for SEEK_DATA. */
+			doff = (off_t)i * PMD_SZ;
+			memset(page, 0xa5, sizeof(page));
+			t0 = now_ns();
+			pwrite_all(&f, page, PAGE_SZ, doff);
+			emit("dirty ino=%lu index=%lu pages=1 offset=%lld tid=%d t_ns=%llu fsync=0",
+			     f.ino, i * PMD_PAGES, (long long)doff, gettid_(),
+			     (unsigned long long)t0);
+		}
+		collapse_chunk(&f, i);
+		if (i == n - 1) {
+			char back[PAGE_SZ];
+
+			if (pread(f.fd, back, PAGE_SZ, doff) != (ssize_t)PAGE_SZ)
+				die_errno(EXIT_FAIL, "read back of %s failed", f.path);
+			emit("dirty-after ino=%lu index=%lu data_ok=%d", f.ino, i * PMD_PAGES,
+			     !memcmp(back, page, PAGE_SZ));
+		}
+	}
+	storm.stop = 1;
+	pthread_join(th, NULL);
+	file_destroy(&f);
+}
+
 /* ------------------------------ setup ---------------------------------- */
 
 static void setup_tmpfs(const char *huge, long size_mb)
@@ -2986,15 +3076,17 @@ static void usage(FILE *fp)
 "Drive collapse_file() on a private tmpfs and print key=value records.\n"
 "Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
 "           uffd-modes uffd-continue mincore-loop timeline random uffd-fault\n"
-"           vmhost sparse-copy\n"
+"           vmhost sparse-copy file-collapse\n"
 "  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario;\n"
 "                     vmhost 16, sparse-copy 64)\n"
-"  -d DIR             use existing DIR instead of a private tmpfs (debugging)\n"
+"  -d DIR             use existing DIR instead of a private tmpfs (debugging;\n"
+"                     file-collapse: a regular filesystem, default " FC_DEFAULT_DIR ")\n"
 "      --huge=MODE    tmpfs huge= option: never (default) or advise\n"
 "  -s SECONDS         duration of khugepaged (30), seek-storm (3), random (5),\n"
 "                     vmhost (10), sparse-copy (10);\n"
 "                     mincore-loop: run a mincore thread that long (default off)\n"
-"      --log-seeks N  seek-storm: print the first N seeks as seek-op lines\n"
+"      --log-seeks N  seek-storm, file-collapse: print the first N seeks as\n"
+"                     seek-op lines (file-collapse: default 200)\n"
 "                     (random: default 2000)\n"
 "      --seed N       random, vmhost, sparse-copy: PRNG seed, 0..2^64-1 (default 1)\n"
 "      --cp PATH      sparse-copy: the copier (default /bin/cp, or\n"
@@ -3115,10 +3207,16 @@ int main(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	install_signals();
+	if (sc == SC_FILE_COLLAPSE) {
+		if (!opt.dir)
+			opt.dir = FC_DEFAULT_DIR;
+		if (!opt.log_seeks_set)
+			opt.log_seeks = 200;
+	}
 	if (opt.dir) {
 		if (stat(opt.dir, &sb) || !S_ISDIR(sb.st_mode) || strlen(opt.dir) > 200)
 			die(EXIT_ENV, "-d %s is not an existing directory with a short path", opt.dir);
-		if (statfs(opt.dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC)
+		if (statfs(opt.dir, &sf) == 0 && sf.f_type != TMPFS_MAGIC && sc != SC_FILE_COLLAPSE)
 			fprintf(stderr, "%s: %s is not on tmpfs; collapse_file() of shmem will not be exercised\n",
 				prog, opt.dir);
 		snprintf(tmpfs_dir, sizeof(tmpfs_dir), "%s", opt.dir);
@@ -3151,6 +3249,7 @@ int main(int argc, char **argv)
 	case SC_UFFD_FAULT: run_uffd_fault(); break;
 	case SC_VMHOST: run_vmhost(); break;
 	case SC_SPARSE_COPY: run_sparse_copy(); break;
+	case SC_FILE_COLLAPSE: run_file_collapse(); break;
 	}
 	print_summary(sc_names[sc]);
 	cleanup();

@@ -34,7 +34,7 @@ static struct kht_collapse col(unsigned long long begin_ms, unsigned long long e
 		.gen = 1, .dev = 39, .start_index = 0, .nr = 512, .nr_none = holes,
 		.result = code(result), .mode = KHT_MODE_FENTRY, .name = "f",
 		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_INODE |
-			 KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES,
+			 KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES | KHT_F_SHMEM,
 	};
 	return c;
 }
@@ -248,6 +248,41 @@ TEST(race_seek_transient_hole)
 	ADD(t, hole);
 	r = judge(&t, 0);
 	CHECK(r.n == 0 && r.not_evaluable == 1);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}
+
+/*
+ * 7.x collapses regular files (ext4): holes on disk stay holes for SEEK_HOLE
+ * after a successful collapse, so the seek rule must not judge such a
+ * collapse, and must say it did not.
+ */
+TEST(race_seek_regular_file_not_judged)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse c = col_published(10, 20, false);
+	struct kht_seek hole = seek(12, KHT_SEEK_HOLE, 0, 16 * 4096);
+	struct kht_races r;
+	char buf[4096];
+	FILE *fp;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	c.flags &= ~KHT_F_SHMEM;
+	ADD(t, c);
+	ADD(t, hole);
+	r = judge(&t, 0);
+	CHECK(SEEKS(r) == 0 && r.not_shmem == 1);
+	/* the publish rule is not about shmem: it still judges */
+	CHECK(BUGS(r, KHT_RULE_PUBLISH_BEFORE_UPTODATE) == 1);
+	fp = fmemopen(buf, sizeof(buf), "w");
+	CHECK(fp != NULL);
+	if (fp) {
+		struct kht_fmt f = { .results = &e612 };
+
+		kht_races_print_text(fp, &r, &f);
+		fclose(fp);
+		CHECK(strstr(buf, "1 collapse of regular (non-shmem) files: the seek rule cannot judge") != NULL);
+	}
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }

@@ -1,9 +1,16 @@
 #!/bin/bash
 # Fetch Debian cloud kernels for the qemu test matrix into a local cache.
 #
-#   tests/vm/fetch-kernels.sh [6.1|6.12|6.19|7.2 ...]     (default: all four)
+#   tests/vm/fetch-kernels.sh [--modules M1,M2] [6.1|6.12|6.19|7.2 ...]
+#                                                          (default: all four)
 #
 # stdout: one line per series: "<series> <path-to-vmlinuz> <kernel-release>".
+# --modules: also the named kernel modules (and what they depend on), taken
+# from the series' own modules package (linux-modules-<release>, sid/7.x's
+# split packaging) or from the kernel package itself when it carries them,
+# decompressed into kernels/<series>/modules/<name>.ko; one line
+# "module <series> <name> <path>" each, before the series line. The release
+# follows the kernel's pin or fallback, so the modules always match it.
 # Everything else (apt chatter, warnings) goes to stderr so callers can parse
 # stdout.  Cache: ${KHT_CACHE:-/var/cache/khugetrace}/kernels/<series>/.
 set -eu
@@ -244,8 +251,87 @@ fetch_series() {
 	echo "$series $dir/vmlinuz $rel"
 }
 
+# The .ko of module $2 somewhere under $1 (compressed or not), or nothing.
+find_ko() {
+	find "$1" -type f \( -name "$2.ko" -o -name "$2.ko.xz" -o -name "$2.ko.zst" -o -name "$2.ko.gz" \) 2>/dev/null | head -n1
+}
+
+# modinfo's field $2 of the plain .ko $1, without needing kmod on the host.
+ko_field() { tr '\0' '\n' <"$1" | sed -n "s/^$2=//p" | head -n1; }
+
+fetch_modules() {
+	local series=$1 mods=$2 dir=$KDIR/$1 rel mdir tmp src m pkg want dep
+	rel=$(cat "$dir/release")
+	mdir=$dir/modules
+	mkdir -p "$mdir"
+	want=$(echo "$mods" | tr ',' ' ')
+	tmp=""
+	while [ -n "$want" ]; do
+		# shellcheck disable=SC2086 # a list of names
+		set -- $want
+		m=$1
+		shift
+		want=$*
+		if [ ! -s "$mdir/$m.ko" ]; then
+			src=$(find_ko "$dir/root" "$m")
+			if [ -z "$src" ]; then
+				if [ -z "$tmp" ]; then
+					APT_OPTS=()
+					UPDATED=""
+					case $series in
+					6.19) setup_private_apt trixie-backports ;;
+					7.2) setup_private_apt sid ;;
+					esac
+					pkg=linux-modules-$rel
+					apt_has "$pkg" || apt_update
+					apt_has "$pkg" || die "$series: module $m: not in the kernel package and $pkg is not in the archive"
+					tmp=$(mktemp -d "$KDIR/.modules-$series.XXXXXX")
+					# shellcheck disable=SC2064
+					trap "rm -rf '$tmp'" EXIT
+					if [ "$(id -u)" = 0 ] && id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
+					(cd "$tmp" && apt_ apt-get -q download "$pkg" >&2) || die "$series: download of $pkg failed"
+					mkdir "$tmp/x"
+					dpkg -x "$tmp"/*.deb "$tmp/x"
+					log "$series: $pkg unpacked for $mods"
+				fi
+				src=$(find_ko "$tmp/x" "$m")
+				[ -n "$src" ] || die "$series: module $m is in neither the kernel package nor linux-modules-$rel"
+			fi
+			case $src in
+			*.xz) xz -dc "$src" >"$mdir/.$m.ko" ;;
+			*.zst) zstd -qdc "$src" >"$mdir/.$m.ko" ;;
+			*.gz) gzip -dc "$src" >"$mdir/.$m.ko" ;;
+			*) cp "$src" "$mdir/.$m.ko" ;;
+			esac
+			case $(ko_field "$mdir/.$m.ko" vermagic) in
+			"$rel "*) ;;
+			*) rm -f "$mdir/.$m.ko"; die "$series: $m.ko is not built for $rel" ;;
+			esac
+			mv "$mdir/.$m.ko" "$mdir/$m.ko"
+		fi
+		for dep in $(ko_field "$mdir/$m.ko" depends | tr ',' ' '); do
+			[ -s "$mdir/$dep.ko" ] || case " $want " in *" $dep "*) ;; *) want="$dep $want" ;; esac
+		done
+		echo "module $series $m $mdir/$m.ko"
+	done
+	if [ -n "$tmp" ]; then
+		rm -rf "$tmp"
+		trap - EXIT
+	fi
+}
+
+MODULES=""
+if [ "${1:-}" = --modules ]; then
+	[ $# -ge 2 ] || die "--modules needs a comma-separated list of module names"
+	MODULES=$2
+	shift 2
+fi
 # shellcheck disable=SC2086 # word splitting of the series list is intended
 [ $# -gt 0 ] || set -- $ALL_SERIES
 for s in "$@"; do
+	if [ -n "$MODULES" ]; then
+		fetch_series "$s" >/dev/null
+		fetch_modules "$s" "$MODULES"
+	fi
 	fetch_series "$s"
 done

@@ -16,6 +16,10 @@ if /bin/khugetrace probe --modes | grep -q fentry; then
 	wait $pid
 	sed 's/^/  inside| /' /tmp/inside.out
 fi
+# regular-file collapse on ext4 (7.x): a loop device, if the initramfs has one
+. /bin/guest-ext4.sh
+ext4_mount
+sh /bin/file-tests.sh
 sh /bin/live-tests.sh
 sh /bin/timeline-tests.sh
 sh /bin/races-tests.sh

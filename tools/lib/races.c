@@ -704,7 +704,18 @@ int kht_races_find_some(struct kht_races *out, const struct kht_timeline *t,
 				out->not_evaluable++;	/* window unknown: no seek or spin rule */
 				continue;
 			}
-			if (rule_seek(out, t, g, c, cr, results, o) || rule_spin(out, t, g, c, cr, o))
+			/*
+			 * A regular file (7.x collapses ext4/xfs files): a collapse
+			 * allocates no blocks, so holes on disk stay holes for
+			 * SEEK_DATA/SEEK_HOLE (iomap) whatever the page cache holds,
+			 * and "every page is data after success" does not hold.
+			 * The seek rule cannot judge it: counted and said, not run.
+			 */
+			if ((col->flags & KHT_F_HAVE_INODE) && !(col->flags & KHT_F_SHMEM))
+				out->not_shmem++;
+			else if (rule_seek(out, t, g, c, cr, results, o))
+				return -1;
+			if (rule_spin(out, t, g, c, cr, o))
 				return -1;
 			if ((col->flags & KHT_F_PUBLISHED) && !(col->flags & KHT_F_UPTODATE_AT_PUBLISH)) {
 				struct kht_race r = { .rule = KHT_RULE_PUBLISH_BEFORE_UPTODATE,
@@ -856,6 +867,10 @@ void kht_races_print_text_summary(FILE *out, const struct kht_races *r)
 	if (r->not_evaluable)
 		fprintf(out, "; %llu collapses seen without their entry: seek, spin and publish "
 			"rules could not judge them", r->not_evaluable);
+	if (r->not_shmem)
+		fprintf(out, "; %llu collapse%s of regular (non-shmem) files: the seek rule cannot "
+			"judge them (their holes on disk stay holes; seek-transient-hole is a "
+			"shmem rule)", r->not_shmem, r->not_shmem == 1 ? "" : "s");
 	fprintf(out, "\n");
 }
 
@@ -928,6 +943,7 @@ void kht_races_print_json_summary(FILE *out, const struct kht_races *r)
 	kht_json_u64(&b, "warnings", kht_races_count(r, KHT_SEV_WARN));
 	kht_json_u64(&b, "guarded", kht_races_count(r, KHT_SEV_GUARDED));
 	kht_json_u64(&b, "not_evaluable", r->not_evaluable);
+	kht_json_u64(&b, "not_shmem", r->not_shmem);
 	kht_json_bool(&b, "modifications_traced", r->mods_traced);
 	kht_json_key(&b, "rules");
 	kht_json_begin(&b);

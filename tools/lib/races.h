@@ -65,6 +65,7 @@ struct kht_races {
 	struct kht_race *r;
 	size_t n, cap;
 	unsigned long long not_evaluable;	/* collapses seen without an entry (tp modes) */
+	unsigned long long not_shmem;		/* regular-file collapses: no seek rule (7.x) */
 	bool mods_traced;			/* kht_race_opts.mods_traced of the judging */
 	/* Reports ever added, per rule and severity: they outlive kht_races_forget(). */
 	unsigned long long tally[KHT_RULE_MAX][KHT_SEV_WARN + 1];
