@@ -201,6 +201,19 @@ for m in $MODES; do
 		result $name 1
 	fi
 
+	# the dirty chunk's two collapse_file calls: the second is shown as the
+	# second attempt of one MADV_COLLAPSE, once per write-back retry
+	name=file/$m/retry-attempt
+	want=$(grep -o '"result_enum":"SCAN_PAGE_DIRTY_OR_WRITEBACK"' "$WORK/$m.tl" | wc -l)
+	got=$(grep -o '"attempt":2' "$WORK/$m.tl" | wc -l)
+	echo "  $name: $want write-back retries, $got shown as attempt 2"
+	if [ "$want" -gt 0 ] && [ "$got" -eq "$want" ]; then
+		result $name 0
+	else
+		fail $name "want $want retries shown as \"attempt\":2, got $got" "$WORK/$m.tl"
+		result $name 1
+	fi
+
 	name=file/$m/races
 	"$KHT" report -j --races "$WORK/$m.kht" >"$WORK/$m.races" 2>"$WORK/$m.races.err"
 	sum=$(grep '"event":"races-summary"' "$WORK/$m.races")

@@ -297,3 +297,59 @@ TEST(timeline_perfetto_is_valid_trace_event_json)
 	free(out);
 	kht_tl_free(&t);
 }
+
+/*
+ * 7.x: MADV_COLLAPSE of a range with dirty folios writes it back and calls
+ * collapse_file again. The second call is shown as the second attempt of
+ * one MADV_COLLAPSE (text and JSON); another task's, another range's or a
+ * later collapse is not.
+ */
+TEST(timeline_collapse_retry_after_writeback)
+{
+	static struct kht_enum e72;
+	struct kht_timeline t = { 0 };
+	struct kht_tl_filter flt = { 0 };
+	struct kht_fmt f = { .results = &e72 };
+	struct kht_collapse c[4];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	kht_fixture_enum(KHT_FIX_619, &e72);
+	/* 7.2's enum has SCAN_PAGE_DIRTY_OR_WRITEBACK; the fixture gets it by name */
+	snprintf(e72.name[e72.n], sizeof(e72.name[0]), "SCAN_PAGE_DIRTY_OR_WRITEBACK");
+	e72.val[e72.n++] = 40;
+	for (int i = 0; i < 4; i++) {
+		c[i] = (struct kht_collapse){
+			.hdr = { .ts_ns = (10 + 10 * i) * 1000000ULL + 500, .type = KHT_EV_COLLAPSE,
+				 .size = sizeof(c[0]), .pid = 100, .tid = 100, .comm = "madv" },
+			.start_ns = (10 + 10 * i) * 1000000ULL, .duration_ns = 500, .ino = 7,
+			.gen = 1, .dev = 7, .start_index = i == 3 ? 512 : 0, .nr = 512,
+			.result = i == 0 ? 40 : 1, .mode = KHT_MODE_FENTRY, .name = "f",
+			.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_INODE |
+				 KHT_F_HAVE_RESULT,
+		};
+		CHECK(kht_tl_add(&t, &c[i].hdr, sizeof(c[i])) == 0);
+	}
+	CHECK(kht_tl_build(&t, &flt, 0) == 0 && t.ngroups == 1);
+	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], 0, &e72));
+	CHECK(kht_tl_collapse_retry(&t, &t.groups[0], 1, &e72));	/* right after the dirty one */
+	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], 2, &e72));	/* after a success */
+	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], 3, &e72));	/* another range */
+	m = open_memstream(&buf, &len);
+	kht_tl_print_text(m, &t, &f);
+	fclose(m);
+	CHECK_CONTAINS(buf, "(attempt 2 of the same MADV_COLLAPSE: written back, retried)");
+	CHECK(!strstr(strstr(buf, "attempt 2") + 1, "attempt 2"));	/* once: the begin row */
+	free(buf);
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	kht_tl_print_json(m, &t, &f, 0);
+	fclose(m);
+	CHECK_CONTAINS(buf, ",\"attempt\":2}");
+	CHECK(!strstr(strstr(buf, "\"attempt\":2") + 1, "\"attempt\":2"));
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		CHECK(kht_json_valid(l, strlen(l)));
+	free(buf);
+	kht_tl_free(&t);
+}

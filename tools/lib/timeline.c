@@ -305,6 +305,32 @@ size_t kht_tl_first_at(const struct kht_timeline *t, const struct kht_tl_group *
 	return lo;
 }
 
+bool kht_tl_collapse_retry(const struct kht_timeline *t, const struct kht_tl_group *g, size_t i,
+			   const struct kht_enum *results)
+{
+	const struct kht_tl_event *e = &t->ev[g->idx[i]];
+	unsigned long long start, prev_start;
+	long long dirty;
+	bool exact;
+
+	if (e->ev.hdr.type != KHT_EV_COLLAPSE || !results ||
+	    !kht_enum_value(results, "SCAN_PAGE_DIRTY_OR_WRITEBACK", &dirty) ||
+	    !kht_collapse_start(&e->ev.collapse, results, &start, &exact))
+		return false;
+	/* the task's previous collapse in this story, if it was the first attempt */
+	for (size_t j = i; j-- > 0 && i - j <= 256;) {
+		const struct kht_tl_event *p = &t->ev[g->idx[j]];
+		const struct kht_collapse *pc = &p->ev.collapse;
+
+		if (p->ev.hdr.type != KHT_EV_COLLAPSE || pc->hdr.tid != e->ev.hdr.tid)
+			continue;
+		return (pc->flags & KHT_F_HAVE_RESULT) && pc->result == dirty &&
+		       p->end_ns <= e->end_ns && e->end_ns - p->end_ns < 1000000000ULL &&
+		       kht_collapse_start(pc, results, &prev_start, &exact) && prev_start == start;
+	}
+	return false;
+}
+
 bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts)
 {
 	return c->ev.hdr.type == KHT_EV_COLLAPSE && c->has_begin &&

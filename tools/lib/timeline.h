@@ -87,6 +87,15 @@ size_t kht_tl_prune(struct kht_timeline *t, unsigned long long keep_from,
 size_t kht_tl_first_at(const struct kht_timeline *t, const struct kht_tl_group *g,
 		       unsigned long long ts);
 
+/*
+ * Is collapse g->idx[i] the second attempt of one MADV_COLLAPSE? 7.x writes
+ * a range with dirty or writeback folios back and calls collapse_file once
+ * more: the same task, the same range, right after a
+ * SCAN_PAGE_DIRTY_OR_WRITEBACK (looked up by name: absent before 7.x).
+ */
+bool kht_tl_collapse_retry(const struct kht_timeline *t, const struct kht_tl_group *g, size_t i,
+			   const struct kht_enum *results);
+
 /* Whether collapse event c's window [begin, end] contains time ts. */
 bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts);
 

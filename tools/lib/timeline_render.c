@@ -11,6 +11,7 @@ struct row {
 	unsigned long long ts;
 	const struct kht_tl_event *e;
 	int part;	/* 0 single, 1 collapse begin, 2 collapse end */
+	bool retry;	/* the second attempt of one MADV_COLLAPSE (kht_tl_collapse_retry) */
 };
 
 static int row_cmp(const void *a, const void *b)
@@ -125,8 +126,13 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 			const struct kht_tl_event *e = &t->ev[g->idx[i]];
 
 			if (e->ev.hdr.type == KHT_EV_COLLAPSE && e->has_begin) {
-				rows[nr++] = (struct row){ e->begin_ns, e, 1 };
-				rows[nr++] = (struct row){ e->end_ns, e, 2 };
+				bool retry = kht_tl_collapse_retry(t, g, i, f->results);
+
+				rows[nr++] = (struct row){ e->begin_ns, e, 1, retry };
+				rows[nr++] = (struct row){ e->end_ns, e, 2, retry };
+			} else if (e->ev.hdr.type == KHT_EV_COLLAPSE) {
+				rows[nr++] = (struct row){ e->begin_ns, e, 0,
+							   kht_tl_collapse_retry(t, g, i, f->results) };
 			} else {
 				/* an operation shows at its start: that is when it looked */
 				rows[nr++] = (struct row){ e->begin_ns, e, 0 };
@@ -144,8 +150,10 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 			memcpy(comm, h->comm, KHT_COMM_LEN);
 			comm[KHT_COMM_LEN] = '\0';
 			row_desc(desc, sizeof(desc), &rows[i], f);
-			fprintf(out, "  %+11.6f %c %7u %-16s %s\n", rel(rows[i].ts, f->base_ns),
-				marks[i] ? '|' : ' ', h->tid, comm, desc);
+			fprintf(out, "  %+11.6f %c %7u %-16s %s%s\n", rel(rows[i].ts, f->base_ns),
+				marks[i] ? '|' : ' ', h->tid, comm, desc,
+				rows[i].retry && rows[i].part != 2 ?
+				" (attempt 2 of the same MADV_COLLAPSE: written back, retried)" : "");
 		}
 		free(rows);
 		free(marks);
@@ -189,9 +197,15 @@ int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_
 		for (size_t i = 0; i < g->n; i++) {
 			const struct kht_tl_event *e = &t->ev[g->idx[i]];
 
-			if (kht_event_json(line, sizeof(line), &e->ev.hdr, sizeof(e->ev), f) < 0)
+			int n = kht_event_json(line, sizeof(line), &e->ev.hdr, sizeof(e->ev), f);
+
+			if (n < 0)
 				continue;
-			fprintf(out, "%s%s", i ? "," : "", line);
+			/* a retry says so inside its object: {...,"attempt":2} */
+			if (n > 0 && line[n - 1] == '}' && kht_tl_collapse_retry(t, g, i, f->results))
+				fprintf(out, "%s%.*s,\"attempt\":2}", i ? "," : "", n - 1, line);
+			else
+				fprintf(out, "%s%s", i ? "," : "", line);
 		}
 		fprintf(out, "]}\n");
 		events += g->n;
