@@ -62,6 +62,11 @@ for m in $($K probe --modes); do
 				cut -c1-110 | sort | uniq -c | sort -rn | head -4 | sed 's/^/  warn| /'
 			grep '^truth' /tmp/v.wl | sed 's/^/  truth| /'
 			grep -i 'error\|cannot\|failed' /tmp/v.err | head -3 | sed 's/^/  err| /'
+			grep -i 'dropped' /tmp/v.err | head -2 | sed 's/^/  drops| /'
+			# a BUG on a fixed kernel is a false accusation: keep all of it
+			case $(uname -r) in 6.1.*) ;; *)
+				grep '"severity":"BUG"' /tmp/v.out | head -5 | sed 's/^/  bugjson| /' ;;
+			esac
 		done
 	done
 done
