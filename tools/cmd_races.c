@@ -14,9 +14,11 @@
  * Exit like grep: 0 something found (a bug or a slow spin), 1 nothing, 2 error.
  */
 struct races_run {
-	struct kht_races_stream rs;
+	struct kht_races_stream rs;	/* first: struct run points at it */
 	struct kht_fmt fmt;
 	bool json;
+	struct kht_session *s;
+	unsigned long long drops, last_tick_ns;
 };
 
 static void races_emit(void *ctx, struct kht_races *r)
@@ -34,10 +36,24 @@ static void races_emit(void *ctx, struct kht_races *r)
 static void races_tick(void *ctx)
 {
 	struct run *r = ctx;
+	struct races_run *rr = (struct races_run *)r->rs;
+	unsigned long long now, drops;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
-	if (kht_rs_tick(r->rs, ts.tv_sec * 1000000000ULL + ts.tv_nsec))
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	/*
+	 * Drops since the last poll: the events lost were stamped since then
+	 * (10 ms more for an event stamped just before it and reserved after).
+	 */
+	drops = kht_session_drops(rr->s);
+	if (drops > rr->drops &&
+	    kht_rs_note_loss(r->rs, rr->last_tick_ns > 10000000 ? rr->last_tick_ns - 10000000 : 0,
+			     now))
+		r->lost++;
+	rr->drops = drops;
+	rr->last_tick_ns = now;
+	if (kht_rs_tick(r->rs, now))
 		r->lost++;
 }
 
@@ -59,6 +75,8 @@ static void races_ready(struct run *r, struct kht_session *s, const struct kht_o
 						.until_set = opts->until_set };
 	rr->fmt = (struct kht_fmt){ .results = &s->results, .base_ns = s->base_ns };
 	s->tick = races_tick;
+	rr->s = s;
+	rr->last_tick_ns = s->base_ns;
 }
 
 static void usage(void)

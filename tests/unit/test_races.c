@@ -1138,3 +1138,56 @@ TEST(race_text_digests_warnings)
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }
+
+/*
+ * The ring buffer dropped events between a registration and the collapse's
+ * decision: its removal may be among them, so no BUG; a loss elsewhere in
+ * time changes nothing. The same for a seek's hole and a punch.
+ */
+TEST(race_losses_downgrade)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse c = col(10, 12, "SCAN_SUCCEED", 64);
+	struct kht_uffd reg = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_loss during = { 7 * MS, 8 * MS }, later = { 50 * MS, 60 * MS };
+	struct kht_race_opts o = { .mods_traced = true, .fills_traced = true };
+	struct kht_tl_filter f = { 0 };
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	ADD(t, reg);
+	ADD(t, c);
+	kht_tl_build(&t, &f, 0);
+	o.losses = &later;
+	o.nlosses = 1;
+	CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 1);
+	kht_races_free(&r);
+	o.losses = &during;
+	CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 0 &&
+	      kht_races_count_rule(&r, KHT_RULE_UFFD_MISSING_FILL, KHT_SEV_WARN) == 1);
+	CHECK(r.r[0].downgrade && strstr(r.r[0].downgrade, "dropped"));
+	kht_races_free(&r);
+	kht_tl_free(&t);
+
+	/* the seek rule: a hole seen inside a not-uptodate publish, a loss during the collapse */
+	struct kht_collapse p = col_published(10, 20, false);
+	struct kht_seek hole = seek(12, KHT_SEEK_HOLE, 0, 16 * 4096);
+	struct kht_loss in_window = { 11 * MS, 11 * MS + 10 };
+
+	t = (struct kht_timeline){ 0 };
+	ADD(t, p);
+	ADD(t, hole);
+	kht_tl_build(&t, &f, 0);
+	o.losses = &later;
+	CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 1 && BUGS(r, KHT_RULE_PUBLISH_BEFORE_UPTODATE) == 1);
+	kht_races_free(&r);
+	o.losses = &in_window;
+	CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+	CHECK(BUGS(r, KHT_RULE_SEEK_TRANSIENT_HOLE) == 0 && SEEK_WARNS(r) == 1 &&
+	      BUGS(r, KHT_RULE_PUBLISH_BEFORE_UPTODATE) == 0);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}

@@ -168,6 +168,18 @@ static int add(struct kht_races *out, struct kht_race r)
 
 #define EV(t, g, i) (&(t)->ev[(g)->idx[i]])
 
+/* Did the ring buffer drop events at some time in [from, to]? */
+static bool lost_in(const struct kht_race_opts *o, unsigned long long from, unsigned long long to)
+{
+	for (size_t i = 0; i < o->nlosses; i++)
+		if (o->losses[i].from_ns <= to && from <= o->losses[i].to_ns)
+			return true;
+	return false;
+}
+
+#define LOST_WHY "events were dropped (ring buffer full) while this happened: what would " \
+		 "explain it may be among them"
+
 /*
  * When the kernel decides whether the range may be filled: in its final
  * i_pages lock hold (6.4+ checks the registrations there, once; 6.1 fills
@@ -447,6 +459,9 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 				r.downgrade = why;
 			else if (ok)
 				r.downgrade = holes_unproven(t, g, c, cr, o, &r.mods);
+			/* its removal may have been dropped */
+			if (ok && !r.downgrade && lost_in(o, u->end_ns, decision(c).last))
+				r.downgrade = LOST_WHY;
 			if (r.downgrade)
 				r.sev = KHT_SEV_WARN;
 			if (add(out, r))
@@ -615,6 +630,10 @@ static int rule_seek(struct kht_races *out, const struct kht_timeline *t,
 				     e->end_ns, MOD_ANY))
 			continue;
 		r.downgrade = hole_unproven(t, g, c, e, o);
+		/* a punch or write of the range may have been dropped */
+		if (!r.downgrade && lost_in(o, c->begin_ns > KHT_COLLAPSE_MAX_NS ?
+					    c->begin_ns - KHT_COLLAPSE_MAX_NS : 0, e->end_ns))
+			r.downgrade = LOST_WHY;
 		if (r.downgrade)
 			r.sev = KHT_SEV_WARN;
 		r.evidence = "the page held data when the collapse began (its data map, or a range "
@@ -734,6 +753,9 @@ int kht_races_find_some(struct kht_races *out, const struct kht_timeline *t,
 					r.downgrade = "the range's first page was punched, truncated or "
 						      "written during the collapse: the folio seen there "
 						      "may not be the collapse's";
+				} else if (lost_in(o, c->begin_ns, c->end_ns)) {
+					r.sev = KHT_SEV_WARN;
+					r.downgrade = LOST_WHY;
 				}
 				if (add(out, r))
 					return -1;

@@ -49,6 +49,11 @@ struct kht_race {
  */
 #define KHT_COLLAPSE_MAX_NS (1000ULL * 1000 * 1000)
 
+/* A span of time in which events were dropped (ring buffer full). */
+struct kht_loss {
+	unsigned long long from_ns, to_ns;
+};
+
 struct kht_race_opts {
 	unsigned long long spin_ns;	/* retry-spin threshold: report spins longer than this */
 	/*
@@ -59,6 +64,13 @@ struct kht_race_opts {
 	bool mods_traced;
 	/* ... including holes filled by faults (shmem_add_to_page_cache, fentry/kprobe) */
 	bool fills_traced;
+	/*
+	 * When the ring buffer dropped events (live tracing): a removal, punch
+	 * or write may be among them, so a BUG whose evidence spans such a
+	 * time is a WARN.
+	 */
+	const struct kht_loss *losses;
+	size_t nlosses;
 };
 
 struct kht_races {

@@ -100,6 +100,31 @@ int kht_rs_tick(struct kht_races_stream *rs, unsigned long long now_ns)
 	return epoch(rs, now_ns - KHT_RS_LAG_NS);
 }
 
+int kht_rs_note_loss(struct kht_races_stream *rs, unsigned long long from_ns,
+		     unsigned long long to_ns)
+{
+	size_t kept = 0;
+
+	/* spans older than anything still to judge can go */
+	for (size_t i = 0; i < rs->nlosses; i++)
+		if (rs->losses[i].to_ns + KHT_RS_KEEP_COLLAPSES_NS >= rs->judged.judged_before)
+			rs->losses[kept++] = rs->losses[i];
+	rs->nlosses = kept;
+	if (rs->nlosses == rs->cap_losses) {
+		size_t cap = rs->cap_losses ? rs->cap_losses * 2 : 16;
+		void *p = realloc(rs->losses, cap * sizeof(*rs->losses));
+
+		if (!p)
+			return -1;
+		rs->losses = p;
+		rs->cap_losses = cap;
+	}
+	rs->losses[rs->nlosses++] = (struct kht_loss){ from_ns, to_ns };
+	rs->opts.losses = rs->losses;
+	rs->opts.nlosses = rs->nlosses;
+	return 0;
+}
+
 int kht_rs_finish(struct kht_races_stream *rs)
 {
 	return epoch(rs, ~0ULL);
@@ -109,4 +134,5 @@ void kht_rs_free(struct kht_races_stream *rs)
 {
 	kht_tl_free(&rs->tl);
 	kht_races_free(&rs->races);
+	free(rs->losses);
 }

@@ -49,6 +49,9 @@ struct kht_races_stream {
 	struct kht_judge_span judged;	/* .judged_before/.seq_from of the next epoch */
 	unsigned long long newest_ns;
 	size_t next_epoch;
+	/* spans in which the ring buffer dropped events (kht_rs_note_loss) */
+	struct kht_loss *losses;
+	size_t nlosses, cap_losses;
 	/* what it cost: for -v and the tests */
 	size_t epochs, peak_events;
 	unsigned long long dropped;
@@ -68,6 +71,12 @@ int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size
  * came. Call it only with every event before now_ns - KHT_RS_LAG_NS added.
  */
 int kht_rs_tick(struct kht_races_stream *rs, unsigned long long now_ns);
+/*
+ * Events were dropped (ring buffer full) at some time in [from_ns, to_ns]:
+ * a BUG whose evidence spans it is judged a WARN. 0 or -1 (no memory).
+ */
+int kht_rs_note_loss(struct kht_races_stream *rs, unsigned long long from_ns,
+		     unsigned long long to_ns);
 /* Judge everything left and emit it. 0 or -1 (no memory). */
 int kht_rs_finish(struct kht_races_stream *rs);
 void kht_rs_free(struct kht_races_stream *rs);
