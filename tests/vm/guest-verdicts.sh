@@ -8,12 +8,15 @@
 K=/bin/khugetrace
 W=/bin/khugetrace-workload
 set -- ${KHT_ARGS:-20 1}
+# an optional first word modes=A,B limits the attach modes
+modes=$($K probe --modes)
+case $1 in modes=*) modes=$(echo "${1#modes=}" | tr ',' ' '); shift ;; esac
 secs=$1
 shift
 seeds=$*
 echo "guest: $(uname -r)"
 n() { grep -c "$1" "$2"; }
-for m in $($K probe --modes); do
+for m in $modes; do
 	first=1
 	for s in $seeds; do
 		# the copies judge one kind of report: once per mode is enough

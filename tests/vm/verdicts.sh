@@ -11,6 +11,7 @@
 #
 #   tests/vm/verdicts.sh SERIES [SECONDS [SEEDS...]]     (default 20 s, seed 1)
 #   tests/vm/verdicts.sh --judge LOG                     (judge the console log of a run)
+#   KHT_VERDICT_MODES=fentry,kprobe limits the attach modes.
 #
 # The guest runs for long: the script copies itself first and runs the copy,
 # so editing it meanwhile does not break the judging at the end.
@@ -43,7 +44,7 @@ else
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" >/dev/null || exit 1
 	modes=5
 	runs=$(( modes * 2 * $(echo "$seeds" | wc -w) ))
-	KHT_ARGS="$secs $seeds" KHT_VM_LOG_DIR=$work "$top/tests/vm/run-guest.sh" "$series" "$initrd" \
+	KHT_ARGS="${KHT_VERDICT_MODES:+modes=$KHT_VERDICT_MODES }$secs $seeds" KHT_VM_LOG_DIR=$work "$top/tests/vm/run-guest.sh" "$series" "$initrd" \
 		$(( 300 + runs * (secs + 90) )) >"$work/results" 2>"$work/stderr"
 	log=$work/kht-vm-$series.log
 fi
