@@ -37,6 +37,7 @@ struct dm_walk {
 	__u32 whole_n;		/* ... for its first whole_n slots (64, or 1 for xa_head) */
 	__u32 leaf;		/* dm_leaf holds the block's 64 slots */
 	__u32 bad;		/* something not to judge: no map */
+	__u32 pending;		/* a present folio was not uptodate (KHT_F_DATAMAP_PENDING) */
 };
 
 /* Find what covers the 64 pages from idx (64-aligned). */
@@ -89,7 +90,10 @@ static __always_inline bool dm_is_data(struct dm_walk *w, __u64 e)
 		w->bad = 1;
 		return false;
 	}
-	return page_flags(e) & w->uptodate;
+	if (page_flags(e) & w->uptodate)
+		return true;
+	w->pending = 1;
+	return false;
 }
 
 /* One page: step i = block i / 64, slot i % 64. */
@@ -137,7 +141,7 @@ static __always_inline void fill_data_map(struct kht_collapse *ev, struct file *
 	w.start = start;
 	w.uptodate = 1ULL << bpf_core_enum_value(enum pageflags, PG_uptodate);
 	if (bpf_loop(KHT_HPAGE_NR, dm_step, &w, 0) == KHT_HPAGE_NR && !w.bad)
-		ev->flags |= KHT_F_HAVE_DATAMAP;
+		ev->flags |= KHT_F_HAVE_DATAMAP | (w.pending ? KHT_F_DATAMAP_PENDING : 0);
 	else
 		__builtin_memset(ev->data_map, 0, sizeof(ev->data_map));
 }

@@ -56,6 +56,12 @@ enum kht_attach_mode {
  * (include/kht_collapse_tp.h); without KHT_F_HAVE_ADDR the address was lost.
  */
 #define KHT_F_TP_ARGS_SWAPPED	(1u << 15)
+/*
+ * The data map met a present folio that was not uptodate (a write or a
+ * fallocate in progress at collapse_file entry): SEEK calls it a hole, but
+ * collapse_file waits for its lock and counts it as a page, not a hole.
+ */
+#define KHT_F_DATAMAP_PENDING	(1u << 16)
 
 #define KHT_DATAMAP_WORDS	(KHT_HPAGE_NR / 64)
 

@@ -1191,3 +1191,40 @@ TEST(race_losses_downgrade)
 	kht_races_free(&r);
 	kht_tl_free(&t);
 }
+
+/*
+ * 7.2 VM-host load, fentry: a refault's pwrite had its folio in the cache,
+ * not yet uptodate, when the collapse began. The data map called it a hole;
+ * the kernel waited for the write and counted a page, found no hole, and
+ * checked no registration (nothing was lost). Such a map proves no hole.
+ */
+TEST(race_uffd_page_being_written_at_entry)
+{
+	struct kht_timeline t = { 0 };
+	struct kht_collapse c = col(10, 12, "SCAN_SUCCEED", 1);
+	struct kht_uffd reg = uffd(5, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	for (int w = 0; w < KHT_DATAMAP_WORDS; w++)
+		c.data_map[w] = ~0ULL;
+	c.data_map[0] &= ~1ULL;		/* page 0: "a hole" */
+	c.flags |= KHT_F_HAVE_DATAMAP;
+	ADD(t, reg);
+	ADD(t, c);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 1);	/* an empty slot: the BUG stands */
+	kht_races_free(&r);
+	kht_tl_free(&t);
+
+	c.flags |= KHT_F_DATAMAP_PENDING;
+	t = (struct kht_timeline){ 0 };
+	ADD(t, reg);
+	ADD(t, c);
+	r = judge(&t, 0);
+	CHECK(BUGS(r, KHT_RULE_UFFD_MISSING_FILL) == 0 &&
+	      kht_races_count_rule(&r, KHT_RULE_UFFD_MISSING_FILL, KHT_SEV_WARN) == 1);
+	CHECK(r.n && r.r[0].downgrade && strstr(r.r[0].downgrade, "being written"));
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}

@@ -290,6 +290,8 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 		char map[KHT_DATAMAP_HEX_LEN + 1];
 
 		kht_json_u64(&b, "data_pages", kht_collapse_data_pages(ev));
+		if (ev->flags & KHT_F_DATAMAP_PENDING)
+			kht_json_bool(&b, "data_map_pending", true);
 		kht_collapse_data_map_hex(ev, map, sizeof(map));
 		kht_json_str(&b, "data_map", map);
 	}

@@ -371,6 +371,11 @@ static const char *holes_unproven(const struct kht_timeline *t, const struct kht
 	if (!o->mods_traced)
 		return "hole fills were not traced: another task may have filled the holes "
 		       "before the kernel decided";
+	/* a page being written at entry is a hole to the data map, a page to the kernel */
+	if (c->ev.collapse.flags & KHT_F_DATAMAP_PENDING)
+		return "a page of the range was being written (present, not yet uptodate) when "
+		       "the collapse began: the kernel counts it as a page, so the holes it "
+		       "checked may be fewer than the data map shows";
 	*mods = mods_overlapping(t, g, cr, from, d.last, MOD_FILLS);
 	if (*mods)
 		return "another task filled or wrote pages of the range between the scan and the "
