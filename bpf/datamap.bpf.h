@@ -128,7 +128,7 @@ static long dm_step(__u32 i, void *ctx)
 	}
 	if (dm_is_data(w, e))
 		ev->data_map[blk] |= 1ULL << slot;
-	return w->bad;
+	return w->bad ? 1 : 0;	/* bpf_loop wants 0 or 1, provably */
 }
 
 /* ev is the scratch event; sets KHT_F_HAVE_DATAMAP only when all 512 pages were judged. */
