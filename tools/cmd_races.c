@@ -104,6 +104,7 @@ int cmd_races(int argc, char **argv)
 		return ret;
 	rr.rs.ctx = &rr;
 	rr.rs.epoch_events = kht_rs_epoch_from_env();
+	rr.rs.tick_only = true;		/* drops are noted at each tick, before judging */
 	rr.json = opts.json;
 	ret = kht_child_from_opts(&child, "races", &opts);
 	if (ret)

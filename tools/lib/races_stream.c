@@ -84,7 +84,7 @@ int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size
 		rs->newest_ns = h->ts_ns;
 	if (!rs->next_epoch)
 		rs->next_epoch = epoch_size(rs);
-	if (rs->newest_ns <= KHT_RS_LAG_NS)
+	if (rs->tick_only || rs->newest_ns <= KHT_RS_LAG_NS)
 		return 0;
 	if (rs->tl.n < rs->next_epoch &&
 	    rs->newest_ns - KHT_RS_LAG_NS < rs->judged.judged_before + KHT_RS_PERIOD_NS)
@@ -94,8 +94,11 @@ int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size
 
 int kht_rs_tick(struct kht_races_stream *rs, unsigned long long now_ns)
 {
+	if (!rs->next_epoch)
+		rs->next_epoch = epoch_size(rs);
 	if (now_ns <= KHT_RS_LAG_NS || !rs->tl.n ||
-	    now_ns - KHT_RS_LAG_NS < rs->judged.judged_before + KHT_RS_PERIOD_NS)
+	    (now_ns - KHT_RS_LAG_NS < rs->judged.judged_before + KHT_RS_PERIOD_NS &&
+	     !(rs->tick_only && rs->tl.n >= rs->next_epoch)))
 		return 0;
 	return epoch(rs, now_ns - KHT_RS_LAG_NS);
 }

@@ -42,6 +42,12 @@ struct kht_races_stream {
 	struct kht_tl_filter filter;
 	unsigned long long base_ns;
 	size_t epoch_events;		/* 0: KHT_RS_EPOCH_EVENTS (tests set it small) */
+	/*
+	 * Live tracing: judge only in kht_rs_tick(), which the caller makes
+	 * after noting the poll's drops (kht_rs_note_loss): an epoch begun from
+	 * kht_rs_add() could judge before the drops of the same poll are known.
+	 */
+	bool tick_only;
 	/* Called with each epoch's reports (pointing into tl: print them now). */
 	void (*emit)(void *ctx, struct kht_races *r);
 	void *ctx;
