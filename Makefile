@@ -105,6 +105,9 @@ $(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(APP_OBJS) $(OUTPUT)/tools/workload.o \
 	$(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)))
+# a changed Makefile (flags, this dependency scheme) rebuilds every object:
+# objects made without -MMD have no .d file to say which headers they need
+$(LIB_OBJS) $(APP_OBJS) $(OUTPUT)/tools/workload.o $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)): Makefile
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 

@@ -15,18 +15,43 @@ static size_t epoch_size(const struct kht_races_stream *rs)
  * unregistration, also older, removed it (a later one is still in the
  * window and needs its registration to match).
  */
+struct prune_ctx {
+	unsigned long long keep_from;
+	size_t *unreg, nunreg;		/* positions of the old UFFDIO_UNREGISTERs */
+};
+
 static bool keep_old(const struct kht_timeline *t, const struct kht_tl_event *e, void *ctx)
 {
-	unsigned long long keep_from = *(unsigned long long *)ctx;
+	const struct prune_ctx *pc = ctx;
 
 	if (e->ev.hdr.type == KHT_EV_COLLAPSE)
-		return e->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= keep_from;
+		return e->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= pc->keep_from;
 	if (e->ev.hdr.type != KHT_EV_UFFD || e->ev.uffd.op != KHT_UFFD_REGISTER || e->ev.uffd.result)
 		return false;
-	for (size_t i = 0; i < t->n; i++)
-		if (t->ev[i].end_ns < keep_from && kht_races_unregisters(&t->ev[i], e))
+	for (size_t i = 0; i < pc->nunreg; i++)
+		if (kht_races_unregisters(&t->ev[pc->unreg[i]], e))
 			return false;
 	return true;
+}
+
+/* Drop what no later judgement needs; -1: no memory (nothing dropped). */
+static int prune(struct kht_races_stream *rs, unsigned long long keep_from)
+{
+	struct prune_ctx pc = { .keep_from = keep_from };
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->tl.n; i++)
+		n += rs->tl.ev[i].end_ns < keep_from && rs->tl.ev[i].ev.hdr.type == KHT_EV_UFFD &&
+		     rs->tl.ev[i].ev.uffd.op == KHT_UFFD_UNREGISTER;
+	if (n && !(pc.unreg = malloc(n * sizeof(*pc.unreg))))
+		return -1;
+	for (size_t i = 0; i < rs->tl.n; i++)
+		if (rs->tl.ev[i].end_ns < keep_from && rs->tl.ev[i].ev.hdr.type == KHT_EV_UFFD &&
+		    rs->tl.ev[i].ev.uffd.op == KHT_UFFD_UNREGISTER)
+			pc.unreg[pc.nunreg++] = i;
+	rs->dropped += kht_tl_prune(&rs->tl, keep_from, keep_old, &pc);
+	free(pc.unreg);
+	return 0;
 }
 
 /*
@@ -54,11 +79,8 @@ static int epoch(struct kht_races_stream *rs, unsigned long long cut)
 	/* what arrives from now on was not judged, whenever it ended */
 	rs->judged.judged_before = cut;
 	rs->judged.seq_from = rs->tl.next_seq;
-	if (cut != ~0ULL) {
-		unsigned long long keep_from = cut > KHT_RS_KEEP_NS ? cut - KHT_RS_KEEP_NS : 0;
-
-		rs->dropped += kht_tl_prune(&rs->tl, keep_from, keep_old, &keep_from);
-	}
+	if (cut != ~0ULL && prune(rs, cut > KHT_RS_KEEP_NS ? cut - KHT_RS_KEEP_NS : 0))
+		return -1;
 	/* a window that alone fills an epoch: wait for it to double, not for each event */
 	rs->next_epoch = rs->tl.n * 2 > epoch_size(rs) ? rs->tl.n * 2 : epoch_size(rs);
 	return 0;
