@@ -331,11 +331,29 @@ TEST(timeline_collapse_retry_after_writeback)
 		};
 		CHECK(kht_tl_add(&t, &c[i].hdr, sizeof(c[i])) == 0);
 	}
+	/* another task's seeks, many, between the two attempts (7.2: a seek walk beside) */
+	for (int k = 0; k < 1000; k++) {
+		struct kht_seek sk = {
+			.hdr = { .ts_ns = 11000000ULL + k * 1000 + 500, .type = KHT_EV_SEEK,
+				 .size = sizeof(sk), .pid = 300, .tid = 301, .comm = "walker" },
+			.start_ns = 11000000ULL + k * 1000, .duration_ns = 500, .whence = KHT_SEEK_DATA,
+			.file = { .ino = 7, .dev = 7, .gen = 1 },
+			.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION,
+		};
+
+		CHECK(kht_tl_add(&t, &sk.hdr, sizeof(sk)) == 0);
+	}
 	CHECK(kht_tl_build(&t, &flt, 0) == 0 && t.ngroups == 1);
-	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], 0, &e72));
-	CHECK(kht_tl_collapse_retry(&t, &t.groups[0], 1, &e72));	/* right after the dirty one */
-	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], 2, &e72));	/* after a success */
-	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], 3, &e72));	/* another range */
+	size_t at[4] = { 0 }, nc = 0;
+
+	for (size_t k = 0; k < t.groups[0].n && nc < 4; k++)
+		if (t.ev[t.groups[0].idx[k]].ev.hdr.type == KHT_EV_COLLAPSE)
+			at[nc++] = k;
+	CHECK(nc == 4 && at[1] - at[0] > 256);	/* 1,000 seeks between the attempts */
+	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], at[0], &e72));
+	CHECK(kht_tl_collapse_retry(&t, &t.groups[0], at[1], &e72));	/* right after the dirty one */
+	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], at[2], &e72));	/* after a success */
+	CHECK(!kht_tl_collapse_retry(&t, &t.groups[0], at[3], &e72));	/* another range */
 	m = open_memstream(&buf, &len);
 	kht_tl_print_text(m, &t, &f);
 	fclose(m);

@@ -317,11 +317,17 @@ bool kht_tl_collapse_retry(const struct kht_timeline *t, const struct kht_tl_gro
 	    !kht_enum_value(results, "SCAN_PAGE_DIRTY_OR_WRITEBACK", &dirty) ||
 	    !kht_collapse_start(&e->ev.collapse, results, &start, &exact))
 		return false;
-	/* the task's previous collapse in this story, if it was the first attempt */
-	for (size_t j = i; j-- > 0 && i - j <= 256;) {
+	/*
+	 * The task's previous collapse in this story, if it was the first
+	 * attempt: back in begin order over a second or two (other tasks'
+	 * seeks and writes may be many in between; count is no bound).
+	 */
+	for (size_t j = i; j-- > 0;) {
 		const struct kht_tl_event *p = &t->ev[g->idx[j]];
 		const struct kht_collapse *pc = &p->ev.collapse;
 
+		if (p->begin_ns + 2000000000ULL < e->begin_ns)
+			break;
 		if (p->ev.hdr.type != KHT_EV_COLLAPSE || pc->hdr.tid != e->ev.hdr.tid)
 			continue;
 		return (pc->flags & KHT_F_HAVE_RESULT) && pc->result == dirty &&
