@@ -54,7 +54,7 @@ LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/events/registry.c tools/lib/events/ev_modify.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
-	tools/capability.c tools/trace_helpers.c tools/feature.c tools/session.c \
+	tools/capability.c tools/callsites.c tools/trace_helpers.c tools/feature.c tools/session.c \
 	tools/feat_collapse.c tools/feat_uffd.c tools/feat_seek.c tools/feat_modify.c \
 	tools/capture.c tools/cmd_timeline.c tools/cmd_races.c \
 	tools/cmd_record.c tools/cmd_report.c tools/cmd_check_kernel.c

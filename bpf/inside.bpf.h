@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Inside collapse_file (entry/exit modes only): the collapsing task's i_pages
+ * Inside collapse_file (fentry mode): the collapsing task's i_pages
  * lock windows, what the range's first page-cache slot holds at each unlock
  * (so we see when the new huge folio is published and whether it is uptodate
  * then), and lockless page-cache readers on the same mapping that overlap a
@@ -10,9 +10,10 @@
  * so the store itself is invisible: the slot is read from BPF with a bounded
  * xarray walk at lock release. See docs/races.md for the inference.
  *
- * Cost: _raw_spin_lock_irq/_raw_spin_unlock_irq fire for every such lock on
- * the system; `collapsing_now` is checked first so that, outside a collapse,
- * each costs one load and a branch.
+ * Cost: the gated fentry lock probes fire for every such lock on the system;
+ * `collapsing_now` is checked first so that, outside a collapse, each costs
+ * one load and a branch. The call-site kprobes cost nothing outside
+ * collapse_file (see win_open()).
  */
 #ifndef KHT_INSIDE_BPF_H
 #define KHT_INSIDE_BPF_H
@@ -173,12 +174,21 @@ static __always_inline struct inside_state *my_lock(void *lock)
 }
 
 /*
- * fentry, not fexit, on the lock: the window starts when the collapsing task
- * asks for the lock (it rarely waits: only RCU readers share the mapping), and
- * fexit trampolines on spinlock functions have crashed 6.1 guests on detach.
+ * A window opens when the collapsing task asks for the lock (it rarely waits:
+ * only RCU readers share the mapping) and closes when it asks to release it.
+ * Two ways to see those calls, one body each (win_open/win_close), so the
+ * events are the same whichever fires:
+ *
+ *  - gated fentry on _raw_spin_lock_irq/_raw_spin_unlock_irq: every such
+ *    call of the system fires, `collapsing_now` makes it cheap outside a
+ *    collapse. fentry, not fexit, on the lock: fexit trampolines on spinlock
+ *    functions have crashed 6.1 guests on detach.
+ *  - call-site kprobes: attached by user space at the offsets of
+ *    collapse_file's own call instructions to those functions
+ *    (tools/callsites.c), so they fire only inside collapse_file. At the call
+ *    instruction the argument registers are set up: the lock is PARM1.
  */
-SEC("fentry/_raw_spin_lock_irq")
-int BPF_PROG(lock_acquired, raw_spinlock_t *lock)
+static __always_inline void win_open(void *lock)
 {
 	struct inside_state *st = my_lock(lock);
 
@@ -187,11 +197,9 @@ int BPF_PROG(lock_acquired, raw_spinlock_t *lock)
 		st->win_readers = 0;
 		st->win_spin_ns = 0;
 	}
-	return 0;
 }
 
-SEC("fentry/_raw_spin_unlock_irq")
-int BPF_PROG(lock_released, raw_spinlock_t *lock)
+static __always_inline void win_close(void *ctx, void *lock)
 {
 	struct inside_state *st = my_lock(lock);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -202,7 +210,7 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock)
 	bool uptodate;
 
 	if (!st || !st->win_begin)
-		return 0;
+		return;
 	now = bpf_ktime_get_ns();
 	hold = now - st->win_begin;
 	ev = bpf_map_lookup_elem(&inflight, &tid);
@@ -248,6 +256,34 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock)
 	st->last_win_end = now;
 	st->win_begin = 0;
 	kht_output(ctx, &w, sizeof(w));
+}
+
+SEC("fentry/_raw_spin_lock_irq")
+int BPF_PROG(lock_acquired, raw_spinlock_t *lock)
+{
+	win_open(lock);
+	return 0;
+}
+
+SEC("fentry/_raw_spin_unlock_irq")
+int BPF_PROG(lock_released, raw_spinlock_t *lock)
+{
+	win_close(ctx, lock);
+	return 0;
+}
+
+/* Attached by user space only, at collapse_file+OFF (no target here). */
+SEC("kprobe")
+int BPF_KPROBE(lock_site, void *lock)
+{
+	win_open(lock);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(unlock_site, void *lock)
+{
+	win_close(ctx, lock);
 	return 0;
 }
 

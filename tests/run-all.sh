@@ -53,6 +53,9 @@ run_live() {
 		sh tests/live/file-tests.sh 2>&1 | record
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \
 		sh tests/live/record-tests.sh 2>&1 | record
+	# call-site lock windows against gated fentry (skips without fentry)
+	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
+		sh tests/live/lockwin-tests.sh 2>&1 | record
 	# make install/deb into temporary directories, man pages, completion (host only)
 	bash tests/live/install-tests.sh 2>&1 | record
 	# the benchmark is not a test: this only checks that it runs and prints its table
@@ -77,7 +80,7 @@ run_vm() {
 	tests/vm/mkinitramfs.sh "$initrd" tests/vm/guest-test.sh \
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
 		tests/live/lib.sh tests/live/live-tests.sh tests/live/timeline-tests.sh \
-		tests/live/races-tests.sh tests/live/record-tests.sh \
+		tests/live/races-tests.sh tests/live/record-tests.sh tests/live/lockwin-tests.sh \
 		tests/live/file-tests.sh tests/vm/guest-ext4.sh "$extra/kht-extra" \
 		>/dev/null || { rm -rf "$extra"; echo "vm/initramfs:1" | record; return; }
 	rm -rf "$extra"

@@ -192,6 +192,9 @@ static int perf_attach(int prog_fd, struct perf_event_attr *attr)
 	return err;
 }
 
+static struct kht_env probed_env;
+static bool have_env;
+
 static int read_int_file(const char *path, long *out)
 {
 	FILE *f = fopen(path, "r");
@@ -204,7 +207,7 @@ static int read_int_file(const char *path, long *out)
 	return ok ? 0 : -EINVAL;
 }
 
-static int try_kprobe(const struct kht_env *env, const char *func, bool ret)
+static int try_kprobe_at(const struct kht_env *env, const char *func, unsigned long off, bool ret)
 {
 	struct perf_event_attr attr = { .size = sizeof(attr) };
 	long type;
@@ -219,9 +222,24 @@ static int try_kprobe(const struct kht_env *env, const char *func, bool ret)
 	attr.type = type;
 	attr.config = ret ? 1 : 0;	/* format/retprobe is "config:0" on every kernel */
 	attr.config1 = (unsigned long)func;
+	attr.config2 = off;
 	err = perf_attach(fd, &attr);
 	close(fd);
 	return err;
+}
+
+static int try_kprobe(const struct kht_env *env, const char *func, bool ret)
+{
+	return try_kprobe_at(env, func, 0, ret);
+}
+
+/*
+ * A kprobe at func+off: the kernel refuses an offset that is not an
+ * instruction boundary of func with EILSEQ (it decodes func from its start).
+ */
+int kht_kprobe_at_ok(const char *func, unsigned long off)
+{
+	return have_env ? try_kprobe_at(&probed_env, func, off, false) : -EPERM;
 }
 
 static int try_classic_tp(const struct kht_env *env, const char *tp)
@@ -294,13 +312,15 @@ void kht_hook_probe(const struct kht_env *env, struct kht_hook *h)
 	h->probed = true;
 }
 
-static struct kht_env probed_env;
-static bool have_env;
-
 void kht_capability_init(const struct kht_env *env)
 {
 	probed_env = *env;
 	have_env = true;
+}
+
+const struct kht_env *kht_capability_env(void)
+{
+	return have_env ? &probed_env : NULL;
 }
 
 bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)

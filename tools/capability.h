@@ -60,5 +60,12 @@ int kht_tracefs_event_dir(const struct kht_env *env, const char *tp, char *buf, 
 void kht_capability_init(const struct kht_env *env);
 /* Probe the hook once (cached) and say whether method m attaches; why on false. */
 bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len);
+/*
+ * Attach (and detach) a two-instruction kprobe at func+off: 0, or -errno
+ * (-EILSEQ: off is not an instruction boundary of func). Not cached.
+ */
+int kht_kprobe_at_ok(const char *func, unsigned long off);
+/* The environment kht_capability_init() was given (kprobe PMU, ...), or NULL. */
+const struct kht_env *kht_capability_env(void);
 
 #endif

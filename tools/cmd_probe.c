@@ -186,6 +186,7 @@ int cmd_probe(int argc, char **argv)
 	bool json = false;
 	int verbose = 0;
 	const char *modes = NULL;
+	bool sites = false;
 	struct feature f[8];
 	struct kht_env env;
 	int nf;
@@ -197,17 +198,21 @@ int cmd_probe(int argc, char **argv)
 			modes = "collapse";
 		} else if (!strncmp(argv[i], "--modes=", 8)) {
 			modes = argv[i] + 8;
+		} else if (!strcmp(argv[i], "--lock-sites")) {
+			sites = true;
 		} else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			verbose++;
 		} else if (!strcmp(argv[i], "-vv")) {
 			verbose += 2;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: khugetrace probe [-j] [-v|-vv] [--modes]\n"
+			printf("Usage: khugetrace probe [-j] [-v|-vv] [--modes] [--lock-sites]\n"
 			       "Load and attach a tiny program on every hook khugetrace uses, in every\n"
 			       "attach method, and say which features work here.\n"
 			       "  -j, --json     machine-readable\n"
 			       "  --modes[=F]    only the usable attach modes of feature F (collapse,\n"
 			       "                 userfaultfd, seek; default collapse), one line\n"
+			       "  --lock-sites   collapse_file's calls of the i_pages lock functions and\n"
+			       "                 whether a kprobe attaches at each (exit 1: not usable)\n"
 			       "  -v, --verbose  libbpf warnings; -vv: every libbpf message\n"
 			       "  -h, --help     this text\n");
 			return 0;
@@ -224,6 +229,8 @@ int cmd_probe(int argc, char **argv)
 	env_copy = env;
 	if (modes)
 		return print_modes(modes);
+	if (sites)
+		return kht_lock_sites_report();
 	for (int i = 0; i < kht_nhooks; i++)
 		kht_hook_probe(&env, &kht_hooks[i]);
 	nf = grade(f);

@@ -21,7 +21,7 @@
 
 /* What record can honour: filters and modes are applied in BPF, nothing is formatted. */
 #define RECORD_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
-		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(FORCE) | \
+		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(LOCK_WINDOWS) | KHT_O(FORCE) | \
 		     KHT_O_TASK_FILTERS | KHT_O(QUIET))
 
 #define STATUS_EVERY_NS 3000000000ULL	/* the status line on stderr; -q: none */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The collapse feature: bpf/collapse.bpf.c in one of five attach modes. */
+#include <errno.h>
 #include <string.h>
 #include <stdio.h>
+#include <bpf/libbpf.h>
 #include "collapse.skel.h"
+#include "callsites.h"
 #include "capability.h"
 #include "feature.h"
 #include "lib/btf_enum.h"
@@ -23,10 +26,40 @@ int kht_scan_file_method(void)
 }
 
 /*
- * Lock windows and readers: only with fentry (kprobes on spinlocks cost too
- * much). why (may be NULL) says what is missing.
+ * Lock windows and readers: fentry mode only. The windows come from kprobes
+ * at collapse_file's own calls of the lock functions (tools/callsites.c),
+ * which fire only inside collapse_file, or else from fentry on the spinlock
+ * functions gated on "this task is inside collapse_file", which fire on every
+ * spin_lock_irq of the system. One collapse feature per process: the choice
+ * and the call-site links are kept here.
  */
-static bool inside_why(int mode, char *why, int len)
+static struct {
+	bool looked;		/* call sites searched (once) */
+	bool found;		/* a lock and an unlock site among the candidates */
+	struct kht_sites sites;
+	char not_found[512];	/* why not call sites */
+	bool attached;		/* attach() ran: desc says what it did */
+	int in_use;		/* KHT_LW_CALLSITE or KHT_LW_FENTRY, 0: no windows */
+	char desc[2048];	/* for the banner and probe */
+	struct bpf_link *links[KHT_MAX_SITES + 2];
+	int nlinks;
+} lw;
+
+static void look_for_sites(void)
+{
+	const struct kht_env *env = kht_capability_env();
+
+	if (lw.looked)
+		return;
+	lw.looked = true;
+	if (env && !env->kprobe_pmu)
+		snprintf(lw.not_found, sizeof(lw.not_found), "no kprobe PMU");
+	else
+		lw.found = kht_find_lock_sites(&lw.sites, lw.not_found, sizeof(lw.not_found)) == 0;
+}
+
+/* fentry on both spinlock functions; why (may be NULL) says what is missing. */
+static bool lock_fentry_ok(char *why, int len)
 {
 	char tmp[256];
 
@@ -34,14 +67,221 @@ static bool inside_why(int mode, char *why, int len)
 		why = tmp;
 		len = sizeof(tmp);
 	}
-	return mode == KHT_MODE_FENTRY &&
-	       kht_hook_ok("_raw_spin_lock_irq", KHT_M_FENTRY, why, len) &&
+	return kht_hook_ok("_raw_spin_lock_irq", KHT_M_FENTRY, why, len) &&
 	       kht_hook_ok("_raw_spin_unlock_irq", KHT_M_FENTRY, why, len);
 }
 
-static bool inside_usable(int mode)
+/* Which lock-window programs a mode loads: call-site kprobes, gated fentry (fallback). */
+static void lw_plan(int mode, const struct kht_opts *o, bool *sites, bool *fentry)
 {
-	return inside_why(mode, NULL, 0);
+	*sites = *fentry = false;
+	if (mode != KHT_MODE_FENTRY || o->no_inside)
+		return;
+	if (o->lock_windows != KHT_LW_FENTRY) {
+		look_for_sites();
+		*sites = lw.found;
+	}
+	*fentry = o->lock_windows != KHT_LW_CALLSITE && lock_fentry_ok(NULL, 0);
+}
+
+static bool inside_loaded(int mode, const struct kht_opts *o)
+{
+	bool sites, fentry;
+
+	lw_plan(mode, o, &sites, &fentry);
+	return sites || fentry;
+}
+
+static void detach_sites(void)
+{
+	for (int i = 0; i < lw.nlinks; i++)
+		bpf_link__destroy(lw.links[i]);
+	lw.nlinks = 0;
+}
+
+/*
+ * A kprobe at every candidate site. The kernel refuses one that is not an
+ * instruction boundary (EILSEQ): the E8 byte was inside another instruction,
+ * not a call, so it is dropped. Any other refusal: call sites are not usable.
+ */
+static int attach_sites(struct collapse_bpf *skel, char *err, int len)
+{
+	for (int i = 0; i < lw.sites.n;) {
+		const struct kht_site *st = &lw.sites.s[i];
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .offset = st->off);
+		struct bpf_link *l;
+
+		l = bpf_program__attach_kprobe_opts(st->kind == KHT_SITE_LOCK ? skel->progs.lock_site
+									: skel->progs.unlock_site,
+						    st->sym, &ko);
+		if (!l && errno == EILSEQ) {
+			kht_sites_drop(&lw.sites, i);
+			continue;
+		}
+		if (!l) {
+			snprintf(err, len, "kprobe at %s+0x%lx: %s", st->sym, st->off, strerror(errno));
+			return -1;
+		}
+		lw.links[lw.nlinks++] = l;
+		i++;
+	}
+	if (!kht_sites_complete(&lw.sites)) {
+		snprintf(err, len, "the kernel refused the candidate sites of one lock function as "
+			 "not instruction boundaries");
+		return -1;
+	}
+	return 0;
+}
+
+static int attach_fentry(struct collapse_bpf *skel, char *err, int len)
+{
+	struct bpf_program *progs[2] = { skel->progs.lock_acquired, skel->progs.lock_released };
+
+	for (int i = 0; i < 2; i++) {
+		struct bpf_link *l = bpf_program__attach(progs[i]);
+
+		if (!l) {
+			snprintf(err, len, "fentry %s: %s", bpf_program__name(progs[i]),
+				 strerror(errno));
+			return -1;
+		}
+		lw.links[lw.nlinks++] = l;
+	}
+	return 0;
+}
+
+static void describe_sites(const char *prefix)
+{
+	char list[1536];
+
+	kht_sites_str(&lw.sites, list, sizeof(list));
+	snprintf(lw.desc, sizeof(lw.desc), "%slock windows: call-site kprobes (%s)", prefix, list);
+}
+
+static void describe_fentry(const char *not_sites)
+{
+	snprintf(lw.desc, sizeof(lw.desc), "lock windows: gated fentry on the spinlock functions%s%s",
+		 not_sites[0] ? ": call sites not usable: " : "", not_sites);
+}
+
+static int attach(void *s, int mode, const struct kht_opts *o, char *why, int len)
+{
+	struct collapse_bpf *skel = s;
+	char err[512] = "";
+	bool sites, fentry;
+
+	lw_plan(mode, o, &sites, &fentry);
+	lw.attached = true;
+	lw.in_use = 0;
+	lw.desc[0] = '\0';
+	if (mode != KHT_MODE_FENTRY || o->no_inside)
+		return 0;
+	if (sites && !attach_sites(skel, err, sizeof(err))) {
+		lw.in_use = KHT_LW_CALLSITE;
+		describe_sites("");
+		return 0;
+	}
+	detach_sites();
+	if (!sites)
+		snprintf(err, sizeof(err), "%s", o->lock_windows == KHT_LW_FENTRY ?
+			 "--lock-windows fentry" : lw.not_found);
+	if (o->lock_windows == KHT_LW_CALLSITE) {
+		snprintf(why, len, "fentry: lock windows: call sites not usable: %s", err);
+		return -1;
+	}
+	if (!fentry && sites) {	/* the BPF side counts windows (.rodata): none would come */
+		snprintf(why, len, "fentry: lock windows: call sites not usable: %s", err);
+		return -1;
+	}
+	if (!fentry) {
+		char nf[256];
+
+		lock_fentry_ok(nf, sizeof(nf));
+		/*
+		 * A kernel built with CONFIG_INLINE_SPIN_LOCK_IRQ/_UNLOCK_IRQ (typical
+		 * without preemption) has no lock function to call or to hook.
+		 */
+		snprintf(lw.desc, sizeof(lw.desc), "lock windows, publish order and retry spins "
+			 "off: call sites not usable: %s; %s", err, nf);
+		return 0;
+	}
+	if (attach_fentry(skel, why, len))
+		return -1;
+	lw.in_use = KHT_LW_FENTRY;
+	describe_fentry(err);
+	return 0;
+}
+
+static void detach(void *skel)
+{
+	detach_sites();
+}
+
+/* What probe says about the fentry mode: the same choice, made with test kprobes. */
+static void plan_by_trial(void)
+{
+	char err[512] = "", nf[256];
+
+	look_for_sites();
+	if (lw.found) {
+		for (int i = 0; i < lw.sites.n && !err[0];) {
+			int e = kht_kprobe_at_ok(lw.sites.s[i].sym, lw.sites.s[i].off);
+
+			if (e == -EILSEQ) {
+				kht_sites_drop(&lw.sites, i);
+				continue;
+			}
+			if (e)
+				snprintf(err, sizeof(err), "kprobe at %s+0x%lx: %s", lw.sites.s[i].sym,
+					 lw.sites.s[i].off, strerror(-e));
+			i++;
+		}
+		if (!err[0] && !kht_sites_complete(&lw.sites))
+			snprintf(err, sizeof(err), "candidates refused as not instruction boundaries");
+		if (!err[0]) {
+			describe_sites("");
+			return;
+		}
+	} else {
+		snprintf(err, sizeof(err), "%s", lw.not_found);
+	}
+	if (lock_fentry_ok(nf, sizeof(nf)))
+		describe_fentry(err);
+	else
+		snprintf(lw.desc, sizeof(lw.desc), "lock windows, publish order and retry spins "
+			 "off: call sites not usable: %s; %s", err, nf);
+}
+
+int kht_lock_sites_report(void)
+{
+	struct kht_sites c;
+	char why[512];
+	int ok[2] = { 0, 0 };
+
+	if (kht_find_lock_sites(&c, why, sizeof(why))) {
+		printf("lock sites: none: %s\n", why);
+		return 1;
+	}
+	printf("lock sites: %d candidate%s in %lu bytes of text (%s)\n", c.n, c.n == 1 ? "" : "s",
+	       c.text_len, c.parts);
+	for (int i = 0; i < c.n; i++) {
+		int e = kht_kprobe_at_ok(c.s[i].sym, c.s[i].off);
+
+		printf("  %s+0x%lx %-6s -> %s%s: %s\n", c.s[i].sym, c.s[i].off,
+		       c.s[i].kind == KHT_SITE_LOCK ? "lock" : "unlock", kht_site_funcs[c.s[i].kind],
+		       c.s[i].thunk ? " via call thunk" : "",
+		       !e ? "verified" : e == -EILSEQ ? "not an instruction boundary" : strerror(-e));
+		if (!e)
+			ok[c.s[i].kind]++;
+	}
+	printf("lock sites: %d lock, %d unlock verified: %s\n", ok[0], ok[1],
+	       ok[0] && ok[1] ? "usable" : "not usable");
+	return ok[0] && ok[1] ? 0 : 1;
+}
+
+int kht_lock_windows_in_use(void)
+{
+	return lw.in_use;
 }
 
 /* syscalls mode gets its collapses from the scan_file tracepoint */
@@ -56,22 +296,11 @@ static bool also_needs(int mode, char *why, int len)
 static const char *limits(int mode)
 {
 	switch (mode) {
-	case KHT_MODE_FENTRY: {
-		static char msg[512];
-		char why[256];
-
-		if (inside_why(mode, why, sizeof(why)))
-			return "";
-		/*
-		 * A kernel built with CONFIG_INLINE_SPIN_LOCK_IRQ/_UNLOCK_IRQ (typical
-		 * without preemption) has no such function to hook.
-		 */
-		snprintf(msg, sizeof(msg), "lock windows, publish order and retry spins off: %s%s",
-			 why, strstr(why, "does not exist") ?
-			 " (inlined: a kernel built with CONFIG_INLINE_SPIN_*_IRQ, as without "
-			 "preemption, has no lock function to hook)" : "");
-		return msg;
-	}
+	case KHT_MODE_FENTRY:
+		/* after loading: what attach() did; for probe: the same choice by test kprobes */
+		if (!lw.attached && !lw.desc[0])
+			plan_by_trial();
+		return lw.desc;
 	case KHT_MODE_KPROBE:
 		return "lock windows, uptodate-at-publish and retry spins need fentry";
 	case KHT_MODE_TP_BTF:
@@ -106,7 +335,10 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	KHT_SET_FILTERS(skel->rodata, o);
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
-	skel->rodata->inside = inside_usable(mode) && !o->no_inside;
+	skel->rodata->inside = inside_loaded(mode, o);
+	/* attach() attaches them, if call sites are not usable */
+	bpf_program__set_autoattach(skel->progs.lock_acquired, false);
+	bpf_program__set_autoattach(skel->progs.lock_released, false);
 	/* syscalls mode on 7.x: MADV_COLLAPSE's write-back retry scans a PMD twice */
 	if (mode == KHT_MODE_SYSCALLS) {
 		static struct kht_enum results;
@@ -133,10 +365,19 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		names[n++] = by_mode[mode][i];
 	if (scan >= 0 && n < max)
 		names[n++] = scan == KHT_M_TP_BTF ? "scan_file_tp_btf" : "scan_file_raw_tp";
-	if (!inside_usable(mode) || o->no_inside)
+	bool sites, fentry;
+
+	lw_plan(mode, o, &sites, &fentry);
+	if (!sites && !fentry)
 		return;
-	names[n++] = "lock_acquired";
-	names[n++] = "lock_released";
+	if (sites) {
+		names[n++] = "lock_site";
+		names[n++] = "unlock_site";
+	}
+	if (fentry) {
+		names[n++] = "lock_acquired";
+		names[n++] = "lock_released";
+	}
 	for (unsigned i = 0; i < sizeof(reader_progs) / sizeof(reader_progs[0]); i++) {
 		char why[256];
 
@@ -158,7 +399,7 @@ const struct kht_feature kht_feat_collapse = {
 					{ "syscalls:sys_exit_madvise", KHT_M_TRACEPOINT } },
 	},
 	.also_needs = also_needs, .limits = limits, .open = open_skel, .configure = configure,
-	.programs = programs,
+	.programs = programs, .attach = attach, .detach = detach,
 	/* the inodes whose modifications the modify feature reports */
 	.shares = (const char *const[]){ "watched", "watch_gate", NULL },
 };

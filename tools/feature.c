@@ -75,9 +75,14 @@ static void *load(const struct kht_feature *f, int mode, const struct kht_opts *
 		err = bpf_object__load_skeleton(skel->skeleton);
 	if (!err)
 		err = bpf_object__attach_skeleton(skel->skeleton);
-	if (err) {
+	if (err)
 		snprintf(why, len, "%s: loading/attaching failed: %s", kht_mode_names[mode],
 			 strerror(-err));
+	else if (f->attach && f->attach(skel, mode, o, why, len))
+		err = -1;
+	if (err) {
+		if (f->detach)
+			f->detach(skel);
 		bpf_object__destroy_skeleton(skel->skeleton);
 		free(skel);	/* what the generated X_bpf__destroy() does after it */
 		return NULL;
@@ -87,8 +92,11 @@ static void *load(const struct kht_feature *f, int mode, const struct kht_opts *
 
 void kht_loaded_detach(struct kht_loaded *l)
 {
-	if (l->skel)
-		bpf_object__detach_skeleton(((struct skel_head *)l->skel)->skeleton);
+	if (!l->skel)
+		return;
+	if (l->f->detach)
+		l->f->detach(l->skel);
+	bpf_object__detach_skeleton(((struct skel_head *)l->skel)->skeleton);
 }
 
 static int map_fd(const struct kht_loaded *l, const char *name)
@@ -186,6 +194,8 @@ void kht_loaded_destroy(struct kht_loaded *l)
 {
 	unshare_maps(l);
 	if (l->skel) {
+		if (l->f->detach)
+			l->f->detach(l->skel);
 		bpf_object__destroy_skeleton(((struct skel_head *)l->skel)->skeleton);
 		free(l->skel);
 	}

@@ -38,6 +38,13 @@ struct kht_feature {
 	void (*configure)(void *skel, int mode, const struct kht_opts *o);
 	/* Programs to load in a mode, NULL-terminated (names in the .bpf.c). */
 	void (*programs)(int mode, const struct kht_opts *o, const char **names, int max);
+	/*
+	 * Optional: attach what the skeleton cannot (programs at run-time
+	 * offsets), after the skeleton's own programs; -1 with why fails the
+	 * mode. detach() undoes it (also called on a failed attach()).
+	 */
+	int (*attach)(void *skel, int mode, const struct kht_opts *o, char *why, int len);
+	void (*detach)(void *skel);
 	/* Not needed to trace the rest: what is lost without it (NULL: required). */
 	const char *optional;
 	/* Maps this feature shares with later ones, by name (optional, NULL-terminated). */
@@ -105,6 +112,11 @@ void kht_loaded_detach(struct kht_loaded *l);
 /* The feature's ring buffer and per-CPU drop counter (maps "events", "drops"). */
 int kht_loaded_events_fd(const struct kht_loaded *l);
 int kht_loaded_drops_fd(const struct kht_loaded *l);
+
+/* collapse: how the lock windows are observed (enum kht_lock_windows), 0: not at all */
+int kht_lock_windows_in_use(void);
+/* probe --lock-sites: the call sites found and what the kernel says of each; 0 usable */
+int kht_lock_sites_report(void);
 
 /* collapse: how the scan_file tracepoint attaches (KHT_M_TP_BTF/RAW_TP), or -1 */
 int kht_scan_file_method(void);

@@ -28,7 +28,10 @@ const char *kht_opts_usage(void)
 	       "  -d, --duration SEC   stop after SEC seconds\n"
 	       "  -c, --count N        stop after N events\n"
 	       "      --no-inside      fentry mode: skip the i_pages lock-window and reader\n"
-	       "                       probes (they fire on every spin_lock_irq of the system)\n"
+	       "                       probes\n"
+	       "      --lock-windows HOW  fentry mode: auto (default: call-site kprobes in\n"
+	       "                       collapse_file when every site verifies, else fentry on\n"
+	       "                       the spinlock functions), callsite, fentry\n"
 	       "  -j, --json           one JSON object per line\n"
 	       "  -v, --verbose        attach diagnostics and libbpf warnings on stderr;\n"
 	       "                       -vv: every libbpf message (~1,200 lines of load log)\n"
@@ -183,6 +186,7 @@ static const struct option longopts[] = {
 		{ "tid", required_argument, NULL, 't' },
 		{ "cgroup", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "lock-windows", required_argument, NULL, 'L' },
 		{},
 	};
 
@@ -331,6 +335,19 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		case 'T': o->timeline = true; break;
 		case 'R': o->races = true; break;
 		case 'N': o->no_inside = true; break;
+		case 'L':
+			if (!strcmp(optarg, "auto"))
+				o->lock_windows = KHT_LW_AUTO;
+			else if (!strcmp(optarg, "callsite"))
+				o->lock_windows = KHT_LW_CALLSITE;
+			else if (!strcmp(optarg, "fentry"))
+				o->lock_windows = KHT_LW_FENTRY;
+			else {
+				snprintf(err, errlen, "invalid --lock-windows '%s': expected auto, "
+					 "callsite or fentry", optarg);
+				return -1;
+			}
+			break;
 		case 'W':
 			if (!parse_u64(optarg, ~0ULL / 1000, &o->spin_us)) {
 				snprintf(err, errlen, "invalid --spin-us '%s': expected microseconds",

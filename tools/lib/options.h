@@ -16,7 +16,7 @@ enum kht_opt {
 	KHT_OPT_COUNT, KHT_OPT_JSON, KHT_OPT_VERBOSE, KHT_OPT_HELP, KHT_OPT_PERFETTO,
 	KHT_OPT_OUTPUT, KHT_OPT_TIMELINE, KHT_OPT_RACES, KHT_OPT_NO_INSIDE, KHT_OPT_SPIN_US,
 	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT, KHT_OPT_COMM, KHT_OPT_TID,
-	KHT_OPT_CGROUP, KHT_OPT_QUIET,
+	KHT_OPT_CGROUP, KHT_OPT_QUIET, KHT_OPT_LOCK_WINDOWS,
 	KHT_OPT_MAX
 };
 #define KHT_O(name) (1ULL << KHT_OPT_##name)
@@ -28,6 +28,13 @@ enum kht_opt {
 #define KHT_OPTS_I_INPUT 2	/* -i is --input FILE (report, as in perf), not --inode */
 #define KHT_OPTS_COMMAND 4	/* operands are a command to run (record -- CMD ARGS): options
 				 * end at the first operand, the rest is the command's */
+
+/* --lock-windows: how the i_pages lock windows are observed (fentry mode) */
+enum kht_lock_windows {
+	KHT_LW_AUTO,		/* call-site kprobes when every site verifies, else gated fentry */
+	KHT_LW_CALLSITE,	/* kprobes at collapse_file's calls of the lock functions */
+	KHT_LW_FENTRY,		/* fentry on the lock functions, gated on "inside collapse_file" */
+};
 
 struct kht_opts {
 	unsigned int pid;		/* -p: only this process (tgid) */
@@ -49,6 +56,7 @@ struct kht_opts {
 	const char *output;		/* record: -o FILE */
 	bool timeline, races;		/* report: --timeline, --races */
 	bool no_inside;
+	int lock_windows;	/* --lock-windows: enum kht_lock_windows */
 	bool best_effort;	/* set by record: a feature that cannot load is named, not fatal */
 	unsigned long long spin_us;	/* races: --spin-us, retry-spin threshold */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */

@@ -1,0 +1,88 @@
+#!/bin/sh
+# Lock windows from call-site kprobes in collapse_file against the gated
+# fentry probes on the spinlock functions: the same deterministic workload
+# (khugetrace-workload mixed) under each, and every collapse must show the
+# same windows, publication and uptodate state. Structure, not timings.
+# POSIX sh + busybox: runs on the host (skips without fentry) and in the guests.
+WORK=${WORK:-/tmp/kht-lockwin.$$}
+. "$(dirname "$0")/lib.sh"
+
+if ! "$KHT" probe --modes | grep -q fentry; then
+	result lockwin/callsite 77
+	exit 0
+fi
+
+"$KHT" probe --lock-sites >"$WORK/sites.out" 2>&1
+src=$?
+sed 's/^/  lock-sites| /' "$WORK/sites.out"
+"$KHT" collapse -a fentry -d 0.1 >/dev/null 2>"$WORK/auto.err"
+if [ $src -ne 0 ]; then
+	# no usable call sites (inlined spinlocks, no kcore...): auto falls back, and says why
+	if grep -q "call sites not usable" "$WORK/auto.err"; then
+		result lockwin/fallback 0
+	else
+		fail lockwin/fallback "no 'call sites not usable' in the banner" "$WORK/auto.err"
+		result lockwin/fallback 1
+	fi
+	expect lockwin/forced-unusable 1 "call sites not usable" \
+		"$KHT" collapse -a fentry --lock-windows callsite -d 0.1
+	result lockwin/callsite 77
+	exit 0
+fi
+
+# every site probe --lock-sites listed was verified by the kernel
+# (a candidate refused as "not an instruction boundary" is no site: dropped)
+if grep -q "lock sites: [1-9][0-9]* lock, [1-9][0-9]* unlock verified: usable" "$WORK/sites.out" &&
+   ! grep ' -> ' "$WORK/sites.out" | grep -v -e ': verified$' -e ': not an instruction boundary$' | grep -q .; then
+	result lockwin/sites-verified 0
+else
+	fail lockwin/sites-verified "not every site verified" "$WORK/sites.out"
+	result lockwin/sites-verified 1
+fi
+if grep -q "lock windows: call-site kprobes (collapse_file+0x" "$WORK/auto.err"; then
+	result lockwin/auto-picks-callsite 0
+else
+	fail lockwin/auto-picks-callsite "banner:" "$WORK/auto.err"
+	result lockwin/auto-picks-callsite 1
+fi
+
+# One line per collapse: what the windows decide, in the order they happened.
+summarize() {
+	grep '"event":"collapse"' "$1" | while read -r l; do
+		printf '%s' "$l" | tr ',' '\n' | grep -E '^"(start|result|windows|published|uptodate_at_publish|kept)":' |
+			tr '\n' ' '
+		echo
+	done
+}
+
+for lw in fentry callsite; do
+	"$KHT" collapse -j -a fentry --lock-windows $lw -- "$KW" mixed \
+		>"$WORK/$lw.out" 2>"$WORK/$lw.err"
+	rc=$?
+	summarize "$WORK/$lw.out" >"$WORK/$lw.sum"
+	sed "s/^/  $lw| /" "$WORK/$lw.sum"
+	want="gated fentry"
+	[ $lw = callsite ] && want="call-site kprobes"
+	if [ $rc -eq 0 ] && grep -q "lock windows: $want" "$WORK/$lw.err"; then
+		result lockwin/$lw-run 0
+	else
+		fail lockwin/$lw-run "rc=$rc" "$WORK/$lw.err"
+		result lockwin/$lw-run 1
+	fi
+done
+
+# mixed: collapse-full (2), collapse-holes (2), uffd-missing (1 or more)
+n=$(wc -l <"$WORK/callsite.sum")
+if [ "$n" -ge 4 ] && ! grep -v '"windows":[1-9]' "$WORK/callsite.sum" | grep -q .; then
+	result lockwin/every-collapse-has-windows 0
+else
+	fail lockwin/every-collapse-has-windows "$n collapses, some without windows" "$WORK/callsite.sum"
+	result lockwin/every-collapse-has-windows 1
+fi
+if cmp -s "$WORK/fentry.sum" "$WORK/callsite.sum"; then
+	result lockwin/same-as-fentry 0
+else
+	fail lockwin/same-as-fentry "per-collapse windows differ (fentry, then callsite)" "$WORK/fentry.sum"
+	sed 's/^/    callsite| /' "$WORK/callsite.sum"
+	result lockwin/same-as-fentry 1
+fi

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where collapse_file calls the i_pages lock functions, read from the running
+ * kernel: addresses and sizes from /proc/kallsyms (a function ends where the
+ * next symbol begins), the text itself from /proc/kcore (an ELF core file: a
+ * kernel address is found through its PT_LOAD segments). Only direct calls
+ * (E8 rel32; E9 for a tail jump) are looked for: xas_lock_irq() and
+ * xas_unlock_irq() compile to calls of _raw_spin_lock_irq and
+ * _raw_spin_unlock_irq unless the kernel inlines its spinlocks
+ * (CONFIG_INLINE_SPIN_*_IRQ), and then nothing is found and the caller falls
+ * back. No instruction decoder: a byte E8 inside another instruction whose
+ * next four bytes happen to point at a lock function is possible in theory,
+ * so every candidate is verified by the kernel when it is probed (a kprobe
+ * off an instruction boundary is refused with EILSEQ).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "callsites.h"
+
+const char *const kht_site_funcs[2] = { "_raw_spin_lock_irq", "_raw_spin_unlock_irq" };
+
+#define TARGET "collapse_file"
+/*
+ * Functions whose lock calls are collapse_file's windows: collapse_file
+ * itself, and the callees that take the i_pages lock and are called from
+ * nowhere else, so their sites fire only inside a collapse too. shmem_charge
+ * takes it (xa_lock_irq) to add the holes to nrpages since 6.5 (6.1 did that
+ * in collapse_file, under its own hold): without it the call sites saw one
+ * window fewer than fentry in every collapse with holes.
+ */
+static const char *const scanned[] = { TARGET, "shmem_charge" };
+#define MAX_PARTS 8
+/* CONFIG_FUNCTION_PADDING_BYTES: where call-depth-tracking thunks live (6.2+) */
+#define MAX_PADDING 64
+
+struct sym {
+	char name[KHT_SITE_SYM_LEN];
+	unsigned long addr, end;	/* end: the next symbol's address */
+	unsigned long pfx;		/* __pfx_NAME (the function's padding), or 0 */
+};
+
+/* fn itself or a part GCC split off: collapse_file.cold, .part.0 */
+static bool is_part_of(const char *name, const char *fn)
+{
+	size_t n = strlen(fn);
+
+	return !strncmp(name, fn, n) && (name[n] == '\0' || name[n] == '.');
+}
+
+static bool is_part(const char *name)
+{
+	for (unsigned i = 0; i < sizeof(scanned) / sizeof(scanned[0]); i++)
+		if (is_part_of(name, scanned[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Two passes over kallsyms: the symbols we want, then the address following
+ * each (kallsyms is not sorted across sections). Module symbols are skipped.
+ */
+static int read_kallsyms(struct sym *parts, int *nparts, struct sym *funcs, char *why, int len)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256], type;
+	unsigned long addr;
+	bool nonzero = false, target = false;
+
+	if (!f) {
+		snprintf(why, len, "cannot read /proc/kallsyms: %s", strerror(errno));
+		return -1;
+	}
+	*nparts = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%lx %c %255s", &addr, &type, name) != 3 || strchr(line, '['))
+				continue;
+			if (pass == 0) {
+				nonzero |= addr != 0;
+				if ((type == 't' || type == 'T') && is_part(name) && *nparts < MAX_PARTS) {
+					snprintf(parts[*nparts].name, KHT_SITE_SYM_LEN, "%.63s", name);
+					parts[(*nparts)++].addr = addr;
+				}
+				for (int k = 0; k < 2; k++) {
+					if (!strcmp(name, kht_site_funcs[k]))
+						funcs[k].addr = addr;
+					else if (!strncmp(name, "__pfx_", 6) &&
+						 !strcmp(name + 6, kht_site_funcs[k]))
+						funcs[k].pfx = addr;
+				}
+				continue;
+			}
+			for (int i = 0; i < *nparts; i++)
+				if (addr > parts[i].addr && (!parts[i].end || addr < parts[i].end))
+					parts[i].end = addr;
+		}
+	}
+	fclose(f);
+	if (!nonzero) {
+		snprintf(why, len, "/proc/kallsyms shows no addresses (kptr_restrict, or not root)");
+		return -1;
+	}
+	for (int i = 0; i < *nparts; i++)
+		target |= is_part_of(parts[i].name, TARGET);
+	if (!target) {
+		snprintf(why, len, "%s is not in /proc/kallsyms", TARGET);
+		return -1;
+	}
+	for (int k = 0; k < 2; k++)
+		if (!funcs[k].addr) {
+			snprintf(why, len, "%s is not in /proc/kallsyms (spinlocks inlined: "
+				 "CONFIG_INLINE_SPIN_*_IRQ, as without preemption)", kht_site_funcs[k]);
+			return -1;
+		}
+	for (int i = 0; i < *nparts; i++)
+		if (!parts[i].end || parts[i].end - parts[i].addr > (1 << 20)) {
+			snprintf(why, len, "cannot tell where %s ends", parts[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* Read len bytes of kernel text at vaddr from /proc/kcore. */
+static int kcore_read(int fd, unsigned long vaddr, void *buf, size_t len)
+{
+	Elf64_Ehdr eh;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return -EINVAL;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize) != sizeof(ph))
+			return -EIO;
+		if (ph.p_type != PT_LOAD || vaddr < ph.p_vaddr || vaddr + len > ph.p_vaddr + ph.p_memsz)
+			continue;
+		if (pread(fd, buf, len, ph.p_offset + (vaddr - ph.p_vaddr)) != (ssize_t)len)
+			return errno ? -errno : -EIO;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Which lock function a call to target reaches: the function itself, or a
+ * call thunk in its padding (call-depth tracking rewrites `call f` into a
+ * call a few bytes before f, inside __pfx_f, which falls through into f).
+ */
+static int call_kind(const struct sym *funcs, unsigned long target, int *thunk)
+{
+	for (int k = 0; k < 2; k++) {
+		*thunk = 0;
+		if (target == funcs[k].addr)
+			return k;
+		if (funcs[k].pfx && target >= funcs[k].pfx && target < funcs[k].addr &&
+		    funcs[k].addr - target <= MAX_PADDING) {
+			*thunk = funcs[k].addr - target;
+			return k;
+		}
+	}
+	return -1;
+}
+
+static void scan(const struct sym *part, const unsigned char *text, const struct sym *funcs,
+		 struct kht_sites *out)
+{
+	unsigned long size = part->end - part->addr;
+
+	for (unsigned long i = 0; i + 5 <= size; i++) {
+		int32_t rel;
+		int kind, thunk;
+
+		if (text[i] != 0xe8 && text[i] != 0xe9)
+			continue;
+		memcpy(&rel, text + i + 1, 4);
+		kind = call_kind(funcs, part->addr + i + 5 + (long)rel, &thunk);
+		if (kind < 0 || out->n >= KHT_MAX_SITES)
+			continue;
+		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", part->name);
+		out->s[out->n].off = i;
+		out->s[out->n].kind = kind;
+		out->s[out->n].thunk = thunk;
+		out->n++;
+	}
+}
+
+/* collapse_file's own sites must have both: a callee's alone would not be its windows */
+bool kht_sites_complete(const struct kht_sites *s)
+{
+	bool have[2] = { false, false };
+
+	for (int i = 0; i < s->n; i++)
+		if (is_part_of(s->s[i].sym, TARGET))
+			have[s->s[i].kind] = true;
+	return have[KHT_SITE_LOCK] && have[KHT_SITE_UNLOCK];
+}
+
+int kht_find_lock_sites(struct kht_sites *out, char *why, int len)
+{
+	struct sym parts[MAX_PARTS] = {}, funcs[2] = {};
+	int nparts, fd, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (read_kallsyms(parts, &nparts, funcs, why, len))
+		return -1;
+	fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot read /proc/kcore: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < nparts && !err; i++) {
+		unsigned long size = parts[i].end - parts[i].addr;
+		unsigned char *text = malloc(size);
+
+		err = text ? kcore_read(fd, parts[i].addr, text, size) : -ENOMEM;
+		if (err)
+			snprintf(why, len, "cannot read %s's text from /proc/kcore: %s",
+				 parts[i].name, strerror(-err));
+		else
+			scan(&parts[i], text, funcs, out);
+		out->text_len += size;
+		snprintf(out->parts + strlen(out->parts), sizeof(out->parts) - strlen(out->parts),
+			 "%s%s", i ? ", " : "", parts[i].name);
+		free(text);
+	}
+	close(fd);
+	out->nparts = nparts;
+	if (err)
+		return -1;
+	if (!kht_sites_complete(out)) {
+		snprintf(why, len, "no call to %s in %s (%lu bytes read: %s)",
+			 out->n && out->s[0].kind == KHT_SITE_LOCK ? kht_site_funcs[1]
+								   : kht_site_funcs[0],
+			 TARGET, out->text_len, out->parts);
+		return -1;
+	}
+	return 0;
+}
+
+void kht_sites_drop(struct kht_sites *s, int i)
+{
+	memmove(&s->s[i], &s->s[i + 1], (s->n - i - 1) * sizeof(s->s[0]));
+	s->n--;
+}
+
+void kht_sites_str(const struct kht_sites *s, char *buf, int len)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < s->n && n < len; i++) {
+		n += snprintf(buf + n, len - n, "%s%s+0x%lx (%s", i ? ", " : "", s->s[i].sym,
+			      s->s[i].off, s->s[i].kind == KHT_SITE_LOCK ? "lock" : "unlock");
+		if (n < len && s->s[i].thunk)
+			n += snprintf(buf + n, len - n, " via thunk -%d", s->s[i].thunk);
+		if (n < len)
+			n += snprintf(buf + n, len - n, ")");
+	}
+}

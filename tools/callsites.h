@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * collapse_file's own calls to the i_pages lock functions, found in the
+ * running kernel's text (/proc/kallsyms + /proc/kcore), so the lock windows
+ * can come from kprobes at those call instructions instead of probes on the
+ * spinlock functions that fire for the whole system.
+ */
+#ifndef KHT_CALLSITES_H
+#define KHT_CALLSITES_H
+
+#include <stdbool.h>
+
+#define KHT_MAX_SITES 64
+#define KHT_SITE_SYM_LEN 64
+
+enum kht_site_kind { KHT_SITE_LOCK, KHT_SITE_UNLOCK };
+
+struct kht_site {
+	char sym[KHT_SITE_SYM_LEN];	/* collapse_file, a part of it (collapse_file.cold), a callee */
+	unsigned long off;		/* of the call instruction in sym */
+	int kind;			/* enum kht_site_kind */
+	int thunk;			/* bytes before the lock function the call lands (call thunk), or 0 */
+};
+
+struct kht_sites {
+	int n;
+	struct kht_site s[KHT_MAX_SITES];
+	int nparts;			/* functions and split parts read */
+	char parts[160];		/* their names, comma-separated */
+	unsigned long text_len;		/* bytes of text read */
+};
+
+/* The lock functions, by kind: xas_lock_irq / xas_unlock_irq. */
+extern const char *const kht_site_funcs[2];
+
+/*
+ * Find the call instructions (E8/E9 rel32) in collapse_file, its split parts
+ * and the callees that take the lock only for it (shmem_charge), whose
+ * target is a lock function (or its call thunk in the function's
+ * padding). 0 with at least one lock and one unlock site; -1 with one
+ * sentence in why. Candidates only: an E8 byte inside another instruction
+ * could match too, so the caller lets the kernel verify each site (a kprobe
+ * off an instruction boundary is refused with EILSEQ).
+ */
+int kht_find_lock_sites(struct kht_sites *out, char *why, int len);
+/* Drop site i (the kernel refused it as not an instruction boundary). */
+void kht_sites_drop(struct kht_sites *s, int i);
+/* Both kinds still present? */
+bool kht_sites_complete(const struct kht_sites *s);
+/* "collapse_file+0x1a3 (lock), collapse_file+0x1f0 (unlock), ..." */
+void kht_sites_str(const struct kht_sites *s, char *buf, int len);
+
+#endif
