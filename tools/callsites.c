@@ -182,8 +182,12 @@ static void scan(const struct sym *part, const unsigned char *text, const struct
 			continue;
 		memcpy(&rel, text + i + 1, 4);
 		kind = call_kind(funcs, part->addr + i + 5 + (long)rel, &thunk);
-		if (kind < 0 || out->n >= KHT_MAX_SITES)
+		if (kind < 0)
 			continue;
+		if (out->n >= KHT_MAX_SITES) {
+			out->overflow = true;	/* a missed site would be missed windows */
+			return;
+		}
 		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", part->name);
 		out->s[out->n].off = i;
 		out->s[out->n].kind = kind;
@@ -216,10 +220,15 @@ int kht_find_lock_sites(struct kht_sites *out, char *why, int len)
 		snprintf(why, len, "cannot read /proc/kcore: %s", strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < nparts && !err; i++) {
+	/* collapse_file's parts first: they are what the sites are listed by */
+	for (int j = 0; j < 2 * nparts && !err; j++) {
+		int i = j % nparts;
 		unsigned long size = parts[i].end - parts[i].addr;
-		unsigned char *text = malloc(size);
+		unsigned char *text;
 
+		if (is_part_of(parts[i].name, TARGET) != (j < nparts))
+			continue;
+		text = malloc(size);
 		err = text ? kcore_read(fd, parts[i].addr, text, size) : -ENOMEM;
 		if (err)
 			snprintf(why, len, "cannot read %s's text from /proc/kcore: %s",
@@ -228,13 +237,18 @@ int kht_find_lock_sites(struct kht_sites *out, char *why, int len)
 			scan(&parts[i], text, funcs, out);
 		out->text_len += size;
 		snprintf(out->parts + strlen(out->parts), sizeof(out->parts) - strlen(out->parts),
-			 "%s%s", i ? ", " : "", parts[i].name);
+			 "%s%s", out->parts[0] ? ", " : "", parts[i].name);
 		free(text);
 	}
 	close(fd);
 	out->nparts = nparts;
 	if (err)
 		return -1;
+	if (out->overflow) {
+		snprintf(why, len, "more than %d calls of the lock functions in %s", KHT_MAX_SITES,
+			 out->parts);
+		return -1;
+	}
 	if (!kht_sites_complete(out)) {
 		snprintf(why, len, "no call to %s in %s (%lu bytes read: %s)",
 			 out->n && out->s[0].kind == KHT_SITE_LOCK ? kht_site_funcs[1]

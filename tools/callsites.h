@@ -25,6 +25,7 @@ struct kht_site {
 struct kht_sites {
 	int n;
 	struct kht_site s[KHT_MAX_SITES];
+	bool overflow;			/* more than KHT_MAX_SITES candidates */
 	int nparts;			/* functions and split parts read */
 	char parts[160];		/* their names, comma-separated */
 	unsigned long text_len;		/* bytes of text read */
