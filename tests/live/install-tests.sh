@@ -118,7 +118,7 @@ help_opts() {
 	done
 }
 sample() { # a value option $1 accepts
-	case $1 in -a | --attach) echo auto ;; --huge) echo never ;; -G | --cgroup) echo / ;; --comm) echo cp ;; *) echo 1 ;; esac
+	case $1 in -a | --attach | --lock-windows) echo auto ;; --huge) echo never ;; -G | --cgroup) echo / ;; --comm) echo cp ;; *) echo 1 ;; esac
 }
 
 # Every option the completion offers for CMD is in 'CMD --help' and accepted

@@ -13,11 +13,11 @@ _khugetrace_commands="probe collapse timeline races check-kernel record report"
 _khugetrace_options()
 {
 	local trace="-p --pid -t --tid --comm -G --cgroup -i --inode -a --attach -d --duration"
-	trace="$trace --no-inside -v --verbose"
+	trace="$trace --no-inside --lock-windows -v --verbose"
 	local common="-h --help --version"
 
 	case $1 in
-	probe)		echo "-j --json --modes --modes= -v --verbose $common" ;;
+	probe)		echo "-j --json --modes --modes= --lock-sites -v --verbose $common" ;;
 	collapse)	echo "$trace -m --min-us -c --count -j --json $common" ;;
 	timeline)	echo "$trace -j --json --perfetto --since --until $common" ;;
 	races)		echo "$trace -j --json --since --until --spin-us $common" ;;
@@ -84,6 +84,7 @@ _khugetrace()
 		case $cmd:$OPT in
 		probe:--modes) _khugetrace_reply "collapse userfaultfd seek modify" "$VAL" ;;
 		*:--attach) _khugetrace_reply "auto fentry kprobe tp_btf raw_tp syscalls" "$VAL" ;;
+		*:--lock-windows) _khugetrace_reply "auto callsite fentry" "$VAL" ;;
 		*:--output | *:--input | *:--perfetto) _khugetrace_reply @files "$VAL" ;;
 		esac
 		[ -n "$PFX" ] && for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]=$PFX${COMPREPLY[i]}; done
@@ -92,6 +93,8 @@ _khugetrace()
 	case $cmd:$prev in
 	*:-a | *:--attach)
 		_khugetrace_reply "auto fentry kprobe tp_btf raw_tp syscalls" "$cur"; return ;;
+	*:--lock-windows)
+		_khugetrace_reply "auto callsite fentry" "$cur"; return ;;
 	*:-p | *:--pid)
 		_khugetrace_reply "$(cd /proc 2>/dev/null && echo [0-9]*)" "$cur"; return ;;
 	*:-G | *:--cgroup)
