@@ -123,7 +123,9 @@ $(BIN)/khugetrace-workload: $(OUTPUT)/tools/workload.o | $(BIN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
 
-$(BIN)/unit-tests: $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)) $(OUTPUT)/libkhugetrace.a | $(BIN)
+# tools/callsites.o: plain C (no libbpf), its scanner is unit-tested
+$(BIN)/unit-tests: $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)) $(OUTPUT)/tools/callsites.o \
+		   $(OUTPUT)/libkhugetrace.a | $(BIN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 

@@ -42,7 +42,6 @@ static const char *const scanned[] = { TARGET, "shmem_charge" };
 struct sym {
 	char name[KHT_SITE_SYM_LEN];
 	unsigned long addr, end;	/* end: the next symbol's address */
-	unsigned long pfx;		/* __pfx_NAME (the function's padding), or 0 */
 };
 
 /* fn itself or a part GCC split off: collapse_file.cold, .part.0 */
@@ -65,7 +64,8 @@ static bool is_part(const char *name)
  * Two passes over kallsyms: the symbols we want, then the address following
  * each (kallsyms is not sorted across sections). Module symbols are skipped.
  */
-static int read_kallsyms(struct sym *parts, int *nparts, struct sym *funcs, char *why, int len)
+static int read_kallsyms(struct sym *parts, int *nparts, struct kht_lock_funcs *funcs,
+			 char *why, int len)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
 	char line[512], name[256], type;
@@ -90,10 +90,10 @@ static int read_kallsyms(struct sym *parts, int *nparts, struct sym *funcs, char
 				}
 				for (int k = 0; k < 2; k++) {
 					if (!strcmp(name, kht_site_funcs[k]))
-						funcs[k].addr = addr;
+						funcs->addr[k] = addr;
 					else if (!strncmp(name, "__pfx_", 6) &&
 						 !strcmp(name + 6, kht_site_funcs[k]))
-						funcs[k].pfx = addr;
+						funcs->pfx[k] = addr;
 				}
 				continue;
 			}
@@ -114,7 +114,7 @@ static int read_kallsyms(struct sym *parts, int *nparts, struct sym *funcs, char
 		return -1;
 	}
 	for (int k = 0; k < 2; k++)
-		if (!funcs[k].addr) {
+		if (!funcs->addr[k]) {
 			snprintf(why, len, "%s is not in /proc/kallsyms (spinlocks inlined: "
 				 "CONFIG_INLINE_SPIN_*_IRQ, as without preemption)", kht_site_funcs[k]);
 			return -1;
@@ -154,26 +154,24 @@ static int kcore_read(int fd, unsigned long vaddr, void *buf, size_t len)
  * call thunk in its padding (call-depth tracking rewrites `call f` into a
  * call a few bytes before f, inside __pfx_f, which falls through into f).
  */
-static int call_kind(const struct sym *funcs, unsigned long target, int *thunk)
+static int call_kind(const struct kht_lock_funcs *f, unsigned long target, int *thunk)
 {
 	for (int k = 0; k < 2; k++) {
 		*thunk = 0;
-		if (target == funcs[k].addr)
+		if (target == f->addr[k])
 			return k;
-		if (funcs[k].pfx && target >= funcs[k].pfx && target < funcs[k].addr &&
-		    funcs[k].addr - target <= MAX_PADDING) {
-			*thunk = funcs[k].addr - target;
+		if (f->pfx[k] && target >= f->pfx[k] && target < f->addr[k] &&
+		    f->addr[k] - target <= MAX_PADDING) {
+			*thunk = f->addr[k] - target;
 			return k;
 		}
 	}
 	return -1;
 }
 
-static void scan(const struct sym *part, const unsigned char *text, const struct sym *funcs,
-		 struct kht_sites *out)
+void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned char *text,
+			 unsigned long size, const struct kht_lock_funcs *f, struct kht_sites *out)
 {
-	unsigned long size = part->end - part->addr;
-
 	for (unsigned long i = 0; i + 5 <= size; i++) {
 		int32_t rel;
 		int kind, thunk;
@@ -181,14 +179,14 @@ static void scan(const struct sym *part, const unsigned char *text, const struct
 		if (text[i] != 0xe8 && text[i] != 0xe9)
 			continue;
 		memcpy(&rel, text + i + 1, 4);
-		kind = call_kind(funcs, part->addr + i + 5 + (long)rel, &thunk);
+		kind = call_kind(f, addr + i + 5 + (long)rel, &thunk);
 		if (kind < 0)
 			continue;
 		if (out->n >= KHT_MAX_SITES) {
 			out->overflow = true;	/* a missed site would be missed windows */
 			return;
 		}
-		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", part->name);
+		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", sym);
 		out->s[out->n].off = i;
 		out->s[out->n].kind = kind;
 		out->s[out->n].thunk = thunk;
@@ -209,11 +207,12 @@ bool kht_sites_complete(const struct kht_sites *s)
 
 int kht_find_lock_sites(struct kht_sites *out, char *why, int len)
 {
-	struct sym parts[MAX_PARTS] = {}, funcs[2] = {};
+	struct sym parts[MAX_PARTS] = {};
+	struct kht_lock_funcs funcs = {};
 	int nparts, fd, err = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (read_kallsyms(parts, &nparts, funcs, why, len))
+	if (read_kallsyms(parts, &nparts, &funcs, why, len))
 		return -1;
 	fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -234,7 +233,7 @@ int kht_find_lock_sites(struct kht_sites *out, char *why, int len)
 			snprintf(why, len, "cannot read %s's text from /proc/kcore: %s",
 				 parts[i].name, strerror(-err));
 		else
-			scan(&parts[i], text, funcs, out);
+			kht_scan_lock_calls(parts[i].name, parts[i].addr, text, size, &funcs, out);
 		out->text_len += size;
 		snprintf(out->parts + strlen(out->parts), sizeof(out->parts) - strlen(out->parts),
 			 "%s%s", out->parts[0] ? ", " : "", parts[i].name);

@@ -44,6 +44,16 @@ extern const char *const kht_site_funcs[2];
  * off an instruction boundary is refused with EILSEQ).
  */
 int kht_find_lock_sites(struct kht_sites *out, char *why, int len);
+/* The lock functions' addresses by kind, and of their __pfx_ padding (0: none). */
+struct kht_lock_funcs {
+	unsigned long addr[2], pfx[2];
+};
+/*
+ * Append the E8/E9 rel32 in text (size bytes of sym's code, at kernel address
+ * addr) that reach a lock function to out; out->overflow past KHT_MAX_SITES.
+ */
+void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned char *text,
+			 unsigned long size, const struct kht_lock_funcs *f, struct kht_sites *out);
 /* Drop site i (the kernel refused it as not an instruction boundary). */
 void kht_sites_drop(struct kht_sites *s, int i);
 /* Both kinds still present? */

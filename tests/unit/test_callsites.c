@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The lock call-site scanner (tools/callsites.c) on synthetic text: which
+ * E8/E9 rel32 reach a lock function, directly or through a call thunk in its
+ * padding, and when a set of sites is complete.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "kht_test.h"
+#include "callsites.h"
+
+#define BASE 0xffffffff81000000UL	/* collapse_file */
+#define LOCK 0xffffffff82000000UL	/* _raw_spin_lock_irq */
+#define UNLOCK 0xffffffff82000100UL	/* _raw_spin_unlock_irq */
+
+static const struct kht_lock_funcs funcs = {
+	.addr = { LOCK, UNLOCK }, .pfx = { LOCK - 16, UNLOCK - 16 },
+};
+
+/* op rel32 at text[off], reaching target */
+static void put(unsigned char *text, unsigned long off, unsigned char op, unsigned long target)
+{
+	int32_t rel = (int32_t)(target - (BASE + off + 5));
+
+	text[off] = op;
+	memcpy(text + off + 1, &rel, 4);
+}
+
+TEST(callsites_calls_of_the_lock_functions)
+{
+	unsigned char text[256];
+	struct kht_sites s = {};
+	char buf[512];
+
+	memset(text, 0x90, sizeof(text));
+	put(text, 0x10, 0xe8, LOCK);		/* call _raw_spin_lock_irq */
+	put(text, 0x20, 0xe8, LOCK + 1);	/* into the function: not a call of it */
+	put(text, 0x30, 0xe8, 0xffffffff83000000UL);	/* another function */
+	put(text, 0x40, 0xe8, UNLOCK - 10);	/* call-depth thunk in __pfx_ */
+	put(text, 0x50, 0xe8, LOCK - 17);	/* before the padding: someone else's */
+	put(text, 0x60, 0xe9, UNLOCK);		/* tail jump */
+	put(text, 0xfb, 0xe8, LOCK);		/* the last whole rel32 */
+	kht_scan_lock_calls("collapse_file", BASE, text, 0x100, &funcs, &s);
+	CHECK(s.n == 4);
+	CHECK(!s.overflow);
+	kht_sites_str(&s, buf, sizeof(buf));
+	CHECK_STR(buf, "collapse_file+0x10 (lock), collapse_file+0x40 (unlock via thunk -10), "
+		       "collapse_file+0x60 (unlock), collapse_file+0xfb (lock)");
+	CHECK(kht_sites_complete(&s));
+	/* one past the end: its rel32 would run over the function */
+	memset(&s, 0, sizeof(s));
+	kht_scan_lock_calls("collapse_file", BASE, text, 0xff, &funcs, &s);
+	CHECK(s.n == 3);
+}
+
+TEST(callsites_complete_needs_collapse_files_own_lock_and_unlock)
+{
+	unsigned char text[64];
+	struct kht_sites s = {};
+
+	memset(text, 0x90, sizeof(text));
+	put(text, 0, 0xe8, LOCK);
+	put(text, 8, 0xe8, UNLOCK);
+	/* a callee's pair alone: not collapse_file's windows */
+	kht_scan_lock_calls("shmem_charge", BASE, text, sizeof(text), &funcs, &s);
+	CHECK(s.n == 2 && !kht_sites_complete(&s));
+	kht_scan_lock_calls("collapse_file.cold", BASE, text, 8, &funcs, &s);
+	CHECK(s.n == 3 && !kht_sites_complete(&s));	/* only a lock */
+	kht_scan_lock_calls("collapse_file", BASE, text, sizeof(text), &funcs, &s);
+	CHECK(s.n == 5 && kht_sites_complete(&s));
+	/* the kernel refused collapse_file's unlock as no instruction boundary */
+	kht_sites_drop(&s, 4);
+	CHECK(s.n == 4 && !kht_sites_complete(&s));
+	CHECK_STR(s.s[3].sym, "collapse_file");
+	CHECK(s.s[3].kind == KHT_SITE_LOCK);
+}
+
+TEST(callsites_too_many_is_an_overflow_not_a_cut)
+{
+	unsigned char text[5 * (KHT_MAX_SITES + 1)];
+	struct kht_sites s = {};
+
+	for (int i = 0; i <= KHT_MAX_SITES; i++)
+		put(text, 5 * i, 0xe8, LOCK);
+	kht_scan_lock_calls("collapse_file", BASE, text, sizeof(text), &funcs, &s);
+	CHECK(s.overflow);
+	CHECK(s.n == KHT_MAX_SITES);
+}
