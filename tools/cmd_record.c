@@ -21,8 +21,8 @@
 
 /* What record can honour: filters and modes are applied in BPF, nothing is formatted. */
 #define RECORD_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
-		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | KHT_O(LOCK_WINDOWS) | KHT_O(FORCE) | \
-		     KHT_O_TASK_FILTERS | KHT_O(QUIET))
+		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | \
+		     KHT_O(LOCK_WINDOWS) | KHT_O(FORCE) | KHT_O_TASK_FILTERS | KHT_O(QUIET))
 
 #define STATUS_EVERY_NS 3000000000ULL	/* the status line on stderr; -q: none */
 
@@ -103,6 +103,10 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 			kht_tf_meta_add_hook(&meta, KHT_MODIFY_FILLS_HOOK,
 					     kht_mode_names[s->feat[i].mode]);
 	}
+	/* where the lock windows came from (docs/collapse.md): report shows it */
+	if (kht_lock_windows_in_use())
+		kht_tf_meta_add_hook(&meta, "collapse:lock-windows",
+				     kht_lock_windows_in_use() == KHT_LW_CALLSITE ? "callsite" : "fentry");
 	kht_tf_meta_add_enum(&meta, "scan_result", &s->results);
 	r->w = kht_tf_create_out(out, &meta, err, sizeof(err));
 	if (!r->w) {
