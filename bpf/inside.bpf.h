@@ -188,7 +188,7 @@ static __always_inline struct inside_state *my_lock(void *lock)
  *    (tools/callsites.c), so they fire only inside collapse_file. At the call
  *    instruction the argument registers are set up: the lock is PARM1.
  */
-static __always_inline void win_open(void *lock)
+static __always_inline int win_open(void *lock)
 {
 	struct inside_state *st = my_lock(lock);
 
@@ -197,9 +197,10 @@ static __always_inline void win_open(void *lock)
 		st->win_readers = 0;
 		st->win_spin_ns = 0;
 	}
+	return 0;
 }
 
-static __always_inline void win_close(void *ctx, void *lock)
+static __always_inline int win_close(void *ctx, void *lock)
 {
 	struct inside_state *st = my_lock(lock);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -210,7 +211,7 @@ static __always_inline void win_close(void *ctx, void *lock)
 	bool uptodate;
 
 	if (!st || !st->win_begin)
-		return;
+		return 0;
 	now = bpf_ktime_get_ns();
 	hold = now - st->win_begin;
 	ev = bpf_map_lookup_elem(&inflight, &tid);
@@ -256,36 +257,21 @@ static __always_inline void win_close(void *ctx, void *lock)
 	st->last_win_end = now;
 	st->win_begin = 0;
 	kht_output(ctx, &w, sizeof(w));
+	return 0;
 }
 
 SEC("fentry/_raw_spin_lock_irq")
-int BPF_PROG(lock_acquired, raw_spinlock_t *lock)
-{
-	win_open(lock);
-	return 0;
-}
+int BPF_PROG(lock_acquired, raw_spinlock_t *lock) { return win_open(lock); }
 
 SEC("fentry/_raw_spin_unlock_irq")
-int BPF_PROG(lock_released, raw_spinlock_t *lock)
-{
-	win_close(ctx, lock);
-	return 0;
-}
+int BPF_PROG(lock_released, raw_spinlock_t *lock) { return win_close(ctx, lock); }
 
 /* Attached by user space only, at collapse_file+OFF (no target here). */
 SEC("kprobe")
-int BPF_KPROBE(lock_site, void *lock)
-{
-	win_open(lock);
-	return 0;
-}
+int BPF_KPROBE(lock_site, void *lock) { return win_open(lock); }
 
 SEC("kprobe")
-int BPF_KPROBE(unlock_site, void *lock)
-{
-	win_close(ctx, lock);
-	return 0;
-}
+int BPF_KPROBE(unlock_site, void *lock) { return win_close(ctx, lock); }
 
 /* ---- lockless readers on a mapping under collapse ---- */
 

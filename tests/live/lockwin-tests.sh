@@ -46,6 +46,25 @@ else
 	result lockwin/auto-picks-callsite 1
 fi
 
+# The fallback, where call sites work: /dev/null over /proc/kcore hides the
+# text (a guest's throwaway root; skipped where the bind mount is refused)
+if mount --bind /dev/null /proc/kcore 2>/dev/null; then
+	"$KHT" probe --lock-sites >"$WORK/nokcore.sites" 2>&1
+	prc=$?
+	"$KHT" collapse -a fentry -d 0.1 >/dev/null 2>"$WORK/nokcore.err"
+	expect lockwin/forced-callsite-without-kcore 1 "call sites not usable: cannot read" \
+		"$KHT" collapse -a fentry --lock-windows callsite -d 0.1
+	umount /proc/kcore
+	if [ $prc -eq 1 ] && grep -q "lock windows: gated fentry on the spinlock functions: call sites not usable: cannot read collapse_file's text from /proc/kcore" "$WORK/nokcore.err"; then
+		result lockwin/fallback-without-kcore 0
+	else
+		fail lockwin/fallback-without-kcore "probe --lock-sites rc=$prc; banner:" "$WORK/nokcore.err"
+		result lockwin/fallback-without-kcore 1
+	fi
+else
+	result lockwin/fallback-without-kcore 77
+fi
+
 # One line per collapse: what the windows decide, in the order they happened.
 summarize() {
 	grep '"event":"collapse"' "$1" | while read -r l; do
