@@ -381,6 +381,11 @@ void kht_pf_anno_json(struct kht_pf_writer *w, const char *key, const char *v, s
 	kht_pb_close(&w->pkt, w->anno_at);
 }
 
+void kht_pf_event_name(struct kht_pf_writer *w, const char *name)
+{
+	kht_pb_varint(&w->pkt, PF_TE_NAME_IID, intern(w, &w->names, PF_ID_EVENT_NAMES, name));
+}
+
 void kht_pf_event_end(struct kht_pf_writer *w)
 {
 	kht_pb_close(&w->pkt, w->event_at);

@@ -127,6 +127,8 @@ void kht_pf_anno_bool(struct kht_pf_writer *w, const char *key, bool v);
 void kht_pf_anno_str(struct kht_pf_writer *w, const char *key, const char *v, size_t n);
 /* A nested JSON value (array, object) as legacy_json_value. */
 void kht_pf_anno_json(struct kht_pf_writer *w, const char *key, const char *v, size_t n);
+/* Name the event after its annotations were written (once, instead of at begin). */
+void kht_pf_event_name(struct kht_pf_writer *w, const char *name);
 void kht_pf_event_end(struct kht_pf_writer *w);
 
 /* Flush; free the tables. 0, or -1 if anything failed (memory, writing). */

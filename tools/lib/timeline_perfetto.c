@@ -151,6 +151,15 @@ static size_t unescape(char *o, const char *s, const char *e)
 	return n;
 }
 
+/* Whether [s, e) has one of the characters of set. */
+static bool strpbrk_n(const char *s, const char *e, const char *set)
+{
+	for (; s < e; s++)
+		if (strchr(set, *s))
+			return true;
+	return false;
+}
+
 /* What the slice is called: the event's kind, and what it did when it says so. */
 struct label {
 	char event[32], what[64];
@@ -178,6 +187,8 @@ static bool on_track(const char *key, bool slice)
 	static const char *const keys[] = { "event", "ts_ns", "time_s", "start_ns", "comm", "pid",
 					    "tid", "dev", "ino", "gen", "file" };
 
+	if (!strchr("etscpdigf", key[0]))	/* their first letters: most keys stop here */
+		return false;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(key, keys[i]))
 			return true;
@@ -186,8 +197,8 @@ static bool on_track(const char *key, bool slice)
 
 /*
  * One flat JSON object, {"key":value,...} as kht_event_json() writes it:
- * strings, numbers, booleans, null (left out), nested values (as JSON). With
- * w NULL only the label is read.
+ * strings, numbers, booleans, null (left out), nested values (as JSON); the
+ * label is picked up on the way.
  */
 static void json_annotations(struct kht_pf_writer *w, const char *s, size_t len, struct label *l,
 			     bool slice)
@@ -210,16 +221,15 @@ static void json_annotations(struct kht_pf_writer *w, const char *s, size_t len,
 			size_t n = (size_t)(ve - v - 2) < sizeof(val) ? unescape(val, v + 1, ve - 1) : 0;
 
 			label_take(l, key, val, n);
-			if (w && !on_track(key, slice))
+			if (!on_track(key, slice))
 				kht_pf_anno_str(w, key, val, n);
-		} else if (!w || !strncmp(v, "null", 4) || on_track(key, slice)) {
+		} else if (!strncmp(v, "null", 4) || on_track(key, slice)) {
 			continue;
 		} else if (*v == 't' || *v == 'f') {
 			kht_pf_anno_bool(w, key, *v == 't');
 		} else if (*v == '{' || *v == '[') {
 			kht_pf_anno_json(w, key, v, ve - v);
-		} else if (memchr(v, '.', ve - v) || memchr(v, 'e', ve - v) ||
-			   memchr(v, 'E', ve - v)) {
+		} else if (strpbrk_n(v, ve, ".eE")) {
 			kht_pf_anno_double(w, key, strtod(v, NULL));
 		} else if (*v == '-') {
 			kht_pf_anno_int(w, key, strtoll(v, NULL, 10));
@@ -273,13 +283,14 @@ static void write_event(struct kht_pf_writer *w, uint64_t track, const struct kh
 	struct label l = { "" };
 	char name[sizeof(l.event) + sizeof(l.what) + 1];
 
-	json_annotations(NULL, json, n, &l, e->has_begin);
-	snprintf(name, sizeof(name), "%s%s%s", l.event, *l.what ? " " : "", l.what);
 	kht_pf_event_begin(w, e->has_begin ? e->begin_ns : e->end_ns, track,
-			   e->has_begin ? PF_TYPE_SLICE_BEGIN : PF_TYPE_INSTANT, name);
+			   e->has_begin ? PF_TYPE_SLICE_BEGIN : PF_TYPE_INSTANT, NULL);
 	json_annotations(w, json, n, &l, e->has_begin);
 	if (retry)	/* as -j says it: {...,"attempt":2} */
 		kht_pf_anno_uint(w, "attempt", 2);
+	/* named once the fields are read: protobuf fields may come in any order */
+	snprintf(name, sizeof(name), "%s%s%s", l.event, *l.what ? " " : "", l.what);
+	kht_pf_event_name(w, name);
 	kht_pf_event_end(w);
 	if (e->has_begin) {
 		kht_pf_event_begin(w, e->end_ns, track, PF_TYPE_SLICE_END, NULL);
