@@ -154,6 +154,20 @@ static int interned_data(struct walk *w, const unsigned char *p, size_t len)
 
 /* ---- tracks and events ---- */
 
+/* Room for element n of an array of n: doubled at 16, 32, 64... 0 or -1. */
+static int grow(void **a, size_t n, size_t size)
+{
+	void *p;
+
+	if (n && (n < 16 || (n & (n - 1))))
+		return 0;
+	p = realloc(*a, (n < 16 ? 16 : 2 * n) * size);
+	if (!p)
+		return -1;
+	*a = p;
+	return 0;
+}
+
 static const struct pf_track *track(const struct pf_trace *t, uint64_t uuid)
 {
 	for (size_t i = 0; i < t->ntracks; i++)
@@ -184,13 +198,8 @@ static int track_descriptor(struct walk *w, const unsigned char *p, size_t len)
 		return fail(w, "track %llu declared twice", (unsigned long long)tr.uuid);
 	if (tr.parent && !track(t, tr.parent))
 		return fail(w, "track %llu has an unknown parent", (unsigned long long)tr.uuid);
-	if (t->ntracks % 64 == 0) {
-		struct pf_track *n = realloc(t->tracks, (t->ntracks + 64) * sizeof(*n));
-
-		if (!n)
-			return fail(w, "out of memory");
-		t->tracks = n;
-	}
+	if (grow((void **)&t->tracks, t->ntracks, sizeof(tr)))
+		return fail(w, "out of memory");
 	t->tracks[t->ntracks++] = tr;
 	return 0;
 }
@@ -283,13 +292,8 @@ static int track_event(struct walk *w, uint64_t ts, unsigned flags, const unsign
 		return fail(w, "slice begin or instant without a name");
 	e.name = t->detail ? strdup(nbuf) : NULL;
 	e.annos = t->detail ? strdup(abuf) : NULL;
-	if (t->nevents % 256 == 0) {
-		struct pf_event *n = realloc(t->events, (t->nevents + 256) * sizeof(*n));
-
-		if (!n)
-			return fail(w, "out of memory");
-		t->events = n;
-	}
+	if (grow((void **)&t->events, t->nevents, sizeof(e)))
+		return fail(w, "out of memory");
 	t->events[t->nevents++] = e;
 	return 0;
 }

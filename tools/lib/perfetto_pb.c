@@ -143,7 +143,7 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
-static void intern_clear(struct kht_pf_intern *t)
+void kht_pf_map_clear(struct kht_pf_intern *t)
 {
 	for (size_t i = 0; i < t->cap; i++)
 		free(t->key[i]);
@@ -162,8 +162,8 @@ static size_t intern_slot(const struct kht_pf_intern *t, const char *s)
 	return i;
 }
 
-/* The iid of s, 0 if not interned yet in this period. */
-static uint64_t intern_find(const struct kht_pf_intern *t, const char *s)
+/* The value of s, 0 if absent (for interning: not interned yet in this period). */
+uint64_t kht_pf_map_find(const struct kht_pf_intern *t, const char *s)
 {
 	size_t i;
 
@@ -173,7 +173,7 @@ static uint64_t intern_find(const struct kht_pf_intern *t, const char *s)
 	return t->key[i] ? t->iid[i] : 0;
 }
 
-static int intern_add(struct kht_pf_intern *t, const char *s, uint64_t iid)
+int kht_pf_map_add(struct kht_pf_intern *t, const char *s, uint64_t iid)
 {
 	size_t i;
 
@@ -215,13 +215,13 @@ static int intern_add(struct kht_pf_intern *t, const char *s, uint64_t iid)
 static uint64_t intern(struct kht_pf_writer *w, struct kht_pf_intern *t, unsigned field,
 		       const char *s)
 {
-	uint64_t iid = intern_find(t, s);
+	uint64_t iid = kht_pf_map_find(t, s);
 	size_t at;
 
 	if (iid)
 		return iid;
 	iid = ++w->next_iid;
-	if (intern_add(t, s, iid)) {
+	if (kht_pf_map_add(t, s, iid)) {
 		w->error = true;
 		return 0;
 	}
@@ -289,6 +289,7 @@ void kht_pf_event_begin(struct kht_pf_writer *w, uint64_t ts, uint64_t track, in
 			const char *name)
 {
 	uint64_t name_iid = 0;
+	unsigned flags = PF_SEQ_NEEDS_INCREMENTAL_STATE;
 
 	/*
 	 * A full table starts a new interning period: the readers forget the
@@ -296,20 +297,18 @@ void kht_pf_event_begin(struct kht_pf_writer *w, uint64_t ts, uint64_t track, in
 	 * many distinct names a recording has.
 	 */
 	if (w->names.n + w->annos.n + w->strings.n >= KHT_PF_INTERN_MAX) {
-		intern_clear(&w->names);
-		intern_clear(&w->annos);
-		intern_clear(&w->strings);
+		kht_pf_map_clear(&w->names);
+		kht_pf_map_clear(&w->annos);
+		kht_pf_map_clear(&w->strings);
 		w->cleared = false;
 	}
-	if (!w->cleared) {
-		packet_start(w);
-		kht_pb_varint(&w->pkt, PF_PKT_SEQUENCE_FLAGS, PF_SEQ_INCREMENTAL_STATE_CLEARED);
-		emit(w);
-		w->cleared = true;
-	}
+	/* the first packet of a period says so, and the readers reset before reading it */
+	if (!w->cleared)
+		flags |= PF_SEQ_INCREMENTAL_STATE_CLEARED;
+	w->cleared = true;
 	packet_start(w);
 	kht_pb_varint(&w->pkt, PF_PKT_TIMESTAMP, ts);
-	kht_pb_varint(&w->pkt, PF_PKT_SEQUENCE_FLAGS, PF_SEQ_NEEDS_INCREMENTAL_STATE);
+	kht_pb_varint(&w->pkt, PF_PKT_SEQUENCE_FLAGS, flags);
 	if (name)
 		name_iid = intern(w, &w->names, PF_ID_EVENT_NAMES, name);
 	w->event_at = kht_pb_open(&w->pkt, PF_PKT_TRACK_EVENT);
@@ -327,31 +326,32 @@ static void anno_open(struct kht_pf_writer *w, const char *key)
 	kht_pb_varint(&w->pkt, PF_DA_NAME_IID, iid);
 }
 
-void kht_pf_anno_uint(struct kht_pf_writer *w, const char *key, uint64_t v)
+static void anno_varint(struct kht_pf_writer *w, const char *key, unsigned field, uint64_t v)
 {
 	anno_open(w, key);
-	kht_pb_varint(&w->pkt, PF_DA_UINT, v);
+	kht_pb_varint(&w->pkt, field, v);
 	kht_pb_close(&w->pkt, w->anno_at);
+}
+
+void kht_pf_anno_uint(struct kht_pf_writer *w, const char *key, uint64_t v)
+{
+	anno_varint(w, key, PF_DA_UINT, v);
 }
 
 void kht_pf_anno_int(struct kht_pf_writer *w, const char *key, int64_t v)
 {
-	anno_open(w, key);
-	kht_pb_varint(&w->pkt, PF_DA_INT, (uint64_t)v);	/* int64: two's complement */
-	kht_pb_close(&w->pkt, w->anno_at);
+	anno_varint(w, key, PF_DA_INT, (uint64_t)v);	/* int64: two's complement */
+}
+
+void kht_pf_anno_bool(struct kht_pf_writer *w, const char *key, bool v)
+{
+	anno_varint(w, key, PF_DA_BOOL, v);
 }
 
 void kht_pf_anno_double(struct kht_pf_writer *w, const char *key, double v)
 {
 	anno_open(w, key);
 	kht_pb_double(&w->pkt, PF_DA_DOUBLE, v);
-	kht_pb_close(&w->pkt, w->anno_at);
-}
-
-void kht_pf_anno_bool(struct kht_pf_writer *w, const char *key, bool v)
-{
-	anno_open(w, key);
-	kht_pb_varint(&w->pkt, PF_DA_BOOL, v);
 	kht_pb_close(&w->pkt, w->anno_at);
 }
 
@@ -400,8 +400,8 @@ int kht_pf_finish(struct kht_pf_writer *w)
 		w->error = true;
 	kht_pb_free(&w->pkt);
 	kht_pb_free(&w->interned);
-	intern_clear(&w->names);
-	intern_clear(&w->annos);
-	intern_clear(&w->strings);
+	kht_pf_map_clear(&w->names);
+	kht_pf_map_clear(&w->annos);
+	kht_pf_map_clear(&w->strings);
 	return w->error ? -1 : 0;
 }

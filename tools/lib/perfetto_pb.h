@@ -87,12 +87,19 @@ size_t kht_pb_open(struct kht_pb *b, unsigned field);
 void kht_pb_close(struct kht_pb *b, size_t at);
 void kht_pb_free(struct kht_pb *b);
 
-/* One interning index: string -> iid, emitted once per incremental-state period. */
+/*
+ * A string -> non-zero number map: an interning index (string -> iid,
+ * emitted once per incremental-state period), or any other small map.
+ */
 struct kht_pf_intern {
 	char **key;		/* open addressing, cap slots (power of two) */
 	uint64_t *iid;
 	size_t n, cap;
 };
+
+uint64_t kht_pf_map_find(const struct kht_pf_intern *t, const char *s);	/* 0: absent */
+int kht_pf_map_add(struct kht_pf_intern *t, const char *s, uint64_t v);	/* 0 or -1 */
+void kht_pf_map_clear(struct kht_pf_intern *t);
 
 /* Above this many strings in one period, incremental state is cleared (bounded memory). */
 #define KHT_PF_INTERN_MAX 4096
@@ -105,7 +112,7 @@ struct kht_pf_writer {
 	struct kht_pf_intern names, annos, strings;
 	uint64_t next_iid;		/* one counter for all indexes: never reused */
 	uint64_t next_uuid;
-	bool cleared;			/* the state-cleared packet of this period was written */
+	bool cleared;			/* this period's first event packet (flags CLEARED) was written */
 	unsigned long long packets;	/* written so far */
 	bool error;			/* out of memory or a write error */
 };

@@ -17,55 +17,6 @@
 #include "timeline.h"
 #include "perfetto_pb.h"
 
-/* ---- the task tracks of one story: tid -> track uuid ---- */
-
-struct task_tracks {
-	unsigned *tid;
-	uint64_t *uuid;		/* 0: empty slot */
-	size_t n, cap;
-};
-
-static uint64_t *task_slot(struct task_tracks *m, unsigned tid)
-{
-	size_t i = (tid * 2654435761u) & (m->cap - 1);
-
-	while (m->uuid[i] && m->tid[i] != tid)
-		i = (i + 1) & (m->cap - 1);
-	m->tid[i] = tid;
-	return &m->uuid[i];
-}
-
-static uint64_t *task_lookup(struct task_tracks *m, unsigned tid)
-{
-	if ((m->n + 1) * 2 > m->cap) {
-		struct task_tracks g = { .cap = m->cap ? m->cap * 2 : 16 };
-
-		g.tid = calloc(g.cap, sizeof(*g.tid));
-		g.uuid = calloc(g.cap, sizeof(*g.uuid));
-		if (!g.tid || !g.uuid) {
-			free(g.tid);
-			free(g.uuid);
-			return NULL;
-		}
-		for (size_t j = 0; j < m->cap; j++)
-			if (m->uuid[j])
-				*task_slot(&g, m->tid[j]) = m->uuid[j];
-		g.n = m->n;
-		free(m->tid);
-		free(m->uuid);
-		*m = g;
-	}
-	return task_slot(m, tid);
-}
-
-static void task_reset(struct task_tracks *m)
-{
-	if (m->cap) {
-		memset(m->uuid, 0, m->cap * sizeof(*m->uuid));
-		m->n = 0;
-	}
-}
-
 /* ---- the event's JSON object, as debug annotations ---- */
 
 /* The end of the JSON string starting at s (at its opening quote), past the closing one. */
@@ -254,27 +205,27 @@ static uint64_t story_track(struct kht_pf_writer *w, const struct kht_tl_group *
 	return kht_pf_track(w, 0, label);
 }
 
-static uint64_t task_track(struct kht_pf_writer *w, struct task_tracks *m, uint64_t story,
+/* The track of the event's task in this story (tasks: tid -> track uuid), made on first use. */
+static uint64_t task_track(struct kht_pf_writer *w, struct kht_pf_intern *tasks, uint64_t story,
 			   const struct kht_hdr *h)
 {
-	uint64_t *uuid = task_lookup(m, h->tid);
-	char label[80], comm[KHT_COMM_LEN + 1];
+	char tid[16], label[80], comm[KHT_COMM_LEN + 1];
+	uint64_t uuid;
 
-	if (!uuid) {
+	snprintf(tid, sizeof(tid), "%u", h->tid);
+	uuid = kht_pf_map_find(tasks, tid);
+	if (uuid)
+		return uuid;
+	memcpy(comm, h->comm, KHT_COMM_LEN);
+	comm[KHT_COMM_LEN] = '\0';
+	if (h->pid == h->tid)
+		snprintf(label, sizeof(label), "%s %u", comm, h->tid);
+	else
+		snprintf(label, sizeof(label), "%s %u (pid %u)", comm, h->tid, h->pid);
+	uuid = kht_pf_track(w, story, label);
+	if (kht_pf_map_add(tasks, tid, uuid))
 		w->error = true;
-		return story;
-	}
-	if (!*uuid) {
-		memcpy(comm, h->comm, KHT_COMM_LEN);
-		comm[KHT_COMM_LEN] = '\0';
-		if (h->pid == h->tid)
-			snprintf(label, sizeof(label), "%s %u", comm, h->tid);
-		else
-			snprintf(label, sizeof(label), "%s %u (pid %u)", comm, h->tid, h->pid);
-		*uuid = kht_pf_track(w, story, label);
-		m->n++;
-	}
-	return *uuid;
+	return uuid;
 }
 
 static void write_event(struct kht_pf_writer *w, uint64_t track, const struct kht_tl_event *e,
@@ -301,7 +252,7 @@ static void write_event(struct kht_pf_writer *w, uint64_t track, const struct kh
 int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
 {
 	struct kht_pf_writer w;
-	struct task_tracks tasks = { 0 };
+	struct kht_pf_intern tasks = { 0 };	/* of the current story */
 	char json[2048];
 
 	kht_pf_init(&w, out);
@@ -309,7 +260,7 @@ int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const stru
 		const struct kht_tl_group *g = &t->groups[gi];
 		uint64_t story = story_track(&w, g);
 
-		task_reset(&tasks);
+		kht_pf_map_clear(&tasks);
 		for (size_t i = 0; i < g->n && !w.error; i++) {
 			const struct kht_tl_event *e = &t->ev[g->idx[i]];
 			const struct kht_hdr *h = &e->ev.hdr;
@@ -322,7 +273,6 @@ int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const stru
 				    kht_tl_collapse_retry(t, g, i, f->results));
 		}
 	}
-	free(tasks.tid);
-	free(tasks.uuid);
+	kht_pf_map_clear(&tasks);
 	return kht_pf_finish(&w);
 }
