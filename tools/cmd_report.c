@@ -392,6 +392,13 @@ int cmd_report(int argc, char **argv)
 		kht_tf_free(rd);
 		return 1;
 	}
+	if (r.opts.perfetto && !kht_perfetto_json(&r.opts) && isatty(r.perfetto.fd)) {
+		fprintf(stderr, "khugetrace report: the Perfetto trace is binary and is not written "
+			"to a terminal: name a file, or use --perfetto-format json.\n");
+		kht_out_abort(&r.perfetto);
+		kht_tf_free(rd);
+		return 2;
+	}
 	r.info = r.opts.json || perfetto_on_stdout(&r) ? stderr : stdout;
 	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");

@@ -21,14 +21,21 @@
 #include "lib/timeline.h"
 
 /* Open the output now (outfile.h) so a bad path fails before tracing. */
-static int open_perfetto(struct kht_outfile *out, const char *path)
+static int open_perfetto(struct kht_outfile *out, const char *path, bool json)
 {
 	char err[512];
 
-	if (!kht_out_open(out, path, 0, NULL, 0, err, sizeof(err)))
-		return 0;
-	fprintf(stderr, "khugetrace timeline: cannot write the Perfetto file: %s\n", err);
-	return 1;
+	if (kht_out_open(out, path, 0, NULL, 0, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace timeline: cannot write the Perfetto file: %s\n", err);
+		return 1;
+	}
+	if (!json && isatty(out->fd)) {
+		fprintf(stderr, "khugetrace timeline: the Perfetto trace is binary and is not "
+			"written to a terminal: name a file, or use --perfetto-format json.\n");
+		kht_out_abort(out);
+		return 2;
+	}
+	return 0;
 }
 
 static int finish_perfetto(struct kht_outfile *out, const struct kht_timeline *tl,
@@ -81,8 +88,9 @@ int cmd_timeline(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	/* not root: nothing will be traced, so create nothing */
-	if (opts.perfetto && geteuid() == 0 && open_perfetto(&pf, opts.perfetto))
-		return 1;
+	if (opts.perfetto && geteuid() == 0 &&
+	    (ret = open_perfetto(&pf, opts.perfetto, kht_perfetto_json(&opts))))
+		return ret;
 	ret = kht_child_from_opts(&child, "timeline", &opts);
 	if (ret) {
 		kht_out_abort(&pf);
