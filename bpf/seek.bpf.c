@@ -271,6 +271,35 @@ int BPF_KRETPROBE(seek_ext4_kretprobe, long long ret)
 	return 0;
 }
 
+/* xfs (a module: loaded only when xfs is loaded at start), the same bodies. */
+SEC("fentry/xfs_file_llseek")
+int BPF_PROG(seek_xfs_fentry, struct file *file, long long offset, int whence)
+{
+	seek_enter(offset, whence);
+	return 0;
+}
+
+SEC("fexit/xfs_file_llseek")
+int BPF_PROG(seek_xfs_fexit, struct file *file, long long offset, int whence, long long ret)
+{
+	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, true);
+	return 0;
+}
+
+SEC("kprobe/xfs_file_llseek")
+int BPF_KPROBE(seek_xfs_kprobe, struct file *file, long long offset, int whence)
+{
+	seek_kprobe_enter(file, offset, whence);
+	return 0;
+}
+
+SEC("kretprobe/xfs_file_llseek")
+int BPF_KRETPROBE(seek_xfs_kretprobe, long long ret)
+{
+	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, true);
+	return 0;
+}
+
 struct sys_enter_lseek_args {
 	__u64 unused;
 	long syscall_nr;
