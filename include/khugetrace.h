@@ -96,6 +96,7 @@ struct kht_collapse {
 	/* inside collapse_file (KHT_F_HAVE_WINDOWS) */
 	unsigned int windows;		/* i_pages lock acquisitions */
 	unsigned int retry_readers;	/* lockless readers in flight during the last window */
+	unsigned int pad;		/* the compiler's alignment hole, named: not recorded */
 	unsigned long long hold_total_ns;
 	unsigned long long hold_max_ns;
 	unsigned long long publish_ns;	/* first unlock at which the new folio was at start */

@@ -4,6 +4,7 @@
 #include "kht_test.h"
 #include "btf_fixtures.h"
 #include "lib/event_fmt.h"
+#include "lib/events/event_kind.h"
 #include "lib/json.h"
 #include "lib/collapse_view.h"
 #include <stdlib.h>
@@ -217,13 +218,13 @@ TEST(fmt_seek_whence_is_never_guessed)
 			      .whence = KHT_SEEK_HOLE, .offset = 4096, .result = 8192 };
 	char buf[256];
 
-	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(kht_event_desc(buf, sizeof(buf), &s.hdr, KHT_ROW_ONE, NULL) > 0);
 	CHECK(strstr(buf, "SEEK_HOLE from 4096") != NULL);
 	s.whence = KHT_SEEK_DATA;
-	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(kht_event_desc(buf, sizeof(buf), &s.hdr, KHT_ROW_ONE, NULL) > 0);
 	CHECK(strstr(buf, "SEEK_DATA from 4096") != NULL);
 	s.whence = 0;
-	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(kht_event_desc(buf, sizeof(buf), &s.hdr, KHT_ROW_ONE, NULL) > 0);
 	CHECK(strstr(buf, "SEEK_HOLE") == NULL && strstr(buf, "SEEK_DATA") == NULL);
 	CHECK(strstr(buf, "whence?") != NULL);
 }

@@ -695,7 +695,7 @@ TEST(event_kind_modify)
 	const struct kht_event_kind *k = kht_event_kind(KHT_EV_MODIFY);
 	struct kht_span sp = { 0 };
 
-	CHECK(k && k->desc(buf, sizeof(buf), &m) > 0);
+	CHECK(k && k->desc(buf, sizeof(buf), &m, KHT_ROW_ONE, &f) > 0);
 	CHECK_CONTAINS(buf, "punch pages 16-47 (131072 bytes at 65536) -> ok");
 	k->span(&m, &sp);
 	CHECK(sp.has_begin && sp.begin_ns == 12 * MS && sp.end_ns == 13 * MS);

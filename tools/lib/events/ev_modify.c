@@ -32,7 +32,8 @@ static void pages(const struct kht_modify *m, unsigned long long *first, unsigne
 		*last = (off + m->len - 1) >> 12;
 }
 
-static int desc(char *buf, size_t len, const void *ev)
+static int desc(char *buf, size_t len, const void *ev, enum kht_row row,
+		const struct kht_fmt *f)
 {
 	const struct kht_modify *m = ev;
 	unsigned long long first, last;

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KHT_EV_LOCK_WINDOW: one i_pages lock hold by a collapsing task (fentry
+ * only: bpf/inside.bpf.h). Summarised, never shown alone: its collapse event
+ * carries the windows' count, longest hold and the last window, and the
+ * collapse view draws the holds' histogram (kht_collapse_view_window()).
+ */
+#include "event_kind.h"
+
+static void span(const void *e, struct kht_span *s)
+{
+	const struct kht_lock_window *w = e;
+
+	s->end_ns = w->hdr.ts_ns;
+	s->has_begin = true;
+	s->begin_ns = w->begin_ns;
+	s->has_file = true;
+	s->file = (struct kht_fileref){ .ino = w->ino, .index = w->start_index, .dev = w->dev,
+					.gen = w->gen };
+	s->name = NULL;
+	s->first_page = w->start_index;
+	s->last_page = w->start_index + KHT_HPAGE_NR - 1;
+}
+
+/* Wire order (docs/file-format.md): APPEND ONLY. */
+static const struct kht_field fields[] = {
+	KHT_HDR_FIELDS(struct kht_lock_window),
+	KHT_FT(struct kht_lock_window, begin_ns), KHT_FI(struct kht_lock_window, hold_ns),
+	KHT_FI(struct kht_lock_window, ino), KHT_FI(struct kht_lock_window, start_index),
+	KHT_FI(struct kht_lock_window, dev), KHT_FI(struct kht_lock_window, gen),
+	KHT_FI(struct kht_lock_window, window), KHT_FI(struct kht_lock_window, slot),
+	KHT_FI(struct kht_lock_window, uptodate), KHT_FI(struct kht_lock_window, readers),
+};
+
+const struct kht_event_kind kht_ev_lock_window = {
+	.type = KHT_EV_LOCK_WINDOW, .name = "lock_window", .size = sizeof(struct kht_lock_window),
+	.fields = KHT_FIELDS(fields), .summarised = true, .span = span,
+};
