@@ -15,7 +15,7 @@ static struct kht_collapse fentry_event(void)
 		.hdr = { .ts_ns = 3500000000ULL, .type = KHT_EV_COLLAPSE, .size = sizeof(ev),
 			 .pid = 4242, .tid = 4243, .comm = "workload" },
 		.duration_ns = 812345, .ino = 12345, .start_index = 512, .nr = 512,
-		.nr_none = 32, .dev = (0u << 20) | 39, .result = 1, .mode = KHT_MODE_FENTRY,
+		.nr_none = 32, .dev = (0u << 20) | 39, .result = 1, .attach = KHT_MODE_FENTRY,
 		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_HOLES |
 			 KHT_F_HAVE_INODE | KHT_F_HAVE_RESULT | KHT_F_SHMEM,
 		.name = "data.bin",

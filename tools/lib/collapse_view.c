@@ -49,7 +49,7 @@ void kht_collapse_view_window(struct kht_collapse_view *v, const struct kht_lock
 	int slot = 0;
 
 	if ((v->opts->pid && w->hdr.pid != v->opts->pid) ||
-	    (v->opts->inode && w->ino != v->opts->inode) || !in_window(v, &w->hdr))
+	    (v->opts->inode && w->file.ino != v->opts->inode) || !in_window(v, &w->hdr))
 		return;
 	while (us >>= 1)
 		slot++;

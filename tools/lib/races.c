@@ -261,7 +261,7 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 	struct range d = decision(c);
 	enum arming a = ARMED;
 
-	if (reg->op != KHT_UFFD_REGISTER || reg->result || !(reg->mode & modes) ||
+	if (reg->op != KHT_UFFD_REGISTER || reg->result || !(reg->uffd_mode & modes) ||
 	    !(reg->flags & KHT_O_HAVE_INODE) || !overlap(uffd_range(reg), cr) ||
 	    u->begin_ns > d.last)
 		return NOT_ARMED;
@@ -482,7 +482,7 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		    NOT_ARMED) {
 			r.rule = KHT_RULE_COLLAPSE_ON_UFFD_ARMED;
 			r.sev = KHT_SEV_WARN;
-			r.value = u->ev.uffd.mode;
+			r.value = u->ev.uffd.uffd_mode;
 			r.evidence = "a MINOR/WP registration covered the range when it was collapsed";
 			r.downgrade = "which VMAs the kernel retracted is not traced";
 			if (add(out, r))
@@ -674,7 +674,7 @@ static int rule_spin(struct kht_races *out, const struct kht_timeline *t,
 				      .last_page = cr.last };
 
 		if (e->ev.hdr.type != KHT_EV_READER || rd->collapser_tid != col->hdr.tid ||
-		    rd->index < cr.first || rd->index > cr.last)
+		    rd->file.index < cr.first || rd->file.index > cr.last)
 			continue;
 		from = e->begin_ns > col->last_win_begin_ns ? e->begin_ns : col->last_win_begin_ns;
 		to = e->end_ns < col->last_win_end_ns ? e->end_ns : col->last_win_end_ns;

@@ -146,7 +146,7 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 	kht_json_str(&b, "event", "collapse");
 	kht_json_u64(&b, "ts_ns", ev->hdr.ts_ns);
 	kht_json_double(&b, "time_s", kht_rel_s(ev->hdr.ts_ns, f->base_ns));
-	kht_json_str(&b, "mode", ev->mode < KHT_MODE_MAX ? kht_mode_names[ev->mode] : "?");
+	kht_json_str(&b, "mode", ev->attach < KHT_MODE_MAX ? kht_mode_names[ev->attach] : "?");
 	kht_json_str(&b, "initiator", kht_initiator(ev));
 	kht_json_str(&b, "comm", comm);
 	kht_json_u64(&b, "pid", ev->hdr.pid);
@@ -233,7 +233,7 @@ static int desc(char *buf, size_t len, const void *ev, enum kht_row row, const s
 			 start + c->nr - 1);
 	if (row == KHT_ROW_BEGIN)
 		return snprintf(buf, len, "collapse begin %s [%s, %s]", start_s, kht_initiator(c),
-				kht_mode_names[c->mode < KHT_MODE_MAX ? c->mode : 0]);
+				kht_mode_names[c->attach < KHT_MODE_MAX ? c->attach : 0]);
 	if (c->flags & KHT_F_HAVE_HOLES)
 		snprintf(holes, sizeof(holes), ", holes %u", c->nr_none);
 	if (c->flags & KHT_F_HAVE_DURATION)
@@ -276,7 +276,7 @@ static const struct kht_field fields[] = {
 	KHT_FI(struct kht_collapse, gen), KHT_FS(struct kht_collapse, result),
 	KHT_FI(struct kht_collapse, nr), KHT_FI(struct kht_collapse, nr_none),
 	KHT_FI(struct kht_collapse, present), KHT_FI(struct kht_collapse, swap),
-	KHT_FI(struct kht_collapse, flags), KHT_FI(struct kht_collapse, mode),
+	KHT_FI(struct kht_collapse, flags), KHT_FI(struct kht_collapse, attach),
 	KHT_FB(struct kht_collapse, name),
 	/* 1.0, inside collapse_file */
 	KHT_FI(struct kht_collapse, windows), KHT_FI(struct kht_collapse, retry_readers),

@@ -13,21 +13,19 @@ static void span(const void *e, struct kht_span *s)
 
 	s->end_ns = w->hdr.ts_ns;
 	s->has_begin = true;
-	s->begin_ns = w->begin_ns;
+	s->begin_ns = w->start_ns;
 	s->has_file = true;
-	s->file = (struct kht_fileref){ .ino = w->ino, .index = w->start_index, .dev = w->dev,
-					.gen = w->gen };
+	s->file = w->file;
 	s->name = NULL;
-	s->first_page = w->start_index;
-	s->last_page = w->start_index + KHT_HPAGE_NR - 1;
+	s->first_page = w->file.index;
+	s->last_page = w->file.index + KHT_HPAGE_NR - 1;
 }
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */
 static const struct kht_field fields[] = {
 	KHT_HDR_FIELDS(struct kht_lock_window),
-	KHT_FT(struct kht_lock_window, begin_ns), KHT_FI(struct kht_lock_window, hold_ns),
-	KHT_FI(struct kht_lock_window, ino), KHT_FI(struct kht_lock_window, start_index),
-	KHT_FI(struct kht_lock_window, dev), KHT_FI(struct kht_lock_window, gen),
+	KHT_FT(struct kht_lock_window, start_ns), KHT_FI(struct kht_lock_window, hold_ns),
+	KHT_FILEREF_FIELDS(struct kht_lock_window),
 	KHT_FI(struct kht_lock_window, window), KHT_FI(struct kht_lock_window, slot),
 	KHT_FI(struct kht_lock_window, uptodate), KHT_FI(struct kht_lock_window, readers),
 };

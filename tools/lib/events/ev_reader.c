@@ -24,7 +24,7 @@ static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 	const struct kht_reader *ev = e;
 
 	return snprintf(buf, len, "reader %s page %llu: %.1f us, %.1f us inside a lock hold "
-			"of collapser %u", reader_fn_name(ev->fn), ev->index, ev->duration_ns / 1e3,
+			"of collapser %u", reader_fn_name(ev->fn), ev->file.index, ev->duration_ns / 1e3,
 			ev->overlap_ns / 1e3, ev->collapser_tid);
 }
 
@@ -38,12 +38,12 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	kht_json_begin(&b);
 	kht_json_common(&b, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
 	kht_json_str(&b, "function", reader_fn_name(ev->fn));
-	kht_dev_str(ev->dev, dev, sizeof(dev));
+	kht_dev_str(ev->file.dev, dev, sizeof(dev));
 	kht_json_str(&b, "dev", dev);
-	kht_json_u64(&b, "ino", ev->ino);
-	kht_json_u64(&b, "gen", ev->gen);
-	kht_json_u64(&b, "index", ev->index);
-	kht_json_u64(&b, "start_ns", ev->begin_ns);
+	kht_json_u64(&b, "ino", ev->file.ino);
+	kht_json_u64(&b, "gen", ev->file.gen);
+	kht_json_u64(&b, "index", ev->file.index);
+	kht_json_u64(&b, "start_ns", ev->start_ns);
 	kht_json_u64(&b, "duration_ns", ev->duration_ns);
 	kht_json_u64(&b, "overlap_ns", ev->overlap_ns);
 	kht_json_u64(&b, "collapser_tid", ev->collapser_tid);
@@ -58,21 +58,19 @@ static void span(const void *e, struct kht_span *s)
 
 	s->end_ns = ev->hdr.ts_ns;
 	s->has_begin = true;
-	s->begin_ns = ev->begin_ns;
+	s->begin_ns = ev->start_ns;
 	s->has_file = true;
-	s->file = (struct kht_fileref){ .ino = ev->ino, .index = ev->index, .dev = ev->dev,
-					.gen = ev->gen };
+	s->file = ev->file;
 	s->name = NULL;	/* readers carry none: the collapse in the same story has it */
-	s->first_page = s->last_page = ev->index;
+	s->first_page = s->last_page = ev->file.index;
 }
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */
 static const struct kht_field fields[] = {
 	KHT_HDR_FIELDS(struct kht_reader),
-	KHT_FT(struct kht_reader, begin_ns), KHT_FI(struct kht_reader, duration_ns),
-	KHT_FI(struct kht_reader, overlap_ns), KHT_FI(struct kht_reader, ino),
-	KHT_FI(struct kht_reader, index), KHT_FI(struct kht_reader, dev),
-	KHT_FI(struct kht_reader, gen), KHT_FI(struct kht_reader, fn),
+	KHT_FT(struct kht_reader, start_ns), KHT_FI(struct kht_reader, duration_ns),
+	KHT_FI(struct kht_reader, overlap_ns), KHT_FILEREF_FIELDS(struct kht_reader),
+	KHT_FI(struct kht_reader, fn),
 	KHT_FI(struct kht_reader, collapser_tid),
 };
 

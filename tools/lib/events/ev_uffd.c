@@ -50,7 +50,7 @@ static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 	kht_ret_str(ev->result, ret, sizeof(ret));
 	kht_buf_printf(&b, "uffd-%s ", kht_uffd_op_name(ev->op));
 	if (ev->op == KHT_UFFD_REGISTER || ev->op == KHT_UFFD_FAULT) {
-		kht_uffd_mode_str(ev->mode, mode, sizeof(mode));
+		kht_uffd_mode_str(ev->uffd_mode, mode, sizeof(mode));
 		kht_buf_printf(&b, "%s ", mode);
 	}
 	kht_range_str(&b, ev->flags, &ev->file, ev->addr, ev->len);
@@ -72,9 +72,9 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	kht_json_begin(&b);
 	kht_json_common(&b, "uffd", &ev->hdr, ev->attach, f);
 	kht_json_str(&b, "op", kht_uffd_op_name(ev->op));
-	kht_uffd_mode_str(ev->mode, mode, sizeof(mode));
+	kht_uffd_mode_str(ev->uffd_mode, mode, sizeof(mode));
 	kht_json_str(&b, "uffd_mode", mode);
-	kht_json_u64(&b, "mode_bits", ev->mode);
+	kht_json_u64(&b, "mode_bits", ev->uffd_mode);
 	kht_json_u64(&b, "addr", ev->addr);
 	kht_json_u64(&b, "len", ev->len);
 	kht_json_u64(&b, "nr", (ev->len + 4095) >> 12);
@@ -107,7 +107,7 @@ static void span(const void *e, struct kht_span *s)
 static const struct kht_field fields[] = {
 	KHT_HDR_FIELDS(struct kht_uffd),
 	KHT_FT(struct kht_uffd, start_ns), KHT_FI(struct kht_uffd, duration_ns),
-	KHT_FI(struct kht_uffd, addr), KHT_FI(struct kht_uffd, len), KHT_FI(struct kht_uffd, mode),
+	KHT_FI(struct kht_uffd, addr), KHT_FI(struct kht_uffd, len), KHT_FI(struct kht_uffd, uffd_mode),
 	KHT_FS(struct kht_uffd, result), KHT_FS(struct kht_uffd, out),
 	KHT_FILEREF_FIELDS(struct kht_uffd), KHT_FI(struct kht_uffd, op),
 	KHT_FI(struct kht_uffd, flags), KHT_FI(struct kht_uffd, attach), KHT_FB(struct kht_uffd, name),
