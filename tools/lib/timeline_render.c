@@ -86,7 +86,6 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 		}
 		for (size_t i = 0; i < g->n; i++) {
 			const struct kht_tl_event *e = &t->ev[g->idx[i]];
-
 			bool retry = kht_tl_collapse_retry(t, g, i, f->results);
 
 			if (is_window(e) && e->has_begin) {

@@ -11,12 +11,9 @@ static void span(const void *e, struct kht_span *s)
 {
 	const struct kht_lock_window *w = e;
 
-	s->end_ns = w->hdr.ts_ns;
-	s->has_begin = true;
-	s->begin_ns = w->start_ns;
-	s->has_file = true;
-	s->file = w->file;
-	s->name = NULL;
+	/* always timed, always a file: as if both flags were set */
+	kht_span_op(s, &w->hdr, KHT_O_HAVE_DURATION | KHT_O_HAVE_INODE, w->start_ns, &w->file,
+		    NULL);
 	s->first_page = w->file.index;
 	s->last_page = w->file.index + KHT_HPAGE_NR - 1;
 }

@@ -43,20 +43,12 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	return b.overflow ? -1 : (int)b.len;
 }
 
-
 static void span(const void *e, struct kht_span *s)
 {
 	const struct kht_mincore *ev = e;
-	unsigned long long pages = (ev->len + 4095) >> 12;
 
-	s->end_ns = ev->hdr.ts_ns;
-	s->has_begin = ev->flags & KHT_O_HAVE_DURATION;
-	s->begin_ns = s->has_begin ? ev->start_ns : s->end_ns;
-	s->has_file = ev->flags & KHT_O_HAVE_INODE;
-	s->file = ev->file;
-	s->name = ev->name;
-	s->first_page = ev->file.index;
-	s->last_page = ev->file.index + (pages ? pages - 1 : 0);
+	kht_span_op(s, &ev->hdr, ev->flags, ev->start_ns, &ev->file, ev->name);
+	kht_span_bytes(s, ev->len);
 }
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */

@@ -56,12 +56,9 @@ static void span(const void *e, struct kht_span *s)
 {
 	const struct kht_reader *ev = e;
 
-	s->end_ns = ev->hdr.ts_ns;
-	s->has_begin = true;
-	s->begin_ns = ev->start_ns;
-	s->has_file = true;
-	s->file = ev->file;
-	s->name = NULL;	/* readers carry none: the collapse in the same story has it */
+	/* always timed, always a file; no name: the collapse in the same story has it */
+	kht_span_op(s, &ev->hdr, KHT_O_HAVE_DURATION | KHT_O_HAVE_INODE, ev->start_ns, &ev->file,
+		    NULL);
 	s->first_page = s->last_page = ev->file.index;
 }
 

@@ -88,6 +88,16 @@ struct kht_event_kind {
 
 #define KHT_FIELDS(f) (f), sizeof(f) / sizeof((f)[0])
 
+/*
+ * The span of an operation on a file range (every kind but the collapse):
+ * begin from start_ns with KHT_O_HAVE_DURATION, the file with
+ * KHT_O_HAVE_INODE; pages are the kind's to set, kht_span_bytes() for len
+ * bytes from the file reference's index.
+ */
+void kht_span_op(struct kht_span *s, const struct kht_hdr *h, unsigned flags,
+		 unsigned long long start_ns, const struct kht_fileref *file, const char *name);
+void kht_span_bytes(struct kht_span *s, unsigned long long len);
+
 /* The kind of a type, or NULL for a type this build does not know (a newer recorder's). */
 const struct kht_event_kind *kht_event_kind(unsigned type);
 /* Its description; -1 for an unknown or summarised type, or a buf too small. */

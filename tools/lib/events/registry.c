@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The one list of event kinds, and the lookups every view uses instead of a switch. */
+/* The one list of event kinds, the lookups every view uses instead of a switch, and span helpers. */
 #include <stdio.h>
 #include "event_kind.h"
 
@@ -33,6 +33,25 @@ int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
 	if (!k || !k->json || size < k->size)
 		return -1;
 	return k->json(buf, len, h, f);
+}
+
+void kht_span_op(struct kht_span *s, const struct kht_hdr *h, unsigned flags,
+		 unsigned long long start_ns, const struct kht_fileref *file, const char *name)
+{
+	s->end_ns = h->ts_ns;
+	s->has_begin = flags & KHT_O_HAVE_DURATION;
+	s->begin_ns = s->has_begin ? start_ns : s->end_ns;
+	s->has_file = flags & KHT_O_HAVE_INODE;
+	s->file = *file;
+	s->name = name;
+}
+
+void kht_span_bytes(struct kht_span *s, unsigned long long len)
+{
+	unsigned long long pages = (len + 4095) >> 12;
+
+	s->first_page = s->file.index;
+	s->last_page = s->file.index + (pages ? pages - 1 : 0);
 }
 
 int kht_event_desc(char *buf, size_t len, const struct kht_hdr *h, enum kht_row row,
