@@ -6,8 +6,7 @@
 static bool in_window(const struct kht_collapse_view *v, const struct kht_hdr *h)
 {
 	const struct kht_opts *o = v->opts;
-	double t = h->ts_ns >= v->fmt.base_ns ? (h->ts_ns - v->fmt.base_ns) / 1e9
-					      : -((v->fmt.base_ns - h->ts_ns) / 1e9);
+	double t = kht_rel_s(h->ts_ns, v->fmt.base_ns);
 
 	return (!o->since_set || t >= o->since_s) && (!o->until_set || t <= o->until_s);
 }
