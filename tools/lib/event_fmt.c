@@ -212,10 +212,8 @@ void kht_ret_str(long long ret, char *buf, int len)
 void kht_range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *f,
 		      unsigned long long addr, unsigned long long len)
 {
-	unsigned long long pages = (len + 4095) >> 12;
-
 	if (flags & KHT_O_HAVE_INODE)
-		kht_buf_printf(b, "pages %llu-%llu", f->index, f->index + (pages ? pages - 1 : 0));
+		kht_buf_printf(b, "pages %llu-%llu", f->index, kht_last_page(f->index, len));
 	else
 		kht_buf_printf(b, "%s 0x%llx+%llu", flags & KHT_O_HUGETLB ? "hugetlb" :
 			       flags & KHT_O_ANON ? "anon" : "unresolved", addr, len);

@@ -116,6 +116,13 @@ void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *
 		   const char *name);
 void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
 		       unsigned long long dur);
+/* The last page of len bytes from page index (a zero length still touches index). */
+static inline unsigned long long kht_last_page(unsigned long long index, unsigned long long len)
+{
+	unsigned long long pages = (len + 4095) >> 12;
+
+	return index + (pages ? pages - 1 : 0);
+}
 /* "pages 0-511" of a file-backed range (KHT_O_HAVE_INODE), else "anon 0x7f..+2097152" */
 void kht_range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *f,
 		   unsigned long long addr, unsigned long long len);

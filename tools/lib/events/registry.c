@@ -48,10 +48,8 @@ void kht_span_op(struct kht_span *s, const struct kht_hdr *h, unsigned flags,
 
 void kht_span_bytes(struct kht_span *s, unsigned long long len)
 {
-	unsigned long long pages = (len + 4095) >> 12;
-
 	s->first_page = s->file.index;
-	s->last_page = s->file.index + (pages ? pages - 1 : 0);
+	s->last_page = kht_last_page(s->file.index, len);
 }
 
 int kht_event_desc(char *buf, size_t len, const struct kht_hdr *h, enum kht_row row,
