@@ -165,3 +165,49 @@ TEST(event_kind_summarised_has_no_line)
 	CHECK(kht_tl_add(&t, &unknown, sizeof(w)) == -1);
 	kht_tl_free(&t);
 }
+
+/* The spans the timeline groups and orders by, and the rules overlap. */
+TEST(event_kind_spans)
+{
+	struct kht_collapse c = { .hdr = { .ts_ns = 900, .type = KHT_EV_COLLAPSE }, .start_ns = 100,
+				  .ino = 7, .dev = 39, .gen = 2, .start_index = 512, .nr = 512,
+				  .name = "f", .flags = KHT_F_HAVE_INODE | KHT_F_HAVE_START };
+	struct kht_uffd u = { .hdr = { .ts_ns = 50, .type = KHT_EV_UFFD }, .start_ns = 40,
+			      .len = 3 * 4096 - 1, .file = { .ino = 7, .index = 10 },
+			      .flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION };
+	struct kht_seek sk = { .hdr = { .ts_ns = 60, .type = KHT_EV_SEEK }, .start_ns = 55,
+			       .file = { .ino = 7, .index = 33 }, .flags = KHT_O_HAVE_INODE };
+	struct kht_reader rd = { .hdr = { .ts_ns = 70, .type = KHT_EV_READER }, .start_ns = 65,
+				 .file = { .ino = 7, .index = 600, .dev = 39, .gen = 2 } };
+	struct kht_lock_window w = { .hdr = { .ts_ns = 80, .type = KHT_EV_LOCK_WINDOW },
+				     .start_ns = 75, .file = { .ino = 7, .index = 512 } };
+	struct kht_span s;
+
+	memset(&s, 0, sizeof(s));
+	kht_ev_collapse.span(&c, &s);
+	/* no KHT_F_HAVE_DURATION: the entry was not seen, it begins at its end */
+	CHECK(!s.has_begin && s.begin_ns == 900 && s.end_ns == 900);
+	CHECK(s.has_file && s.file.ino == 7 && s.file.dev == 39 && s.file.gen == 2);
+	CHECK(s.first_page == 512 && s.last_page == 1023 && !strcmp(s.name, "f"));
+	c.flags |= KHT_F_HAVE_DURATION;
+	c.flags &= ~KHT_F_HAVE_START;	/* derived start: only kht_collapse_start() knows */
+	kht_ev_collapse.span(&c, &s);
+	CHECK(s.has_begin && s.begin_ns == 100 && s.first_page == 0 && s.last_page == ~0ULL);
+
+	kht_ev_uffd.span(&u, &s);
+	CHECK(s.has_begin && s.begin_ns == 40 && s.end_ns == 50);
+	CHECK(s.has_file && s.first_page == 10 && s.last_page == 12);
+	u.flags = KHT_O_ANON;
+	kht_ev_uffd.span(&u, &s);
+	CHECK(!s.has_file && !s.has_begin && s.begin_ns == 50);
+
+	kht_ev_seek.span(&sk, &s);
+	CHECK(!s.has_begin && s.has_file && s.first_page == 33 && s.last_page == 33);
+
+	/* readers and lock windows are always timed and always a file, without a name */
+	kht_ev_reader.span(&rd, &s);
+	CHECK(s.has_begin && s.begin_ns == 65 && s.has_file && s.file.index == 600 && !s.name);
+	CHECK(s.first_page == 600 && s.last_page == 600);
+	kht_ev_lock_window.span(&w, &s);
+	CHECK(s.has_begin && s.begin_ns == 75 && s.first_page == 512 && s.last_page == 1023);
+}
