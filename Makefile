@@ -54,6 +54,7 @@ LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/events/registry.c tools/lib/events/ev_collapse.c \
 	tools/lib/events/ev_uffd.c tools/lib/events/ev_seek.c tools/lib/events/ev_mincore.c \
 	tools/lib/events/ev_lock_window.c tools/lib/events/ev_reader.c tools/lib/events/ev_modify.c
+LIB_SRCS += tools/lib/perfetto_pb.c tools/lib/timeline_perfetto.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
 	tools/capability.c tools/trace_helpers.c tools/feature.c tools/session.c \

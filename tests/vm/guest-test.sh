@@ -23,4 +23,5 @@ sh /bin/file-tests.sh
 sh /bin/live-tests.sh
 sh /bin/timeline-tests.sh
 sh /bin/races-tests.sh
+sh /bin/count-tests.sh
 KHT_EXPORT_CAPTURE=1 sh /bin/record-tests.sh
