@@ -71,7 +71,7 @@ static struct kht_collapse collapse_at(unsigned long long begin, unsigned long l
 		.hdr = { .ts_ns = end, .type = KHT_EV_COLLAPSE, .size = sizeof(c), .pid = 100,
 			 .tid = tid, .comm = "collapser" },
 		.start_ns = begin, .duration_ns = end - begin, .ino = ino, .gen = 1, .dev = 39,
-		.nr = 512, .nr_none = 3, .result = 1, .mode = KHT_MODE_FENTRY,
+		.nr = 512, .nr_none = 3, .result = 1, .attach = KHT_MODE_FENTRY,
 		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_INODE |
 			 KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES,
 		.name = "f",

@@ -14,6 +14,7 @@
 #include "khugetrace.h"
 #include "event_fmt.h"
 
+/* Any event kind: a story holds them all (kht_tl_add refuses a kind that does not fit). */
 union kht_any_event {
 	struct kht_hdr hdr;
 	struct kht_collapse collapse;

@@ -269,7 +269,6 @@ int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const stru
 			if (n < 0 || (size_t)n >= sizeof(json))
 				continue;
 			write_event(&w, task_track(&w, &tasks, story, h), e, json, n,
-				    h->type == KHT_EV_COLLAPSE &&
 				    kht_tl_collapse_retry(t, g, i, f->results));
 		}
 	}
