@@ -51,7 +51,10 @@ LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
 	tools/lib/timeline_render.c tools/lib/tracefile.c tools/lib/outfile.c \
 	tools/lib/collapse_view.c tools/lib/races.c tools/lib/races_stream.c \
-	tools/lib/events/registry.c tools/lib/events/ev_modify.c
+	tools/lib/events/registry.c tools/lib/events/ev_collapse.c \
+	tools/lib/events/ev_uffd.c tools/lib/events/ev_seek.c tools/lib/events/ev_mincore.c \
+	tools/lib/events/ev_lock_window.c tools/lib/events/ev_reader.c tools/lib/events/ev_modify.c
+LIB_SRCS += tools/lib/perfetto_pb.c tools/lib/timeline_perfetto.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
 	tools/capability.c tools/callsites.c tools/trace_helpers.c tools/feature.c tools/session.c \

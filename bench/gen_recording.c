@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 			c.flags = KHT_F_HAVE_START | KHT_F_HAVE_HOLES | KHT_F_SHMEM | KHT_F_HAVE_INODE |
 				  KHT_F_HAVE_RESULT | KHT_F_HAVE_ADDR | KHT_F_HAVE_END_INDEX |
 				  (k ? KHT_F_KHUGEPAGED : 0);
-			c.mode = KHT_MODE_TP_BTF;
+			c.attach = KHT_MODE_TP_BTF;
 			snprintf(c.name, sizeof(c.name), "file%u", ino);
 			rc = kht_tf_write_event(w, &c);
 		} else if (k < 5) {
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 			u.duration_ns = 2000;
 			u.addr = 0x7f0000000000ULL + (i % 64) * (2ULL << 20);
 			u.len = 2ULL << 20;
-			u.mode = 1;
+			u.uffd_mode = 1;
 			u.op = k == 2 ? KHT_UFFD_REGISTER : k == 3 ? KHT_UFFD_COPY : KHT_UFFD_UNREGISTER;
 			u.file.ino = ino;
 			u.file.dev = 39;

@@ -148,7 +148,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	ev->addr = addr;
 	ev->mm = (__u64)mm;
 	ev->nr = KHT_HPAGE_NR;
-	ev->mode = mode;
+	ev->attach = mode;
 	ev->flags |= KHT_F_HAVE_START | KHT_F_HAVE_ADDR;
 	if (BPF_CORE_READ(cc, is_khugepaged))
 		ev->flags |= KHT_F_KHUGEPAGED;
@@ -243,7 +243,7 @@ static __always_inline int on_collapse_tp(void *ctx, __u64 mm, __u64 index, __u6
 		return 0;
 	if (kht_collapse_tp_args(&a, &s))
 		ev->flags |= KHT_F_TP_ARGS_SWAPPED;
-	ev->mode = mode;
+	ev->attach = mode;
 	ev->end_index = index;
 	ev->mm = mm;
 	ev->nr = nr;
@@ -312,7 +312,7 @@ static __always_inline int on_scan_file(void *ctx, __u64 mm, struct file *file,
 	ev = new_event(file);
 	if (!ev)
 		return 0;
-	ev->mode = KHT_MODE_SYSCALLS;
+	ev->attach = KHT_MODE_SYSCALLS;
 	ev->mm = mm;
 	/* madvise_collapse walks the range one PMD at a time, in order */
 	if (mc->retry && mc->next) {

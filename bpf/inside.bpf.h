@@ -242,16 +242,16 @@ static __always_inline int win_close(void *ctx, void *lock)
 			if (uptodate)
 				ev->flags |= KHT_F_UPTODATE_AT_PUBLISH;
 		}
-		w.ino = ev->ino;
-		w.dev = ev->dev;
-		w.gen = ev->gen;
+		w.file.ino = ev->ino;
+		w.file.dev = ev->dev;
+		w.file.gen = ev->gen;
 		w.window = ev->windows;
 	}
 	kht_fill_hdr(&w.hdr, KHT_EV_LOCK_WINDOW, sizeof(w));
 	w.hdr.ts_ns = now;
-	w.begin_ns = st->win_begin;
+	w.start_ns = st->win_begin;
 	w.hold_ns = hold;
-	w.start_index = st->start;
+	w.file.index = st->start;
 	w.readers = st->win_readers;
 	st->last_win_begin = st->win_begin;
 	st->last_win_end = now;
@@ -325,9 +325,9 @@ static __always_inline int reader_exit(void *ctx)
 	now = bpf_ktime_get_ns();
 	kht_fill_hdr(&r.hdr, KHT_EV_READER, sizeof(r));
 	r.hdr.ts_ns = now;
-	r.begin_ns = rs->begin;
+	r.start_ns = rs->begin;
 	r.duration_ns = now - rs->begin;
-	r.index = rs->index;
+	r.file.index = rs->index;
 	r.fn = rs->fn;
 	r.collapser_tid = rs->collapser;
 	/* the barrier keeps clang from folding our own struct's field into the
@@ -335,9 +335,9 @@ static __always_inline int reader_exit(void *ctx)
 	mapping = (struct address_space *)rs->mapping;
 	barrier_var(mapping);
 	inode = BPF_CORE_READ(mapping, host);
-	r.ino = BPF_CORE_READ(inode, i_ino);
-	r.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	r.gen = BPF_CORE_READ(inode, i_generation);
+	r.file.ino = BPF_CORE_READ(inode, i_ino);
+	r.file.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	r.file.gen = BPF_CORE_READ(inode, i_generation);
 	/* overlap with the collapser's current (or just finished) lock hold */
 	st = bpf_map_lookup_elem(&inside_states, &rs->collapser);
 	if (st) {

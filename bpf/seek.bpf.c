@@ -178,6 +178,42 @@ static __always_inline bool seek_file_ident(struct file *file, bool btf, struct 
 	return true;
 }
 
+/*
+ * Where the exit finds the file: fexit sees the arguments again (a BTF
+ * pointer, read inline), a kretprobe gets the one its kprobe kept, the
+ * syscall tracepoint only has the fd.
+ */
+enum seek_src { SEEK_FILE_ARG, SEEK_FILE_KEPT, SEEK_FILE_FD };
+
+/* The exit every seek hook shares. regular_only: the syscall and a
+ * filesystem's own llseek also answer for directories and devices. */
+static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_src src,
+				      long long ret, __u16 attach, bool regular_only)
+{
+	struct seek_pending p;
+	struct kht_seek ev = {};
+	__u16 mode = 0;
+	bool shmem;
+
+	if (!seek_pending_take(&p))
+		return;
+	if (src == SEEK_FILE_KEPT)
+		file = (struct file *)p.file;
+	else if (src == SEEK_FILE_FD)
+		file = kht_fd_file(p.fd);
+	if (seek_file_ident(file, src == SEEK_FILE_ARG, &ev, &shmem, &mode) &&
+	    (!regular_only || (mode & S_IFMT) == S_IFREG))
+		seek_emit(ctx, &p, &ev, shmem, ret, attach);
+}
+
+static __always_inline void seek_kprobe_enter(struct file *file, long long offset, int whence)
+{
+	struct seek_pending *p = seek_enter(offset, whence);
+
+	if (p)
+		p->file = (__u64)file;
+}
+
 SEC("fentry/shmem_file_llseek")
 int BPF_PROG(seek_fentry, struct file *file, long long offset, int whence)
 {
@@ -185,40 +221,24 @@ int BPF_PROG(seek_fentry, struct file *file, long long offset, int whence)
 	return 0;
 }
 
-/* fexit sees the arguments again: the file is a BTF pointer, read inline. */
 SEC("fexit/shmem_file_llseek")
 int BPF_PROG(seek_fexit, struct file *file, long long offset, int whence, long long ret)
 {
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	__u16 mode;
-	bool shmem;
-
-	if (seek_pending_take(&p) && seek_file_ident(file, true, &ev, &shmem, &mode))
-		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_FENTRY);
+	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, false);
 	return 0;
 }
 
 SEC("kprobe/shmem_file_llseek")
 int BPF_KPROBE(seek_kprobe, struct file *file, long long offset, int whence)
 {
-	struct seek_pending *p = seek_enter(offset, whence);
-
-	if (p)
-		p->file = (__u64)file;
+	seek_kprobe_enter(file, offset, whence);
 	return 0;
 }
 
 SEC("kretprobe/shmem_file_llseek")
 int BPF_KRETPROBE(seek_kretprobe, long long ret)
 {
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	__u16 mode;
-	bool shmem;
-
-	if (seek_pending_take(&p) && seek_file_ident((struct file *)p.file, false, &ev, &shmem, &mode))
-		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
+	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, false);
 	return 0;
 }
 
@@ -233,38 +253,50 @@ int BPF_PROG(seek_ext4_fentry, struct file *file, long long offset, int whence)
 SEC("fexit/ext4_llseek")
 int BPF_PROG(seek_ext4_fexit, struct file *file, long long offset, int whence, long long ret)
 {
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	__u16 mode;
-	bool shmem;
-
-	if (seek_pending_take(&p) && seek_file_ident(file, true, &ev, &shmem, &mode) &&
-	    (mode & S_IFMT) == S_IFREG)
-		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_FENTRY);
+	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, true);
 	return 0;
 }
 
 SEC("kprobe/ext4_llseek")
 int BPF_KPROBE(seek_ext4_kprobe, struct file *file, long long offset, int whence)
 {
-	struct seek_pending *p = seek_enter(offset, whence);
-
-	if (p)
-		p->file = (__u64)file;
+	seek_kprobe_enter(file, offset, whence);
 	return 0;
 }
 
 SEC("kretprobe/ext4_llseek")
 int BPF_KRETPROBE(seek_ext4_kretprobe, long long ret)
 {
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	__u16 mode;
-	bool shmem;
+	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, true);
+	return 0;
+}
 
-	if (seek_pending_take(&p) && seek_file_ident((struct file *)p.file, false, &ev, &shmem, &mode) &&
-	    (mode & S_IFMT) == S_IFREG)
-		seek_emit(ctx, &p, &ev, shmem, ret, KHT_MODE_KPROBE);
+/* xfs (a module: loaded only when xfs is loaded at start), the same bodies. */
+SEC("fentry/xfs_file_llseek")
+int BPF_PROG(seek_xfs_fentry, struct file *file, long long offset, int whence)
+{
+	seek_enter(offset, whence);
+	return 0;
+}
+
+SEC("fexit/xfs_file_llseek")
+int BPF_PROG(seek_xfs_fexit, struct file *file, long long offset, int whence, long long ret)
+{
+	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, true);
+	return 0;
+}
+
+SEC("kprobe/xfs_file_llseek")
+int BPF_KPROBE(seek_xfs_kprobe, struct file *file, long long offset, int whence)
+{
+	seek_kprobe_enter(file, offset, whence);
+	return 0;
+}
+
+SEC("kretprobe/xfs_file_llseek")
+int BPF_KRETPROBE(seek_xfs_kretprobe, long long ret)
+{
+	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, true);
 	return 0;
 }
 
@@ -291,14 +323,7 @@ int seek_sys_enter(struct sys_enter_lseek_args *args)
 SEC("tracepoint/syscalls/sys_exit_lseek")
 int seek_sys_exit(struct sys_exit_args *args)
 {
-	struct seek_pending p;
-	struct kht_seek ev = {};
-	__u16 mode = 0;
-	bool shmem;
-
-	if (seek_pending_take(&p) && seek_file_ident(kht_fd_file(p.fd), false, &ev, &shmem, &mode) &&
-	    (mode & S_IFMT) == S_IFREG)
-		seek_emit(args, &p, &ev, shmem, args->ret, KHT_MODE_SYSCALLS);
+	seek_exit(args, NULL, SEEK_FILE_FD, args->ret, KHT_MODE_SYSCALLS, true);
 	return 0;
 }
 

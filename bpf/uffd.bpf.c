@@ -113,14 +113,14 @@ static __always_inline int on_enter(unsigned int cmd, __u64 uarg, __u32 attach)
 	case KHT_UFFD_COPY:	/* {dst, src, len, mode, copy} */
 		bpf_probe_read_user(&a[2], 16, (void *)(uarg + 16));
 		in->ev.len = a[2];
-		in->ev.mode = a[3];
+		in->ev.uffd_mode = a[3];
 		break;
 	case KHT_UFFD_REGISTER:
 	case KHT_UFFD_ZEROPAGE:
 	case KHT_UFFD_WRITEPROTECT:
 	case KHT_UFFD_CONTINUE:	/* {range, mode, ...} */
 		bpf_probe_read_user(&a[2], 8, (void *)(uarg + 16));
-		in->ev.mode = a[2];
+		in->ev.uffd_mode = a[2];
 		break;
 	}
 	if (uffd_resolve(in, &vi)) {
@@ -220,7 +220,7 @@ int BPF_PROG(fault_fentry, struct vm_fault *vmf, unsigned long reason)
 	in->ev.addr = vmf->address & ~4095ULL;
 	in->ev.len = 4096;
 	/* reason is exactly one VM_UFFD_* bit; MINOR's bit number moves between versions */
-	in->ev.mode = reason == KHT_VM_UFFD_MISSING ? KHT_UFFD_MODE_MISSING :
+	in->ev.uffd_mode = reason == KHT_VM_UFFD_MISSING ? KHT_UFFD_MODE_MISSING :
 		      reason == KHT_VM_UFFD_WP ? KHT_UFFD_MODE_WP : KHT_UFFD_MODE_MINOR;
 	vi.addr = in->ev.addr;
 	kht_vma_cb(NULL, vmf->vma, &vi);

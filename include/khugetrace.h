@@ -91,11 +91,12 @@ struct kht_collapse {
 	unsigned int present;		/* pages the scan found present */
 	unsigned int swap;		/* pages the scan found swapped */
 	unsigned int flags;		/* KHT_F_* */
-	unsigned int mode;		/* enum kht_attach_mode that produced it */
+	unsigned int attach;		/* enum kht_attach_mode that produced it */
 	char name[KHT_NAME_LEN];	/* file's dentry name */
 	/* inside collapse_file (KHT_F_HAVE_WINDOWS) */
 	unsigned int windows;		/* i_pages lock acquisitions */
 	unsigned int retry_readers;	/* lockless readers in flight during the last window */
+	unsigned int pad;		/* the compiler's alignment hole, named: not recorded */
 	unsigned long long hold_total_ns;
 	unsigned long long hold_max_ns;
 	unsigned long long publish_ns;	/* first unlock at which the new folio was at start */
@@ -156,7 +157,7 @@ struct kht_uffd {
 	unsigned long long duration_ns;
 	unsigned long long addr;	/* user range */
 	unsigned long long len;
-	unsigned long long mode;	/* register: UFFDIO_REGISTER_MODE_*; copy/continue: their mode */
+	unsigned long long uffd_mode;	/* register: UFFDIO_REGISTER_MODE_*; copy/continue: their mode */
 	long long result;		/* ioctl return value (0 or -errno) */
 	long long out;			/* copy.copy / continue.mapped: bytes done, or -errno */
 	struct kht_fileref file;	/* KHT_O_HAVE_INODE */
@@ -213,12 +214,9 @@ enum kht_slot {
 
 struct kht_lock_window {
 	struct kht_hdr hdr;
-	unsigned long long begin_ns;	/* lock acquired (fexit of the lock function) */
+	unsigned long long start_ns;	/* lock acquired (fexit of the lock function) */
 	unsigned long long hold_ns;	/* until the unlock */
-	unsigned long long ino;
-	unsigned long long start_index;
-	unsigned int dev;
-	unsigned int gen;
+	struct kht_fileref file;	/* index = the collapse's start_index */
 	unsigned int window;		/* 1, 2, ... within its collapse */
 	unsigned int slot;		/* enum kht_slot at the unlock */
 	unsigned int uptodate;		/* slot is KHT_SLOT_NEW and PG_uptodate was set */
@@ -234,13 +232,10 @@ enum kht_reader_fn {
 
 struct kht_reader {
 	struct kht_hdr hdr;
-	unsigned long long begin_ns;
+	unsigned long long start_ns;
 	unsigned long long duration_ns;
 	unsigned long long overlap_ns;	/* time inside a lock hold of the collapsing task */
-	unsigned long long ino;
-	unsigned long long index;	/* page index looked up (seek: start page) */
-	unsigned int dev;
-	unsigned int gen;
+	struct kht_fileref file;	/* index = page looked up (seek: start page) */
 	unsigned int fn;		/* enum kht_reader_fn */
 	unsigned int collapser_tid;	/* the task collapsing this mapping */
 };

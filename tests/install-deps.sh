@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is already there; never edits apt sources.
 set -eu
 pkgs="make gcc clang pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev help2man man-db
-      qemu-system-x86 busybox-static bash-static cpio zstd xz-utils ca-certificates util-linux e2fsprogs"
+      qemu-system-x86 busybox-static bash-static cpio zstd xz-utils ca-certificates util-linux e2fsprogs xfsprogs"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

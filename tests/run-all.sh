@@ -47,6 +47,9 @@ run_live() {
 		sh tests/live/timeline-tests.sh 2>&1 | record
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
 		sh tests/live/races-tests.sh 2>&1 | record
+	# collapses and registrations against the kernel's own tracepoints
+	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
+		sh tests/live/count-tests.sh 2>&1 | record
 	# regular-file collapse: here only its skip (77) unless KHT_FILE_DIR names
 	# a filesystem this kernel collapses files on (the 7.2 guest does)
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload UNIT=$bin/unit-tests \
@@ -81,7 +84,7 @@ run_vm() {
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
 		tests/live/lib.sh tests/live/live-tests.sh tests/live/timeline-tests.sh \
 		tests/live/races-tests.sh tests/live/record-tests.sh tests/live/lockwin-tests.sh \
-		tests/live/file-tests.sh tests/vm/guest-ext4.sh "$extra/kht-extra" \
+		tests/live/count-tests.sh tests/live/file-tests.sh tests/vm/guest-ext4.sh "$extra/kht-extra" \
 		>/dev/null || { rm -rf "$extra"; echo "vm/initramfs:1" | record; return; }
 	rm -rf "$extra"
 	# Each guest is one single-threaded TCG process: run two at a time (2 cores).

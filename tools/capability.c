@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "capability.h"
 
@@ -36,6 +37,8 @@ struct kht_hook kht_hooks[] = {
 	{ "mapping_seek_hole_data", KHT_HOOK_FUNC, "seek: SEEK_DATA/SEEK_HOLE walk" },
 	{ "shmem_file_llseek", KHT_HOOK_FUNC, "seek: shmem lseek" },
 	{ "ext4_llseek", KHT_HOOK_FUNC, "seek: ext4 lseek (regular-file collapse, 7.x)" },
+	{ "xfs_file_llseek", KHT_HOOK_FUNC, "seek: xfs lseek (regular-file collapse, 7.x)",
+	  .module = "xfs" },
 	{ "syscalls:sys_enter_lseek", KHT_HOOK_TP, "seek: degraded lseek" },
 	{ "syscalls:sys_exit_lseek", KHT_HOOK_TP, "seek: degraded lseek result" },
 	{ "__x64_sys_mincore", KHT_HOOK_FUNC, "mincore: syscall function (x86_64)" },
@@ -282,10 +285,41 @@ static int try_raw_tp(const char *event)
 	return err;
 }
 
+/*
+ * A function of a module (xfs): hookable only while the module is loaded,
+ * and described by the module's own BTF, not vmlinux's. fentry/fexit are
+ * looked up there and not trial-attached (the real attach is the test, as
+ * for every fentry in kht_hook_ok); -ENOPKG: the module is not loaded.
+ */
+static int module_func(const struct kht_env *env, const struct kht_hook *h, enum kht_method m)
+{
+	struct btf *vmlinux, *mod;
+	char path[128];
+	int id;
+
+	if (m != KHT_M_FENTRY && m != KHT_M_FEXIT && m != KHT_M_KPROBE && m != KHT_M_KRETPROBE)
+		return 1;
+	snprintf(path, sizeof(path), "/sys/module/%s", h->module);
+	if (access(path, F_OK))
+		return -ENOPKG;
+	if (m == KHT_M_KPROBE || m == KHT_M_KRETPROBE)
+		return try_kprobe(env, h->name, m == KHT_M_KRETPROBE);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return -ENOENT;
+	mod = btf__load_module_btf(h->module, vmlinux);
+	id = mod ? btf__find_by_name_kind(mod, h->name, BTF_KIND_FUNC) : -ENOENT;
+	btf__free(mod);
+	btf__free(vmlinux);
+	return id > 0 ? 0 : -ENOENT;
+}
+
 int kht_probe_method(const struct kht_env *env, struct kht_hook *h, enum kht_method m)
 {
 	const char *event = strchr(h->name, ':');
 
+	if (h->kind == KHT_HOOK_FUNC && h->module)
+		return module_func(env, h, m);
 	if (h->kind == KHT_HOOK_FUNC) {
 		const char *fn = kht_hook_func(h);
 
@@ -340,7 +374,7 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 	 * trial attach costs a round of live text patching.
 	 */
 	if (!h->probed && !(h->tried & (1u << m))) {
-		h->err[m] = (m == KHT_M_FENTRY || m == KHT_M_FEXIT) ?
+		h->err[m] = (m == KHT_M_FENTRY || m == KHT_M_FEXIT) && !h->module ?
 			    (libbpf_find_vmlinux_btf_id(kht_hook_func(h), m == KHT_M_FENTRY ?
 							BPF_TRACE_FENTRY : BPF_TRACE_FEXIT) > 0 ?
 			     0 : -ENOENT) :
@@ -351,6 +385,7 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 		return true;
 	snprintf(why, len, "%s %s: %s", kht_method_name(m), name,
 		 h->err[m] == -ENOENT ? "does not exist on this kernel" :
+		 h->err[m] == -ENOPKG ? "is in a module that is not loaded" :
 		 h->err[m] == -ENOMEDIUM ? "needs tracefs, which is not mounted and could not be "
 					    "mounted" :
 		 h->err[m] == 1 ? "not applicable" : strerror(-h->err[m]));

@@ -24,6 +24,7 @@ struct kht_hook {
 	enum kht_hook_kind kind;
 	const char *why;	/* which feature needs it */
 	const char *alt;	/* the function's other name (renamed upstream), or NULL */
+	const char *module;	/* the module the function lives in (its own BTF), or NULL */
 	const char *found;	/* name or alt, whichever BTF has (kht_hook_func); NULL: neither */
 	bool looked_up;		/* found is set (kht_hook_func) */
 	int err[KHT_M_MAX];	/* 0 = attached; -errno otherwise; 1 = not applicable */

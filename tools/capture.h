@@ -24,8 +24,10 @@ struct run {
 /* timeline keeps every event: no -c, no --min-us; races writes no Perfetto file */
 #define TIMELINE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
 		       KHT_O(JSON) | KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(PERFETTO) | \
-		       KHT_O(NO_INSIDE) | KHT_O(LOCK_WINDOWS) | KHT_O(SINCE) | KHT_O(UNTIL) | KHT_O_TASK_FILTERS)
-#define RACES_OPTS ((TIMELINE_OPTS & ~KHT_O(PERFETTO)) | KHT_O(SPIN_US))
+		       KHT_O(PERFETTO_FORMAT) | KHT_O(NO_INSIDE) | KHT_O(LOCK_WINDOWS) | KHT_O(SINCE) | \
+		       KHT_O(UNTIL) | KHT_O_TASK_FILTERS)
+#define RACES_OPTS ((TIMELINE_OPTS & ~(KHT_O(PERFETTO) | KHT_O(PERFETTO_FORMAT))) | \
+		    KHT_O(SPIN_US))
 
 /*
  * Trace with every feature until Ctrl-C/-d and hand every event to r. -p

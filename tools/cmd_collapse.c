@@ -25,7 +25,7 @@ static void resolve_start(struct kht_collapse *ev)
 	char path[64];
 
 	if ((ev->flags & KHT_F_HAVE_START) || !(ev->flags & KHT_F_HAVE_ADDR) ||
-	    ev->mode != KHT_MODE_SYSCALLS)
+	    ev->attach != KHT_MODE_SYSCALLS)
 		return;
 	snprintf(path, sizeof(path), "/proc/%u/maps", ev->hdr.pid);
 	if (kht_maps_index(path, ev->addr, &index, &ino) && ino == ev->ino) {

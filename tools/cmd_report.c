@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * khugetrace report FILE: the live views over a recording — collapse lines
- * (default), --timeline, --perfetto OUT, -j — decoded with the names the
+ * (default), --timeline, --perfetto OUT (protobuf or JSON), -j — decoded with the names the
  * recording kernel stored in the file, so it reads the same on any machine.
  * Damaged files are read as far as they go: complete blocks are reported,
  * damaged ones skipped with a warning, a cut-off end measured and said.
@@ -30,7 +30,8 @@
 /* report reads a recording: it traces nothing, so tracing options would be ignored */
 #define REPORT_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(MIN_US) | KHT_O(COUNT) | KHT_O(JSON) | \
 		     KHT_O(HELP) | KHT_O(PERFETTO) | KHT_O(TIMELINE) | KHT_O(RACES) | \
-		     KHT_O(SPIN_US) | KHT_O(SINCE) | KHT_O(UNTIL) | KHT_O(INPUT))
+		     KHT_O(SPIN_US) | KHT_O(SINCE) | KHT_O(UNTIL) | KHT_O(INPUT) | \
+		     KHT_O(PERFETTO_FORMAT))
 
 struct report {
 	struct kht_opts opts;
@@ -205,10 +206,16 @@ static int views(struct report *r)
 		kht_tl_print_text(stdout, &r->tl, &r->view.fmt);
 	if (r->opts.perfetto) {
 		FILE *f = kht_out_stream(&r->perfetto);
+		int wr = !f ? -1 : kht_perfetto_json(&r->opts) ?
+			 kht_tl_write_perfetto(f, &r->tl, &r->view.fmt) :
+			 kht_tl_write_perfetto_pb(f, &r->tl, &r->view.fmt);
 
-		if (f)
-			kht_tl_write_perfetto(f, &r->tl, &r->view.fmt);
-		if (!f || kht_out_commit(&r->perfetto, err, sizeof(err))) {
+		if (wr < 0 && f && !ferror(f)) {	/* a write error is the commit's to say */
+			fprintf(stderr, "khugetrace report: out of memory writing %s.\n",
+				r->opts.perfetto);
+			kht_out_abort(&r->perfetto);
+			ret = 1;
+		} else if (!f || kht_out_commit(&r->perfetto, err, sizeof(err))) {
 			fprintf(stderr, "khugetrace report: %s\n", f ? err : strerror(errno));
 			kht_out_abort(&r->perfetto);
 			ret = 1;
@@ -224,7 +231,9 @@ static void usage(void)
 	       "input): collapse lines (default), or the views below, which combine.\n\n"
 	       "  -i, --input FILE     the recording to read (or FILE as an operand)\n"
 	       "      --timeline       per-inode stories, as 'khugetrace timeline'\n"
-	       "      --perfetto OUT   Chrome trace-event JSON (Perfetto UI) into OUT\n"
+	       "      --perfetto OUT   the stories as a Perfetto trace (ui.perfetto.dev) into OUT\n"
+	       "      --perfetto-format FMT  proto (default) or json (Chrome trace events;\n"
+	       "                       the default for an OUT named *.json)\n"
 	       "      --races          the race rules, as 'khugetrace races'\n"
 	       "      --spin-us US     --races: report retry spins longer than US (default 0)\n"
 	       "  -p, --pid PID        only events of process PID\n"
@@ -328,7 +337,7 @@ static struct kht_tf_reader *open_input(struct report *r)
 	return rd;
 }
 
-/* --perfetto - or /dev/stdout: the "#" header must not go into the JSON document */
+/* --perfetto - or /dev/stdout: the "#" header must not go into the trace */
 static bool perfetto_on_stdout(const struct report *r)
 {
 	struct stat a, b;
@@ -382,6 +391,13 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "khugetrace report: %s\n", err);
 		kht_tf_free(rd);
 		return 1;
+	}
+	if (r.opts.perfetto && !kht_perfetto_json(&r.opts) && isatty(r.perfetto.fd)) {
+		fprintf(stderr, "khugetrace report: the Perfetto trace is binary and is not written "
+			"to a terminal: name a file, or use --perfetto-format json.\n");
+		kht_out_abort(&r.perfetto);
+		kht_tf_free(rd);
+		return 2;
 	}
 	r.info = r.opts.json || perfetto_on_stdout(&r) ? stderr : stdout;
 	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };

@@ -21,31 +21,44 @@
 #include "lib/timeline.h"
 
 /* Open the output now (outfile.h) so a bad path fails before tracing. */
-static int open_perfetto(struct kht_outfile *out, const char *path)
+static int open_perfetto(struct kht_outfile *out, const char *path, bool json)
 {
 	char err[512];
 
-	if (!kht_out_open(out, path, 0, NULL, 0, err, sizeof(err)))
-		return 0;
-	fprintf(stderr, "khugetrace timeline: cannot write the Perfetto file: %s\n", err);
-	return 1;
+	if (kht_out_open(out, path, 0, NULL, 0, err, sizeof(err))) {
+		fprintf(stderr, "khugetrace timeline: cannot write the Perfetto file: %s\n", err);
+		return 1;
+	}
+	if (!json && isatty(out->fd)) {
+		fprintf(stderr, "khugetrace timeline: the Perfetto trace is binary and is not "
+			"written to a terminal: name a file, or use --perfetto-format json.\n");
+		kht_out_abort(out);
+		return 2;
+	}
+	return 0;
 }
 
 static int finish_perfetto(struct kht_outfile *out, const struct kht_timeline *tl,
-			   const struct kht_fmt *fmt)
+			   const struct kht_fmt *fmt, bool json)
 {
 	FILE *f = kht_out_stream(out);
 	char err[512];
 
-	if (f)
-		kht_tl_write_perfetto(f, tl, fmt);
+	int wr = !f ? -1 : json ? kht_tl_write_perfetto(f, tl, fmt) :
+		 kht_tl_write_perfetto_pb(f, tl, fmt);
+
+	if (wr < 0 && f && !ferror(f)) {	/* a write error is the commit's to say */
+		fprintf(stderr, "khugetrace timeline: out of memory writing %s.\n", out->path);
+		kht_out_abort(out);
+		return 1;
+	}
 	if (!f || kht_out_commit(out, err, sizeof(err))) {
 		fprintf(stderr, "khugetrace timeline: Perfetto file: %s\n", f ? err : strerror(errno));
 		kht_out_abort(out);
 		return 1;
 	}
-	fprintf(stderr, "khugetrace timeline: Perfetto trace written to %s "
-		"(open it in ui.perfetto.dev or chrome://tracing).\n", out->path);
+	fprintf(stderr, "khugetrace timeline: Perfetto trace written to %s (open it in "
+		"ui.perfetto.dev%s).\n", out->path, json ? " or chrome://tracing" : "");
 	return 0;
 }
 
@@ -75,8 +88,9 @@ int cmd_timeline(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	/* not root: nothing will be traced, so create nothing */
-	if (opts.perfetto && geteuid() == 0 && open_perfetto(&pf, opts.perfetto))
-		return 1;
+	if (opts.perfetto && geteuid() == 0 &&
+	    (ret = open_perfetto(&pf, opts.perfetto, kht_perfetto_json(&opts))))
+		return ret;
 	ret = kht_child_from_opts(&child, "timeline", &opts);
 	if (ret) {
 		kht_out_abort(&pf);
@@ -105,7 +119,7 @@ int cmd_timeline(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (pf.fd >= 0 && !ret)
-		ret = finish_perfetto(&pf, &r.tl, &fmt);
+		ret = finish_perfetto(&pf, &r.tl, &fmt, kht_perfetto_json(&opts));
 	else
 		kht_out_abort(&pf);	/* an error exit leaves nothing half-written */
 	if (!ret)

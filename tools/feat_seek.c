@@ -6,29 +6,41 @@
 #include "feature.h"
 
 #define H_LLSEEK "shmem_file_llseek"
-/* Optional: regular ext4 files, which 7.x collapses (directories filtered in BPF). */
+/*
+ * Optional: regular files of the filesystems 7.x collapses (directories are
+ * filtered in BPF). xfs is a module: hooked when it is loaded at start.
+ */
 #define H_EXT4 "ext4_llseek"
+#define H_XFS "xfs_file_llseek"
 /*
  * mincore's own function (x86_64 wrapper) where functions can be hooked:
  * its syscall tracepoints would put every syscall on the slow path.
  */
 #define H_MINCORE "__x64_sys_mincore"
 
-static bool ext4_ok(int mode)
+static bool fs_ok(const char *hook, int mode)
 {
 	char why[256];
 
-	return kht_hook_ok(H_EXT4, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
+	return mode != KHT_MODE_SYSCALLS &&
+	       kht_hook_ok(hook, mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE,
 			   why, sizeof(why));
 }
 
 static const char *limits(int mode)
 {
+	static char buf[256];
+	bool ext4 = fs_ok(H_EXT4, mode), xfs = fs_ok(H_XFS, mode);
+
 	if (mode == KHT_MODE_SYSCALLS)
 		return "lseek syscall tracepoints: any regular file; duration includes the syscall";
-	return ext4_ok(mode) ?
-	       "shmem_file_llseek and ext4_llseek: seeks on other filesystems (xfs, btrfs, ...) are not traced (-a syscalls sees them)" :
-	       "shmem_file_llseek: seeks on regular files (ext4, xfs, ...) are not traced (-a syscalls sees them)";
+	snprintf(buf, sizeof(buf),
+		 "shmem_file_llseek%s%s: seeks on %s are not traced (-a syscalls sees them)",
+		 ext4 ? ", ext4_llseek" : "", xfs ? ", xfs_file_llseek" : "",
+		 ext4 && xfs ? "other filesystems (btrfs, ...)" :
+		 ext4 ? "other filesystems (xfs when its module is not loaded, btrfs, ...)" :
+		 "regular files (ext4, xfs, ...)");
+	return buf;
 }
 
 static void *open_skel(void) { return seek_bpf__open(); }
@@ -42,6 +54,8 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)
 {
+	int n = 4;
+
 	names[0] = mode == KHT_MODE_FENTRY ? "mincore_fentry" :
 		   mode == KHT_MODE_KPROBE ? "mincore_ksyscall" : "mincore_enter";
 	names[1] = mode == KHT_MODE_FENTRY ? "mincore_fexit" :
@@ -50,9 +64,13 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		   mode == KHT_MODE_KPROBE ? "seek_kprobe" : "seek_sys_enter";
 	names[3] = mode == KHT_MODE_FENTRY ? "seek_fexit" :
 		   mode == KHT_MODE_KPROBE ? "seek_kretprobe" : "seek_sys_exit";
-	if (mode != KHT_MODE_SYSCALLS && max > 6 && ext4_ok(mode)) {
-		names[4] = mode == KHT_MODE_FENTRY ? "seek_ext4_fentry" : "seek_ext4_kprobe";
-		names[5] = mode == KHT_MODE_FENTRY ? "seek_ext4_fexit" : "seek_ext4_kretprobe";
+	if (n + 2 < max && fs_ok(H_EXT4, mode)) {
+		names[n++] = mode == KHT_MODE_FENTRY ? "seek_ext4_fentry" : "seek_ext4_kprobe";
+		names[n++] = mode == KHT_MODE_FENTRY ? "seek_ext4_fexit" : "seek_ext4_kretprobe";
+	}
+	if (n + 2 < max && fs_ok(H_XFS, mode)) {
+		names[n++] = mode == KHT_MODE_FENTRY ? "seek_xfs_fentry" : "seek_xfs_kprobe";
+		names[n++] = mode == KHT_MODE_FENTRY ? "seek_xfs_fexit" : "seek_xfs_kretprobe";
 	}
 }
 

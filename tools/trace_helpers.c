@@ -104,6 +104,7 @@ const char *kht_errname(int err)
 	case E2BIG: return "E2BIG";
 	case ESRCH: return "ESRCH";
 	case ENOMEDIUM: return "no-tracefs";	/* tracefs not mounted: not the kernel's fault */
+	case ENOPKG: return "no-module";	/* in a module that is not loaded */
 	default: return "error";
 	}
 }

@@ -199,7 +199,7 @@ static struct kht_collapse collapse(unsigned i)
 	ev.nr = 512;
 	ev.nr_none = i % 33;
 	ev.flags = KHT_F_HAVE_RESULT | KHT_F_SHMEM | KHT_F_HAVE_START;
-	ev.mode = KHT_MODE_FENTRY;
+	ev.attach = KHT_MODE_FENTRY;
 	snprintf(ev.name, KHT_NAME_LEN, "data-%u.bin", i);
 	return ev;
 }

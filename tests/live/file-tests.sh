@@ -1,7 +1,7 @@
 #!/bin/sh
-# Regular-file collapse (7.x: collapse_file's non-shmem path on ext4) under
+# Regular-file collapse (7.x: collapse_file's non-shmem path on ext4 and xfs) under
 # every collapse attach mode: khugetrace-workload file-collapse on the
-# filesystem at $KHT_FILE_DIR (an ext4 mount; the qemu guests make one from
+# filesystem at $KHT_FILE_DIR (an ext4 or xfs mount; the qemu guests make them from
 # a loop device, tests/vm/guest-test.sh), watched live by `collapse -j` and
 # recorded by `record -- workload`, whose capture gives the collapses, the
 # timeline and the races.
@@ -9,29 +9,32 @@
 # machine cannot show it (no such filesystem; MADV_COLLAPSE of a regular file
 # refused: kernels before 7.x without CONFIG_READ_ONLY_THP_FOR_FS).
 # Usage: file-tests.sh [MODE...] (default: `khugetrace probe --modes`)
+# KHT_FILE_TAG names the results (default file; the guests run it again on
+# xfs as file-xfs).
 WORK=${WORK:-/tmp/kht-file.$$}
 . "$(dirname "$0")/lib.sh"
+TAG=${KHT_FILE_TAG:-file}
 
 DIR=${KHT_FILE_DIR:-}
 if [ -z "$DIR" ] || [ ! -d "$DIR" ]; then
-	echo "  file: no regular filesystem to collapse on (KHT_FILE_DIR unset or missing)"
-	result file/supported 77
+	echo "  $TAG: no regular filesystem to collapse on (KHT_FILE_DIR unset or missing)"
+	result $TAG/supported 77
 	exit 0
 fi
 # One untraced run first: does this kernel collapse regular files at all?
 "$KW" -d "$DIR" -n 2 --log-seeks 0 file-collapse >"$WORK/pre.wl" 2>"$WORK/pre.err"
 if [ $? -ne 0 ]; then
-	fail file/supported "the workload failed" "$WORK/pre.err"
-	result file/supported 1
+	fail $TAG/supported "the workload failed" "$WORK/pre.err"
+	result $TAG/supported 1
 	exit 0
 fi
 if ! grep '^collapse ' "$WORK/pre.wl" | grep -vq 'errno=EINVAL'; then
-	echo "  file: MADV_COLLAPSE of a regular file is refused (EINVAL) on $(uname -r): no file collapse here"
-	result file/supported 77
+	echo "  $TAG: MADV_COLLAPSE of a regular file is refused (EINVAL) on $(uname -r): no file collapse here"
+	result $TAG/supported 77
 	exit 0
 fi
-grep '^fs ' "$WORK/pre.wl" | sed 's/^/  file: /'
-result file/supported 0
+grep '^fs ' "$WORK/pre.wl" | sed "s/^/  $TAG: /"
+result $TAG/supported 0
 
 MODES=${*:-$("$KHT" probe --modes)}
 
@@ -46,7 +49,7 @@ chunk_events() { # OUT PID INO START
 }
 
 # check_collapses NAME MODE OUT WL: every chunk's MADV_COLLAPSE is traced on
-# the ext4 inode (dev and ino of the workload's file line) with the result
+# the file's inode (dev and ino of the workload's file line) with the result
 # its effect implies; the dirty chunk twice (write-back retry) where the mode
 # sees collapse_file itself.
 check_collapses() {
@@ -69,7 +72,7 @@ check_collapses() {
 			continue
 		fi
 		echo "$ev" | grep -vq "\"dev\":\"$dev\"" &&
-			{ fail "$name" "not on the ext4 device $dev: $ev"; bad=1; }
+			{ fail "$name" "not on the filesystem's device $dev: $ev"; bad=1; }
 		last=$(echo "$ev" | tail -1)
 		if [ "$huge" = 1 ]; then
 			echo "$last" | grep -Eq '"result":"(succeeded|pte_mapped_hugepage)"' ||
@@ -93,7 +96,7 @@ check_collapses() {
 	return $bad
 }
 
-# every logged seek-op in the ext4 inode's story (one awk: a loop of greps
+# every logged seek-op in the file's story (one awk: a loop of greps
 # costs tens of seconds in a TCG guest)
 check_seeks() { # NAME WL TIMELINE
 	local name=$1 wl=$2 out=$3 tag dev ino res n miss
@@ -135,7 +138,7 @@ check_seeks() { # NAME WL TIMELINE
 # guest's share to about two minutes.
 first=1
 for m in $MODES; do
-	name=file/$m/collapse
+	name=$TAG/$m/collapse
 	wl=$WORK/$m.wl
 	t0=$(date +%s)
 	LIVE="" TL=""
@@ -159,7 +162,7 @@ for m in $MODES; do
 	if [ $first = 1 ]; then
 		sleep 0.5
 		pid=$(field pid "$(grep '^start ' "$wl")")
-		name=file/$m/collapse-live
+		name=$TAG/$m/collapse-live
 		if [ -n "$LIVE" ]; then
 			TPID=$LIVE
 			stop_kht
@@ -176,7 +179,7 @@ for m in $MODES; do
 		else
 			result $name 1
 		fi
-		name=file/timeline-live
+		name=$TAG/timeline-live
 		if [ -n "$TL" ]; then
 			TPID=$TL
 			stop_kht
@@ -192,7 +195,7 @@ for m in $MODES; do
 		first=0
 	fi
 
-	name=file/$m/seeks
+	name=$TAG/$m/seeks
 	"$KHT" report -j --timeline "$WORK/$m.kht" >"$WORK/$m.tl" 2>"$WORK/$m.tl.err"
 	grep -o 'seek/mincore via [a-z_]*[^;]*' "$WORK/$m.rec.err" | head -1 | sed "s|^|  $name: |"
 	if check_seeks "$name" "$wl" "$WORK/$m.tl"; then
@@ -203,7 +206,7 @@ for m in $MODES; do
 
 	# the dirty chunk's two collapse_file calls: the second is shown as the
 	# second attempt of one MADV_COLLAPSE, once per write-back retry
-	name=file/$m/retry-attempt
+	name=$TAG/$m/retry-attempt
 	want=$(grep -o '"result_enum":"SCAN_PAGE_DIRTY_OR_WRITEBACK"' "$WORK/$m.tl" | wc -l)
 	got=$(grep -o '"attempt":2' "$WORK/$m.tl" | wc -l)
 	echo "  $name: $want write-back retries, $got shown as attempt 2"
@@ -214,7 +217,7 @@ for m in $MODES; do
 		result $name 1
 	fi
 
-	name=file/$m/races
+	name=$TAG/$m/races
 	"$KHT" report -j --races "$WORK/$m.kht" >"$WORK/$m.races" 2>"$WORK/$m.races.err"
 	sum=$(grep '"event":"races-summary"' "$WORK/$m.races")
 	echo "  $name: $(echo "$sum" | cut -c1-130)"
@@ -227,5 +230,5 @@ for m in $MODES; do
 	else
 		result $name 0
 	fi
-	echo "  file/$m: $(($(date +%s) - t0)) s ($((t1 - t0)) s tracers and workload)"
+	echo "  $TAG/$m: $(($(date +%s) - t0)) s ($((t1 - t0)) s tracers and workload)"
 done

@@ -118,7 +118,7 @@ help_opts() {
 	done
 }
 sample() { # a value option $1 accepts
-	case $1 in -a | --attach | --lock-windows) echo auto ;; --huge) echo never ;; -G | --cgroup) echo / ;; --comm) echo cp ;; *) echo 1 ;; esac
+	case $1 in -a | --attach | --lock-windows) echo auto ;; --perfetto-format) echo json ;; --huge) echo never ;; -G | --cgroup) echo / ;; --comm) echo cp ;; *) echo 1 ;; esac
 }
 
 # Every option the completion offers for CMD is in 'CMD --help' and accepted
@@ -143,6 +143,7 @@ comp_options() {
 		[ -n "$a" ] && a=$(sample "$o")
 		extra=
 		[ "$cmd:$o" = report:--spin-us ] && extra=--races	# only with --races
+		[ "$o" = --perfetto-format ] && extra="--perfetto $WORK/opt.json"	# only with it
 		$prog $cmd $extra $o ${a:+"$a"} --help >"$WORK/opt.out" 2>&1
 		rc=$?
 		case $offered in

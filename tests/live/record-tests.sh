@@ -45,10 +45,34 @@ if "$KHT" report "$WORK/cap.kht" --timeline >"$WORK/tl.out" 2>&1 &&
    "$KHT" report "$WORK/cap.kht" --races -j >"$WORK/races.out" 2>&1 &&
    grep -q '"event":"races-summary"' "$WORK/races.out" &&
    "$KHT" report "$WORK/cap.kht" --perfetto "$WORK/cap.json" >/dev/null 2>&1 &&
-   "$UNIT" --validate-json-doc "$WORK/cap.json"; then
+   "$UNIT" --validate-json-doc "$WORK/cap.json" &&
+   "$KHT" report "$WORK/cap.kht" --perfetto "$WORK/cap.tr" --perfetto-format json >/dev/null 2>&1 &&
+   "$UNIT" --validate-json-doc "$WORK/cap.tr"; then
 	result $name 0
 else
 	fail $name "an offline view failed" "$WORK/tl.out"
+	result $name 1
+fi
+
+# the protobuf trace (the default): the walker accepts it, one top-level
+# track per story of --timeline, one slice or instant per event
+name=record/perfetto-protobuf
+"$KHT" report "$WORK/cap.kht" --timeline -j >"$WORK/tlj.out" 2>/dev/null
+"$KHT" report "$WORK/cap.kht" --perfetto "$WORK/cap.pftrace" >/dev/null 2>"$WORK/pb.err" &&
+	"$UNIT" --check-perfetto "$WORK/cap.pftrace" >"$WORK/pb.out" 2>>"$WORK/pb.err"
+rc=$?
+stories=$(grep -c '^{"event":"story",' "$WORK/tlj.out")
+events=$(sed -n 's/.*"timeline-summary","stories":[0-9]*,"events":\([0-9]*\).*/\1/p' "$WORK/tlj.out")
+got=$(sed -n 's/.*(\([0-9]*\) stories), \([0-9]*\) slices, \([0-9]*\) instants/\1 \2 \3/p' "$WORK/pb.out")
+read -r pst psl pin <<EOF
+$got
+EOF
+if [ $rc -eq 0 ] && [ "${pst:-x}" = "$stories" ] && [ $(( ${psl:-0} + ${pin:-0} )) = "${events:-x}" ] &&
+   [ "$stories" -ge 1 ]; then
+	echo "  $name: $(cat "$WORK/pb.out"); $stories stories, $events events in --timeline"
+	result $name 0
+else
+	fail $name "rc=$rc: '$got' against $stories stories, $events events" "$WORK/pb.err"
 	result $name 1
 fi
 
@@ -225,18 +249,21 @@ CAT=$!
 rc=$?
 [ -p "$WORK/pfifo" ] || kill $CAT 2>/dev/null	# replaced: cat would wait forever
 wait $CAT
-[ $rc -eq 0 ] && [ -p "$WORK/pfifo" ] && "$UNIT" --validate-json-doc "$WORK/pfifo.json"
-ok $name $? "rc=$rc: the FIFO was replaced or got no JSON" "$WORK/pfifo.err"
+[ $rc -eq 0 ] && [ -p "$WORK/pfifo" ] && "$UNIT" --check-perfetto "$WORK/pfifo.json" >/dev/null
+ok $name $? "rc=$rc: the FIFO was replaced or got no trace" "$WORK/pfifo.err"
 
 name=report/perfetto-stdout
-"$KHT" report "$WORK/cap.kht" --perfetto /dev/fd/1 >"$WORK/pfd1.json" 2>"$WORK/pso.err" &&
-	"$UNIT" --validate-json-doc "$WORK/pfd1.json" &&
-	"$KHT" report "$WORK/cap.kht" --perfetto /dev/stdout >"$WORK/pso.json" 2>"$WORK/pso.err" &&
+"$KHT" report "$WORK/cap.kht" --perfetto /dev/fd/1 >"$WORK/pfd1.tr" 2>"$WORK/pso.err" &&
+	"$UNIT" --check-perfetto "$WORK/pfd1.tr" >/dev/null &&
+	"$KHT" report "$WORK/cap.kht" --perfetto /dev/stdout >"$WORK/pso.tr" 2>"$WORK/pso.err" &&
 	[ -L /dev/stdout ] &&
-	"$UNIT" --validate-json-doc "$WORK/pso.json" &&
-	"$KHT" report "$WORK/cap.kht" --perfetto - >"$WORK/pdash.json" 2>/dev/null &&
+	"$UNIT" --check-perfetto "$WORK/pso.tr" >/dev/null &&
+	"$KHT" report "$WORK/cap.kht" --perfetto - >"$WORK/pdash.tr" 2>/dev/null &&
+	"$UNIT" --check-perfetto "$WORK/pdash.tr" >/dev/null &&
+	"$KHT" report "$WORK/cap.kht" --perfetto - --perfetto-format json >"$WORK/pdash.json" \
+		2>/dev/null &&
 	"$UNIT" --validate-json-doc "$WORK/pdash.json"
-ok $name $? "--perfetto /dev/stdout or - gave no JSON document on stdout" "$WORK/pso.err"
+ok $name $? "--perfetto /dev/stdout or - gave no trace on stdout" "$WORK/pso.err"
 
 # a symlink stays a link, the file gets the recordings' mode
 name=report/perfetto-symlink

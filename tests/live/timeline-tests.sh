@@ -119,8 +119,7 @@ check_anon() { # check_anon LABEL WL OUT MODE
 }
 
 check_perfetto() {
-	"$UNIT" --validate-json-doc "$WORK/$1.perfetto" &&
-		grep -q '"traceEvents"' "$WORK/$1.perfetto"
+	"$UNIT" --check-perfetto "$WORK/$1.perfetto" >/dev/null
 }
 
 modes=${*:-$("$KHT" probe --modes=userfaultfd)}
@@ -173,7 +172,7 @@ for m in $modes; do
 	if [ $TRC -eq 0 ] && check_perfetto "$name"; then
 		result "timeline/$m/perfetto" 0
 	else
-		fail "timeline/$m/perfetto" "invalid trace-event JSON" "$w.perfetto"
+		fail "timeline/$m/perfetto" "not a Perfetto trace the walker accepts" "$w.err"
 		result "timeline/$m/perfetto" 1
 	fi
 done

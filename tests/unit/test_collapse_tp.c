@@ -78,7 +78,7 @@ static struct kht_collapse tp_event(void)
 		.hdr = { .ts_ns = 3500000000ULL, .type = KHT_EV_COLLAPSE, .size = sizeof(ev),
 			 .pid = 4242, .tid = 4243, .comm = "workload" },
 		.ino = 12345, .end_index = 1024, .nr = 512, .dev = 39, .result = 1,
-		.mode = KHT_MODE_RAW_TP, .name = "data.bin",
+		.attach = KHT_MODE_RAW_TP, .name = "data.bin",
 		.flags = KHT_F_HAVE_END_INDEX | KHT_F_HAVE_INODE | KHT_F_HAVE_RESULT,
 	};
 	return ev;

@@ -4,6 +4,7 @@
 #include "kht_test.h"
 #include "btf_fixtures.h"
 #include "lib/event_fmt.h"
+#include "lib/events/event_kind.h"
 #include "lib/json.h"
 #include "lib/collapse_view.h"
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static struct kht_collapse fentry_event(void)
 		.hdr = { .ts_ns = 3500000000ULL, .type = KHT_EV_COLLAPSE, .size = sizeof(ev),
 			 .pid = 4242, .tid = 4243, .comm = "workload" },
 		.duration_ns = 812345, .ino = 12345, .start_index = 512, .nr = 512,
-		.nr_none = 32, .dev = (0u << 20) | 39, .result = 1, .mode = KHT_MODE_FENTRY,
+		.nr_none = 32, .dev = (0u << 20) | 39, .result = 1, .attach = KHT_MODE_FENTRY,
 		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_HOLES |
 			 KHT_F_HAVE_INODE | KHT_F_HAVE_RESULT | KHT_F_SHMEM,
 		.name = "data.bin",
@@ -217,13 +218,13 @@ TEST(fmt_seek_whence_is_never_guessed)
 			      .whence = KHT_SEEK_HOLE, .offset = 4096, .result = 8192 };
 	char buf[256];
 
-	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(kht_event_desc(buf, sizeof(buf), &s.hdr, KHT_ROW_ONE, NULL) > 0);
 	CHECK(strstr(buf, "SEEK_HOLE from 4096") != NULL);
 	s.whence = KHT_SEEK_DATA;
-	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(kht_event_desc(buf, sizeof(buf), &s.hdr, KHT_ROW_ONE, NULL) > 0);
 	CHECK(strstr(buf, "SEEK_DATA from 4096") != NULL);
 	s.whence = 0;
-	CHECK(kht_seek_desc(buf, sizeof(buf), &s) > 0);
+	CHECK(kht_event_desc(buf, sizeof(buf), &s.hdr, KHT_ROW_ONE, NULL) > 0);
 	CHECK(strstr(buf, "SEEK_HOLE") == NULL && strstr(buf, "SEEK_DATA") == NULL);
 	CHECK(strstr(buf, "whence?") != NULL);
 }

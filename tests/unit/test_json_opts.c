@@ -249,3 +249,32 @@ TEST(opts_verbose_levels)
 	CHECK(parse(&o, err, "-v", "--verbose", NULL, NULL) == 0 && o.verbose == 2);
 	CHECK(parse(&o, err, "-j", NULL, NULL, NULL) == 0 && o.verbose == 0);
 }
+
+/* The writer's tokens: escapes, integers at both ends, all-or-nothing at the end of the buffer. */
+TEST(json_writer_tokens)
+{
+	struct kht_buf b;
+	char buf[128], tiny[11];
+
+	kht_buf_init(&b, buf, sizeof(buf));
+	kht_json_begin(&b);
+	kht_json_str(&b, "s", "a\"b\\c\n\x01\xe9z");
+	kht_json_u64(&b, "max", ~0ULL);
+	kht_json_u64(&b, "zero", 0);
+	kht_json_bool(&b, "t", true);
+	kht_json_null(&b, "n");
+	kht_json_end(&b);
+	CHECK(!b.overflow);
+	CHECK_STR(buf, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\\u00e9z\",\"max\":18446744073709551615,"
+		  "\"zero\":0,\"t\":true,\"n\":null}");
+	CHECK(kht_json_valid(buf, strlen(buf)));
+
+	kht_buf_init(&b, tiny, sizeof(tiny));
+	kht_json_begin(&b);
+	kht_json_u64(&b, "k", 12345);	/* {"k":12345 = 10 bytes + NUL: fits */
+	CHECK(!b.overflow);
+	CHECK_STR(tiny, "{\"k\":12345");
+	kht_json_end(&b);		/* one more byte would take the NUL's room */
+	CHECK(b.overflow);
+	CHECK_STR(tiny, "{\"k\":12345");
+}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include "kht_test.h"
 #include "lib/json.h"
+#include "pf_walk.h"
 
 #define MAX_TESTS 256
 static struct kht_test tests[MAX_TESTS];
@@ -38,6 +39,56 @@ static int validate_json_lines(const char *path)
 	free(line);
 	fclose(f);
 	return bad || !lines;
+}
+
+/*
+ * FILE must be a Perfetto protobuf trace the walker accepts (pf_walk.h); one
+ * line says what is in it: "perfetto: P packets, T tracks (S stories), N
+ * slices, I instants".
+ */
+static int check_perfetto(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct pf_trace t = { 0 };
+	unsigned char *buf = NULL, *nb;
+	size_t len = 0, cap = 0, n, stories = 0, instants = 0;
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		return 2;
+	}
+	for (;;) {
+		if (len == cap) {
+			nb = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return 2;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	fclose(f);
+	rc = pf_walk(buf, len, &t);
+	free(buf);
+	if (rc) {
+		fprintf(stderr, "%s: not a trace Perfetto reads: %s\n", path, t.error);
+		pf_free(&t);
+		return 1;
+	}
+	for (size_t i = 0; i < t.ntracks; i++)
+		stories += !t.tracks[i].parent;
+	for (size_t i = 0; i < t.nevents; i++)
+		instants += t.events[i].type == 3;
+	printf("perfetto: %zu packets, %zu tracks (%zu stories), %zu slices, %zu instants\n",
+	       t.packets, t.ntracks, stories, t.slices, instants);
+	pf_free(&t);
+	return 0;
 }
 
 /* FILE must be exactly one valid JSON document. */
@@ -79,6 +130,8 @@ int main(int argc, char **argv)
 		return validate_json_lines(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "--validate-json-doc"))
 		return validate_json_doc(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--check-perfetto"))
+		return check_perfetto(argv[2]);
 
 	for (int i = 0; i < ntests; i++) {
 		int before = kht_test_failures;

@@ -32,7 +32,7 @@ static struct kht_collapse col(unsigned long long begin_ms, unsigned long long e
 			 .pid = 100, .tid = 100, .comm = "collapser" },
 		.start_ns = begin_ms * MS, .duration_ns = (end_ms - begin_ms) * MS, .ino = 7,
 		.gen = 1, .dev = 39, .start_index = 0, .nr = 512, .nr_none = holes,
-		.result = code(result), .mode = KHT_MODE_FENTRY, .name = "f",
+		.result = code(result), .attach = KHT_MODE_FENTRY, .name = "f",
 		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_INODE |
 			 KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES | KHT_F_SHMEM,
 	};
@@ -46,7 +46,7 @@ static struct kht_uffd uffd(unsigned long long at_ms, unsigned op, unsigned long
 		.hdr = { .ts_ns = at_ms * MS + 1000, .type = KHT_EV_UFFD, .size = sizeof(u),
 			 .pid = 200, .tid = 200, .comm = "vmm" },
 		.start_ns = at_ms * MS, .duration_ns = 1000, .addr = 0x7f0000000000ULL,
-		.len = 512 * 4096, .mode = mode, .op = op, .attach = KHT_MODE_FENTRY,
+		.len = 512 * 4096, .uffd_mode = mode, .op = op, .attach = KHT_MODE_FENTRY,
 		.file = { .ino = ino, .index = index, .dev = 39, .gen = 1 },
 		.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION | KHT_O_SHMEM,
 	};
@@ -491,8 +491,9 @@ TEST(race_retry_spin)
 	struct kht_reader rd = {
 		.hdr = { .ts_ns = 19 * MS, .type = KHT_EV_READER, .size = sizeof(rd), .pid = 9,
 			 .tid = 9, .comm = "reader" },
-		.begin_ns = 17 * MS, .duration_ns = 2 * MS, .ino = 7, .index = 40, .dev = 39,
-		.gen = 1, .fn = KHT_RD_FILEMAP_GET_ENTRY, .collapser_tid = 100,
+		.start_ns = 17 * MS, .duration_ns = 2 * MS,
+		.file = { .ino = 7, .index = 40, .dev = 39, .gen = 1 },
+		.fn = KHT_RD_FILEMAP_GET_ENTRY, .collapser_tid = 100,
 	};
 	struct kht_reader early = rd;
 	struct kht_races r;
@@ -502,7 +503,7 @@ TEST(race_retry_spin)
 	c.flags |= KHT_F_HAVE_WINDOWS | KHT_F_PUBLISHED | KHT_F_UPTODATE_AT_PUBLISH;
 	c.last_win_begin_ns = 18 * MS;
 	c.last_win_end_ns = c.publish_ns = 19500000;
-	early.begin_ns = 11 * MS;	/* ended before the final hold */
+	early.start_ns = 11 * MS;	/* ended before the final hold */
 	early.duration_ns = 1 * MS;
 	early.hdr.ts_ns = 12 * MS;
 	ADD(t, c);
@@ -695,7 +696,7 @@ TEST(event_kind_modify)
 	const struct kht_event_kind *k = kht_event_kind(KHT_EV_MODIFY);
 	struct kht_span sp = { 0 };
 
-	CHECK(k && k->desc(buf, sizeof(buf), &m) > 0);
+	CHECK(k && k->desc(buf, sizeof(buf), &m, KHT_ROW_ONE, &f) > 0);
 	CHECK_CONTAINS(buf, "punch pages 16-47 (131072 bytes at 65536) -> ok");
 	k->span(&m, &sp);
 	CHECK(sp.has_begin && sp.begin_ns == 12 * MS && sp.end_ns == 13 * MS);
@@ -746,11 +747,11 @@ TEST(race_uffd_already_huge_scan)
 
 	kht_fixture_enum(KHT_FIX_612, &e612);
 	scan.flags &= ~KHT_F_HAVE_DURATION;
-	scan.mode = KHT_MODE_SYSCALLS;
+	scan.attach = KHT_MODE_SYSCALLS;
 	fill.flags &= ~KHT_F_HAVE_DURATION;
 	fill.flags |= KHT_F_START_BOUND;	/* the madvise call began at 15 ms */
 	fill.start_ns = 15 * MS;
-	fill.mode = KHT_MODE_SYSCALLS;
+	fill.attach = KHT_MODE_SYSCALLS;
 	ADD(t, reg);
 	ADD(t, scan);
 	ADD(t, fill);
@@ -773,7 +774,7 @@ TEST(race_uffd_end_only_collapse)
 
 	kht_fixture_enum(KHT_FIX_612, &e612);
 	c.flags &= ~KHT_F_HAVE_DURATION;
-	c.mode = KHT_MODE_SYSCALLS;
+	c.attach = KHT_MODE_SYSCALLS;
 	c.flags |= KHT_F_START_BOUND;
 	c.start_ns = 15 * MS;	/* madvise began at 15 ms */
 	for (int i = 0; i < 2; i++) {
@@ -796,7 +797,7 @@ TEST(race_uffd_end_only_collapse)
 	struct kht_uffd recent = uffd(2500, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
 
 	tp.flags &= ~KHT_F_HAVE_DURATION;
-	tp.mode = KHT_MODE_TP_BTF;
+	tp.attach = KHT_MODE_TP_BTF;
 	for (int i = 0; i < 2; i++) {
 		struct kht_timeline t = { 0 };
 

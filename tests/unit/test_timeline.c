@@ -14,7 +14,7 @@ static struct kht_collapse collapse_ev(unsigned long long begin, unsigned long l
 		.hdr = { .ts_ns = end, .type = KHT_EV_COLLAPSE, .size = sizeof(c), .pid = pid,
 			 .tid = pid, .comm = "collapser" },
 		.start_ns = begin, .duration_ns = end - begin, .ino = ino, .gen = gen, .dev = 39,
-		.start_index = 0, .nr = 512, .nr_none = 3, .result = 1, .mode = KHT_MODE_FENTRY,
+		.start_index = 0, .nr = 512, .nr_none = 3, .result = 1, .attach = KHT_MODE_FENTRY,
 		.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_INODE |
 			 KHT_F_HAVE_RESULT | KHT_F_HAVE_HOLES,
 		.name = "f",
@@ -41,7 +41,7 @@ static struct kht_uffd uffd_anon(unsigned long long ts, unsigned pid)
 	struct kht_uffd u = {
 		.hdr = { .ts_ns = ts, .type = KHT_EV_UFFD, .size = sizeof(u), .pid = pid, .tid = pid,
 			 .comm = "vmm" },
-		.addr = 0x7f0000000000ULL, .len = 1 << 21, .mode = KHT_UFFD_MODE_MISSING,
+		.addr = 0x7f0000000000ULL, .len = 1 << 21, .uffd_mode = KHT_UFFD_MODE_MISSING,
 		.op = KHT_UFFD_REGISTER, .flags = KHT_O_ANON, .attach = KHT_MODE_SYSCALLS,
 	};
 	return u;
@@ -325,7 +325,7 @@ TEST(timeline_collapse_retry_after_writeback)
 				 .size = sizeof(c[0]), .pid = 100, .tid = 100, .comm = "madv" },
 			.start_ns = (10 + 10 * i) * 1000000ULL, .duration_ns = 500, .ino = 7,
 			.gen = 1, .dev = 7, .start_index = i == 3 ? 512 : 0, .nr = 512,
-			.result = i == 0 ? 40 : 1, .mode = KHT_MODE_FENTRY, .name = "f",
+			.result = i == 0 ? 40 : 1, .attach = KHT_MODE_FENTRY, .name = "f",
 			.flags = KHT_F_HAVE_START | KHT_F_HAVE_DURATION | KHT_F_HAVE_INODE |
 				 KHT_F_HAVE_RESULT,
 		};

@@ -129,7 +129,7 @@ static struct kht_collapse collapse_ev(unsigned i)
 	ev.result = (int)(i % 32) - 3;
 	ev.nr = 512;
 	ev.flags = KHT_F_HAVE_RESULT | KHT_F_SHMEM;
-	ev.mode = KHT_MODE_FENTRY;
+	ev.attach = KHT_MODE_FENTRY;
 	snprintf(ev.name, KHT_NAME_LEN, "file-%u.bin", i % 13);
 	return ev;
 }
@@ -357,7 +357,7 @@ TEST(tf_events_edge_values_round_trip)
 	u.hdr.type = KHT_EV_UFFD;
 	u.result = -22;
 	u.out = LLONG_MIN;
-	u.mode = ~0ULL;
+	u.uffd_mode = ~0ULL;
 	u.file.ino = ~0ULL;
 	u.file.gen = 0xffffffffu;
 	u.op = KHT_UFFD_API;
@@ -489,7 +489,7 @@ TEST(tf_codec_versions)
 	 * bytes of inside fields, then the name before them) are zero */
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n - 64 - 56 - KHT_NAME_LEN, &out,
 				  sizeof(out)) == sizeof(out));
-	CHECK(out.mode == ev.mode && out.name[0] == 0 && out.windows == 0);
+	CHECK(out.attach == ev.attach && out.name[0] == 0 && out.windows == 0);
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, 39, &out, sizeof(out)) == -EINVAL);
 	CHECK(kht_tf_decode_event(99, wire, n, &out, sizeof(out)) == -ENOENT);
 	CHECK(kht_tf_decode_event(KHT_EV_COLLAPSE, wire, n, &out, 10) == -ENOSPC);

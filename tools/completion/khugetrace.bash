@@ -19,11 +19,12 @@ _khugetrace_options()
 	case $1 in
 	probe)		echo "-j --json --modes --modes= --lock-sites -v --verbose $common" ;;
 	collapse)	echo "$trace -m --min-us -c --count -j --json $common" ;;
-	timeline)	echo "$trace -j --json --perfetto --since --until $common" ;;
+	timeline)	echo "$trace -j --json --perfetto --perfetto-format --since --until $common" ;;
 	races)		echo "$trace -j --json --since --until --spin-us $common" ;;
 	check-kernel)	echo "-j --json $common" ;;
 	record)		echo "$trace -o --output -f --force -q --quiet $common" ;;
-	report)		echo "-i --input --timeline --perfetto --races --spin-us -p --pid --inode" \
+	report)		echo "-i --input --timeline --perfetto --perfetto-format --races --spin-us" \
+			     "-p --pid --inode" \
 			     "--since --until -c --count -m --min-us -j --json $common" ;;
 	esac
 }
@@ -84,6 +85,7 @@ _khugetrace()
 		case $cmd:$OPT in
 		probe:--modes) _khugetrace_reply "collapse userfaultfd seek modify" "$VAL" ;;
 		*:--attach) _khugetrace_reply "auto fentry kprobe tp_btf raw_tp syscalls" "$VAL" ;;
+		*:--perfetto-format) _khugetrace_reply "proto json" "$VAL" ;;
 		*:--lock-windows) _khugetrace_reply "auto callsite fentry" "$VAL" ;;
 		*:--output | *:--input | *:--perfetto) _khugetrace_reply @files "$VAL" ;;
 		esac
@@ -93,6 +95,8 @@ _khugetrace()
 	case $cmd:$prev in
 	*:-a | *:--attach)
 		_khugetrace_reply "auto fentry kprobe tp_btf raw_tp syscalls" "$cur"; return ;;
+	*:--perfetto-format)
+		_khugetrace_reply "proto json" "$cur"; return ;;
 	*:--lock-windows)
 		_khugetrace_reply "auto callsite fentry" "$cur"; return ;;
 	*:-p | *:--pid)

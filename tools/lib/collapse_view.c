@@ -6,8 +6,7 @@
 static bool in_window(const struct kht_collapse_view *v, const struct kht_hdr *h)
 {
 	const struct kht_opts *o = v->opts;
-	double t = h->ts_ns >= v->fmt.base_ns ? (h->ts_ns - v->fmt.base_ns) / 1e9
-					      : -((v->fmt.base_ns - h->ts_ns) / 1e9);
+	double t = kht_rel_s(h->ts_ns, v->fmt.base_ns);
 
 	return (!o->since_set || t >= o->since_s) && (!o->until_set || t <= o->until_s);
 }
@@ -49,7 +48,7 @@ void kht_collapse_view_window(struct kht_collapse_view *v, const struct kht_lock
 	int slot = 0;
 
 	if ((v->opts->pid && w->hdr.pid != v->opts->pid) ||
-	    (v->opts->inode && w->ino != v->opts->inode) || !in_window(v, &w->hdr))
+	    (v->opts->inode && w->file.ino != v->opts->inode) || !in_window(v, &w->hdr))
 		return;
 	while (us >>= 1)
 		slot++;

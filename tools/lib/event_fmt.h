@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Turning struct kht_collapse into what a person (text) or a program (JSON
- * lines) reads, and the per-result summary printed on exit. No BPF here: the
- * unit tests drive it with synthetic events.
+ * lines) reads, the per-result summary printed on exit, and the pieces every
+ * event kind's formatters share (the kinds themselves: tools/lib/events/).
+ * No BPF here: the unit tests drive it with synthetic events.
  */
 #ifndef KHT_EVENT_FMT_H
 #define KHT_EVENT_FMT_H
@@ -87,9 +88,8 @@ int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const s
 
 extern const char *const kht_mode_names[KHT_MODE_MAX];
 
-#endif
 
-/* ---- userfaultfd, seek and mincore events ---- */
+/* ---- pieces the event kinds share (tools/lib/events/) ---- */
 
 const char *kht_uffd_op_name(unsigned op);
 const char *kht_whence_name(unsigned whence);
@@ -97,17 +97,15 @@ const char *kht_whence_name(unsigned whence);
 void kht_uffd_mode_str(unsigned long long mode, char *buf, int len);
 /* "ok", "-ENXIO", "-EBUSY"... for a kernel return value; numbers unchanged */
 void kht_ret_str(long long ret, char *buf, int len);
+/* Kernel strings may lack a terminator: copy n bytes into dst[n + 1], terminated. */
+void kht_cstr(char *dst, const char *src, size_t n);
+/* Seconds from base to ts, negative before it (every view's TIME). */
+double kht_rel_s(unsigned long long ts, unsigned long long base);
 
-/* One-line descriptions without the time/task prefix (the timeline adds it). */
-int kht_uffd_desc(char *buf, size_t len, const struct kht_uffd *ev);
-int kht_seek_desc(char *buf, size_t len, const struct kht_seek *ev);
-int kht_mincore_desc(char *buf, size_t len, const struct kht_mincore *ev);
-int kht_reader_desc(char *buf, size_t len, const struct kht_reader *ev);
-int kht_reader_json(char *buf, size_t len, const struct kht_reader *ev, const struct kht_fmt *f);
-int kht_uffd_json(char *buf, size_t len, const struct kht_uffd *ev, const struct kht_fmt *f);
-int kht_seek_json(char *buf, size_t len, const struct kht_seek *ev, const struct kht_fmt *f);
-int kht_mincore_json(char *buf, size_t len, const struct kht_mincore *ev, const struct kht_fmt *f);
-/* Any event by type; -1 for unknown types or a size too small for the type. */
+/*
+ * Any event by type, through the registry (tools/lib/events/registry.c); -1
+ * for unknown or summarised types or a size too small for the type.
+ */
 int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
 		   const struct kht_fmt *f);
 /* Pieces every event's JSON shares (event name, time, task; file; duration). */
@@ -118,5 +116,17 @@ void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *
 		   const char *name);
 void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
 		       unsigned long long dur);
-/* Minimum size of a known event type, 0 if unknown. */
+/* The last page of len bytes from page index (a zero length still touches index). */
+static inline unsigned long long kht_last_page(unsigned long long index, unsigned long long len)
+{
+	unsigned long long pages = (len + 4095) >> 12;
+
+	return index + (pages ? pages - 1 : 0);
+}
+/* "pages 0-511" of a file-backed range (KHT_O_HAVE_INODE), else "anon 0x7f..+2097152" */
+void kht_range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *f,
+		   unsigned long long addr, unsigned long long len);
+/* Size of a known event type (its struct), 0 if unknown. */
 size_t kht_event_size(unsigned type);
+
+#endif

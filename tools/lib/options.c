@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "options.h"
 #include "event_fmt.h"
 
@@ -40,10 +41,21 @@ const char *kht_opts_usage(void)
 
 const char *kht_opts_timeline_usage(void)
 {
-	return "      --perfetto FILE  also write Chrome trace-event JSON (Perfetto UI)\n"
+	return "      --perfetto FILE  also write the stories as a Perfetto trace (ui.perfetto.dev)\n"
+	       "      --perfetto-format FMT  proto (default) or json (Chrome trace events;\n"
+	       "                       the default for a FILE named *.json)\n"
 	       "      --since SEC      only events from SEC seconds after the start\n"
 	       "      --until SEC      only events up to SEC seconds after the start\n"
 	       "      --spin-us US     races: report retry spins longer than US (default 0)\n";
+}
+
+bool kht_perfetto_json(const struct kht_opts *o)
+{
+	size_t n = o->perfetto ? strlen(o->perfetto) : 0;
+
+	if (o->perfetto_format)
+		return o->perfetto_format == KHT_PERFETTO_JSON;
+	return n > 5 && !strcasecmp(o->perfetto + n - 5, ".json");
 }
 
 /* Seconds >= 0; "inf" and huge values are fine (forever), NaN and negatives are not. */
@@ -186,6 +198,7 @@ static const struct option longopts[] = {
 		{ "tid", required_argument, NULL, 't' },
 		{ "cgroup", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "perfetto-format", required_argument, NULL, 'F' },
 		{ "lock-windows", required_argument, NULL, 'L' },
 		{},
 	};
@@ -308,6 +321,17 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			}
 			o->perfetto = optarg;
 			break;
+		case 'F':
+			if (!strcmp(optarg, "proto") || !strcmp(optarg, "protobuf"))
+				o->perfetto_format = KHT_PERFETTO_PROTO;
+			else if (!strcmp(optarg, "json"))
+				o->perfetto_format = KHT_PERFETTO_JSON;
+			else {
+				snprintf(err, errlen, "unknown --perfetto-format '%s': use proto or json",
+					 optarg);
+				return -1;
+			}
+			break;
 		case 'S':
 		case 'U':
 			if (!parse_seconds(optarg, c == 'S' ? &o->since_s : &o->until_s)) {
@@ -373,6 +397,10 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
+	if (o->perfetto_format && !o->perfetto) {
+		snprintf(err, errlen, "--perfetto-format goes with --perfetto FILE");
+		return -1;
+	}
 	if (o->until_set && o->until_s < o->since_s) {
 		snprintf(err, errlen, "--until must not be before --since");
 		return -1;

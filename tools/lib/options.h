@@ -16,12 +16,15 @@ enum kht_opt {
 	KHT_OPT_COUNT, KHT_OPT_JSON, KHT_OPT_VERBOSE, KHT_OPT_HELP, KHT_OPT_PERFETTO,
 	KHT_OPT_OUTPUT, KHT_OPT_TIMELINE, KHT_OPT_RACES, KHT_OPT_NO_INSIDE, KHT_OPT_SPIN_US,
 	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT, KHT_OPT_COMM, KHT_OPT_TID,
-	KHT_OPT_CGROUP, KHT_OPT_QUIET, KHT_OPT_LOCK_WINDOWS,
+	KHT_OPT_CGROUP, KHT_OPT_QUIET, KHT_OPT_PERFETTO_FORMAT, KHT_OPT_LOCK_WINDOWS,
 	KHT_OPT_MAX
 };
 #define KHT_O(name) (1ULL << KHT_OPT_##name)
 /* The task filters, applied in BPF by every feature (kht_task_filtered()) */
 #define KHT_O_TASK_FILTERS (KHT_O(COMM) | KHT_O(TID) | KHT_O(CGROUP))
+
+/* --perfetto-format: auto = by the file name (kht_perfetto_json()) */
+enum kht_perfetto_format { KHT_PERFETTO_AUTO, KHT_PERFETTO_PROTO, KHT_PERFETTO_JSON };
 
 /* kht_parse_opts_ex() flags */
 #define KHT_OPTS_OPERANDS 1	/* operands allowed (in args/nargs), before or after options */
@@ -53,6 +56,7 @@ struct kht_opts {
 	unsigned long long count;	/* -c: stop after this many events (0 = no limit) */
 	/* timeline views */
 	const char *perfetto;		/* --perfetto FILE */
+	int perfetto_format;		/* --perfetto-format: enum kht_perfetto_format */
 	const char *output;		/* record: -o FILE */
 	bool timeline, races;		/* report: --timeline, --races */
 	bool no_inside;
@@ -93,6 +97,13 @@ int kht_cgroup_id(const char *path, unsigned long long *id, char *err, int errle
 unsigned long long kht_deadline_ns(unsigned long long base_ns, double duration_s);
 /* "fentry" -> KHT_MODE_FENTRY; -1 if unknown. "auto" -> KHT_MODE_NONE. */
 int kht_mode_from_name(const char *name);
+/*
+ * Whether --perfetto writes Chrome trace-event JSON rather than Perfetto's
+ * protobuf trace: --perfetto-format json, or no --perfetto-format and a file
+ * name ending in ".json" (what the name promises; it also keeps the scripts
+ * that wrote x.json before the protobuf format working).
+ */
+bool kht_perfetto_json(const struct kht_opts *o);
 const char *kht_opts_usage(void);
 const char *kht_opts_timeline_usage(void);
 

@@ -120,11 +120,10 @@ static bool collapse_range(const struct kht_collapse *c, const struct kht_enum *
 	return true;
 }
 
+/* The pages of its span, without building one: this is on the rules' hottest path. */
 static struct range uffd_range(const struct kht_uffd *u)
 {
-	unsigned long long pages = (u->len + 4095) >> 12;
-
-	return (struct range){ u->file.index, u->file.index + (pages ? pages - 1 : 0) };
+	return (struct range){ u->file.index, kht_last_page(u->file.index, u->len) };
 }
 
 /* The WARN/guarded class of r (NULL: the table is full, r is printed in full). */
@@ -260,7 +259,7 @@ static enum arming armed(const struct kht_timeline *t, const struct kht_tl_group
 	struct range d = decision(c);
 	enum arming a = ARMED;
 
-	if (reg->op != KHT_UFFD_REGISTER || reg->result || !(reg->mode & modes) ||
+	if (reg->op != KHT_UFFD_REGISTER || reg->result || !(reg->uffd_mode & modes) ||
 	    !(reg->flags & KHT_O_HAVE_INODE) || !overlap(uffd_range(reg), cr) ||
 	    u->begin_ns > d.last)
 		return NOT_ARMED;
@@ -481,7 +480,7 @@ static int rule_uffd(struct kht_races *out, const struct kht_timeline *t,
 		    NOT_ARMED) {
 			r.rule = KHT_RULE_COLLAPSE_ON_UFFD_ARMED;
 			r.sev = KHT_SEV_WARN;
-			r.value = u->ev.uffd.mode;
+			r.value = u->ev.uffd.uffd_mode;
 			r.evidence = "a MINOR/WP registration covered the range when it was collapsed";
 			r.downgrade = "which VMAs the kernel retracted is not traced";
 			if (add(out, r))
@@ -673,7 +672,7 @@ static int rule_spin(struct kht_races *out, const struct kht_timeline *t,
 				      .last_page = cr.last };
 
 		if (e->ev.hdr.type != KHT_EV_READER || rd->collapser_tid != col->hdr.tid ||
-		    rd->index < cr.first || rd->index > cr.last)
+		    rd->file.index < cr.first || rd->file.index > cr.last)
 			continue;
 		from = e->begin_ns > col->last_win_begin_ns ? e->begin_ns : col->last_win_begin_ns;
 		to = e->end_ns < col->last_win_end_ns ? e->end_ns : col->last_win_end_ns;
@@ -796,11 +795,6 @@ size_t kht_races_count_rule(const struct kht_races *r, enum kht_race_rule rule,
 	return r->tally[rule][sev];
 }
 
-static double rel(unsigned long long ts, unsigned long long base)
-{
-	return ts >= base ? (ts - base) / 1e9 : -((base - ts) / 1e9);
-}
-
 static void task(char *buf, size_t len, const struct kht_hdr *h)
 {
 	char comm[KHT_COMM_LEN + 1];
@@ -808,21 +802,6 @@ static void task(char *buf, size_t len, const struct kht_hdr *h)
 	memcpy(comm, h->comm, KHT_COMM_LEN);
 	comm[KHT_COMM_LEN] = '\0';
 	snprintf(buf, len, "%s pid %u tid %u", comm, h->pid, h->tid);
-}
-
-static void other_desc(char *buf, size_t len, const struct kht_tl_event *e)
-{
-	switch (e->ev.hdr.type) {
-	case KHT_EV_UFFD: kht_uffd_desc(buf, len, &e->ev.uffd); break;
-	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->ev.seek); break;
-	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->ev.mincore); break;
-	case KHT_EV_READER: kht_reader_desc(buf, len, &e->ev.reader); break;
-	default:
-		if (!kht_event_kind(e->ev.hdr.type) ||
-		    kht_event_kind(e->ev.hdr.type)->desc(buf, len, &e->ev) < 0)
-			snprintf(buf, len, "-");
-		break;
-	}
 }
 
 void kht_races_print_text(FILE *out, struct kht_races *r, const struct kht_fmt *f)
@@ -849,7 +828,8 @@ void kht_races_print_text_reports(FILE *out, struct kht_races *r, const struct k
 			kht_severity_name(x->sev), rules[x->rule].name, rules[x->rule].seed, dev,
 			x->group->ino, x->group->name, x->first_page, x->last_page);
 		fprintf(out, "  collapse by %s (%s) %+.6f .. %+.6f s: %s", who, kht_initiator(c),
-			rel(x->collapse->begin_ns, f->base_ns), rel(x->collapse->end_ns, f->base_ns),
+			kht_rel_s(x->collapse->begin_ns, f->base_ns),
+			kht_rel_s(x->collapse->end_ns, f->base_ns),
 			c->flags & KHT_F_HAVE_RESULT ?
 			kht_result_name(f->results, c->result, res, sizeof(res)) : "?");
 		if (c->flags & KHT_F_HAVE_HOLES)
@@ -857,8 +837,10 @@ void kht_races_print_text_reports(FILE *out, struct kht_races *r, const struct k
 		fprintf(out, "\n");
 		if (x->other) {
 			task(who, sizeof(who), &x->other->ev.hdr);
-			other_desc(desc, sizeof(desc), x->other);
-			fprintf(out, "  %s %+.6f s: %s\n", who, rel(x->other->begin_ns, f->base_ns), desc);
+			if (kht_event_desc(desc, sizeof(desc), &x->other->ev.hdr, KHT_ROW_ONE, f) < 0)
+				snprintf(desc, sizeof(desc), "-");
+			fprintf(out, "  %s %+.6f s: %s\n", who,
+				kht_rel_s(x->other->begin_ns, f->base_ns), desc);
 		}
 		if (x->downgrade)
 			fprintf(out, "  not a BUG: %s\n", x->downgrade);

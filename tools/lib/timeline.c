@@ -5,72 +5,23 @@
 #include "json.h"
 #include "events/event_kind.h"
 
-static unsigned ev_flags_inode(const union kht_any_event *e)
+/* Its span, through the registry; callers add only known types (kht_tl_add checks). */
+static void ev_span(const union kht_any_event *e, struct kht_span *sp)
 {
-	switch (e->hdr.type) {
-	case KHT_EV_COLLAPSE: return e->collapse.flags & KHT_F_HAVE_INODE;
-	case KHT_EV_UFFD: return e->uffd.flags & KHT_O_HAVE_INODE;
-	case KHT_EV_SEEK: return e->seek.flags & KHT_O_HAVE_INODE;
-	case KHT_EV_MINCORE: return e->mincore.flags & KHT_O_HAVE_INODE;
-	case KHT_EV_READER: return 1;
-	}
-	if (kht_event_kind(e->hdr.type)) {
-		struct kht_span sp = { 0 };
-
-		kht_event_kind(e->hdr.type)->span(e, &sp);
-		return sp.has_file;
-	}
-	return 0;
-}
-
-/* (dev, ino, gen, name) of a file-backed event */
-static void ev_file(const union kht_any_event *e, unsigned *dev, unsigned long long *ino,
-		    unsigned *gen, const char **name)
-{
-	const struct kht_fileref *fr = NULL;
-
-	switch (e->hdr.type) {
-	case KHT_EV_COLLAPSE:
-		*dev = e->collapse.dev;
-		*ino = e->collapse.ino;
-		*gen = e->collapse.gen;
-		*name = e->collapse.name;
-		return;
-	case KHT_EV_UFFD: fr = &e->uffd.file; *name = e->uffd.name; break;
-	case KHT_EV_SEEK: fr = &e->seek.file; *name = e->seek.name; break;
-	case KHT_EV_READER:
-		/* readers carry no name: the collapse in the same story has it */
-		*dev = e->reader.dev;
-		*ino = e->reader.ino;
-		*gen = e->reader.gen;
-		*name = "";
-		return;
-	case KHT_EV_MINCORE: fr = &e->mincore.file; *name = e->mincore.name; break;
-	default: {
-		struct kht_span sp = { 0 };
-
-		kht_event_kind(e->hdr.type)->span(e, &sp);
-		*dev = sp.file.dev;
-		*ino = sp.file.ino;
-		*gen = sp.file.gen;
-		*name = sp.name;
-		return;
-	}
-	}
-	*dev = fr->dev;
-	*ino = fr->ino;
-	*gen = fr->gen;
+	memset(sp, 0, sizeof(*sp));
+	kht_event_kind(e->hdr.type)->span(e, sp);
 }
 
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 {
-	size_t need = kht_event_size(h->type);
+	const struct kht_event_kind *k = kht_event_kind(h->type);
 	struct kht_tl_event *e;
+	struct kht_span sp;
 
-	if (!need || size < need)
+	if (!k || size < k->size || k->size > sizeof(e->ev))
 		return -1;
-	if (h->type == KHT_EV_LOCK_WINDOW)
-		return 0;	/* summarised in its collapse event; not part of a story */
+	if (k->summarised)
+		return 0;	/* lock windows: in their collapse event; not part of a story */
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
 		void *p = realloc(t->ev, cap * sizeof(*t->ev));
@@ -82,39 +33,12 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 	}
 	e = &t->ev[t->n++];
 	memset(e, 0, sizeof(*e));
-	memcpy(&e->ev, h, need);
+	memcpy(&e->ev, h, k->size);
 	e->seq = t->next_seq++;
-	e->end_ns = h->ts_ns;
-	switch (h->type) {
-	case KHT_EV_COLLAPSE:
-		e->has_begin = e->ev.collapse.flags & KHT_F_HAVE_DURATION;
-		e->begin_ns = e->ev.collapse.start_ns;
-		break;
-	case KHT_EV_UFFD:
-		e->has_begin = e->ev.uffd.flags & KHT_O_HAVE_DURATION;
-		e->begin_ns = e->ev.uffd.start_ns;
-		break;
-	case KHT_EV_SEEK:
-		e->has_begin = e->ev.seek.flags & KHT_O_HAVE_DURATION;
-		e->begin_ns = e->ev.seek.start_ns;
-		break;
-	case KHT_EV_MINCORE:
-		e->has_begin = e->ev.mincore.flags & KHT_O_HAVE_DURATION;
-		e->begin_ns = e->ev.mincore.start_ns;
-		break;
-	case KHT_EV_READER:
-		e->has_begin = true;
-		e->begin_ns = e->ev.reader.begin_ns;
-		break;
-	default: {
-		struct kht_span sp = { 0 };
-
-		kht_event_kind(h->type)->span(&e->ev, &sp);
-		e->has_begin = sp.has_begin;
-		e->begin_ns = sp.begin_ns;
-		break;
-	}
-	}
+	ev_span(&e->ev, &sp);
+	e->end_ns = sp.end_ns;
+	e->has_begin = sp.has_begin;
+	e->begin_ns = sp.begin_ns;
 	/* a begin after the end is a corrupt record: trust only the end */
 	if (!e->has_begin || e->begin_ns > e->end_ns) {
 		e->has_begin = false;
@@ -134,14 +58,22 @@ static int by_time(const void *a, const void *b)
 
 static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_any_event *e)
 {
-	enum kht_tl_kind kind = ev_flags_inode(e) ? KHT_TL_INODE : KHT_TL_PROCESS;
+	static const char no_name[KHT_NAME_LEN];
 	unsigned dev = 0, gen = 0, pid = e->hdr.pid;
 	unsigned long long ino = 0;
 	const char *name = e->hdr.comm;
+	enum kht_tl_kind kind;
 	struct kht_tl_group *g;
+	struct kht_span sp;
 
-	if (kind == KHT_TL_INODE)
-		ev_file(e, &dev, &ino, &gen, &name);
+	ev_span(e, &sp);
+	kind = sp.has_file ? KHT_TL_INODE : KHT_TL_PROCESS;
+	if (kind == KHT_TL_INODE) {
+		dev = sp.file.dev;
+		ino = sp.file.ino;
+		gen = sp.file.gen;
+		name = sp.name ? sp.name : no_name;
+	}
 	for (size_t i = t->ngroups; i-- > 0;) {
 		g = &t->groups[i];
 		if (g->kind == kind && (kind == KHT_TL_INODE ?

@@ -14,6 +14,7 @@
 #include "khugetrace.h"
 #include "event_fmt.h"
 
+/* Any event kind: a story holds them all (kht_tl_add refuses a kind that does not fit). */
 union kht_any_event {
 	struct kht_hdr hdr;
 	struct kht_collapse collapse;
@@ -110,5 +111,12 @@ int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_
 		      long long drops);
 /* Chrome trace-event JSON (Perfetto UI, chrome://tracing). 0 or -1 (write error). */
 int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+/*
+ * Perfetto's native protobuf trace (timeline_perfetto.c): a track per story,
+ * a child track per task, slices and instants with the -j fields as debug
+ * annotations. Packets are written as the stories are walked. 0 or -1 (no
+ * memory, write error).
+ */
+int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
 
 #endif

@@ -10,7 +10,7 @@
 struct row {
 	unsigned long long ts;
 	const struct kht_tl_event *e;
-	int part;	/* 0 single, 1 collapse begin, 2 collapse end */
+	enum kht_row part;	/* one row, or a window's begin or end */
 	bool retry;	/* the second attempt of one MADV_COLLAPSE (kht_tl_collapse_retry) */
 };
 
@@ -25,52 +25,15 @@ static int row_cmp(const void *a, const void *b)
 	return x->part - y->part;
 }
 
-static double rel(unsigned long long ts, unsigned long long base)
-{
-	return ts >= base ? (ts - base) / 1e9 : -((base - ts) / 1e9);
-}
-
-static void collapse_desc(char *buf, size_t len, const struct kht_tl_event *e, int part,
-			  const struct kht_fmt *f)
-{
-	const struct kht_collapse *c = &e->ev.collapse;
-	char res[48], holes[24] = "", dur[32] = "", start_s[40] = "pages ?";
-	unsigned long long start;
-	bool exact;
-
-	if (kht_collapse_start(c, f->results, &start, &exact))
-		snprintf(start_s, sizeof(start_s), "pages %s%llu-%llu", exact ? "" : "~", start,
-			 start + c->nr - 1);
-	if (part == 1) {
-		snprintf(buf, len, "collapse begin %s [%s, %s]", start_s, kht_initiator(c),
-			 kht_mode_names[c->mode < KHT_MODE_MAX ? c->mode : 0]);
-		return;
-	}
-	if (c->flags & KHT_F_HAVE_HOLES)
-		snprintf(holes, sizeof(holes), ", holes %u", c->nr_none);
-	if (c->flags & KHT_F_HAVE_DURATION)
-		snprintf(dur, sizeof(dur), ", %.1f us", c->duration_ns / 1e3);
-	snprintf(buf, len, "collapse %s%s: %s%s%s%s", part == 2 ? "end   " : "", start_s,
-		 c->flags & KHT_F_HAVE_RESULT ? kht_result_name(f->results, c->result, res,
-								sizeof(res)) : "?",
-		 holes, dur, part == 2 ? "" : " (window not visible in this attach mode)");
-}
-
 static void row_desc(char *buf, size_t len, const struct row *r, const struct kht_fmt *f)
 {
-	const union kht_any_event *e = &r->e->ev;
+	if (kht_event_desc(buf, len, &r->e->ev.hdr, r->part, f) < 0)
+		snprintf(buf, len, "?");
+}
 
-	switch (e->hdr.type) {
-	case KHT_EV_COLLAPSE: collapse_desc(buf, len, r->e, r->part, f); break;
-	case KHT_EV_UFFD: kht_uffd_desc(buf, len, &e->uffd); break;
-	case KHT_EV_SEEK: kht_seek_desc(buf, len, &e->seek); break;
-	case KHT_EV_MINCORE: kht_mincore_desc(buf, len, &e->mincore); break;
-	case KHT_EV_READER: kht_reader_desc(buf, len, &e->reader); break;
-	default:
-		if (!kht_event_kind(e->hdr.type) || kht_event_kind(e->hdr.type)->desc(buf, len, e) < 0)
-			snprintf(buf, len, "?");
-		break;
-	}
+static bool is_window(const struct kht_tl_event *e)
+{
+	return kht_event_kind(e->ev.hdr.type)->window;
 }
 
 /*
@@ -86,10 +49,9 @@ static void mark_rows(const struct row *rows, size_t nr, bool *marks)
 	/* begin rows are the windows, already in time order among the rows */
 	for (size_t i = 0; i < nr; i++) {
 		for (; w < nr && rows[w].ts <= rows[i].ts; w++)
-			if (rows[w].part == 1 && rows[w].e->end_ns > max_end)
+			if (rows[w].part == KHT_ROW_BEGIN && rows[w].e->end_ns > max_end)
 				max_end = rows[w].e->end_ns;
-		marks[i] = rows[i].e->ev.hdr.type != KHT_EV_COLLAPSE && max_end >= rows[i].ts &&
-			   w > 0;
+		marks[i] = !is_window(rows[i].e) && max_end >= rows[i].ts && w > 0;
 	}
 }
 
@@ -106,7 +68,7 @@ static void print_group_header(FILE *out, const struct kht_tl_group *g, const st
 		fprintf(out, "process %u (%s): anonymous/hugetlb memory", g->pid, g->name);
 	}
 	fprintf(out, " — %zu event%s, %+.6f .. %+.6f s\n", g->n, g->n == 1 ? "" : "s",
-		rel(first->begin_ns, f->base_ns), rel(last->end_ns, f->base_ns));
+		kht_rel_s(first->begin_ns, f->base_ns), kht_rel_s(last->end_ns, f->base_ns));
 }
 
 void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
@@ -124,18 +86,14 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 		}
 		for (size_t i = 0; i < g->n; i++) {
 			const struct kht_tl_event *e = &t->ev[g->idx[i]];
+			bool retry = kht_tl_collapse_retry(t, g, i, f->results);
 
-			if (e->ev.hdr.type == KHT_EV_COLLAPSE && e->has_begin) {
-				bool retry = kht_tl_collapse_retry(t, g, i, f->results);
-
-				rows[nr++] = (struct row){ e->begin_ns, e, 1, retry };
-				rows[nr++] = (struct row){ e->end_ns, e, 2, retry };
-			} else if (e->ev.hdr.type == KHT_EV_COLLAPSE) {
-				rows[nr++] = (struct row){ e->begin_ns, e, 0,
-							   kht_tl_collapse_retry(t, g, i, f->results) };
+			if (is_window(e) && e->has_begin) {
+				rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_BEGIN, retry };
+				rows[nr++] = (struct row){ e->end_ns, e, KHT_ROW_END, retry };
 			} else {
 				/* an operation shows at its start: that is when it looked */
-				rows[nr++] = (struct row){ e->begin_ns, e, 0 };
+				rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_ONE, retry };
 			}
 		}
 		qsort(rows, nr, sizeof(*rows), row_cmp);
@@ -150,9 +108,9 @@ void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht
 			memcpy(comm, h->comm, KHT_COMM_LEN);
 			comm[KHT_COMM_LEN] = '\0';
 			row_desc(desc, sizeof(desc), &rows[i], f);
-			fprintf(out, "  %+11.6f %c %7u %-16s %s%s\n", rel(rows[i].ts, f->base_ns),
+			fprintf(out, "  %+11.6f %c %7u %-16s %s%s\n", kht_rel_s(rows[i].ts, f->base_ns),
 				marks[i] ? '|' : ' ', h->tid, comm, desc,
-				rows[i].retry && rows[i].part != 2 ?
+				rows[i].retry && rows[i].part != KHT_ROW_END ?
 				" (attempt 2 of the same MADV_COLLAPSE: written back, retried)" : "");
 		}
 		free(rows);

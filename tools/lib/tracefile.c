@@ -163,141 +163,41 @@ static void get_str(struct rbuf *c, char *out, size_t outlen, unsigned *cut)
 
 /* ---- event encoding ---- */
 
-/* Field kinds and tables: tools/lib/events/event_kind.h (short names here). */
+/*
+ * Each kind's wire-field table is in its tools/lib/events/ev_*.c: APPEND
+ * ONLY, so older files decode with newer members zero and older readers
+ * ignore them; explicit `pad` members are not stored. Field kinds:
+ * tools/lib/events/event_kind.h (short names here).
+ */
 enum { F_INT = KHT_WIRE_INT, F_SINT = KHT_WIRE_SINT, F_TS = KHT_WIRE_TS, F_BYTES = KHT_WIRE_BYTES };
 
-struct codec {
-	unsigned type, size;
-	const struct kht_field *f;
-	unsigned nf;
-};
-
-#define FI KHT_FI
-#define FB KHT_FB
-#define FS KHT_FS
-#define FT KHT_FT
-#define HDR_FIELDS KHT_HDR_FIELDS
-#define FILEREF_FIELDS KHT_FILEREF_FIELDS
 #define HDR_WIRE 40		/* encoded struct kht_hdr: what decode requires */
-
-/*
- * Wire order of each event's fields. APPEND ONLY: a new struct member goes at
- * the end of its table (wherever it sits in the struct), so older files
- * decode with it zero and older readers ignore it. Explicit `pad` members are
- * not stored.
- */
-static const struct kht_field collapse_fields[] = {
-	HDR_FIELDS(struct kht_collapse),
-	FT(struct kht_collapse, start_ns), FI(struct kht_collapse, duration_ns),
-	FI(struct kht_collapse, ino), FI(struct kht_collapse, start_index),
-	FI(struct kht_collapse, end_index), FI(struct kht_collapse, addr),
-	FI(struct kht_collapse, mm), FI(struct kht_collapse, dev), FI(struct kht_collapse, gen),
-	FS(struct kht_collapse, result), FI(struct kht_collapse, nr),
-	FI(struct kht_collapse, nr_none), FI(struct kht_collapse, present),
-	FI(struct kht_collapse, swap), FI(struct kht_collapse, flags),
-	FI(struct kht_collapse, mode), FB(struct kht_collapse, name),
-	/* 1.0, inside collapse_file */
-	FI(struct kht_collapse, windows), FI(struct kht_collapse, retry_readers),
-	FI(struct kht_collapse, hold_total_ns), FI(struct kht_collapse, hold_max_ns),
-	FT(struct kht_collapse, publish_ns), FT(struct kht_collapse, last_win_begin_ns),
-	FT(struct kht_collapse, last_win_end_ns), FI(struct kht_collapse, retry_spin_ns),
-	/* 2.0: the range's data pages at entry (64 bytes; packed: up to the last non-zero one) */
-	FB(struct kht_collapse, data_map),
-};
-
-static const struct kht_field uffd_fields[] = {
-	HDR_FIELDS(struct kht_uffd),
-	FT(struct kht_uffd, start_ns), FI(struct kht_uffd, duration_ns), FI(struct kht_uffd, addr),
-	FI(struct kht_uffd, len), FI(struct kht_uffd, mode), FS(struct kht_uffd, result),
-	FS(struct kht_uffd, out), FILEREF_FIELDS(struct kht_uffd), FI(struct kht_uffd, op),
-	FI(struct kht_uffd, flags), FI(struct kht_uffd, attach), FB(struct kht_uffd, name),
-};
-
-static const struct kht_field seek_fields[] = {
-	HDR_FIELDS(struct kht_seek),
-	FT(struct kht_seek, start_ns), FI(struct kht_seek, duration_ns),
-	FS(struct kht_seek, offset), FS(struct kht_seek, result), FILEREF_FIELDS(struct kht_seek),
-	FI(struct kht_seek, whence), FI(struct kht_seek, flags), FI(struct kht_seek, attach),
-	FB(struct kht_seek, name),
-};
-
-static const struct kht_field mincore_fields[] = {
-	HDR_FIELDS(struct kht_mincore),
-	FT(struct kht_mincore, start_ns), FI(struct kht_mincore, duration_ns),
-	FI(struct kht_mincore, addr), FI(struct kht_mincore, len), FS(struct kht_mincore, result),
-	FILEREF_FIELDS(struct kht_mincore), FI(struct kht_mincore, pages),
-	FI(struct kht_mincore, resident), FI(struct kht_mincore, flags),
-	FI(struct kht_mincore, attach), FB(struct kht_mincore, name),
-};
-
-static const struct kht_field lock_window_fields[] = {
-	HDR_FIELDS(struct kht_lock_window),
-	FT(struct kht_lock_window, begin_ns), FI(struct kht_lock_window, hold_ns),
-	FI(struct kht_lock_window, ino), FI(struct kht_lock_window, start_index),
-	FI(struct kht_lock_window, dev), FI(struct kht_lock_window, gen),
-	FI(struct kht_lock_window, window), FI(struct kht_lock_window, slot),
-	FI(struct kht_lock_window, uptodate), FI(struct kht_lock_window, readers),
-};
-
-static const struct kht_field reader_fields[] = {
-	HDR_FIELDS(struct kht_reader),
-	FT(struct kht_reader, begin_ns), FI(struct kht_reader, duration_ns),
-	FI(struct kht_reader, overlap_ns), FI(struct kht_reader, ino),
-	FI(struct kht_reader, index), FI(struct kht_reader, dev), FI(struct kht_reader, gen),
-	FI(struct kht_reader, fn), FI(struct kht_reader, collapser_tid),
-};
-
-#define CODEC(t, T, f) { t, sizeof(T), f, sizeof(f) / sizeof(f[0]) }
-static const struct codec codecs[] = {
-	CODEC(KHT_EV_COLLAPSE, struct kht_collapse, collapse_fields),
-	CODEC(KHT_EV_UFFD, struct kht_uffd, uffd_fields),
-	CODEC(KHT_EV_SEEK, struct kht_seek, seek_fields),
-	CODEC(KHT_EV_MINCORE, struct kht_mincore, mincore_fields),
-	CODEC(KHT_EV_LOCK_WINDOW, struct kht_lock_window, lock_window_fields),
-	CODEC(KHT_EV_READER, struct kht_reader, reader_fields),
-};
-
-/* The kinds not in the registry yet are here; the registry knows the rest. */
-static const struct codec *codec_of(unsigned type)
-{
-	static struct codec registered[KHT_EV_MAX];
-	const struct kht_event_kind *k;
-
-	for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
-		if (codecs[i].type == type)
-			return &codecs[i];
-	k = kht_event_kind(type);
-	if (!k || type >= KHT_EV_MAX)
-		return NULL;
-	registered[type] = (struct codec){ type, k->size, k->fields, k->nfields };
-	return &registered[type];
-}
 
 unsigned kht_tf_event_wire_size(unsigned type)
 {
-	const struct codec *c = codec_of(type);
+	const struct kht_event_kind *c = kht_event_kind(type);
 	unsigned n = 0;
 
-	for (unsigned i = 0; c && i < c->nf; i++)
-		n += c->f[i].size;
+	for (unsigned i = 0; c && i < c->nfields; i++)
+		n += c->fields[i].size;
 	return n;
 }
 
 int kht_tf_encode_event(const void *ev, void *out, unsigned outlen)
 {
 	struct kht_hdr hdr;
-	const struct codec *c;
+	const struct kht_event_kind *c;
 	unsigned char *o = out;
 	unsigned n = 0;
 
 	memcpy(&hdr, ev, sizeof(hdr));
-	c = codec_of(hdr.type);
+	c = kht_event_kind(hdr.type);
 	if (!c)
 		return -ENOENT;
 	if (kht_tf_event_wire_size(hdr.type) > outlen)
 		return -ENOSPC;
-	for (unsigned i = 0; i < c->nf; i++) {
-		const struct kht_field *f = &c->f[i];
+	for (unsigned i = 0; i < c->nfields; i++) {
+		const struct kht_field *f = &c->fields[i];
 		const unsigned char *src = (const unsigned char *)ev + f->off;
 
 		if (f->kind == F_BYTES) {
@@ -319,7 +219,7 @@ int kht_tf_encode_event(const void *ev, void *out, unsigned outlen)
 }
 
 /* The fixed (1.0) encoding: every field at its size, in table order. */
-static int decode_fixed(const struct codec *c, const unsigned char *in, unsigned len,
+static int decode_fixed(const struct kht_event_kind *c, const unsigned char *in, unsigned len,
 			unsigned char *o)
 {
 	unsigned n = 0;
@@ -327,8 +227,8 @@ static int decode_fixed(const struct codec *c, const unsigned char *in, unsigned
 	if (len < HDR_WIRE)
 		return -EINVAL;
 	/* fields past a short payload stay zero: an older writer lacked them */
-	for (unsigned i = 0; i < c->nf && len - n >= c->f[i].size; i++) {
-		const struct kht_field *f = &c->f[i];
+	for (unsigned i = 0; i < c->nfields && len - n >= c->fields[i].size; i++) {
+		const struct kht_field *f = &c->fields[i];
 
 		if (f->kind == F_BYTES) {
 			memcpy(o + f->off, in + n, f->size);
@@ -418,12 +318,12 @@ static int get_varint(const unsigned char *p, unsigned avail, uint64_t *v)
 }
 
 /* The most bytes a packed event of this type can take. */
-static unsigned packed_max(const struct codec *c)
+static unsigned packed_max(const struct kht_event_kind *c)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < c->nf; i++)
-		n += c->f[i].kind == F_BYTES ? c->f[i].size + 2 : c->f[i].size == 8 ? 10 : 5;
+	for (unsigned i = 0; i < c->nfields; i++)
+		n += c->fields[i].kind == F_BYTES ? c->fields[i].size + 2 : c->fields[i].size == 8 ? 10 : 5;
 	return n;
 }
 
@@ -431,18 +331,18 @@ int kht_tf_pack_event(const void *ev, void *out, unsigned outlen)
 {
 	const unsigned char *e = ev;
 	unsigned char *o = out;
-	const struct codec *c;
+	const struct kht_event_kind *c;
 	struct kht_hdr hdr;
 	unsigned n = 0;
 
 	memcpy(&hdr, ev, sizeof(hdr));
-	c = codec_of(hdr.type);
+	c = kht_event_kind(hdr.type);
 	if (!c)
 		return -ENOENT;
 	if (packed_max(c) > outlen)
 		return -ENOSPC;
-	for (unsigned i = 0; i < c->nf; i++) {
-		const struct kht_field *f = &c->f[i];
+	for (unsigned i = 0; i < c->nfields; i++) {
+		const struct kht_field *f = &c->fields[i];
 		uint64_t v;
 
 		if (f->kind == F_BYTES) {
@@ -477,14 +377,14 @@ int kht_tf_pack_event(const void *ev, void *out, unsigned outlen)
  * fields must all be there; a field cut in the middle, a varint over 10
  * bytes, or a byte count over the field's size is damage.
  */
-static int decode_packed(const struct codec *c, const unsigned char *in, unsigned len,
+static int decode_packed(const struct kht_event_kind *c, const unsigned char *in, unsigned len,
 			 unsigned char *o)
 {
 	uint64_t ts = 0;
 	unsigned n = 0, i;
 
-	for (i = 0; i < c->nf && n < len; i++) {
-		const struct kht_field *f = &c->f[i];
+	for (i = 0; i < c->nfields && n < len; i++) {
+		const struct kht_field *f = &c->fields[i];
 		uint64_t v;
 		int k = get_varint(in + n, len - n, &v);
 
@@ -518,7 +418,7 @@ static int decode_packed(const struct codec *c, const unsigned char *in, unsigne
 int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out, unsigned outlen)
 {
 	unsigned etype = kht_tf_event_type(type);
-	const struct codec *c = codec_of(etype);
+	const struct kht_event_kind *c = kht_event_kind(etype);
 	struct kht_hdr hdr;
 	int rc;
 

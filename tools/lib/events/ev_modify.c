@@ -32,7 +32,8 @@ static void pages(const struct kht_modify *m, unsigned long long *first, unsigne
 		*last = (off + m->len - 1) >> 12;
 }
 
-static int desc(char *buf, size_t len, const void *ev)
+static int desc(char *buf, size_t len, const void *ev, enum kht_row row,
+		const struct kht_fmt *f)
 {
 	const struct kht_modify *m = ev;
 	unsigned long long first, last;
@@ -88,12 +89,7 @@ static void span(const void *ev, struct kht_span *s)
 {
 	const struct kht_modify *m = ev;
 
-	s->end_ns = m->hdr.ts_ns;
-	s->has_begin = m->flags & KHT_O_HAVE_DURATION;
-	s->begin_ns = s->has_begin ? m->start_ns : s->end_ns;
-	s->has_file = m->flags & KHT_O_HAVE_INODE;
-	s->file = m->file;
-	s->name = m->name;
+	kht_span_op(s, &m->hdr, m->flags, m->start_ns, &m->file, m->name);
 	pages(m, &s->first_page, &s->last_page);
 }
 

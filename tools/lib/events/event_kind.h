@@ -6,8 +6,8 @@
  * the views and the recording format need to know about it. The views ask
  * the registry instead of switching on the type.
  *
- * Kinds move here one at a time (docs/architecture.md, "Adding an event
- * kind"); the ones not moved yet are still dispatched by hand.
+ * Every type of enum kht_event_type has a kind (a unit test holds it to
+ * that); adding one is docs/architecture.md, "How to add an event kind".
  */
 #ifndef KHT_EVENT_KIND_H
 #define KHT_EVENT_KIND_H
@@ -44,9 +44,22 @@ struct kht_span {
 	bool has_begin;
 	bool has_file;			/* file-backed: file and name are valid */
 	struct kht_fileref file;
-	unsigned long long first_page, last_page;	/* pages touched (has_file) */
-	const char *name;		/* dentry name, "" when unknown */
+	/*
+	 * Pages touched (has_file). A collapse whose start the event does not
+	 * hold exactly says 0..~0: its derivation needs the recording kernel's
+	 * results (kht_collapse_start()).
+	 */
+	unsigned long long first_page, last_page;
+	/* dentry name: KHT_NAME_LEN bytes, maybe unterminated; NULL for a kind that carries none */
+	const char *name;
 };
+
+/*
+ * Which row of a story a description is for. A window kind (a collapse)
+ * whose begin was seen shows as a begin row and an end row; every other
+ * event, and a window without its begin, as one row.
+ */
+enum kht_row { KHT_ROW_ONE, KHT_ROW_BEGIN, KHT_ROW_END };
 
 struct kht_event_kind {
 	unsigned type;			/* enum kht_event_type */
@@ -55,8 +68,19 @@ struct kht_event_kind {
 	/* Wire order in recordings. APPEND ONLY: older files decode with new members zero. */
 	const struct kht_field *fields;
 	unsigned nfields;
-	/* One line without the time/task prefix (the views add it). */
-	int (*desc)(char *buf, size_t len, const void *ev);
+	/*
+	 * A window the story's other rows can fall inside (marked '|'): shown
+	 * as begin and end rows when its begin is known.
+	 */
+	bool window;
+	/*
+	 * Only summarised (lock windows: in their collapse event and the hold
+	 * histogram): no row in a story, no desc and no json.
+	 */
+	bool summarised;
+	/* One line without the time/task prefix (the views add it); -1 when buf is too small. */
+	int (*desc)(char *buf, size_t len, const void *ev, enum kht_row row,
+		    const struct kht_fmt *f);
 	/* One JSON object; -1 when buf is too small. */
 	int (*json)(char *buf, size_t len, const void *ev, const struct kht_fmt *f);
 	void (*span)(const void *ev, struct kht_span *s);
@@ -64,9 +88,23 @@ struct kht_event_kind {
 
 #define KHT_FIELDS(f) (f), sizeof(f) / sizeof((f)[0])
 
-/* The kind of a type, or NULL when the registry does not know it (yet). */
-const struct kht_event_kind *kht_event_kind(unsigned type);
+/*
+ * The span of an operation on a file range (every kind but the collapse):
+ * begin from start_ns with KHT_O_HAVE_DURATION, the file with
+ * KHT_O_HAVE_INODE; pages are the kind's to set, kht_span_bytes() for len
+ * bytes from the file reference's index.
+ */
+void kht_span_op(struct kht_span *s, const struct kht_hdr *h, unsigned flags,
+		 unsigned long long start_ns, const struct kht_fileref *file, const char *name);
+void kht_span_bytes(struct kht_span *s, unsigned long long len);
 
-extern const struct kht_event_kind kht_ev_modify;
+/* The kind of a type, or NULL for a type this build does not know (a newer recorder's). */
+const struct kht_event_kind *kht_event_kind(unsigned type);
+/* Its description; -1 for an unknown or summarised type, or a buf too small. */
+int kht_event_desc(char *buf, size_t len, const struct kht_hdr *h, enum kht_row row,
+		   const struct kht_fmt *f);
+
+extern const struct kht_event_kind kht_ev_collapse, kht_ev_uffd, kht_ev_seek, kht_ev_mincore,
+	kht_ev_lock_window, kht_ev_reader, kht_ev_modify;
 
 #endif

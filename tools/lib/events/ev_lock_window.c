@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KHT_EV_LOCK_WINDOW: one i_pages lock hold by a collapsing task (fentry
+ * only: bpf/inside.bpf.h). Summarised, never shown alone: its collapse event
+ * carries the windows' count, longest hold and the last window, and the
+ * collapse view draws the holds' histogram (kht_collapse_view_window()).
+ */
+#include "event_kind.h"
+
+static void span(const void *e, struct kht_span *s)
+{
+	const struct kht_lock_window *w = e;
+
+	/* always timed, always a file: as if both flags were set */
+	kht_span_op(s, &w->hdr, KHT_O_HAVE_DURATION | KHT_O_HAVE_INODE, w->start_ns, &w->file,
+		    NULL);
+	s->first_page = w->file.index;
+	s->last_page = w->file.index + KHT_HPAGE_NR - 1;
+}
+
+/* Wire order (docs/file-format.md): APPEND ONLY. */
+static const struct kht_field fields[] = {
+	KHT_HDR_FIELDS(struct kht_lock_window),
+	KHT_FT(struct kht_lock_window, start_ns), KHT_FI(struct kht_lock_window, hold_ns),
+	KHT_FILEREF_FIELDS(struct kht_lock_window),
+	KHT_FI(struct kht_lock_window, window), KHT_FI(struct kht_lock_window, slot),
+	KHT_FI(struct kht_lock_window, uptodate), KHT_FI(struct kht_lock_window, readers),
+};
+
+const struct kht_event_kind kht_ev_lock_window = {
+	.type = KHT_EV_LOCK_WINDOW, .name = "lock_window", .size = sizeof(struct kht_lock_window),
+	.fields = KHT_FIELDS(fields), .summarised = true, .span = span,
+};

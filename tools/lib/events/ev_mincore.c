@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KHT_EV_MINCORE: one mincore() on a file-backed range (bpf/seek.bpf.c holds
+ * its probes too): a page reported not resident inside a collapsing range.
+ */
+#include <stdio.h>
+#include "event_kind.h"
+#include "../json.h"
+
+static int desc(char *buf, size_t len, const void *e, enum kht_row row,
+		const struct kht_fmt *f)
+{
+	const struct kht_mincore *ev = e;
+	char ret[24];
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_ret_str(ev->result, ret, sizeof(ret));
+	kht_buf_printf(&b, "mincore ");
+	kht_range_str(&b, ev->flags, &ev->file, ev->addr, ev->len);
+	kht_buf_printf(&b, " -> %s, %u/%u resident%s", ret, ev->resident, ev->pages,
+		       ev->flags & KHT_O_TRUNCATED ? " (first pages only)" : "");
+	return b.overflow ? -1 : (int)b.len;
+}
+
+static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
+{
+	const struct kht_mincore *ev = e;
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	kht_json_common(&b, "mincore", &ev->hdr, ev->attach, f);
+	kht_json_u64(&b, "addr", ev->addr);
+	kht_json_u64(&b, "len", ev->len);
+	kht_json_u64(&b, "pages", ev->pages);
+	kht_json_u64(&b, "resident", ev->resident);
+	kht_json_bool(&b, "truncated", ev->flags & KHT_O_TRUNCATED);
+	kht_json_i64(&b, "ret", ev->result);
+	kht_json_file(&b, ev->flags, &ev->file, ev->name);
+	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+static void span(const void *e, struct kht_span *s)
+{
+	const struct kht_mincore *ev = e;
+
+	kht_span_op(s, &ev->hdr, ev->flags, ev->start_ns, &ev->file, ev->name);
+	kht_span_bytes(s, ev->len);
+}
+
+/* Wire order (docs/file-format.md): APPEND ONLY. */
+static const struct kht_field fields[] = {
+	KHT_HDR_FIELDS(struct kht_mincore),
+	KHT_FT(struct kht_mincore, start_ns), KHT_FI(struct kht_mincore, duration_ns),
+	KHT_FI(struct kht_mincore, addr), KHT_FI(struct kht_mincore, len),
+	KHT_FS(struct kht_mincore, result), KHT_FILEREF_FIELDS(struct kht_mincore),
+	KHT_FI(struct kht_mincore, pages), KHT_FI(struct kht_mincore, resident),
+	KHT_FI(struct kht_mincore, flags), KHT_FI(struct kht_mincore, attach),
+	KHT_FB(struct kht_mincore, name),
+};
+
+const struct kht_event_kind kht_ev_mincore = {
+	.type = KHT_EV_MINCORE, .name = "mincore", .size = sizeof(struct kht_mincore),
+	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+};

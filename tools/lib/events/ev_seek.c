@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KHT_EV_SEEK: one lseek(SEEK_DATA/SEEK_HOLE) on a file (bpf/seek.bpf.c). The
+ * seek rule reads what it returned: a hole inside a collapsing range.
+ */
+#include <stdio.h>
+#include "event_kind.h"
+#include "../json.h"
+
+/* Only SEEK_DATA/SEEK_HOLE are traced; anything else is a damaged event, shown as such. */
+const char *kht_whence_name(unsigned whence)
+{
+	switch (whence) {
+	case KHT_SEEK_DATA: return "SEEK_DATA";
+	case KHT_SEEK_HOLE: return "SEEK_HOLE";
+	}
+	return "whence?";
+}
+
+static int desc(char *buf, size_t len, const void *e, enum kht_row row,
+		const struct kht_fmt *f)
+{
+	const struct kht_seek *ev = e;
+	char ret[24];
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_ret_str(ev->result, ret, sizeof(ret));
+	kht_buf_printf(&b, "%s from %lld (page %llu) -> %s",
+		       kht_whence_name(ev->whence), ev->offset,
+		       ev->file.index, ret);
+	if (ev->result >= 0)
+		kht_buf_printf(&b, " (page %lld)", ev->result >> 12);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
+{
+	const struct kht_seek *ev = e;
+	struct kht_buf b;
+
+	kht_buf_init(&b, buf, len);
+	kht_json_begin(&b);
+	kht_json_common(&b, "seek", &ev->hdr, ev->attach, f);
+	kht_json_str(&b, "whence", kht_whence_name(ev->whence));
+	kht_json_i64(&b, "offset", ev->offset);
+	kht_json_i64(&b, "ret", ev->result);
+	kht_json_file(&b, ev->flags, &ev->file, ev->name);
+	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
+	kht_json_end(&b);
+	return b.overflow ? -1 : (int)b.len;
+}
+
+static void span(const void *e, struct kht_span *s)
+{
+	const struct kht_seek *ev = e;
+
+	kht_span_op(s, &ev->hdr, ev->flags, ev->start_ns, &ev->file, ev->name);
+	s->first_page = s->last_page = ev->file.index;
+}
+
+/* Wire order (docs/file-format.md): APPEND ONLY; the explicit pad is not stored. */
+static const struct kht_field fields[] = {
+	KHT_HDR_FIELDS(struct kht_seek),
+	KHT_FT(struct kht_seek, start_ns), KHT_FI(struct kht_seek, duration_ns),
+	KHT_FS(struct kht_seek, offset), KHT_FS(struct kht_seek, result),
+	KHT_FILEREF_FIELDS(struct kht_seek), KHT_FI(struct kht_seek, whence),
+	KHT_FI(struct kht_seek, flags), KHT_FI(struct kht_seek, attach), KHT_FB(struct kht_seek, name),
+};
+
+const struct kht_event_kind kht_ev_seek = {
+	.type = KHT_EV_SEEK, .name = "seek", .size = sizeof(struct kht_seek),
+	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+};
