@@ -158,10 +158,12 @@ static void describe_sites(const char *prefix)
 	snprintf(lw.desc, sizeof(lw.desc), "%slock windows: call-site kprobes (%s)", prefix, list);
 }
 
+/* not_sites: why call sites are not used; NULL when --lock-windows fentry said so */
 static void describe_fentry(const char *not_sites)
 {
 	snprintf(lw.desc, sizeof(lw.desc), "lock windows: gated fentry on the spinlock functions%s%s",
-		 not_sites[0] ? ": call sites not usable: " : "", not_sites);
+		 not_sites ? ": call sites not usable: " : " (--lock-windows fentry)",
+		 not_sites ? not_sites : "");
 }
 
 static int attach(void *s, int mode, const struct kht_opts *o, char *why, int len)
@@ -184,7 +186,7 @@ static int attach(void *s, int mode, const struct kht_opts *o, char *why, int le
 	detach_sites();
 	if (!sites)
 		snprintf(err, sizeof(err), "%s", o->lock_windows == KHT_LW_FENTRY ?
-			 "--lock-windows fentry" : lw.not_found);
+			 "not tried (--lock-windows fentry)" : lw.not_found);
 	if (o->lock_windows == KHT_LW_CALLSITE) {
 		snprintf(why, len, "fentry: lock windows: call sites not usable: %s", err);
 		return -1;
@@ -208,7 +210,7 @@ static int attach(void *s, int mode, const struct kht_opts *o, char *why, int le
 	if (attach_fentry(skel, why, len))
 		return -1;
 	lw.in_use = KHT_LW_FENTRY;
-	describe_fentry(err);
+	describe_fentry(o->lock_windows == KHT_LW_FENTRY ? NULL : err);
 	return 0;
 }
 
