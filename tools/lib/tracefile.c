@@ -934,11 +934,13 @@ struct span {
 };
 
 /*
- * The walk remembers spans this long or longer, up to MAX_SPANS (64 KiB):
+ * The walk keeps spans this long or longer, up to MAX_SPANS (64 KiB):
  * scanning a shorter one again costs less than reading it did; past the cap
  * the records pass scans again, which is slower but still right.
  */
-#define SPAN_MIN (64u << 10)
+#ifndef KHT_TF_SPAN_MIN		/* the fuzz harness keeps every span: its inputs are small */
+#define KHT_TF_SPAN_MIN (64u << 10)
+#endif
 #define MAX_SPANS 4096
 
 /*
@@ -1073,7 +1075,7 @@ static const struct span *known_span(struct kht_tf_reader *r, unsigned long long
 
 static void keep_span(struct kht_tf_reader *r, unsigned long long from, unsigned long long to)
 {
-	if (to - from < SPAN_MIN || (r->nspans && from <= r->spans[r->nspans - 1].from))
+	if (to - from < KHT_TF_SPAN_MIN || (r->nspans && from <= r->spans[r->nspans - 1].from))
 		return;	/* short, or kept by an earlier walk */
 	if (r->nspans == r->span_cap) {
 		unsigned cap = r->span_cap ? 2 * r->span_cap : 16;
