@@ -10,14 +10,23 @@
  * timestamps 1 us apart. The scan_result names come from this kernel's BTF
  * (as record stores them), falling back to none.
  *
- * Usage: gen_recording -o FILE -n EVENTS
- * Output: "events=N bytes=B" on stdout.
+ * With -b BYTES (bench/damage.sh) it writes a hostile file instead: a file
+ * header, then BYTES of record blocks that each inflate to 1 MiB of
+ * well-framed empty records, no trailer. Alone: zlib bombs, deflate's
+ * 1000:1 at level 9. With -r RATIO: blocks that inflate RATIO times their
+ * stored size, most of it the same level-9 zeros (one-byte-distance copies,
+ * zlib's slowest output) with stored bytes making up the rest: what a file
+ * built to stay under the reader's bound (KHT_TF_MAX_RATIO) costs at worst.
+ *
+ * Usage: gen_recording -o FILE -n EVENTS | -o FILE -b BYTES [-r RATIO]
+ * Output: "events=N bytes=B" / "blocks=N bytes=B" on stdout.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "khugetrace.h"
 #include "lib/btf_enum.h"
 #include "lib/tracefile.h"
@@ -35,26 +44,118 @@ static void hdr(struct kht_hdr *h, unsigned type, unsigned size, unsigned long l
 	snprintf(h->comm, sizeof(h->comm), "worker%u", i % 8);
 }
 
+static void le(unsigned char *p, unsigned v)
+{
+	for (int i = 0; i < 4; i++, v >>= 8)
+		p[i] = v;
+}
+
+/*
+ * One hostile record block at out (32-byte header, docs/file-format.md, then
+ * the payload); its size, 0 if deflate failed. ratio 0: all level 9.
+ */
+static size_t hostile_block(unsigned char *out, size_t cap, unsigned seq, unsigned ratio)
+{
+	static unsigned char zeros[1 << 20];	/* records of type 0, length 0 */
+	size_t stored = ratio ? sizeof(zeros) / ratio : 0;
+	z_stream zs = {};
+	size_t clen;
+
+	if (deflateInit(&zs, 9) != Z_OK)
+		return 0;
+	zs.next_in = zeros;
+	zs.avail_in = sizeof(zeros) - stored;
+	zs.next_out = out + 32;
+	zs.avail_out = cap - 32;
+	if (stored && (deflate(&zs, Z_NO_FLUSH) != Z_OK ||
+		       deflateParams(&zs, 0, Z_DEFAULT_STRATEGY) != Z_OK))
+		goto fail;
+	zs.avail_in += stored;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
+		goto fail;
+	clen = zs.total_out;
+	deflateEnd(&zs);
+	memcpy(out, "KHTB\1\0\0\0", 8);	/* kind 1 (records), flags 0 */
+	le(out + 8, seq);
+	le(out + 12, sizeof(zeros));
+	le(out + 16, clen);
+	le(out + 20, sizeof(zeros) / 8);
+	le(out + 24, crc32(0, out + 32, clen));
+	le(out + 28, crc32(0, out, 28));
+	return 32 + clen;
+fail:
+	deflateEnd(&zs);
+	return 0;
+}
+
+/* -b: a file header (the writer's), then hostile blocks up to about bytes. */
+static int write_hostile(const char *path, const struct kht_tf_meta *meta,
+			 unsigned long long bytes, unsigned ratio)
+{
+	static unsigned char blk[(1 << 20) + 4096];
+	unsigned long long len;
+	struct kht_tf_wstats ws;
+	struct kht_tf_writer *w;
+	unsigned seq = 0;
+	char err[256];
+	FILE *f;
+
+	w = kht_tf_create(path, meta, err, sizeof(err));
+	if (!w) {
+		fprintf(stderr, "gen_recording: %s\n", err);
+		return 1;
+	}
+	kht_tf_writer_stats(w, &ws);	/* the header only */
+	len = ws.bytes_out;
+	kht_tf_close(w, NULL);
+	f = fopen(path, "r+");
+	if (!f || ftruncate(fileno(f), len) || fseek(f, len, SEEK_SET))
+		goto fail;
+	while (len < bytes) {
+		size_t n = hostile_block(blk, sizeof(blk), seq++, ratio);
+
+		if (!n || fwrite(blk, n, 1, f) != 1)
+			goto fail;
+		len += n;
+	}
+	if (fclose(f)) {
+		f = NULL;
+		goto fail;
+	}
+	printf("blocks=%u bytes=%llu\n", seq, len);
+	return 0;
+fail:
+	fprintf(stderr, "gen_recording: writing hostile blocks into %s failed: %s.\n", path,
+		strerror(errno));
+	if (f)
+		fclose(f);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct kht_tf_meta meta;
 	static struct kht_enum results;
 	const char *path = NULL;
-	unsigned long long n = 0, base;
+	unsigned long long n = 0, hostile = 0, base;
+	unsigned ratio = 0;
 	struct kht_tf_writer *w;
 	struct kht_tf_wstats ws;
 	char err[256];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "o:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:n:b:r:")) != -1) {
 		switch (opt) {
 		case 'o': path = optarg; break;
 		case 'n': n = strtoull(optarg, NULL, 10); break;
+		case 'b': hostile = strtoull(optarg, NULL, 10); break;
+		case 'r': ratio = strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
-	if (!path || !n) {
-		fprintf(stderr, "Usage: gen_recording -o FILE -n EVENTS\n");
+	if (!path || !n == !hostile || (ratio && (!hostile || ratio > 1000))) {
+		fprintf(stderr, "Usage: gen_recording -o FILE -n EVENTS | -o FILE -b BYTES "
+			"[-r RATIO (1-1000)]\n");
 		return 2;
 	}
 	kht_tf_meta_init(&meta);
@@ -65,6 +166,8 @@ int main(int argc, char **argv)
 	kht_tf_meta_add_hook(&meta, "sys_enter_mincore", "syscalls");
 	if (kht_enum_from_vmlinux(&results, "scan_result") == 0)
 		kht_tf_meta_add_enum(&meta, "scan_result", &results);
+	if (hostile)
+		return write_hostile(path, &meta, hostile, ratio);
 	w = kht_tf_create(path, &meta, err, sizeof(err));
 	if (!w) {
 		fprintf(stderr, "gen_recording: %s\n", err);

@@ -36,7 +36,6 @@
 struct report {
 	struct kht_opts opts;
 	const char *path;	/* the recording, as named ("-": standard input) */
-	int fd;			/* ... open, for the second (header) pass */
 	struct kht_outfile perfetto;
 	struct kht_tf_meta meta;
 	struct kht_collapse_view view;
@@ -50,25 +49,14 @@ struct report {
 
 /*
  * The trailer (records, drops) is at the end of the file, but drops belong at
- * the top of the report: kht_tf_peek_trailer() finds it by walking the block
- * headers, without inflating the records (the main pass does that once).
+ * the top of the report: kht_tf_find_trailer() finds it by walking the block
+ * headers, without inflating the records, and the records pass then reads
+ * the file once (damaged spots the walk scanned are not scanned again).
  */
-static bool read_stats(const struct report *r, struct kht_tf_stats *st, struct kht_tf_trailer *t)
-{
-	int fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0);	/* the peek takes it; pread: no shared offset */
-
-	memset(st, 0, sizeof(*st));
-	st->has_trailer = fd >= 0 && kht_tf_peek_trailer_fd(fd, r->path, t, NULL, 0) == 1;
-	st->truncated = !st->has_trailer;
-	st->trailer = st->has_trailer ? t : NULL;
-	return st->has_trailer;
-}
-
-static void print_header(struct report *r)
+static void print_header(struct report *r, struct kht_tf_reader *rd)
 {
 	static struct kht_tf_trailer t;
-	struct kht_tf_stats st;
-	bool has_trailer = read_stats(r, &st, &t);
+	bool has_trailer = kht_tf_find_trailer(rd, &t, NULL, 0) == 1;
 	time_t wall = r->meta.wall_base_ns / 1000000000LL;
 	char when[64];
 
@@ -275,8 +263,8 @@ static int check_opts(const struct kht_opts *o, char *err, int errlen)
 }
 
 /*
- * A pipe cannot be read twice (the header pass, then the records) nor
- * seeked: copy it to an unlinked temporary file first.
+ * A pipe cannot be seeked (the trailer walk goes to its end, then the
+ * records pass starts over): copy it to an unlinked temporary file first.
  */
 static int spool_stdin(void)
 {
@@ -329,11 +317,10 @@ static struct kht_tf_reader *open_input(struct report *r)
 			strerror(errno));
 		return NULL;
 	}
-	r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	rd = r->fd < 0 ? NULL : kht_tf_open_fd(fd, strcmp(r->path, "-") ? r->path :
-					       "standard input", &r->meta, err, sizeof(err));
+	rd = kht_tf_open_fd(fd, strcmp(r->path, "-") ? r->path : "standard input", &r->meta,
+			    err, sizeof(err));
 	if (!rd)
-		fprintf(stderr, "khugetrace report: %s\n", r->fd < 0 ? strerror(errno) : err);
+		fprintf(stderr, "khugetrace report: %s\n", err);
 	return rd;
 }
 
@@ -403,7 +390,7 @@ int cmd_report(int argc, char **argv)
 	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");
 	r.view.fmt.base_ns = r.meta.mono_base_ns;
-	print_header(&r);
+	print_header(&r, rd);
 	if (!r.opts.timeline && !r.opts.perfetto && !r.opts.races)
 		kht_collapse_view_header(&r.view);
 	if (r.opts.races && !r.opts.timeline && !r.opts.perfetto) {
@@ -438,6 +425,5 @@ int cmd_report(int argc, char **argv)
 	if (r.rs)
 		kht_rs_free(r.rs);
 	kht_tf_free(rd);
-	close(r.fd);
 	return ret;
 }

@@ -13,7 +13,10 @@
  * record count and (if bit 0 of the reserved flags is set) uncompressed length.
  *
  * kht_tf_peek_trailer_mem() must return exactly the trailer the full read
- * ends with (or none), and refuse exactly the inputs kht_tf_open_mem() does.
+ * ends with (or none), and refuse exactly the inputs kht_tf_open_mem() does;
+ * a read after kht_tf_find_trailer() (one pass: the walk's scans are not
+ * repeated; run-fuzz.sh builds with every scanned spot kept) must deliver
+ * what the plain read does.
  * Events come in both encodings (fixed 1.x, packed 2.0; the seeds have both);
  * a packed event that decodes must decode the same after pack(decode(it)).
  *
@@ -90,6 +93,33 @@ static size_t repack(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 }
 
 static void check(const uint8_t *data, size_t size);
+
+/* Records and stats of a read after kht_tf_find_trailer(): as the plain read's? */
+static void check_one_pass(const uint8_t *data, size_t size, int peek_rc,
+			   unsigned long long n, const struct kht_tf_stats *plain)
+{
+	static struct kht_tf_meta m;
+	static struct kht_tf_trailer t;
+	struct kht_tf_reader *r = kht_tf_open_mem(data, size, &m, NULL, 0);
+	struct kht_tf_stats st;
+	const void *rec;
+	unsigned type, len;
+
+	if (!r)
+		fail("a buffer opened once is refused the second time");
+	if (kht_tf_find_trailer(r, &t, NULL, 0) != peek_rc)
+		fail("kht_tf_find_trailer and the peek disagree");
+	while (kht_tf_next(r, &type, &rec, &len) == 1)
+		n--;
+	kht_tf_stats(r, &st);
+	if (n || st.records != plain->records || st.blocks != plain->blocks ||
+	    st.corrupt != plain->corrupt || st.skipped_bytes != plain->skipped_bytes ||
+	    st.missing_blocks != plain->missing_blocks || st.partial_bytes != plain->partial_bytes ||
+	    st.unknown_blocks != plain->unknown_blocks || st.has_trailer != plain->has_trailer ||
+	    strcmp(st.warning, plain->warning))
+		fail("the one-pass read and the plain read disagree");
+	kht_tf_free(r);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -175,6 +205,7 @@ static void check(const uint8_t *data, size_t size)
 		fail("the peek and the full read disagree on the trailer");
 	if (st.has_trailer && memcmp(&peeked, st.trailer, sizeof(peeked)))
 		fail("the peek found another trailer than the full read");
+	check_one_pass(data, size, peek_rc, n, &st);
 	kht_tf_free(r);
 }
 

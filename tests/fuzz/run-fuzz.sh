@@ -28,7 +28,9 @@ rm -rf "$out/seeds" && mkdir -p "$out/seeds" || exit 2
 "$clang" "${cflags[@]}" -DKHT_TF_SEEDGEN "${srcs[@]}" -lbpf -lelf -lz -o "$out/seedgen" ||
 	{ echo "fuzz: seedgen build failed"; exit 2; }
 "$out/seedgen" "$out/seeds" || { echo "fuzz: seedgen failed"; exit 2; }
-"$clang" "${cflags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${srcs[@]}" -lbpf -lelf -lz \
+# every damaged spot the trailer walk scans is kept (not only those of 64 KiB and
+# more), so the records pass's jumps over them meet the fuzzer's small inputs
+"$clang" "${cflags[@]}" -DKHT_TF_SPAN_MIN=1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all "${srcs[@]}" -lbpf -lelf -lz \
 	-o "$out/fuzz_tracefile" || { echo "fuzz: build failed"; exit 2; }
 
 # The magics and the usual sizes help the mutator find block boundaries.

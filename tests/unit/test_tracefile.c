@@ -246,13 +246,13 @@ static unsigned small_expect(const struct small *s, int skip, int upto, unsigned
 	return n;
 }
 
-/* Build one block by hand, as docs/file-format.md describes it. */
-static size_t make_block(unsigned char *out, unsigned kind, unsigned seq, const void *raw,
-			 unsigned ulen, unsigned nrec)
+/* Build one block by hand, as docs/file-format.md describes it, at this zlib level. */
+static size_t make_block_at(unsigned char *out, unsigned kind, unsigned seq, const void *raw,
+			    unsigned ulen, unsigned nrec, int level)
 {
 	uLongf clen = compressBound(ulen);
 
-	compress2(out + 32, &clen, raw, ulen, 6);
+	compress2(out + 32, &clen, raw, ulen, level);
 	memcpy(out, "KHTB", 4);
 	set_le(out + 4, kind, 2);
 	set_le(out + 6, 0, 2);
@@ -263,6 +263,12 @@ static size_t make_block(unsigned char *out, unsigned kind, unsigned seq, const 
 	set_le(out + 24, crc32(0, out + 32, clen), 4);
 	set_le(out + 28, crc32(0, out, 28), 4);
 	return 32 + clen;
+}
+
+static size_t make_block(unsigned char *out, unsigned kind, unsigned seq, const void *raw,
+			 unsigned ulen, unsigned nrec)
+{
+	return make_block_at(out, kind, seq, raw, ulen, nrec, 6);
 }
 
 /* Re-seal a file header after editing it in place. */
@@ -1662,6 +1668,282 @@ TEST(tf_peek_hostile_lengths)
 	spit(path, file, len);
 	CHECK(kht_tf_peek_trailer(path, &t, err, sizeof(err)) == 1 && t.records == 30);
 	unlink(path);
+	free(s.buf);
+}
+
+/* ---- damage at disk speed: one pass, fast scans, bounded inflate ---- */
+
+/* The small file with n bytes of fill inserted where block `at` starts (its length). */
+static size_t insert_fill(const struct small *s, int at, const unsigned char *fill, size_t n,
+			  unsigned char **out)
+{
+	size_t where = at ? s->blk_end[at - 1] : s->hdr_end;
+
+	*out = malloc(s->len + n);
+	if (!*out)
+		return 0;
+	memcpy(*out, s->buf, where);
+	memcpy(*out + where, fill, n);
+	memcpy(*out + where + n, s->buf + where, s->len - where);
+	return s->len + n;
+}
+
+static bool stats_equal(const struct kht_tf_stats *a, const struct kht_tf_stats *b)
+{
+	return a->blocks == b->blocks && a->records == b->records && a->corrupt == b->corrupt &&
+	       a->skipped_bytes == b->skipped_bytes && a->missing_blocks == b->missing_blocks &&
+	       a->unknown_blocks == b->unknown_blocks && a->partial_bytes == b->partial_bytes &&
+	       a->truncated == b->truncated && a->has_trailer == b->has_trailer &&
+	       !strcmp(a->warning, b->warning);
+}
+
+/* Open a buffer, or (path set) the file holding it: the window code then runs too. */
+static struct kht_tf_reader *open_either(const void *buf, size_t len, const char *path)
+{
+	static struct kht_tf_meta m;
+
+	if (!path)
+		return kht_tf_open_mem(buf, len, &m, NULL, 0);
+	spit(path, buf, len);
+	return kht_tf_open(path, &m, NULL, 0);
+}
+
+/*
+ * 8 MiB of zeros between two blocks (a disk that lost a stretch), and 8 MiB
+ * of zeros instead of the end (a file padded after a crash): the reader goes
+ * on at the next block, says so once, and the trailer walk plus the records
+ * pass scan the zeros once between them, not once each.
+ */
+TEST(tf_zero_run_scanned_once)
+{
+	static struct kht_tf_trailer t;
+	const size_t zn = 8u << 20;
+	const char *path = tmp_path("zeros.khtrace");
+	unsigned char *zeros = calloc(1, zn), *file;
+	unsigned expect[64];
+	struct small s;
+
+	small_file(&s);
+	if (!s.buf || !zeros)
+		return;
+	for (int f = 0; f < 2; f++) {
+		const char *where = f ? path : NULL;
+		unsigned long long scanned;
+		struct kht_tf_reader *r;
+		struct readout o;
+		size_t len;
+
+		/* a run inside: every record, one damaged spot, the trailer found behind it */
+		len = insert_fill(&s, 1, zeros, zn, &file);
+		r = open_either(file, len, where);
+		CHECK(r);
+		if (!r)
+			break;
+		scanned = kht_tf_scan_count();
+		CHECK(kht_tf_find_trailer(r, &t, NULL, 0) == 1 && t.records == 30);
+		read_expect(r, expect, small_expect(&s, -1, SMALL_BLOCKS, expect), &o);
+		scanned = kht_tf_scan_count() - scanned;
+		CHECK(o.rc == 0 && o.bad == 0 && o.n == 30);
+		CHECK(o.st.corrupt == 1 && o.st.skipped_bytes == zn && o.st.missing_blocks == 0);
+		CHECK(o.st.has_trailer && o.st.trailer->records == 30);
+		CHECK_CONTAINS(o.st.warning, "bad block header");
+		CHECK(scanned < zn + (zn >> 3));	/* once; twice before kht_tf_find_trailer */
+		CHECK(kht_tf_find_trailer(r, &t, NULL, 0) == -EINVAL);	/* records were read */
+		kht_tf_free(r);
+		free(file);
+
+		/* a run instead of the end: the blocks before it, cut off, no trailer */
+		file = malloc(s.blk_end[1] + zn);
+		memcpy(file, s.buf, s.blk_end[1]);
+		memset(file + s.blk_end[1], 0, zn);
+		r = open_either(file, s.blk_end[1] + zn, where);
+		CHECK(r);
+		if (!r)
+			break;
+		scanned = kht_tf_scan_count();
+		CHECK(kht_tf_find_trailer(r, &t, NULL, 0) == 0);
+		read_expect(r, expect, small_expect(&s, -1, 2, expect), &o);
+		scanned = kht_tf_scan_count() - scanned;
+		CHECK(o.rc == 0 && o.bad == 0 && o.n == s.first[2]);
+		CHECK(o.st.corrupt == 1 && o.st.truncated && o.st.partial_bytes == 31);
+		CHECK(o.st.skipped_bytes == zn - 31);
+		CHECK(scanned < zn + (zn >> 3));
+		kht_tf_free(r);
+		free(file);
+	}
+	unlink(path);
+	free(zeros);
+	free(s.buf);
+}
+
+/*
+ * The records pass takes up the walk's scan where it ended and checks from
+ * there: a recording that was still being written when the walk ran (its end
+ * zeros then, blocks since) is read to its new end.
+ */
+TEST(tf_zero_run_then_file_grows)
+{
+	static struct kht_tf_meta m;
+	static struct kht_tf_trailer t;
+	const char *path = tmp_path("grows.khtrace");
+	const size_t zn = 1u << 20;
+	unsigned char *file = NULL;
+	struct kht_tf_reader *r;
+	struct readout o;
+	unsigned expect[64];
+	struct small s;
+	size_t len;
+	int fd;
+
+	small_file(&s);
+	if (!s.buf)
+		return;
+	file = calloc(1, s.len + zn);
+	memcpy(file, s.buf, s.blk_end[0]);
+	len = s.blk_end[0] + zn;			/* block 0, then zeros */
+	spit(path, file, len);
+	r = kht_tf_open(path, &m, NULL, 0);
+	CHECK(r);
+	if (r) {
+		CHECK(kht_tf_find_trailer(r, &t, NULL, 0) == 0);
+		fd = open(path, O_WRONLY | O_APPEND);	/* blocks 1, 2 and the trailer arrive */
+		CHECK(fd >= 0 && write(fd, s.buf + s.blk_end[0], s.len - s.blk_end[0]) ==
+				 (ssize_t)(s.len - s.blk_end[0]));
+		close(fd);
+		read_expect(r, expect, small_expect(&s, -1, SMALL_BLOCKS, expect), &o);
+		CHECK(o.rc == 0 && o.bad == 0 && o.n == 30);
+		CHECK(o.st.corrupt == 1 && o.st.skipped_bytes == zn && o.st.has_trailer);
+		kht_tf_free(r);
+	}
+	unlink(path);
+	free(file);
+	free(s.buf);
+}
+
+/*
+ * The one pass reads what a plain read reads: runs of damage (zeros, junk,
+ * 'K's, torn copies of block headers), long enough for the walk to keep them,
+ * at random places.
+ */
+TEST(tf_one_pass_agrees_with_plain_read)
+{
+	static struct kht_tf_trailer t;
+	static unsigned char fill[300 << 10];
+	unsigned failures = 0, kept = 0;
+	unsigned seed = 4242;
+	struct small s;
+
+	small_file(&s);
+	if (!s.buf)
+		return;
+	for (int iter = 0; iter < 60; iter++) {
+		size_t n = (64 << 10) + rand_r(&seed) % (sizeof(fill) - (64 << 10));
+		struct readout plain, once;
+		unsigned char *file;
+		unsigned long long scanned, walk;
+		struct kht_tf_reader *r;
+		size_t len;
+
+		for (size_t k = 0; k < n; k++) {
+			unsigned x = rand_r(&seed) % 100;
+
+			fill[k] = x < 70 ? 0 : x < 80 ? 'K' : rand_r(&seed);
+		}
+		for (int k = 0; k < 8; k++) {	/* torn block headers: magic, some with a valid CRC */
+			size_t at = rand_r(&seed) % (n - 32);
+
+			memcpy(fill + at, s.buf + s.hdr_end, 32);
+			set_le(fill + at + 20, rand_r(&seed) % 3, 4);
+			if (k & 1)
+				set_le(fill + at + 28, crc32(0, fill + at, 28), 4);
+		}
+		len = insert_fill(&s, rand_r(&seed) % (SMALL_BLOCKS + 1), fill,
+				  n - rand_r(&seed) % 64, &file);
+		if (iter % 4 == 3)
+			len -= rand_r(&seed) % (len - s.hdr_end);	/* and cut somewhere */
+		r = kht_tf_open_mem(file, len, &(struct kht_tf_meta){}, NULL, 0);
+		read_expect(r, NULL, 0, &plain);
+		kht_tf_free(r);
+		r = kht_tf_open_mem(file, len, &(struct kht_tf_meta){}, NULL, 0);
+		walk = kht_tf_scan_count();
+		CHECK(kht_tf_find_trailer(r, &t, NULL, 0) == plain.st.has_trailer);
+		walk = kht_tf_scan_count() - walk;
+		scanned = kht_tf_scan_count();
+		read_expect(r, NULL, 0, &once);
+		kept += kht_tf_scan_count() - scanned < walk;	/* the walk's spans were used */
+		kht_tf_free(r);
+		if (plain.rc != once.rc || plain.n != once.n || !stats_equal(&plain.st, &once.st))
+			failures++;
+		free(file);
+	}
+	if (failures)
+		fprintf(stderr, "  %u of 60 damaged files read otherwise in one pass\n", failures);
+	CHECK(failures == 0 && kept >= 30);
+	free(s.buf);
+}
+
+/*
+ * A zlib bomb: 1 MiB of well-framed records stored in ~1 KiB (deflate's
+ * 1000:1) is refused by its header before anything is inflated, with the
+ * reason, and reading goes on at the next block. The same records at zlib
+ * level 1 (the writer's, ~230:1, all a block of repeated records can give)
+ * are read: the bound refuses nothing a recorder writes.
+ */
+TEST(tf_zlib_bomb_refused_unread)
+{
+	static unsigned char raw[1 << 20], file[(1 << 20) + (64 << 10)];
+	static struct kht_tf_trailer t;
+	const unsigned nrec = sizeof(raw) / 8;
+	unsigned long long inflated;
+	unsigned expect[64], seq = 0;
+	struct kht_tf_reader *r;
+	struct readout o;
+	struct small s;
+	size_t len, bomb, mild;
+	int rc;
+
+	small_file(&s);
+	if (!s.buf)
+		return;
+	for (unsigned i = 0; i < nrec; i++)
+		set_le(raw + 8 * i, 3000, 4);	/* type 3000, length 0 */
+	memcpy(file, s.buf, s.hdr_end);
+	len = s.hdr_end;
+	bomb = make_block_at(file + len, 1, seq++, raw, sizeof(raw), nrec, 9);
+	CHECK(bomb - 32 < sizeof(raw) / KHT_TF_MAX_RATIO);
+	len += bomb;
+	{	/* then the real block 0, renumbered */
+		size_t b0 = s.hdr_end, b0len = s.blk_end[0] - b0;
+
+		memcpy(file + len, s.buf + b0, b0len);
+		set_le(file + len + 8, seq++, 4);
+		set_le(file + len + 28, crc32(0, file + len, 28), 4);
+		len += b0len;
+	}
+	inflated = kht_tf_inflate_count();
+	r = kht_tf_open_mem(file, len, &(struct kht_tf_meta){}, NULL, 0);
+	read_expect(r, expect, small_expect(&s, -1, 1, expect), &o);
+	kht_tf_free(r);
+	CHECK(kht_tf_inflate_count() - inflated == 1);	/* block 0 only */
+	CHECK(o.rc == 0 && o.bad == 0 && o.n == small_counts[0]);
+	CHECK(o.st.corrupt == 1 && o.st.skipped_bytes == bomb && o.st.blocks == 1);
+	CHECK_CONTAINS(o.st.warning, "over 256 times its stored size: a zlib bomb");
+	CHECK(peek_agrees(file, len, &rc) && rc == 0);
+
+	/* level 1: read whole */
+	len = s.hdr_end;
+	mild = make_block_at(file + len, 1, 0, raw, sizeof(raw), nrec, 1);
+	CHECK(mild - 32 >= sizeof(raw) / KHT_TF_MAX_RATIO);
+	len += mild;
+	memcpy(file + len, s.buf + s.blk_end[SMALL_BLOCKS - 1], s.len - s.blk_end[SMALL_BLOCKS - 1]);
+	set_le(file + len + 8, 1, 4);
+	set_le(file + len + 28, crc32(0, file + len, 28), 4);
+	len += s.len - s.blk_end[SMALL_BLOCKS - 1];
+	r = kht_tf_open_mem(file, len, &(struct kht_tf_meta){}, NULL, 0);
+	CHECK(kht_tf_find_trailer(r, &t, NULL, 0) == 1);
+	read_expect(r, NULL, 0, &o);
+	kht_tf_free(r);
+	CHECK(o.rc == 0 && o.n == nrec && o.st.corrupt == 0 && o.st.has_trailer);
 	free(s.buf);
 }
 

@@ -896,8 +896,13 @@ struct kht_tf_reader {
 
 	size_t readahead;		/* a window refill reads at least this much (<= wcap) */
 	unsigned long long size;	/* skim: the data's size when opened */
-	bool skim;			/* kht_tf_peek_trailer: step over non-trailer blocks unread */
+	bool skim;			/* kht_tf_find_trailer: step over non-trailer blocks unread */
 
+	/* damaged spots the trailer walk scanned, for the records pass to step over */
+	struct span *spans;
+	unsigned nspans, span_cap, span_next;
+
+	unsigned long long data_start;	/* the first block: the end of the file header */
 	unsigned long long pos;		/* file offset of the next unread byte */
 	char label[200];		/* the path, for messages */
 	char error[256];
@@ -916,9 +921,27 @@ struct kht_tf_reader {
 	struct kht_tf_trailer trailer;
 };
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 struct blk {
 	unsigned kind, seq, ulen, clen, nrec, pcrc;
 };
+
+/* No valid block header starts at an offset in (from, to): what a scan found. */
+struct span {
+	unsigned long long from, to;
+};
+
+/*
+ * The walk keeps spans this long or longer, up to MAX_SPANS (64 KiB):
+ * scanning a shorter one again costs less than reading it did; past the cap
+ * the records pass scans again, which is slower but still right.
+ */
+#ifndef KHT_TF_SPAN_MIN		/* the fuzz harness keeps every span: its inputs are small */
+#define KHT_TF_SPAN_MIN (64u << 10)
+#endif
+#define MAX_SPANS 4096
 
 /*
  * Up to n bytes at pos: *got says how many exist (fewer only at the end of
@@ -934,9 +957,10 @@ static const unsigned char *peek(struct kht_tf_reader *r, size_t n, size_t *got)
 		*got = have < n ? have : n;
 		return r->mem + r->pos;
 	}
-	if (r->pos > r->woff + r->wlen) {	/* skipped past the window */
+	if (r->pos < r->woff || r->pos > r->woff + r->wlen) {	/* rewound, or skipped past */
 		r->woff = r->pos;
 		r->wlen = 0;
+		r->eof = false;
 	}
 	have = r->woff + r->wlen - r->pos;
 	if (have < n && !r->eof) {
@@ -1002,33 +1026,89 @@ static void skip_block(struct kht_tf_reader *r, const char *why, size_t len)
 }
 
 /*
+ * From pos on, the first offset where a valid block header starts, or where
+ * fewer than BLK_HDR bytes are left (the caller then reports an incomplete
+ * block). A header starts with 'K', so memchr() skips everything else a
+ * window at a time: a run of zeros goes at memory speed, not an offset at a
+ * time. 0, or -1 on a read error.
+ */
+static int scan(struct kht_tf_reader *r)
+{
+	size_t chunk = r->mem ? SIZE_MAX : r->wcap;	/* as much as the window holds */
+
+	for (;;) {
+		const unsigned char *p, *k;
+		struct blk b;
+		size_t got, fit;
+
+		p = peek(r, chunk, &got);
+		if (!p)
+			return -1;
+		if (got < BLK_HDR)
+			return 0;
+		fit = got - BLK_HDR + 1;	/* offsets whose header is all in the window */
+		for (k = p; (k = memchr(k, 'K', fit - (k - p))); k++)
+			if (blk_parse(k, &b)) {
+				r->pos += k - p;
+				return 0;
+			}
+		r->pos += fit;
+	}
+}
+
+static unsigned long long scanned_bytes;	/* kht_tf_scan_count() */
+
+unsigned long long kht_tf_scan_count(void)
+{
+	return __atomic_load_n(&scanned_bytes, __ATOMIC_RELAXED);
+}
+
+/* The walk's span starting at from, if it kept one (the records pass meets them in order). */
+static const struct span *known_span(struct kht_tf_reader *r, unsigned long long from)
+{
+	while (r->span_next < r->nspans && r->spans[r->span_next].from < from)
+		r->span_next++;
+	if (r->span_next < r->nspans && r->spans[r->span_next].from == from)
+		return &r->spans[r->span_next];
+	return NULL;
+}
+
+static void keep_span(struct kht_tf_reader *r, unsigned long long from, unsigned long long to)
+{
+	if (to - from < KHT_TF_SPAN_MIN || (r->nspans && from <= r->spans[r->nspans - 1].from))
+		return;	/* short, or kept by an earlier walk */
+	if (r->nspans == r->span_cap) {
+		unsigned cap = r->span_cap ? 2 * r->span_cap : 16;
+		struct span *n;
+
+		if (cap > MAX_SPANS || !(n = realloc(r->spans, cap * sizeof(*n))))
+			return;	/* the records pass scans this one again */
+		r->spans = n;
+		r->span_cap = cap;
+	}
+	r->spans[r->nspans++] = (struct span){ from, to };
+}
+
+/*
  * A damaged header: its lengths cannot be trusted, so look for the next
- * place where a valid block header starts. Linear in the damaged bytes;
- * memory stays the window. Stops short of the last < BLK_HDR bytes, which
- * the caller then reports as an incomplete block.
+ * place where a valid block header starts. Linear in the damaged bytes, and
+ * done once per file: the trailer walk keeps what it scanned (keep_span) and
+ * the records pass jumps to where the walk's scan ended, then checks there as
+ * a scan would (a file that grew since may go on). Memory stays the window.
  */
 static int resync(struct kht_tf_reader *r, const char *why)
 {
 	unsigned long long start = r->pos;
-	size_t ra = r->readahead;
-	const unsigned char *p;
-	struct blk b;
-	size_t got;
+	const struct span *known = r->skim ? NULL : known_span(r, start);
+	unsigned long long from = known ? known->to : start + 1;
 
 	warn(r, start, why);
-	/* a skimming reader reads exactly what it needs; here it scans */
-	if (r->readahead < 64 * 1024)
-		r->readahead = 64 * 1024;
-	for (r->pos++;; r->pos++) {
-		p = peek(r, BLK_HDR, &got);
-		if (!p)
-			break;
-		if (got < BLK_HDR || (p[0] == 'K' && blk_parse(p, &b)))
-			break;
-	}
-	r->readahead = ra;
-	if (!p)
+	r->pos = from;
+	if (scan(r) < 0)
 		return -1;
+	__atomic_add_fetch(&scanned_bytes, r->pos - from, __ATOMIC_RELAXED);
+	if (r->skim)
+		keep_span(r, start, r->pos);
 	r->st.skipped_bytes += r->pos - start;
 	return 0;
 }
@@ -1081,6 +1161,12 @@ static const char *unpack(struct kht_tf_reader *r, const struct blk *b, const un
 {
 	int rc;
 
+	/*
+	 * A zlib bomb is refused by its header before its payload is looked at.
+	 * This bounds inflate as well: it stops at ulen (avail_out below).
+	 */
+	if (b->ulen > (unsigned long long)b->clen * KHT_TF_MAX_RATIO)
+		return "inflates to over " STR(KHT_TF_MAX_RATIO) " times its stored size: a zlib bomb";
 	if (crc(payload, b->clen) != b->pcrc)
 		return "payload CRC mismatch";
 	__atomic_add_fetch(&inflated_blocks, 1, __ATOMIC_RELAXED);
@@ -1279,6 +1365,7 @@ void kht_tf_free(struct kht_tf_reader *r)
 		inflateEnd(&r->zs);
 	free(r->win);
 	free(r->ubuf);
+	free(r->spans);
 	free(r);
 }
 
@@ -1341,7 +1428,7 @@ static bool read_header(struct kht_tf_reader *r, struct kht_tf_meta *m, char *er
 		seterr(err, errlen, "%s has a damaged file header (bad field).", r->label);
 		return false;
 	}
-	r->pos = hlen;
+	r->pos = r->data_start = hlen;
 	return true;
 }
 
@@ -1382,10 +1469,9 @@ static struct kht_tf_reader *open_mem(const void *buf, size_t len, struct kht_tf
 /*
  * Over a file; NULL with err set and *rc: -errno when it cannot be opened or
  * read, -EISDIR, -EINVAL when it is refused (not a regular file, not a
- * recording, damaged header, other major). skim: the window is refilled with
- * just what is asked for, not as much as fits.
+ * recording, damaged header, other major).
  */
-static struct kht_tf_reader *open_fd(int fd, const char *path, struct kht_tf_meta *m, bool skim,
+static struct kht_tf_reader *open_fd(int fd, const char *path, struct kht_tf_meta *m,
 				     char *err, int errlen, int *rc)
 {
 	struct kht_tf_reader *r = reader_new(path);
@@ -1414,9 +1500,8 @@ static struct kht_tf_reader *open_fd(int fd, const char *path, struct kht_tf_met
 		goto fail;
 	}
 	r->size = st.st_size;
-	r->skim = skim;
 	r->wcap = BLK_HDR + KHT_TF_MAX_CLEN;	/* also >= KHT_TF_MAX_HEADER */
-	r->readahead = skim ? 0 : r->wcap;
+	r->readahead = r->wcap;
 	r->win = malloc(r->wcap);
 	if (!r->win) {
 		*rc = -ENOMEM;
@@ -1434,7 +1519,7 @@ fail:
 	return NULL;
 }
 
-static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, bool skim,
+static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m,
 				       char *err, int errlen, int *rc)
 {
 	/* O_NONBLOCK: opening a FIFO must not hang before we can refuse it */
@@ -1445,7 +1530,7 @@ static struct kht_tf_reader *open_file(const char *path, struct kht_tf_meta *m, 
 		seterr(err, errlen, "cannot open %s: %s.", path, strerror(errno));
 		return NULL;
 	}
-	return open_fd(fd, path, m, skim, err, errlen, rc);
+	return open_fd(fd, path, m, err, errlen, rc);
 }
 
 struct kht_tf_reader *kht_tf_open_mem(const void *buf, size_t len, struct kht_tf_meta *m,
@@ -1460,7 +1545,7 @@ struct kht_tf_reader *kht_tf_open(const char *path, struct kht_tf_meta *m, char 
 {
 	int rc;
 
-	return open_file(path, m, false, err, errlen, &rc);
+	return open_file(path, m, err, errlen, &rc);
 }
 
 struct kht_tf_reader *kht_tf_open_fd(int fd, const char *label, struct kht_tf_meta *m,
@@ -1468,27 +1553,50 @@ struct kht_tf_reader *kht_tf_open_fd(int fd, const char *label, struct kht_tf_me
 {
 	int rc;
 
-	return open_fd(fd, label, m, false, err, errlen, &rc);
+	return open_fd(fd, label, m, err, errlen, &rc);
 }
 
-/* Walk the blocks of an opened reader (skim set) to the first intact trailer. */
-static int peek_walk(struct kht_tf_reader *r, struct kht_tf_trailer *t, char *err, int errlen)
+/*
+ * Walk the block headers to the first intact trailer (skim: every other
+ * block is stepped over unread), then rewind for the records pass, which
+ * meets the same blocks at the same offsets and the damaged spots the walk
+ * kept (keep_span) without scanning them again.
+ */
+int kht_tf_find_trailer(struct kht_tf_reader *r, struct kht_tf_trailer *t, char *err, int errlen)
 {
+	struct kht_tf_stats st = r->st;
+	unsigned seq = r->expect_seq;
+	size_t ra = r->readahead;
 	int rc;
 
+	if (r->pos != r->data_start || r->done || r->skim) {
+		seterr(err, errlen, "%s: the trailer is looked for before the records are read.",
+		       r->label);
+		return -EINVAL;
+	}
 	r->skim = true;
+	r->readahead = 0;	/* 32-byte reads: the walk needs block headers only */
 	rc = load_block(r);	/* skimming, it only stops at the end */
+	r->skim = false;
+	r->readahead = ra;
 	if (rc < 0) {
 		seterr(err, errlen, "%s", r->error);
-		return r->errnum ? -r->errnum : -EIO;
-	}
-	if (!r->st.has_trailer) {
+		rc = r->errnum ? -r->errnum : -EIO;
+	} else if (!r->st.has_trailer) {
 		seterr(err, errlen, "%s has no intact trailer: the recording did not finish.",
 		       r->label);
-		return 0;
+		rc = 0;
+	} else {
+		memcpy(t, &r->trailer, sizeof(*t));
+		rc = 1;
 	}
-	memcpy(t, &r->trailer, sizeof(*t));
-	return 1;
+	r->st = st;
+	r->expect_seq = seq;
+	r->pos = r->data_start;
+	r->done = false;
+	r->error[0] = 0;
+	r->errnum = 0;
+	return rc;
 }
 
 int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *t,
@@ -1504,7 +1612,7 @@ int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *
 	}
 	r = open_mem(buf, len, m, err, errlen, &rc);
 	if (r)
-		rc = peek_walk(r, t, err, errlen);
+		rc = kht_tf_find_trailer(r, t, err, errlen);
 	kht_tf_free(r);
 	free(m);
 	return rc;
@@ -1520,9 +1628,9 @@ int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, i
 		seterr(err, errlen, "out of memory.");
 		return rc;
 	}
-	r = open_file(path, m, true, err, errlen, &rc);
+	r = open_file(path, m, err, errlen, &rc);
 	if (r)
-		rc = peek_walk(r, t, err, errlen);
+		rc = kht_tf_find_trailer(r, t, err, errlen);
 	kht_tf_free(r);
 	free(m);
 	return rc;
@@ -1540,9 +1648,9 @@ int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
 		seterr(err, errlen, "out of memory.");
 		return rc;
 	}
-	r = open_fd(fd, label, m, true, err, errlen, &rc);
+	r = open_fd(fd, label, m, err, errlen, &rc);
 	if (r)
-		rc = peek_walk(r, t, err, errlen);
+		rc = kht_tf_find_trailer(r, t, err, errlen);
 	kht_tf_free(r);
 	free(m);
 	return rc;

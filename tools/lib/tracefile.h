@@ -66,6 +66,14 @@ static inline unsigned kht_tf_event_type(unsigned type)
 #define KHT_TF_MAX_FILE_TYPES 1024		/* trailer entries */
 #define KHT_TF_MAX_ULEN (1u << 20)		/* uncompressed block */
 #define KHT_TF_MAX_CLEN ((1u << 20) + 1024)	/* compressed block (>= compressBound(1 MiB)) */
+/*
+ * Uncompressed bytes per stored byte of a block (ulen <= this * clen). The
+ * writer's zlib level 1 gives at most ~230 (all zeros); recorded events ~5
+ * (packed) to ~75 (fixed, nothing but the time changing); deflate itself up
+ * to 1032. A block over it is a zlib bomb: refused unread, so a hostile file
+ * costs at most what a real one this many times its size would.
+ */
+#define KHT_TF_MAX_RATIO 256
 
 /* What the writer buffers before compressing a block, and so the largest record. */
 #define KHT_TF_BLOCK_SIZE (64u * 1024)
@@ -238,6 +246,14 @@ void kht_tf_free(struct kht_tf_reader *r);
  * read per block, plus the damaged bytes scanned; memory as a reader's.
  */
 int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, int errlen);
+/*
+ * The same with an open reader, before its first kht_tf_next(), which then
+ * reads from the first block: the file is read once, as the records pass
+ * steps over the damaged spots the walk scanned instead of scanning them
+ * again (`report` puts the trailer's counts above the records this way).
+ * -EINVAL when records were read already.
+ */
+int kht_tf_find_trailer(struct kht_tf_reader *r, struct kht_tf_trailer *t, char *err, int errlen);
 /* The same over a descriptor (taken), as kht_tf_open_fd(). */
 int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
 			   char *err, int errlen);
@@ -246,6 +262,8 @@ int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *
 			    char *err, int errlen);
 /* Blocks this process has decompressed (CRC-checked payloads): tests and benchmarks. */
 unsigned long long kht_tf_inflate_count(void);
+/* Bytes this process's scans for a valid block header went over: tests and benchmarks. */
+unsigned long long kht_tf_scan_count(void);
 
 /* ---- event encoding ---- */
 
