@@ -242,63 +242,40 @@ int BPF_KRETPROBE(seek_kretprobe, long long ret)
 	return 0;
 }
 
-/* ext4's own llseek: the same bodies (7.x collapses regular ext4 files). */
-SEC("fentry/ext4_llseek")
-int BPF_PROG(seek_ext4_fentry, struct file *file, long long offset, int whence)
-{
-	seek_enter(offset, whence);
-	return 0;
+/*
+ * A filesystem's own llseek (7.x collapses regular ext4 and xfs files): the
+ * same four bodies, regular files only. xfs is a module: its programs load
+ * only when it is loaded at start (tools/feat_seek.c).
+ */
+#define SEEK_FS_PROGS(fs, func)								\
+SEC("fentry/" #func)									\
+int BPF_PROG(seek_##fs##_fentry, struct file *file, long long offset, int whence)	\
+{											\
+	seek_enter(offset, whence);							\
+	return 0;									\
+}											\
+SEC("fexit/" #func)									\
+int BPF_PROG(seek_##fs##_fexit, struct file *file, long long offset, int whence,	\
+	     long long ret)								\
+{											\
+	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, true);		\
+	return 0;									\
+}											\
+SEC("kprobe/" #func)									\
+int BPF_KPROBE(seek_##fs##_kprobe, struct file *file, long long offset, int whence)	\
+{											\
+	seek_kprobe_enter(file, offset, whence);					\
+	return 0;									\
+}											\
+SEC("kretprobe/" #func)									\
+int BPF_KRETPROBE(seek_##fs##_kretprobe, long long ret)				\
+{											\
+	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, true);		\
+	return 0;									\
 }
 
-SEC("fexit/ext4_llseek")
-int BPF_PROG(seek_ext4_fexit, struct file *file, long long offset, int whence, long long ret)
-{
-	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, true);
-	return 0;
-}
-
-SEC("kprobe/ext4_llseek")
-int BPF_KPROBE(seek_ext4_kprobe, struct file *file, long long offset, int whence)
-{
-	seek_kprobe_enter(file, offset, whence);
-	return 0;
-}
-
-SEC("kretprobe/ext4_llseek")
-int BPF_KRETPROBE(seek_ext4_kretprobe, long long ret)
-{
-	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, true);
-	return 0;
-}
-
-/* xfs (a module: loaded only when xfs is loaded at start), the same bodies. */
-SEC("fentry/xfs_file_llseek")
-int BPF_PROG(seek_xfs_fentry, struct file *file, long long offset, int whence)
-{
-	seek_enter(offset, whence);
-	return 0;
-}
-
-SEC("fexit/xfs_file_llseek")
-int BPF_PROG(seek_xfs_fexit, struct file *file, long long offset, int whence, long long ret)
-{
-	seek_exit(ctx, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, true);
-	return 0;
-}
-
-SEC("kprobe/xfs_file_llseek")
-int BPF_KPROBE(seek_xfs_kprobe, struct file *file, long long offset, int whence)
-{
-	seek_kprobe_enter(file, offset, whence);
-	return 0;
-}
-
-SEC("kretprobe/xfs_file_llseek")
-int BPF_KRETPROBE(seek_xfs_kretprobe, long long ret)
-{
-	seek_exit(ctx, NULL, SEEK_FILE_KEPT, ret, KHT_MODE_KPROBE, true);
-	return 0;
-}
+SEEK_FS_PROGS(ext4, ext4_llseek)
+SEEK_FS_PROGS(xfs, xfs_file_llseek)
 
 struct sys_enter_lseek_args {
 	__u64 unused;
