@@ -122,11 +122,14 @@ for m in $modes; do
 		w=$(grep -c '"rule":"seek-transient-hole","severity":"WARN"' "$WORK/$name.out")
 		echo "  $name: $collapses collapses, workload saw $anomalies anomalies, $n reports, $w warnings"
 		# a BUG needs the seed-004 mechanism seen: the publish order, fentry only;
-		# kprobe mode sees the window but not the publish: warnings at most
-		case $m in
-		fentry) { [ "$anomalies" -gt 0 ] && [ "$n" -gt 0 ]; } ||
+		# kprobe mode sees the window but not the publish: warnings at most.
+		# Fixed kernels have no such mechanism: data the workload saw vanish
+		# there (rare: 1 of 28 collapses once on 7.2, the "unexplained hole" of
+		# docs/races.md) must be a WARN, never a BUG.
+		case $m,$prefix_bug in
+		fentry,1) { [ "$anomalies" -gt 0 ] && [ "$n" -gt 0 ]; } ||
 			{ [ "$anomalies" -eq 0 ] && [ "$n" -eq 0 ]; } ;;
-		kprobe) [ "$n" -eq 0 ] && { [ "$anomalies" -eq 0 ] || [ "$w" -gt 0 ]; } ;;
+		fentry,0 | kprobe,*) [ "$n" -eq 0 ] && { [ "$anomalies" -eq 0 ] || [ "$w" -gt 0 ]; } ;;
 		*) [ "$n" -eq 0 ] ;;
 		esac
 		r=$?
