@@ -12,29 +12,17 @@ static void ev_span(const union kht_any_event *e, struct kht_span *sp)
 	kht_event_kind(e->hdr.type)->span(e, sp);
 }
 
-int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
+int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t size)
 {
 	const struct kht_event_kind *k = kht_event_kind(h->type);
-	struct kht_tl_event *e;
 	struct kht_span sp;
 
 	if (!k || size < k->size || k->size > sizeof(e->ev))
 		return -1;
 	if (k->summarised)
-		return 0;	/* lock windows: in their collapse event; not part of a story */
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		void *p = realloc(t->ev, cap * sizeof(*t->ev));
-
-		if (!p)
-			return -1;
-		t->ev = p;
-		t->cap = cap;
-	}
-	e = &t->ev[t->n++];
+		return 1;	/* lock windows: in their collapse event; not part of a story */
 	memset(e, 0, sizeof(*e));
 	memcpy(&e->ev, h, k->size);
-	e->seq = t->next_seq++;
 	ev_span(&e->ev, &sp);
 	e->end_ns = sp.end_ns;
 	e->has_begin = sp.has_begin;
@@ -47,6 +35,28 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 	return 0;
 }
 
+int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
+{
+	struct kht_tl_event ev;
+	int ret = kht_tl_event_init(&ev, h, size);
+
+	if (ret)
+		return ret < 0 ? -1 : 0;
+	if (t->n == t->cap) {
+		/* small first: a streamed story is often a few events */
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		void *p = realloc(t->ev, cap * sizeof(*t->ev));
+
+		if (!p)
+			return -1;
+		t->ev = p;
+		t->cap = cap;
+	}
+	ev.seq = t->next_seq++;
+	t->ev[t->n++] = ev;
+	return 0;
+}
+
 static int by_time(const void *a, const void *b)
 {
 	const struct kht_tl_event *x = a, *y = b;
@@ -56,29 +66,47 @@ static int by_time(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_any_event *e)
+void kht_tl_key(const struct kht_tl_event *e, struct kht_tl_key *k)
 {
-	static const char no_name[KHT_NAME_LEN];
-	unsigned dev = 0, gen = 0, pid = e->hdr.pid;
-	unsigned long long ino = 0;
-	const char *name = e->hdr.comm;
-	enum kht_tl_kind kind;
-	struct kht_tl_group *g;
+	struct kht_span sp;
+
+	ev_span(&e->ev, &sp);
+	memset(k, 0, sizeof(*k));
+	k->kind = sp.has_file ? KHT_TL_INODE : KHT_TL_PROCESS;
+	if (k->kind == KHT_TL_INODE) {
+		k->dev = sp.file.dev;
+		k->ino = sp.file.ino;
+		k->gen = sp.file.gen;
+	} else {
+		k->pid = e->ev.hdr.pid;
+	}
+}
+
+/* The file name the event carries (inode stories), else NULL. */
+static const char *ev_name(const union kht_any_event *e)
+{
 	struct kht_span sp;
 
 	ev_span(e, &sp);
-	kind = sp.has_file ? KHT_TL_INODE : KHT_TL_PROCESS;
-	if (kind == KHT_TL_INODE) {
-		dev = sp.file.dev;
-		ino = sp.file.ino;
-		gen = sp.file.gen;
-		name = sp.name ? sp.name : no_name;
-	}
+	return sp.name;
+}
+
+static struct kht_tl_group *find_group(struct kht_timeline *t, const struct kht_tl_event *e)
+{
+	static const char no_name[KHT_NAME_LEN];
+	const char *name;
+	struct kht_tl_group *g;
+	struct kht_tl_key k;
+
+	kht_tl_key(e, &k);
+	name = k.kind == KHT_TL_INODE ? ev_name(&e->ev) : e->ev.hdr.comm;
+	if (!name)
+		name = no_name;
 	for (size_t i = t->ngroups; i-- > 0;) {
 		g = &t->groups[i];
-		if (g->kind == kind && (kind == KHT_TL_INODE ?
-		    g->dev == dev && g->ino == ino && g->gen == gen : g->pid == pid)) {
-			if (!g->name[0] && kind == KHT_TL_INODE)
+		if (g->kind == k.kind && (k.kind == KHT_TL_INODE ?
+		    g->dev == k.dev && g->ino == k.ino && g->gen == k.gen : g->pid == k.pid)) {
+			if (!g->name[0] && k.kind == KHT_TL_INODE)
 				memcpy(g->name, name, KHT_NAME_LEN);
 			return g;
 		}
@@ -89,12 +117,12 @@ static struct kht_tl_group *find_group(struct kht_timeline *t, const union kht_a
 	t->groups = g;
 	g = &t->groups[t->ngroups++];
 	memset(g, 0, sizeof(*g));
-	g->kind = kind;
-	g->dev = dev;
-	g->ino = ino;
-	g->gen = gen;
-	g->pid = kind == KHT_TL_PROCESS ? pid : 0;
-	memcpy(g->name, name, kind == KHT_TL_INODE ? KHT_NAME_LEN : KHT_COMM_LEN);
+	g->kind = k.kind;
+	g->dev = k.dev;
+	g->ino = k.ino;
+	g->gen = k.gen;
+	g->pid = k.pid;
+	memcpy(g->name, name, k.kind == KHT_TL_INODE ? KHT_NAME_LEN : KHT_COMM_LEN);
 	return g;
 }
 
@@ -133,6 +161,19 @@ static bool in_window(const struct kht_tl_event *e, const struct kht_tl_filter *
 	return t >= f->since_s && (!f->until_set || t <= f->until_s);
 }
 
+bool kht_tl_event_passes(const struct kht_tl_event *e, const struct kht_tl_filter *f,
+			 unsigned long long base_ns)
+{
+	struct kht_tl_key k;
+
+	if (!in_window(e, f, base_ns))
+		return false;
+	if (!f->ino)
+		return true;
+	kht_tl_key(e, &k);
+	return k.kind == KHT_TL_INODE && k.ino == f->ino;
+}
+
 static bool group_has_pid(const struct kht_timeline *t, const struct kht_tl_group *g, unsigned pid)
 {
 	for (size_t i = 0; i < g->n; i++)
@@ -157,7 +198,7 @@ int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned
 
 		if (!in_window(&t->ev[i], f, base_ns))
 			continue;
-		g = find_group(t, &t->ev[i].ev);
+		g = find_group(t, &t->ev[i]);
 		if (!g || group_add(t, g, i))
 			return -1;
 	}

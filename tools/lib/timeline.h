@@ -50,6 +50,19 @@ struct kht_tl_group {
 	/* Positions in idx of its userfaultfd events (the rules weigh them for every collapse). */
 	size_t *uffd;
 	size_t nuffd, cap_uffd;
+	/*
+	 * Streamed (timeline_stream.h): 0, the whole story; else part `part`
+	 * (1, 2, ...) of a story split for its size, `more` if another follows.
+	 */
+	unsigned part;
+	bool more;
+};
+
+/* What a story is about: kht_tl_key() of any of its events. */
+struct kht_tl_key {
+	enum kht_tl_kind kind;
+	unsigned dev, gen, pid;		/* pid: process stories only */
+	unsigned long long ino;
 };
 
 struct kht_tl_filter {
@@ -67,6 +80,16 @@ struct kht_timeline {
 	size_t ngroups;
 };
 
+/*
+ * Fill e from one record (seq left 0): 0, 1 for a kind that is not part of
+ * stories (lock windows), -1 for an unknown type or a short record.
+ */
+int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t size);
+/* The story the event belongs to. */
+void kht_tl_key(const struct kht_tl_event *e, struct kht_tl_key *k);
+/* Whether the event passes the filter's --since/--until and --inode (not -p: that is per story). */
+bool kht_tl_event_passes(const struct kht_tl_event *e, const struct kht_tl_filter *f,
+			 unsigned long long base_ns);
 /* Copy one event in; 0, or -1 for an unknown type / short record / no memory. */
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size);
 /* Sort and group (call once all events are in). 0 or -1 (no memory). */
@@ -102,6 +125,15 @@ bool kht_tl_in_window(const struct kht_tl_event *c, unsigned long long ts);
 
 /* Terminal rendering: one block per group, times relative to base_ns. */
 void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+/* One group's block (kht_tl_print_text puts a blank line between them). */
+void kht_tl_story_text(FILE *out, const struct kht_timeline *t, const struct kht_tl_group *g,
+		       const struct kht_fmt *f);
+/* One group's JSON line. */
+void kht_tl_story_json(FILE *out, const struct kht_timeline *t, const struct kht_tl_group *g,
+		       const struct kht_fmt *f);
+/* The last line of -j. 0 or -1 (write error on out). */
+int kht_tl_json_summary(FILE *out, unsigned long long stories, unsigned long long events,
+			long long drops);
 /*
  * One JSON object per group, {"event":"story","group":..., "events":[...]},
  * then {"event":"timeline-summary","stories":N,"events":N,"drops":N}
@@ -112,11 +144,36 @@ int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_
 /* Chrome trace-event JSON (Perfetto UI, chrome://tracing). 0 or -1 (write error). */
 int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
 /*
+ * The same, story by story (streamed stories): begin, then one call per
+ * group, then end. *pid is the group's Perfetto process: 0 makes a new one
+ * (and sets it); parts of one story pass the same.
+ */
+struct kht_tl_pfjson {
+	FILE *out;
+	bool first;
+	unsigned next_pid;
+};
+void kht_tl_pfjson_begin(struct kht_tl_pfjson *p, FILE *out);
+void kht_tl_pfjson_story(struct kht_tl_pfjson *p, const struct kht_timeline *t,
+			 const struct kht_tl_group *g, const struct kht_fmt *f,
+			 unsigned long long *pid);
+int kht_tl_pfjson_end(struct kht_tl_pfjson *p);
+/*
  * Perfetto's native protobuf trace (timeline_perfetto.c): a track per story,
  * a child track per task, slices and instants with the -j fields as debug
  * annotations. Packets are written as the stories are walked. 0 or -1 (no
  * memory, write error).
  */
 int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f);
+/*
+ * The same, story by story: *track is the story's track (0: a new one,
+ * set); parts of one story pass the same and share its track.
+ */
+struct kht_tl_pb;
+struct kht_tl_pb *kht_tl_pb_begin(FILE *out);	/* NULL: no memory */
+void kht_tl_pb_story(struct kht_tl_pb *p, const struct kht_timeline *t,
+		     const struct kht_tl_group *g, const struct kht_fmt *f,
+		     unsigned long long *track);
+int kht_tl_pb_end(struct kht_tl_pb *p);		/* frees p; 0 or -1 (no memory, write error) */
 
 #endif

@@ -249,29 +249,64 @@ static void write_event(struct kht_pf_writer *w, uint64_t track, const struct kh
 	}
 }
 
-int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
-{
+struct kht_tl_pb {
 	struct kht_pf_writer w;
-	struct kht_pf_intern tasks = { 0 };	/* of the current story */
+	struct kht_pf_intern tasks;	/* of the current story */
+};
+
+struct kht_tl_pb *kht_tl_pb_begin(FILE *out)
+{
+	struct kht_tl_pb *p = calloc(1, sizeof(*p));
+
+	if (p)
+		kht_pf_init(&p->w, out);
+	return p;
+}
+
+void kht_tl_pb_story(struct kht_tl_pb *p, const struct kht_timeline *t,
+		     const struct kht_tl_group *g, const struct kht_fmt *f,
+		     unsigned long long *track)
+{
 	char json[2048];
 
-	kht_pf_init(&w, out);
-	for (size_t gi = 0; gi < t->ngroups && !w.error; gi++) {
-		const struct kht_tl_group *g = &t->groups[gi];
-		uint64_t story = story_track(&w, g);
+	if (p->w.error)
+		return;
+	/* the parts of a split story share its track; their tasks get tracks again (map per part) */
+	if (!*track)
+		*track = story_track(&p->w, g);
+	kht_pf_map_clear(&p->tasks);
+	for (size_t i = 0; i < g->n && !p->w.error; i++) {
+		const struct kht_tl_event *e = &t->ev[g->idx[i]];
+		const struct kht_hdr *h = &e->ev.hdr;
+		int n = kht_event_json(json, sizeof(json), h, sizeof(e->ev), f);
 
-		kht_pf_map_clear(&tasks);
-		for (size_t i = 0; i < g->n && !w.error; i++) {
-			const struct kht_tl_event *e = &t->ev[g->idx[i]];
-			const struct kht_hdr *h = &e->ev.hdr;
-			int n = kht_event_json(json, sizeof(json), h, sizeof(e->ev), f);
-
-			if (n < 0 || (size_t)n >= sizeof(json))
-				continue;
-			write_event(&w, task_track(&w, &tasks, story, h), e, json, n,
-				    kht_tl_collapse_retry(t, g, i, f->results));
-		}
+		if (n < 0 || (size_t)n >= sizeof(json))
+			continue;
+		write_event(&p->w, task_track(&p->w, &p->tasks, *track, h), e, json, n,
+			    kht_tl_collapse_retry(t, g, i, f->results));
 	}
-	kht_pf_map_clear(&tasks);
-	return kht_pf_finish(&w);
+}
+
+int kht_tl_pb_end(struct kht_tl_pb *p)
+{
+	int ret;
+
+	kht_pf_map_clear(&p->tasks);
+	ret = kht_pf_finish(&p->w);
+	free(p);
+	return ret;
+}
+
+int kht_tl_write_perfetto_pb(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+{
+	struct kht_tl_pb *p = kht_tl_pb_begin(out);
+
+	if (!p)
+		return -1;
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		unsigned long long track = 0;
+
+		kht_tl_pb_story(p, t, &t->groups[gi], f, &track);
+	}
+	return kht_tl_pb_end(p);
 }

@@ -67,54 +67,66 @@ static void print_group_header(FILE *out, const struct kht_tl_group *g, const st
 	} else {
 		fprintf(out, "process %u (%s): anonymous/hugetlb memory", g->pid, g->name);
 	}
-	fprintf(out, " — %zu event%s, %+.6f .. %+.6f s\n", g->n, g->n == 1 ? "" : "s",
+	fprintf(out, " — %zu event%s, %+.6f .. %+.6f s", g->n, g->n == 1 ? "" : "s",
 		kht_rel_s(first->begin_ns, f->base_ns), kht_rel_s(last->end_ns, f->base_ns));
+	if (g->part > 1)
+		fprintf(out, " (part %u, continued)", g->part);
+	else if (g->part)
+		fprintf(out, " (part 1)");
+	fputc('\n', out);
+}
+
+void kht_tl_story_text(FILE *out, const struct kht_timeline *t, const struct kht_tl_group *g,
+		       const struct kht_fmt *f)
+{
+	struct row *rows = calloc(g->n * 2, sizeof(*rows));
+	bool *marks = calloc(g->n * 2, sizeof(*marks));
+	size_t nr = 0;
+
+	if (!rows || !marks) {
+		free(rows);
+		free(marks);
+		return;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *e = &t->ev[g->idx[i]];
+		bool retry = kht_tl_collapse_retry(t, g, i, f->results);
+
+		if (is_window(e) && e->has_begin) {
+			rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_BEGIN, retry };
+			rows[nr++] = (struct row){ e->end_ns, e, KHT_ROW_END, retry };
+		} else {
+			/* an operation shows at its start: that is when it looked */
+			rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_ONE, retry };
+		}
+	}
+	qsort(rows, nr, sizeof(*rows), row_cmp);
+	mark_rows(rows, nr, marks);
+	print_group_header(out, g, t, f);
+	for (size_t i = 0; i < nr; i++) {
+		const struct kht_hdr *h = &rows[i].e->ev.hdr;
+		char desc[256], comm[KHT_COMM_LEN + 1];
+
+		memcpy(comm, h->comm, KHT_COMM_LEN);
+		comm[KHT_COMM_LEN] = '\0';
+		row_desc(desc, sizeof(desc), &rows[i], f);
+		fprintf(out, "  %+11.6f %c %7u %-16s %s%s\n", kht_rel_s(rows[i].ts, f->base_ns),
+			marks[i] ? '|' : ' ', h->tid, comm, desc,
+			rows[i].retry && rows[i].part != KHT_ROW_END ?
+			" (attempt 2 of the same MADV_COLLAPSE: written back, retried)" : "");
+	}
+	if (g->more)
+		fprintf(out, "  (continued in part %u)\n", g->part + 1);
+	free(rows);
+	free(marks);
 }
 
 void kht_tl_print_text(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
 {
 	for (size_t gi = 0; gi < t->ngroups; gi++) {
-		const struct kht_tl_group *g = &t->groups[gi];
-		struct row *rows = calloc(g->n * 2, sizeof(*rows));
-		bool *marks = calloc(g->n * 2, sizeof(*marks));
-		size_t nr = 0;
-
-		if (!rows || !marks) {
-			free(rows);
-			free(marks);
-			return;
-		}
-		for (size_t i = 0; i < g->n; i++) {
-			const struct kht_tl_event *e = &t->ev[g->idx[i]];
-			bool retry = kht_tl_collapse_retry(t, g, i, f->results);
-
-			if (is_window(e) && e->has_begin) {
-				rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_BEGIN, retry };
-				rows[nr++] = (struct row){ e->end_ns, e, KHT_ROW_END, retry };
-			} else {
-				/* an operation shows at its start: that is when it looked */
-				rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_ONE, retry };
-			}
-		}
-		qsort(rows, nr, sizeof(*rows), row_cmp);
-		mark_rows(rows, nr, marks);
 		if (gi)
 			fputc('\n', out);
-		print_group_header(out, g, t, f);
-		for (size_t i = 0; i < nr; i++) {
-			const struct kht_hdr *h = &rows[i].e->ev.hdr;
-			char desc[256], comm[KHT_COMM_LEN + 1];
-
-			memcpy(comm, h->comm, KHT_COMM_LEN);
-			comm[KHT_COMM_LEN] = '\0';
-			row_desc(desc, sizeof(desc), &rows[i], f);
-			fprintf(out, "  %+11.6f %c %7u %-16s %s%s\n", kht_rel_s(rows[i].ts, f->base_ns),
-				marks[i] ? '|' : ' ', h->tid, comm, desc,
-				rows[i].retry && rows[i].part != KHT_ROW_END ?
-				" (attempt 2 of the same MADV_COLLAPSE: written back, retried)" : "");
-		}
-		free(rows);
-		free(marks);
+		kht_tl_story_text(out, t, &t->groups[gi], f);
 	}
 }
 
@@ -136,42 +148,48 @@ static void group_json_head(struct kht_buf *b, const struct kht_tl_group *g)
 		kht_json_u64(b, "pid", g->pid);
 		kht_json_str(b, "comm", g->name);
 	}
+	/* a split story: its parts share the keys above; "continues" on all but the last */
+	if (g->part)
+		kht_json_u64(b, "part", g->part);
+	if (g->more)
+		kht_json_bool(b, "continues", true);
 	kht_json_key(b, "events");
 }
 
-int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f,
-		      long long drops)
+void kht_tl_story_json(FILE *out, const struct kht_timeline *t, const struct kht_tl_group *g,
+		       const struct kht_fmt *f)
 {
 	char head[512], line[2048];
-	unsigned long long events = 0;
 	struct kht_buf b;
 
-	for (size_t gi = 0; gi < t->ngroups; gi++) {
-		const struct kht_tl_group *g = &t->groups[gi];
+	kht_buf_init(&b, head, sizeof(head));
+	group_json_head(&b, g);
+	fprintf(out, "%s[", head);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *e = &t->ev[g->idx[i]];
+		int n = kht_event_json(line, sizeof(line), &e->ev.hdr, sizeof(e->ev), f);
 
-		kht_buf_init(&b, head, sizeof(head));
-		group_json_head(&b, g);
-		fprintf(out, "%s[", head);
-		for (size_t i = 0; i < g->n; i++) {
-			const struct kht_tl_event *e = &t->ev[g->idx[i]];
-
-			int n = kht_event_json(line, sizeof(line), &e->ev.hdr, sizeof(e->ev), f);
-
-			if (n < 0)
-				continue;
-			/* a retry says so inside its object: {...,"attempt":2} */
-			if (n > 0 && line[n - 1] == '}' && kht_tl_collapse_retry(t, g, i, f->results))
-				fprintf(out, "%s%.*s,\"attempt\":2}", i ? "," : "", n - 1, line);
-			else
-				fprintf(out, "%s%s", i ? "," : "", line);
-		}
-		fprintf(out, "]}\n");
-		events += g->n;
+		if (n < 0)
+			continue;
+		/* a retry says so inside its object: {...,"attempt":2} */
+		if (n > 0 && line[n - 1] == '}' && kht_tl_collapse_retry(t, g, i, f->results))
+			fprintf(out, "%s%.*s,\"attempt\":2}", i ? "," : "", n - 1, line);
+		else
+			fprintf(out, "%s%s", i ? "," : "", line);
 	}
+	fprintf(out, "]}\n");
+}
+
+int kht_tl_json_summary(FILE *out, unsigned long long stories, unsigned long long events,
+			long long drops)
+{
+	char head[512];
+	struct kht_buf b;
+
 	kht_buf_init(&b, head, sizeof(head));
 	kht_json_begin(&b);
 	kht_json_str(&b, "event", "timeline-summary");
-	kht_json_u64(&b, "stories", t->ngroups);
+	kht_json_u64(&b, "stories", stories);
 	kht_json_u64(&b, "events", events);
 	if (drops >= 0)
 		kht_json_u64(&b, "drops", drops);
@@ -180,6 +198,18 @@ int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_
 	kht_json_end(&b);
 	fprintf(out, "%s\n", head);
 	return ferror(out) ? -1 : 0;
+}
+
+int kht_tl_print_json(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f,
+		      long long drops)
+{
+	unsigned long long events = 0;
+
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		kht_tl_story_json(out, t, &t->groups[gi], f);
+		events += t->groups[gi].n;
+	}
+	return kht_tl_json_summary(out, t->ngroups, events, drops);
 }
 
 /* ---- Chrome trace-event format: one process per group, one thread per task ---- */
@@ -255,43 +285,66 @@ static void pf_names(FILE *out, bool *first, const struct kht_timeline *t,
 	}
 }
 
-int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+void kht_tl_pfjson_begin(struct kht_tl_pfjson *p, FILE *out)
+{
+	*p = (struct kht_tl_pfjson){ .out = out, .first = true, .next_pid = 1 };
+	fprintf(out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+}
+
+void kht_tl_pfjson_story(struct kht_tl_pfjson *p, const struct kht_timeline *t,
+			 const struct kht_tl_group *g, const struct kht_fmt *f,
+			 unsigned long long *story_pid)
 {
 	char desc[256], args[2048];
-	bool first = true;
+	FILE *out = p->out;
+	unsigned pid;
 
-	fprintf(out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
-	for (size_t gi = 0; gi < t->ngroups; gi++) {
-		const struct kht_tl_group *g = &t->groups[gi];
-		unsigned pid = gi + 1;	/* synthetic: one Perfetto process per group */
+	/* synthetic: one Perfetto process per story; its parts name it again, harmlessly */
+	if (!*story_pid)
+		*story_pid = p->next_pid++;
+	pid = *story_pid;
+	pf_names(out, &p->first, t, g, pid);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct kht_tl_event *e = &t->ev[g->idx[i]];
+		const struct kht_hdr *h = &e->ev.hdr;
+		struct row r = { e->begin_ns, e, 0 };
 
-		pf_names(out, &first, t, g, pid);
-		for (size_t i = 0; i < g->n; i++) {
-			const struct kht_tl_event *e = &t->ev[g->idx[i]];
-			const struct kht_hdr *h = &e->ev.hdr;
-			struct row r = { e->begin_ns, e, 0 };
-
-			if (kht_event_json(args, sizeof(args), h, sizeof(e->ev), f) < 0)
-				continue;
-			if (h->type == KHT_EV_COLLAPSE && e->has_begin) {
-				r.part = 1;
-				row_desc(desc, sizeof(desc), &r, f);
-				pf_event(out, &first, "B", desc, "collapse", pid, h->tid,
-					 us(e->begin_ns, f->base_ns), -1, args);
-				pf_event(out, &first, "E", NULL, NULL, pid, h->tid,
-					 us(e->end_ns, f->base_ns), -1, NULL);
-				continue;
-			}
+		if (kht_event_json(args, sizeof(args), h, sizeof(e->ev), f) < 0)
+			continue;
+		if (h->type == KHT_EV_COLLAPSE && e->has_begin) {
+			r.part = 1;
 			row_desc(desc, sizeof(desc), &r, f);
-			if (e->has_begin)
-				pf_event(out, &first, "X", desc, NULL, pid, h->tid,
-					 us(e->begin_ns, f->base_ns),
-					 (e->end_ns - e->begin_ns) / 1e3, args);
-			else
-				pf_event(out, &first, "i", desc, NULL, pid, h->tid,
-					 us(e->end_ns, f->base_ns), -1, args);
+			pf_event(out, &p->first, "B", desc, "collapse", pid, h->tid,
+				 us(e->begin_ns, f->base_ns), -1, args);
+			pf_event(out, &p->first, "E", NULL, NULL, pid, h->tid,
+				 us(e->end_ns, f->base_ns), -1, NULL);
+			continue;
 		}
+		row_desc(desc, sizeof(desc), &r, f);
+		if (e->has_begin)
+			pf_event(out, &p->first, "X", desc, NULL, pid, h->tid,
+				 us(e->begin_ns, f->base_ns), (e->end_ns - e->begin_ns) / 1e3, args);
+		else
+			pf_event(out, &p->first, "i", desc, NULL, pid, h->tid,
+				 us(e->end_ns, f->base_ns), -1, args);
 	}
-	fprintf(out, "\n]}\n");
-	return ferror(out) ? -1 : 0;
+}
+
+int kht_tl_pfjson_end(struct kht_tl_pfjson *p)
+{
+	fprintf(p->out, "\n]}\n");
+	return ferror(p->out) ? -1 : 0;
+}
+
+int kht_tl_write_perfetto(FILE *out, const struct kht_timeline *t, const struct kht_fmt *f)
+{
+	struct kht_tl_pfjson p;
+
+	kht_tl_pfjson_begin(&p, out);
+	for (size_t gi = 0; gi < t->ngroups; gi++) {
+		unsigned long long pid = 0;
+
+		kht_tl_pfjson_story(&p, t, &t->groups[gi], f, &pid);
+	}
+	return kht_tl_pfjson_end(&p);
 }
