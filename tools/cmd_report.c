@@ -23,6 +23,7 @@
 #include "lib/races.h"
 #include "lib/races_stream.h"
 #include "lib/timeline.h"
+#include "lib/timeline_stream.h"
 #include "lib/tracefile.h"
 
 #define DEFAULT_INPUT "khugetrace.data"	/* what `record` writes without -o */
@@ -42,6 +43,11 @@ struct report {
 	struct kht_timeline tl;
 	/* --races alone: judged in epochs as the records come, in bounded memory */
 	struct kht_races_stream *rs;
+	/* --timeline/--perfetto without --races: stories written as they go quiet */
+	struct kht_tl_stream *ts;
+	FILE *pf;			/* the Perfetto output, written story by story */
+	struct kht_tl_pfjson pfjson;	/* ... as JSON */
+	struct kht_tl_pb *pb;		/* ... or as protobuf */
 	unsigned long long unknown, undecodable;
 	FILE *info;	/* where the "#" header goes: stdout, or stderr under -j */
 	long long drops;	/* from the trailer; -1 without one */
@@ -101,6 +107,8 @@ static bool add_record(struct report *r, unsigned rtype, const void *data, unsig
 	}
 	if (r->rs)
 		kht_rs_add(r->rs, &ev.hdr, kht_event_size(type));
+	else if (r->ts)
+		kht_tls_add(r->ts, &ev.hdr, kht_event_size(type));
 	else if (r->opts.timeline || r->opts.perfetto || r->opts.races)
 		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
 	else if (type == KHT_EV_COLLAPSE)
@@ -145,6 +153,82 @@ static void races_emit(void *ctx, struct kht_races *races)
 		kht_races_print_text_reports(stdout, races, &r->view.fmt);
 }
 
+/* A story of the streamed views: to stdout (--timeline) and into the Perfetto trace. */
+static void story_emit(void *ctx, const struct kht_timeline *t, const struct kht_tl_group *g,
+		       unsigned long long *tag)
+{
+	struct report *r = ctx;
+
+	if (r->opts.timeline && r->opts.json) {
+		kht_tl_story_json(stdout, t, g, &r->view.fmt);
+	} else if (r->opts.timeline) {
+		if (r->ts->stories_out)
+			fputc('\n', stdout);
+		kht_tl_story_text(stdout, t, g, &r->view.fmt);
+	}
+	if (r->pb)
+		kht_tl_pb_story(r->pb, t, g, &r->view.fmt, tag);
+	else if (r->pf)
+		kht_tl_pfjson_story(&r->pfjson, t, g, &r->view.fmt, tag);
+}
+
+/* Set up the streamed views before the records pass; 0 or 1 (said why). */
+static int stream_begin(struct report *r)
+{
+	static struct kht_tl_stream ts;
+
+	ts = (struct kht_tl_stream){
+		.filter = { .ino = r->opts.inode, .pid = r->opts.pid, .since_s = r->opts.since_s,
+			    .until_s = r->opts.until_s, .until_set = r->opts.until_set },
+		.base_ns = r->meta.mono_base_ns, .emit = story_emit, .ctx = r,
+	};
+	r->ts = &ts;
+	if (!r->opts.perfetto)
+		return 0;
+	r->pf = kht_out_stream(&r->perfetto);
+	if (r->pf && !kht_perfetto_json(&r->opts) && !(r->pb = kht_tl_pb_begin(r->pf)))
+		r->pf = NULL;
+	if (!r->pf) {
+		fprintf(stderr, "khugetrace report: cannot write %s: %s.\n", r->opts.perfetto,
+			strerror(errno ? errno : ENOMEM));
+		kht_out_abort(&r->perfetto);
+		return 1;
+	}
+	if (!r->pb)
+		kht_tl_pfjson_begin(&r->pfjson, r->pf);
+	return 0;
+}
+
+/* The rest of the stories, the -j summary, the Perfetto trace's end. */
+static int stream_end(struct report *r)
+{
+	char err[512];
+	int ret = 0, wr = 0;
+
+	if (kht_tls_finish(r->ts)) {
+		fprintf(stderr, "khugetrace report: out of memory building the timeline.\n");
+		ret = 1;
+	}
+	if (r->opts.timeline && r->opts.json)
+		kht_tl_json_summary(stdout, r->ts->stories_out, r->ts->events_out, r->drops);
+	if (!r->pf)
+		return ret;
+	wr = r->pb ? kht_tl_pb_end(r->pb) : kht_tl_pfjson_end(&r->pfjson);
+	r->pb = NULL;
+	if (wr < 0 && !ferror(r->pf)) {	/* a write error is the commit's to say */
+		fprintf(stderr, "khugetrace report: out of memory writing %s.\n", r->opts.perfetto);
+		kht_out_abort(&r->perfetto);
+		return 1;
+	}
+	if (ret || kht_out_commit(&r->perfetto, err, sizeof(err))) {
+		if (!ret)
+			fprintf(stderr, "khugetrace report: %s\n", err);
+		kht_out_abort(&r->perfetto);
+		return 1;
+	}
+	return 0;
+}
+
 static int views(struct report *r)
 {
 	struct kht_tl_filter f = { .ino = r->opts.inode, .pid = r->opts.pid,
@@ -169,6 +253,8 @@ static int views(struct report *r)
 			kht_races_print_text_summary(stdout, &r->rs->races);
 		return 0;
 	}
+	if (r->ts)
+		return stream_end(r);
 	if (kht_tl_build(&r->tl, &f, r->meta.mono_base_ns)) {
 		fprintf(stderr, "khugetrace report: out of memory building the timeline.\n");
 		return 1;
@@ -404,6 +490,9 @@ int cmd_report(int argc, char **argv)
 			.emit = races_emit, .ctx = &r,
 		};
 		r.rs = &rs;
+	} else if ((r.opts.timeline || r.opts.perfetto) && !r.opts.races && stream_begin(&r)) {
+		kht_tf_free(rd);
+		return 1;
 	}
 	while ((n = kht_tf_next(rd, &type, &data, &len)) == 1)
 		if (!add_record(&r, type, data, len))
@@ -424,6 +513,8 @@ int cmd_report(int argc, char **argv)
 	kht_tl_free(&r.tl);
 	if (r.rs)
 		kht_rs_free(r.rs);
+	if (r.ts)
+		kht_tls_free(r.ts);
 	kht_tf_free(rd);
 	return ret;
 }
