@@ -258,7 +258,22 @@ done
 # A synthetic recording of REPORT_EVENTS events written through the project's
 # own writer (bench/gen_recording.c + libkhugetrace.a), then
 # `khugetrace report FILE >/dev/null` (default view) under /usr/bin/time -v.
-REPORT_SKIPPED=
+REPORT_SKIPPED= TL_STATS=
+# report_stats ARGS...: "cpu_s wall_s maxrss_kb" of `khugetrace report rec.ktr ARGS >/dev/null`
+report_stats() {
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -v "$KHT" report "$WORK/rec.ktr" "$@" >/dev/null 2>"$WORK/report.time" ||
+			{ tail -5 "$WORK/report.time" >&2; return 1; }
+		awk -F': ' '/User time/ {u = $2} /System time/ {s = $2}
+			/Maximum resident/ {m = $2} /Elapsed/ {e = $2}
+			END { n = split(e, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i]
+			      print u + s, w, m }' "$WORK/report.time"
+	else	# no GNU time: CPU seconds from bash, no peak RSS
+		TIMEFORMAT='%U %S %R'
+		t=$( { time "$KHT" report "$WORK/rec.ktr" "$@" >/dev/null 2>&1; } 2>&1 ) || return 1
+		echo "$t" | awk '{print $1 + $2, $3, 0}'
+	fi
+}
 if [ "${NO_REPORT:-0}" = 1 ]; then
 	REPORT_STATS= REPORT_SKIPPED="skipped (NO_REPORT=1)"
 	note "part 4: skipped (NO_REPORT=1)"
@@ -276,22 +291,14 @@ elif "$KHT" --help 2>&1 | grep -qE '^ +report '; then
 	fi
 	"$BIN/gen_recording" -o "$WORK/rec.ktr" -n "$REPORT_EVENTS" >"$WORK/gen.out" ||
 		die "writing the synthetic recording failed."
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -v "$KHT" report "$WORK/rec.ktr" >/dev/null 2>"$WORK/report.time" ||
-			{ tail -5 "$WORK/report.time" >&2; die "khugetrace report failed on the synthetic recording."; }
-		REPORT_STATS=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2}
-			/Maximum resident/ {m = $2} /Elapsed/ {e = $2}
-			END { n = split(e, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i]
-			      print u + s, w, m }' "$WORK/report.time")
-	else	# no GNU time: CPU seconds from bash, no peak RSS
-		TIMEFORMAT='%U %S %R'
-		t=$( { time "$KHT" report "$WORK/rec.ktr" >/dev/null 2>&1; } 2>&1 ) ||
-			die "khugetrace report failed on the synthetic recording."
-		REPORT_STATS=$(echo "$t" | awk '{print $1 + $2, $3, 0}')
-	fi
+	REPORT_STATS=$(report_stats) || die "khugetrace report failed on the synthetic recording."
+	# the streamed timeline views (issue 14): text and -j, same file
+	TL_STATS="$(report_stats --timeline) $(report_stats --timeline -j)" ||
+		die "khugetrace report --timeline failed on the synthetic recording."
 	REPORT_STATS="$REPORT_STATS $(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' "$WORK/gen.out")"
 	rm -f "$WORK/rec.ktr"
 	printf '  report: cpu_s wall_s maxrss_kb file_bytes = %s\n' "$REPORT_STATS" >&2
+	printf '  report --timeline, then -j: cpu_s wall_s maxrss_kb = %s\n' "$TL_STATS" >&2
 else
 	REPORT_STATS= REPORT_SKIPPED="not measured (this khugetrace has no record/report)"
 	note "part 4: skipped: this khugetrace has no 'report' command"
@@ -302,7 +309,7 @@ cat "$WORK"/none.*.load >/dev/null
 awk -v rounds="$ROUNDS" -v configs="$CONFIGS" -v work="$WORK" -v kmodes="$KMODES" -v collapsed="$COLLAPSED" -v kopts="${KHT_OPTS:-}" \
     -v kernel="$(uname -r)" -v ncpu="$(nproc)" -v date="$(date -u '+%Y-%m-%d %H:%M UTC')" \
     -v smoke="$SMOKE" -v iters="$ITERS" -v files="$FILES" -v cevery="$COLLAPSE_EVERY" \
-    -v report_stats="$REPORT_STATS" -v report_skipped="$REPORT_SKIPPED" -v report_events="$REPORT_EVENTS" -v storm_s="$STORM_SECONDS" -v storm_t="$STORM_THREADS" '
+    -v report_stats="$REPORT_STATS" -v tl_stats="$TL_STATS" -v report_skipped="$REPORT_SKIPPED" -v report_events="$REPORT_EVENTS" -v storm_s="$STORM_SECONDS" -v storm_t="$STORM_THREADS" '
 function fmt(x) {
 	if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
 	if (x >= 1e3) return sprintf("%.1fk", x / 1e3)
@@ -405,9 +412,21 @@ BEGIN {
 	have_rep = split(report_stats, rs, " ") >= 4
 	if (have_rep) {
 		rcpu = rs[1] + 0; rwall = rs[2] + 0; eps = rcpu > 0 ? report_events / rcpu : 0
-		printf "%d events (%.1f MiB): %.2f s CPU, %.2f s wall, peak RSS %.1f MiB -> %s events/s per CPU-second\n\n",
+		printf "%d events (%.1f MiB): %.2f s CPU, %.2f s wall, peak RSS %.1f MiB -> %s events/s per CPU-second\n",
 			report_events, rs[4] / 1048576, rcpu, rwall, rs[3] / 1024, fmt(eps)
-	} else
+	}
+	have_tl = split(tl_stats, ts, " ") >= 6
+	if (have_tl) {
+		for (i = 0; i < 2; i++) {
+			tcpu[i] = ts[3 * i + 1] + 0; trss[i] = ts[3 * i + 3] / 1024
+			teps[i] = tcpu[i] > 0 ? report_events / tcpu[i] : 0
+			printf "  --timeline%-3s %.2f s CPU, %.2f s wall, peak RSS %.1f MiB -> %s events/s per CPU-second\n",
+				(i ? " -j" : ""), tcpu[i], ts[3 * i + 2], trss[i], fmt(teps[i])
+		}
+	}
+	if (have_rep)
+		printf "\n"
+	else
 		printf "report speed: %s\n\n", report_skipped
 
 	printf "GOALS%s\n", (smoke ? " (smoke run: verdicts not meaningful)" : "")
@@ -427,5 +446,11 @@ BEGIN {
 		printf "%-44s %-34s %s\n", "report >= 5 M events/s on one core", sprintf("%s events/s (1 thread)", fmt(eps)), (eps >= 5e6 ? "MET" : "MISSED")
 	else
 		printf "%-44s %-34s %s\n", "report >= 5 M events/s on one core", (report_skipped ~ /^skipped/ ? report_skipped : "not measured"), "NOT MEASURED"
+	if (have_tl) {
+		trmax = trss[0] > trss[1] ? trss[0] : trss[1]
+		temin = teps[0] < teps[1] ? teps[0] : teps[1]
+		printf "%-44s %-34s %s\n", "report --timeline (and -j) <= 128 MiB peak", sprintf("%.1f MiB", trmax), (trmax <= 128 ? "MET" : "MISSED")
+		printf "%-44s %-34s %s\n", "report --timeline (and -j) >= 2 M events/s", sprintf("%s events/s (slower of the two)", fmt(temin)), (temin >= 2e6 ? "MET" : "MISSED")
+	}
 }' || die "formatting the table failed."
 exit 0

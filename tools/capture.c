@@ -12,7 +12,7 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 {
 	struct run *r = ctx;
 
-	if (r->rs ? kht_rs_add(r->rs, h, size) : kht_tl_add(&r->tl, h, size))
+	if (r->rs ? kht_rs_add(r->rs, h, size) : kht_tls_add(r->ts, h, size))
 		r->lost++;
 	else
 		r->events++;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What `timeline` and `races` share: trace with every feature until Ctrl-C,
- * -d or the command's exit, and hand each event to a timeline (timeline)
- * or a stream judged as it comes (races).
+ * -d or the command's exit, and hand each event to a stream of stories
+ * (timeline) or a stream judged as it comes (races).
  */
 #ifndef KHT_CAPTURE_H
 #define KHT_CAPTURE_H
@@ -11,10 +11,12 @@
 #include "lib/options.h"
 #include "lib/races_stream.h"
 #include "lib/timeline.h"
+#include "lib/timeline_stream.h"
 
 struct run {
-	struct kht_timeline tl;
-	/* races: judged as the events come, in bounded memory (not tl) */
+	/* timeline: stories written as they go quiet, in bounded memory */
+	struct kht_tl_stream *ts;
+	/* races: judged as the events come, in bounded memory */
 	struct kht_races_stream *rs;
 	/* called once the session is open, before any event arrives */
 	void (*ready)(struct run *r, struct kht_session *s, const struct kht_opts *opts);

@@ -264,9 +264,11 @@ static int cut_biggest(struct kht_tl_stream *s)
 		left -= v[take++]->tl.n;
 	ret = write_batch(s, v, take, true);
 	free(v);
-	/* what could not be cut is many small stories: look again after another half bound */
-	s->next_cut = s->held + held_max(s) / 2 > held_max(s) ? s->held + held_max(s) / 2 :
-		      held_max(s);
+	/*
+	 * Cut down to half (each cut story keeps one event): the bound again.
+	 * Else what is left is many small stories: look after another half bound.
+	 */
+	s->next_cut = s->held <= held_max(s) / 2 + take ? held_max(s) : s->held + held_max(s) / 2;
 	return ret;
 }
 
