@@ -35,6 +35,21 @@ int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t si
 	return 0;
 }
 
+int kht_tl_room(struct kht_timeline *t, size_t first)
+{
+	size_t cap = t->cap ? t->cap * 2 : first;
+	void *p;
+
+	if (t->n < t->cap)
+		return 0;
+	p = realloc(t->ev, cap * sizeof(*t->ev));
+	if (!p)
+		return -1;
+	t->ev = p;
+	t->cap = cap;
+	return 0;
+}
+
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 {
 	struct kht_tl_event ev;
@@ -42,16 +57,8 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 
 	if (ret)
 		return ret < 0 ? -1 : 0;
-	if (t->n == t->cap) {
-		/* small first: a streamed story is often a few events */
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		void *p = realloc(t->ev, cap * sizeof(*t->ev));
-
-		if (!p)
-			return -1;
-		t->ev = p;
-		t->cap = cap;
-	}
+	if (kht_tl_room(t, 256))
+		return -1;
 	ev.seq = t->next_seq++;
 	t->ev[t->n++] = ev;
 	return 0;

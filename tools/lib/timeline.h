@@ -90,6 +90,8 @@ void kht_tl_key(const struct kht_tl_event *e, struct kht_tl_key *k);
 /* Whether the event passes the filter's --since/--until and --inode (not -p: that is per story). */
 bool kht_tl_event_passes(const struct kht_tl_event *e, const struct kht_tl_filter *f,
 			 unsigned long long base_ns);
+/* Room for one more event in t->ev (capacity doubled, first from `first`); 0 or -1. */
+int kht_tl_room(struct kht_timeline *t, size_t first);
 /* Copy one event in; 0, or -1 for an unknown type / short record / no memory. */
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size);
 /* Sort and group (call once all events are in). 0 or -1 (no memory). */

@@ -122,16 +122,9 @@ static int push_event(struct kht_tl_stream *s, struct kht_tls_story *st,
 {
 	struct kht_timeline *t = &st->tl;
 
-	if (t->n == t->cap) {
-		/* start small: most stories are a handful of events */
-		size_t cap = t->cap ? t->cap * 2 : 4;
-		void *p = realloc(t->ev, cap * sizeof(*t->ev));
-
-		if (!p)
-			return -1;
-		t->ev = p;
-		t->cap = cap;
-	}
+	/* start small: most stories are a handful of events */
+	if (kht_tl_room(t, 4))
+		return -1;
 	if (!t->n || e->begin_ns < st->first_ns) {
 		st->first_ns = e->begin_ns;
 		st->first_seq = e->seq;
