@@ -106,18 +106,18 @@ static struct kht_tl_group *find_group(struct kht_timeline *t, const struct kht_
 	struct kht_tl_key k;
 
 	kht_tl_key(e, &k);
-	name = k.kind == KHT_TL_INODE ? ev_name(&e->ev) : e->ev.hdr.comm;
-	if (!name)
-		name = no_name;
 	for (size_t i = t->ngroups; i-- > 0;) {
 		g = &t->groups[i];
 		if (g->kind == k.kind && (k.kind == KHT_TL_INODE ?
 		    g->dev == k.dev && g->ino == k.ino && g->gen == k.gen : g->pid == k.pid)) {
-			if (!g->name[0] && k.kind == KHT_TL_INODE)
+			if (!g->name[0] && k.kind == KHT_TL_INODE && (name = ev_name(&e->ev)))
 				memcpy(g->name, name, KHT_NAME_LEN);
 			return g;
 		}
 	}
+	name = k.kind == KHT_TL_INODE ? ev_name(&e->ev) : e->ev.hdr.comm;
+	if (!name)
+		name = no_name;
 	g = realloc(t->groups, (t->ngroups + 1) * sizeof(*g));
 	if (!g)
 		return NULL;
@@ -197,9 +197,53 @@ static void drop_group(struct kht_timeline *t, size_t i)
 	t->ngroups--;
 }
 
+/* The sort key of an event, and where it is: sorting these moves 16 bytes, not an event. */
+struct sort_key {
+	unsigned long long begin_ns;
+	unsigned seq, at;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+
+	if (x->begin_ns != y->begin_ns)
+		return x->begin_ns < y->begin_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* t->ev in (begin, seq) order: by_time's order, each event moved once. */
+static void sort_events(struct kht_timeline *t)
+{
+	struct kht_tl_event *ev;
+	struct sort_key *k;
+	size_t i;
+
+	for (i = 1; i < t->n && by_time(&t->ev[i - 1], &t->ev[i]) < 0; i++)
+		;
+	if (i >= t->n)
+		return;	/* in order already: a quiet story usually is */
+	k = malloc(t->n * sizeof(*k));
+	ev = k ? malloc(t->n * sizeof(*ev)) : NULL;
+	if (!ev) {
+		free(k);
+		qsort(t->ev, t->n, sizeof(*t->ev), by_time);
+		return;
+	}
+	for (i = 0; i < t->n; i++)
+		k[i] = (struct sort_key){ t->ev[i].begin_ns, t->ev[i].seq, i };
+	qsort(k, t->n, sizeof(*k), by_key);
+	for (i = 0; i < t->n; i++)
+		ev[i] = t->ev[k[i].at];
+	free(k);
+	free(t->ev);
+	t->ev = ev;
+	t->cap = t->n;
+}
+
 int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns)
 {
-	qsort(t->ev, t->n, sizeof(*t->ev), by_time);
+	sort_events(t);
 	for (size_t i = 0; i < t->n; i++) {
 		struct kht_tl_group *g;
 
