@@ -11,7 +11,7 @@ struct kht_tls_story {
 	struct kht_tl_key key;
 	struct kht_timeline tl;
 	unsigned long long first_ns;		/* begin of the first event held */
-	unsigned first_seq;
+	unsigned long long first_arrival;	/* its place in the whole stream */
 	unsigned long long last_ns;		/* latest end seen: quiet from then on */
 	unsigned parts;				/* written so far (a split story) */
 	unsigned long long tag;			/* the caller's (emit) */
@@ -127,11 +127,13 @@ static int push_event(struct kht_tl_stream *s, struct kht_tls_story *st,
 		return -1;
 	if (!t->n || e->begin_ns < st->first_ns) {
 		st->first_ns = e->begin_ns;
-		st->first_seq = e->seq;
+		st->first_arrival = s->arrivals;
 	}
 	if (e->end_ns > st->last_ns)
 		st->last_ns = e->end_ns;
-	t->ev[t->n++] = *e;
+	t->ev[t->n] = *e;
+	/* arrival order within the part: ties in time keep it, and it cannot wrap in a part */
+	t->ev[t->n++].seq = t->next_seq++;
 	if (++s->held > s->peak_held)
 		s->peak_held = s->held;
 	return 0;
@@ -179,7 +181,7 @@ static int by_first(const void *a, const void *b)
 
 	if (x->first_ns != y->first_ns)
 		return x->first_ns < y->first_ns ? -1 : 1;
-	return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
+	return x->first_arrival < y->first_arrival ? -1 : x->first_arrival > y->first_arrival;
 }
 
 static int by_size_desc(const void *a, const void *b)
@@ -274,7 +276,7 @@ int kht_tls_add(struct kht_tl_stream *s, const struct kht_hdr *h, size_t size)
 
 	if (ret)
 		return ret < 0 ? -1 : 0;
-	e.seq = s->next_seq++;
+	s->arrivals++;
 	if (e.end_ns > s->newest_ns)
 		s->newest_ns = e.end_ns;
 	if (kht_tl_event_passes(&e, &s->filter, s->base_ns)) {

@@ -53,7 +53,7 @@ struct kht_tl_stream {
 	size_t nbuckets, nstories, held;
 	unsigned long long newest_ns;
 	size_t next_cut;		/* cut the biggest when held passes this */
-	unsigned next_seq;
+	unsigned long long arrivals;	/* events seen */
 	/* what came out and what it cost: for the summary, -v and the tests */
 	unsigned long long stories_out, events_out;
 	size_t peak_held, peak_stories;
