@@ -13,7 +13,9 @@
  * Cost: the gated fentry lock probes fire for every such lock on the system;
  * `collapsing_now` is checked first so that, outside a collapse, each costs
  * one load and a branch. The call-site kprobes cost nothing outside
- * collapse_file (see win_open()).
+ * collapse_file (see win_open()). The reader probes fire on every page-cache
+ * lookup of the system (a trampoline each, even when they leave at once):
+ * they are loaded only with --spins (docs/races.md, "retry-spin").
  */
 #ifndef KHT_INSIDE_BPF_H
 #define KHT_INSIDE_BPF_H
@@ -22,8 +24,10 @@
 #define XA_CHUNK_MASK 63
 #define XA_RETRY_ENTRY 0x402ULL
 
-/* Set by the front-end when the lock and reader programs are loaded. */
+/* Set by the front-end when the lock programs are loaded, */
 const volatile bool inside = false;
+/* ... and when the reader programs are too (--spins). */
+const volatile bool spins = false;
 /* collapse_file calls in flight: the early exit of every lock/reader probe */
 volatile __u32 collapsing_now = 0;
 
@@ -153,7 +157,7 @@ static __always_inline void inside_exit(struct kht_collapse *ev)
 	st = bpf_map_lookup_elem(&inside_states, &tid);
 	if (!st)
 		return;
-	ev->flags |= KHT_F_HAVE_WINDOWS;
+	ev->flags |= KHT_F_HAVE_WINDOWS | (spins ? 0 : KHT_F_NO_READERS);
 	ev->retry_readers = st->win_readers;
 	ev->retry_spin_ns = st->win_spin_ns;
 	bpf_map_delete_elem(&collapsing_mappings, &st->mapping);
