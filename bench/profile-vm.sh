@@ -14,6 +14,10 @@
 #            seeks/mincore only near collapses
 #   full     --spins --all-seeks: every probe and every event (the default
 #            before the profile)
+#   floor    bench/hook_floor: the default's hooks (collapse_file, the
+#            call-site kprobes `probe --lock-sites` verifies, scan_file,
+#            userfaultfd, llseek, mincore, modify) with empty programs
+#   floor+rd the same plus the reader hooks --spins adds
 # ROUNDS rounds, the variants in the same order each round (icount makes
 # the guest deterministic but for the tracer's own scheduling).
 # Env: ROUNDS (2), ITERS (300), KHT_VM_LOG_DIR (/tmp/kht-bench-profile).
@@ -29,6 +33,9 @@ trap 'rm -rf "$work"' EXIT
 
 make -s STATIC=1 >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
 gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c
+# shellcheck disable=SC2046
+gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/hook_floor" bench/hook_floor.c \
+	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 cat >"$work/test.sh" <<EOF
 #!/bin/sh
 ITERS=$ITERS ROUNDS=$ROUNDS
@@ -42,9 +49,35 @@ loads() { # VARIANT: both loads, one line each
 		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out)"
 	done
 }
-run() { # none | default | full
+# the default profile's hooks (fentry mode), for hook_floor
+sites=$(/bin/khugetrace probe --lock-sites 2>/dev/null | awk '$NF == "verified" { print "kprobe:" $1 }')
+hooks="fentry:collapse_file fexit:collapse_file tp_btf:mm_khugepaged_scan_file $sites
+fentry:userfaultfd_ioctl fexit:userfaultfd_ioctl fentry:handle_userfault fexit:handle_userfault
+fentry:shmem_file_llseek fexit:shmem_file_llseek fentry:ext4_llseek fexit:ext4_llseek
+fentry:__x64_sys_mincore fexit:__x64_sys_mincore fentry:vfs_fallocate fexit:vfs_fallocate
+fentry:do_truncate fexit:do_truncate fentry:shmem_write_begin fentry:shmem_add_to_page_cache"
+readers="fentry:filemap_get_entry fexit:filemap_get_entry fentry:__filemap_get_folio
+fexit:__filemap_get_folio fentry:__filemap_get_folio_mpol fexit:__filemap_get_folio_mpol
+fentry:mapping_seek_hole_data fexit:mapping_seek_hole_data"
+floor() { # floor VARIANT HOOKS...
+	local v=$1
+	shift
+	/bin/hook_floor "$@" >/tmp/f.out 2>/tmp/f.err &
+	p=$!
+	i=0
+	while ! grep -q "hooks attached" /tmp/f.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	sed "s/^/  $v tracer| /" /tmp/f.out
+	loads "$v"
+	kill -INT $p
+	wait $p
+}
+run() { # none | default | full | floor | floor+rd
 	case $1 in
 	none) loads none; return ;;
+	# shellcheck disable=SC2086
+	floor) floor floor $hooks; return ;;
+	# shellcheck disable=SC2086
+	floor+rd) floor floor+rd $hooks $readers; return ;;
 	default) opts= ;;
 	full) opts="--spins --all-seeks" ;;
 	esac
@@ -61,12 +94,12 @@ run() { # none | default | full
 echo "warm-up"; loads none
 r=1
 while [ $r -le $ROUNDS ]; do
-	for v in none default full; do echo "round $r $v"; run $v; done
+	for v in none default full floor floor+rd; do echo "round $r $v"; run $v; done
 	r=$((r + 1))
 done
 EOF
 tests/vm/mkinitramfs.sh "$work/initrd.cpio.gz" "$work/test.sh" .output-static/bin/khugetrace \
-	"$work/pagecache_load" >/dev/null
+	"$work/pagecache_load" "$work/hook_floor" >/dev/null
 rc=0
 tests/vm/run-guest.sh "$series" "$work/initrd.cpio.gz" 2400 >/dev/null || rc=$?
 sed -e 's/\r$//' "$KHT_VM_LOG_DIR/kht-vm-$series.log" | sed -n '/^guest: /,/^=== KHT-RESULTS-END/p'

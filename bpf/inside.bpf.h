@@ -361,32 +361,19 @@ static __always_inline int reader_exit(void *ctx)
 	return 0;
 }
 
-SEC("fentry/filemap_get_entry")
-int BPF_PROG(rd_get_entry_in, struct address_space *mapping, unsigned long index)
-{
-	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_ENTRY);
-}
+/* A page-cache lookup by index: fentry keeps it, fexit reports it. */
+#define READER_PROGS(name, func, fn)							\
+SEC("fentry/" #func)									\
+int BPF_PROG(name##_in, struct address_space *mapping, unsigned long index)		\
+{											\
+	return reader_enter(mapping, index, fn);					\
+}											\
+SEC("fexit/" #func)									\
+int BPF_PROG(name##_out) { return reader_exit(ctx); }
 
-SEC("fexit/filemap_get_entry")
-int BPF_PROG(rd_get_entry_out) { return reader_exit(ctx); }
-
-SEC("fentry/__filemap_get_folio")
-int BPF_PROG(rd_get_folio_in, struct address_space *mapping, unsigned long index)
-{
-	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_FOLIO);
-}
-
-SEC("fexit/__filemap_get_folio")
-int BPF_PROG(rd_get_folio_out) { return reader_exit(ctx); }
-
-SEC("fentry/__filemap_get_folio_mpol")
-int BPF_PROG(rd_get_folio_mpol_in, struct address_space *mapping, unsigned long index)
-{
-	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_FOLIO_MPOL);
-}
-
-SEC("fexit/__filemap_get_folio_mpol")
-int BPF_PROG(rd_get_folio_mpol_out) { return reader_exit(ctx); }
+READER_PROGS(rd_get_entry, filemap_get_entry, KHT_RD_FILEMAP_GET_ENTRY)
+READER_PROGS(rd_get_folio, __filemap_get_folio, KHT_RD_FILEMAP_GET_FOLIO)
+READER_PROGS(rd_get_folio_mpol, __filemap_get_folio_mpol, KHT_RD_FILEMAP_GET_FOLIO_MPOL)
 
 SEC("fentry/mapping_seek_hole_data")
 int BPF_PROG(rd_seek_in, struct address_space *mapping, long long start)
