@@ -3,7 +3,7 @@
  * Events <-> record payloads: the fixed encoding (1.x: every field
  * little-endian at its size) and the packed one (2.0: varints). Each kind's
  * fields come from its tools/lib/events/ev_*.c; docs/file-format.md
- * "Events" is the specification.
+ * "Event records" is the specification.
  */
 #include <errno.h>
 #include <stdint.h>

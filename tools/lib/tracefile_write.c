@@ -3,7 +3,8 @@
  * The writer: the file header, then records buffered into 64 KiB blocks,
  * each compressed and written with one write(), then the trailer block with
  * the counts. Memory is one block; a crash loses at most the block being
- * filled. docs/file-format.md "Blocks" and "Trailer" are the specification.
+ * filled. docs/file-format.md "Block", "Trailer" and "Writing" are the
+ * specification.
  */
 #include <errno.h>
 #include <stdlib.h>
