@@ -293,7 +293,7 @@ elif "$KHT" --help 2>&1 | grep -qE '^ +report '; then
 		die "writing the synthetic recording failed."
 	REPORT_STATS=$(report_stats) || die "khugetrace report failed on the synthetic recording."
 	# the streamed timeline views (issue 14): text and -j, same file
-	TL_STATS="$(report_stats --timeline) $(report_stats --timeline -j)" ||
+	TL_STATS=$(report_stats --timeline) && TL_STATS="$TL_STATS $(report_stats --timeline -j)" ||
 		die "khugetrace report --timeline failed on the synthetic recording."
 	REPORT_STATS="$REPORT_STATS $(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' "$WORK/gen.out")"
 	rm -f "$WORK/rec.ktr"
