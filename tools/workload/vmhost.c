@@ -335,24 +335,40 @@ static void vh_madv_remove(unsigned long p, unsigned long n)
 	}
 }
 
+/*
+ * The balloon changes pages [p, p + n): it waits for a registration of
+ * their chunks to end (reg_lock), holds off the collapser's data[] updates
+ * (state_lock), and keeps their versions odd until vh_change_end() says
+ * whether they hold data now. Returns when the change starts.
+ */
+static uint64_t vh_change_begin(unsigned long p, unsigned long n)
+{
+	vh_lock_range(p, n, true);
+	vh_lock_range(p, n, false);
+	vh_ver_bump(p, n);
+	return now_ns();
+}
+
+static void vh_change_end(unsigned long p, unsigned long n, unsigned char data)
+{
+	vh_set_data(p, n, data);
+	vh_ver_bump(p, n);
+	vh_unlock_range(p, n, false);
+	vh_unlock_range(p, n, true);
+}
+
 /* The guest gives pages back: the host punches them out of the file. */
 static void vh_punch(unsigned long p, unsigned long n, bool remove)
 {
 	uint64_t t0;
 
-	vh_lock_range(p, n, true);
-	vh_lock_range(p, n, false);
-	vh_ver_bump(p, n);
-	t0 = now_ns();
+	t0 = vh_change_begin(p, n);
 	if (remove)
 		vh_madv_remove(p, n);
 	else if (fallocate(vh.guest.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			   (off_t)(p * PAGE_SZ), (off_t)(n * PAGE_SZ)))
 		die_errno(EXIT_FAIL, "fallocate(PUNCH_HOLE) on %s failed", vh.guest.path);
-	vh_set_data(p, n, 0);
-	vh_ver_bump(p, n);
-	vh_unlock_range(p, n, false);
-	vh_unlock_range(p, n, true);
+	vh_change_end(p, n, 0);
 	remove ? vst.removes++ : vst.punches++;
 	emit("punch ino=%lu index=%lu pages=%lu how=%s tid=%d t_ns=%llu", vh.guest.ino,
 	     p, n, remove ? "madv_remove" : "fallocate", gettid_(), (unsigned long long)t0);
@@ -367,11 +383,7 @@ static void vh_refault(unsigned long p, unsigned long n, bool use_pwrite)
 
 	if (!buf && !(buf = malloc(PMD_SZ)))
 		die(EXIT_FAIL, "out of memory");
-	/* Waits for a registration of these chunks to end. */
-	vh_lock_range(p, n, true);
-	vh_lock_range(p, n, false);
-	vh_ver_bump(p, n);
-	t0 = now_ns();
+	t0 = vh_change_begin(p, n);
 	if (use_pwrite) {
 		memset(buf, 0x6b, n * PAGE_SZ);
 		pwrite_all(&vh.guest, buf, n * PAGE_SZ, (off_t)(p * PAGE_SZ));
@@ -379,10 +391,7 @@ static void vh_refault(unsigned long p, unsigned long n, bool use_pwrite)
 		for (k = p; k < p + n; k++)
 			*(volatile uint64_t *)vh_page_addr(&vh.guest, k) = k;
 	}
-	vh_set_data(p, n, 1);
-	vh_ver_bump(p, n);
-	vh_unlock_range(p, n, false);
-	vh_unlock_range(p, n, true);
+	vh_change_end(p, n, 1);
 	use_pwrite ? vst.pwrites++ : vst.refaults++;
 	emit("refault ino=%lu index=%lu pages=%lu how=%s tid=%d t_ns=%llu", vh.guest.ino,
 	     p, n, use_pwrite ? "pwrite" : "write", gettid_(), (unsigned long long)t0);
