@@ -162,6 +162,52 @@ void run_seek_storm(void)
 	vlog("seek-storm: %d rounds", rounds);
 }
 
+/* seek-storm's walk, paced: one walk every 2 ms (file-collapse). */
+static void *paced_seek_thread(void *arg)
+{
+	struct tfile *f = arg;
+	int fd = dup(f->fd);
+
+	if (fd < 0)
+		die_errno(EXIT_FAIL, "dup failed");
+	while (!storm.stop && !seeks_spent()) {
+		seek_walk(f, fd);
+		sleep_ms(2);
+	}
+	close(fd);
+	emit("seek tid=%d ino=%lu seeks=%ld anomalies=%ld", gettid_(),
+	     f->ino, wl.st.seeks, wl.st.anomalies);
+	return NULL;
+}
+
+void seek_paced_start(pthread_t *th, struct tfile *f, long budget)
+{
+	storm.budget = budget;
+	start_worker(th, paced_seek_thread, f);
+	wait_flag(&storm.started);
+}
+
+void seek_paced_stop(pthread_t th)
+{
+	storm.stop = 1;
+	pthread_join(th, NULL);
+}
+
+/* The seek-storm thread on one file until budget seeks (timeline). */
+void seek_budget_start(pthread_t *th, struct tfile *f, long budget)
+{
+	storm.budget = budget;
+	storm.cur = f;
+	start_worker(th, seek_thread, NULL);
+	wait_flag(&storm.started);
+}
+
+void seek_budget_join(pthread_t th)
+{
+	pthread_join(th, NULL);
+	storm.cur = NULL;
+}
+
 /* -- mincore-loop -- */
 
 /* Pages of chunk i that mincore() reports resident; -1 with errno set. */
@@ -259,50 +305,4 @@ void run_mincore_loop(void)
 	for (i = 0; i < f.nchunks; i++)
 		mincore_chunk(&f, i);
 	file_destroy(&f);
-}
-
-/* seek-storm's walk, paced: one walk every 2 ms (file-collapse). */
-static void *paced_seek_thread(void *arg)
-{
-	struct tfile *f = arg;
-	int fd = dup(f->fd);
-
-	if (fd < 0)
-		die_errno(EXIT_FAIL, "dup failed");
-	while (!storm.stop && !seeks_spent()) {
-		seek_walk(f, fd);
-		sleep_ms(2);
-	}
-	close(fd);
-	emit("seek tid=%d ino=%lu seeks=%ld anomalies=%ld", gettid_(),
-	     f->ino, wl.st.seeks, wl.st.anomalies);
-	return NULL;
-}
-
-void seek_paced_start(pthread_t *th, struct tfile *f, long budget)
-{
-	storm.budget = budget;
-	start_worker(th, paced_seek_thread, f);
-	wait_flag(&storm.started);
-}
-
-void seek_paced_stop(pthread_t th)
-{
-	storm.stop = 1;
-	pthread_join(th, NULL);
-}
-
-/* The seek-storm thread on one file until budget seeks (timeline). */
-void seek_budget_start(pthread_t *th, struct tfile *f, long budget)
-{
-	storm.budget = budget;
-	storm.cur = f;
-	start_worker(th, seek_thread, NULL);
-	wait_flag(&storm.started);
-}
-
-void seek_budget_join(pthread_t th)
-{
-	pthread_join(th, NULL);
-	storm.cur = NULL;
 }

@@ -313,6 +313,3 @@ bool collapse_chunk(const struct tfile *f, int i, struct collapse_res *r)
 	     f->ino, i * PMD_PAGES, r->pmd, r->holes_now, r->thp, r->ok);
 	return r->ok;
 }
-
-/* ------------------------------ scenarios ------------------------------ */
-
