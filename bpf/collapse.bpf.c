@@ -123,7 +123,7 @@ static __always_inline void emit(void *ctx, struct kht_collapse *ev)
 {
 	/* end-only modes: the watch for modifications starts here */
 	if (ev->flags & KHT_F_HAVE_INODE)
-		kht_watch_touch(ev->dev, ev->ino);
+		kht_watch_touch(ev->dev, ev->ino, ev->gen);
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	kht_output(ctx, ev, sizeof(*ev));
 }
@@ -154,7 +154,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 		ev->flags |= KHT_F_KHUGEPAGED;
 	fill_data_map(ev, file, start);
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
-	kht_watch_touch(ev->dev, ev->ino);	/* modifications of this inode matter now */
+	kht_watch_touch(ev->dev, ev->ino, ev->gen);	/* modifications of this inode matter now */
 	inside_enter(file, start);
 	return 0;
 }

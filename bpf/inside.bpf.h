@@ -13,7 +13,9 @@
  * Cost: the gated fentry lock probes fire for every such lock on the system;
  * `collapsing_now` is checked first so that, outside a collapse, each costs
  * one load and a branch. The call-site kprobes cost nothing outside
- * collapse_file (see win_open()).
+ * collapse_file (see win_open()). The reader probes fire on every page-cache
+ * lookup of the system (a trampoline each, even when they leave at once):
+ * they are loaded only with --spins (docs/races.md, "retry-spin").
  */
 #ifndef KHT_INSIDE_BPF_H
 #define KHT_INSIDE_BPF_H
@@ -22,8 +24,10 @@
 #define XA_CHUNK_MASK 63
 #define XA_RETRY_ENTRY 0x402ULL
 
-/* Set by the front-end when the lock and reader programs are loaded. */
+/* Set by the front-end when the lock programs are loaded, */
 const volatile bool inside = false;
+/* ... and when the reader programs are too (--spins). */
+const volatile bool spins = false;
 /* collapse_file calls in flight: the early exit of every lock/reader probe */
 volatile __u32 collapsing_now = 0;
 
@@ -153,7 +157,7 @@ static __always_inline void inside_exit(struct kht_collapse *ev)
 	st = bpf_map_lookup_elem(&inside_states, &tid);
 	if (!st)
 		return;
-	ev->flags |= KHT_F_HAVE_WINDOWS;
+	ev->flags |= KHT_F_HAVE_WINDOWS | (spins ? 0 : KHT_F_NO_READERS);
 	ev->retry_readers = st->win_readers;
 	ev->retry_spin_ns = st->win_spin_ns;
 	bpf_map_delete_elem(&collapsing_mappings, &st->mapping);
@@ -357,32 +361,19 @@ static __always_inline int reader_exit(void *ctx)
 	return 0;
 }
 
-SEC("fentry/filemap_get_entry")
-int BPF_PROG(rd_get_entry_in, struct address_space *mapping, unsigned long index)
-{
-	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_ENTRY);
-}
+/* A page-cache lookup by index: fentry keeps it, fexit reports it. */
+#define READER_PROGS(name, func, fn)							\
+SEC("fentry/" #func)									\
+int BPF_PROG(name##_in, struct address_space *mapping, unsigned long index)		\
+{											\
+	return reader_enter(mapping, index, fn);					\
+}											\
+SEC("fexit/" #func)									\
+int BPF_PROG(name##_out) { return reader_exit(ctx); }
 
-SEC("fexit/filemap_get_entry")
-int BPF_PROG(rd_get_entry_out) { return reader_exit(ctx); }
-
-SEC("fentry/__filemap_get_folio")
-int BPF_PROG(rd_get_folio_in, struct address_space *mapping, unsigned long index)
-{
-	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_FOLIO);
-}
-
-SEC("fexit/__filemap_get_folio")
-int BPF_PROG(rd_get_folio_out) { return reader_exit(ctx); }
-
-SEC("fentry/__filemap_get_folio_mpol")
-int BPF_PROG(rd_get_folio_mpol_in, struct address_space *mapping, unsigned long index)
-{
-	return reader_enter(mapping, index, KHT_RD_FILEMAP_GET_FOLIO_MPOL);
-}
-
-SEC("fexit/__filemap_get_folio_mpol")
-int BPF_PROG(rd_get_folio_mpol_out) { return reader_exit(ctx); }
+READER_PROGS(rd_get_entry, filemap_get_entry, KHT_RD_FILEMAP_GET_ENTRY)
+READER_PROGS(rd_get_folio, __filemap_get_folio, KHT_RD_FILEMAP_GET_FOLIO)
+READER_PROGS(rd_get_folio_mpol, __filemap_get_folio_mpol, KHT_RD_FILEMAP_GET_FOLIO_MPOL)
 
 SEC("fentry/mapping_seek_hole_data")
 int BPF_PROG(rd_seek_in, struct address_space *mapping, long long start)

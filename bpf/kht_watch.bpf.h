@@ -13,10 +13,15 @@
 #ifndef KHT_WATCH_BPF_H
 #define KHT_WATCH_BPF_H
 
+/*
+ * With the generation: a fresh tmpfs mount reuses the device number of one
+ * just unmounted and numbers its inodes from the start again, but tmpfs
+ * draws i_generation at random, so another file does not inherit a watch.
+ */
 struct kht_watch_key {
 	__u64 ino;
 	__u32 dev;
-	__u32 pad;
+	__u32 gen;
 };
 
 struct {
@@ -34,9 +39,9 @@ struct {
 	__type(value, __u64);
 } watch_gate SEC(".maps");
 
-static __always_inline void kht_watch_touch(__u32 dev, __u64 ino)
+static __always_inline void kht_watch_touch(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch_key k = { .ino = ino, .dev = dev };
+	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
 	__u64 until = bpf_ktime_get_ns() + KHT_WATCH_HORIZON_NS;
 	__u32 zero = 0;
 	__u64 *gate;
@@ -56,9 +61,9 @@ static __always_inline bool kht_watch_idle(void)
 	return !gate || *gate < bpf_ktime_get_ns();
 }
 
-static __always_inline bool kht_watching(__u32 dev, __u64 ino)
+static __always_inline bool kht_watching(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch_key k = { .ino = ino, .dev = dev };
+	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
 	__u64 *until = bpf_map_lookup_elem(&watched, &k);
 
 	return until && *until >= bpf_ktime_get_ns();

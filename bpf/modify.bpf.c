@@ -95,7 +95,7 @@ static __always_inline bool mod_quiet(void)
 
 static __always_inline bool mod_watched(const struct kht_modify *ev)
 {
-	return watch_all || kht_watching(ev->file.dev, ev->file.ino);
+	return watch_all || kht_watching(ev->file.dev, ev->file.ino, ev->file.gen);
 }
 
 static __always_inline __u32 falloc_op(int mode)

@@ -23,6 +23,37 @@
 #include <bpf/bpf_core_read.h>
 #include "khugetrace.h"
 #include "kht_bpf_common.h"
+#include "kht_watch.bpf.h"
+
+/*
+ * The production profile (default where the collapse feature sees a
+ * collapse begin: fentry and kprobe modes): a seek or mincore is recorded
+ * only if its inode is watched, i.e. a collapse touched it within
+ * KHT_WATCH_HORIZON_NS. The race rules judge only observations that overlap
+ * a collapse of their inode, and a collapse marks its inode at entry, so
+ * none they need is left out. The others are counted in `not_recorded`.
+ * Decided at the exit, never at the entry: a call that was under way when a
+ * collapse began must still be seen. The watch maps are the collapse
+ * object's (tools/feat_seek.c shares them). --all-seeks: everything.
+ */
+const volatile bool near_collapses_only = false;
+
+enum { NR_SEEK, NR_MINCORE, NR_MAX };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} not_recorded SEC(".maps");
+
+static __always_inline void count_not_recorded(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&not_recorded, &what);
+
+	if (n)
+		*n += 1;
+}
 
 #define S_IFMT	00170000
 #define S_IFREG	0100000
@@ -197,12 +228,20 @@ static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_sr
 
 	if (!seek_pending_take(&p))
 		return;
+	if (near_collapses_only && kht_watch_idle()) {
+		count_not_recorded(NR_SEEK);	/* no collapse anywhere within the horizon */
+		return;
+	}
 	if (src == SEEK_FILE_KEPT)
 		file = (struct file *)p.file;
 	else if (src == SEEK_FILE_FD)
 		file = kht_fd_file(p.fd);
-	if (seek_file_ident(file, src == SEEK_FILE_ARG, &ev, &shmem, &mode) &&
-	    (!regular_only || (mode & S_IFMT) == S_IFREG))
+	if (!seek_file_ident(file, src == SEEK_FILE_ARG, &ev, &shmem, &mode) ||
+	    (regular_only && (mode & S_IFMT) != S_IFREG))
+		return;
+	if (near_collapses_only && !kht_watching(ev.file.dev, ev.file.ino, ev.file.gen))
+		count_not_recorded(NR_SEEK);
+	else
 		seek_emit(ctx, &p, &ev, shmem, ret, attach);
 }
 
@@ -382,9 +421,17 @@ static __always_inline int mincore_end(void *ctx, long ret, __u32 attach)
 		return 0;
 	ev.len = p->len;
 	p->len = 0;
+	if (near_collapses_only && kht_watch_idle()) {
+		count_not_recorded(NR_MINCORE);
+		return 0;
+	}
 	/* "mincore on file-backed ranges": anonymous memory is not our story */
 	if (!kht_vma_lookup(&vi, p->addr) || vi.filtered || !(vi.flags & KHT_O_HAVE_INODE))
 		return 0;
+	if (near_collapses_only && !kht_watching(vi.ref.dev, vi.ref.ino, vi.ref.gen)) {
+		count_not_recorded(NR_MINCORE);
+		return 0;
+	}
 	kht_fill_hdr(&ev.hdr, KHT_EV_MINCORE, sizeof(ev));
 	ev.start_ns = p->start_ns;
 	ev.addr = p->addr;

@@ -62,6 +62,12 @@ enum kht_attach_mode {
  * collapse_file waits for its lock and counts it as a page, not a hole.
  */
 #define KHT_F_DATAMAP_PENDING	(1u << 16)
+/*
+ * Lock windows were traced but lockless readers were not (no --spins): the
+ * retry_readers/retry_spin_ns fields mean "not watched", not zero. Recordings
+ * from before --spins never set it: their readers were always watched.
+ */
+#define KHT_F_NO_READERS	(1u << 17)
 
 #define KHT_DATAMAP_WORDS	(KHT_HPAGE_NR / 64)
 

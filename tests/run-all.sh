@@ -59,6 +59,9 @@ run_live() {
 	# call-site lock windows against gated fentry (skips without fentry)
 	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
 		sh tests/live/lockwin-tests.sh 2>&1 | record
+	# what the default profile records of seeks and mincore (and --all-seeks)
+	KHT=$bin/khugetrace KW=$bin/khugetrace-workload \
+		sh tests/live/profile-tests.sh 2>&1 | record
 	# make install/deb into temporary directories, man pages, completion (host only)
 	bash tests/live/install-tests.sh 2>&1 | record
 	# the benchmark is not a test: this only checks that it runs and prints its table
@@ -84,7 +87,8 @@ run_vm() {
 		"$sbin/khugetrace" "$sbin/khugetrace-workload" "$sbin/unit-tests" \
 		tests/live/lib.sh tests/live/live-tests.sh tests/live/timeline-tests.sh \
 		tests/live/races-tests.sh tests/live/record-tests.sh tests/live/lockwin-tests.sh \
-		tests/live/count-tests.sh tests/live/file-tests.sh tests/vm/guest-ext4.sh "$extra/kht-extra" \
+		tests/live/count-tests.sh tests/live/file-tests.sh tests/live/profile-tests.sh \
+		tests/vm/guest-ext4.sh "$extra/kht-extra" \
 		>/dev/null || { rm -rf "$extra"; echo "vm/initramfs:1" | record; return; }
 	rm -rf "$extra"
 	# Each guest is one single-threaded TCG process: run two at a time (2 cores).

@@ -65,6 +65,7 @@ int kht_capture(const char *cmd, const struct kht_opts *opts, struct run *r,
 	ret = kht_session_run(s, opts);
 	kht_child_end(child, cmd, opts->nargs ? opts->args[0] : NULL);
 	r->drops = kht_session_drops(s);
+	kht_session_note_not_recorded(s);
 	return ret;
 }
 

@@ -54,7 +54,8 @@ static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t
 
 #define COLLAPSE_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(MIN_US) | KHT_O(ATTACH) | \
 		       KHT_O(DURATION) | KHT_O(COUNT) | KHT_O(JSON) | KHT_O(VERBOSE) | \
-		       KHT_O(HELP) | KHT_O(NO_INSIDE) | KHT_O(LOCK_WINDOWS) | KHT_O_TASK_FILTERS)
+		       KHT_O(HELP) | KHT_O(NO_INSIDE) | KHT_O(LOCK_WINDOWS) | KHT_O(SPINS) | \
+		       KHT_O_TASK_FILTERS)
 
 static void usage(void)
 {

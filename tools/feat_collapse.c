@@ -40,6 +40,7 @@ static struct {
 	char not_found[512];	/* why not call sites */
 	bool attached;		/* attach() ran: desc says what it did */
 	int in_use;		/* KHT_LW_CALLSITE or KHT_LW_FENTRY, 0: no windows */
+	int readers;		/* reader functions hooked (--spins), 0: spins not watched */
 	char desc[2048];	/* for the banner and probe */
 	struct bpf_link *links[KHT_MAX_SITES + 2];
 	int nlinks;
@@ -166,6 +167,22 @@ static void describe_fentry(const char *not_sites)
 		 not_sites ? not_sites : "");
 }
 
+/*
+ * Retry spins are inferred from lockless readers (filemap_get_entry & co.)
+ * that overlap a lock hold. Their probes fire on every page-cache lookup of
+ * the system, a trampoline each even when they leave at once: a plain pread
+ * load paid ~10% for them with no collapse running (bench/README.md), so
+ * they are opt-in.
+ */
+static void describe_spins(const struct kht_opts *o)
+{
+	size_t n = strlen(lw.desc);
+
+	snprintf(lw.desc + n, sizeof(lw.desc) - n, "; retry spins: %s",
+		 !o->spins ? "not watched (--spins: reader probes on every page-cache lookup)" :
+		 lw.readers ? "reader probes" : "not watched (no reader function can be hooked)");
+}
+
 static int attach(void *s, int mode, const struct kht_opts *o, char *why, int len)
 {
 	struct collapse_bpf *skel = s;
@@ -181,6 +198,7 @@ static int attach(void *s, int mode, const struct kht_opts *o, char *why, int le
 	if (sites && !attach_sites(skel, err, sizeof(err))) {
 		lw.in_use = KHT_LW_CALLSITE;
 		describe_sites("");
+		describe_spins(o);
 		return 0;
 	}
 	detach_sites();
@@ -211,6 +229,7 @@ static int attach(void *s, int mode, const struct kht_opts *o, char *why, int le
 		return -1;
 	lw.in_use = KHT_LW_FENTRY;
 	describe_fentry(o->lock_windows == KHT_LW_FENTRY ? NULL : err);
+	describe_spins(o);
 	return 0;
 }
 
@@ -328,16 +347,39 @@ static const struct {
 	{ "mapping_seek_hole_data", "rd_seek_in", "rd_seek_out" },
 };
 
+/* Reader functions this kernel lets fentry hook (each has its in/out pair). */
+static bool reader_ok(unsigned i)
+{
+	char why[256];
+
+	return kht_hook_ok(reader_progs[i].hook, KHT_M_FENTRY, why, sizeof(why));
+}
+
+static bool spins_watched(int mode, const struct kht_opts *o)
+{
+	for (unsigned i = 0; o->spins && i < sizeof(reader_progs) / sizeof(reader_progs[0]); i++)
+		if (reader_ok(i))
+			return inside_loaded(mode, o);
+	return false;
+}
+
 static void *open_skel(void) { return collapse_bpf__open(); }
+
+static bool sees_entry;
+
+bool kht_collapse_sees_entry(void) { return sees_entry; }
 
 static void configure(void *s, int mode, const struct kht_opts *o)
 {
 	struct collapse_bpf *skel = s;
 
+	/* on_entry() marks the inode watched when collapse_file begins */
+	sees_entry = mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;
 	KHT_SET_FILTERS(skel->rodata, o);
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;
 	skel->rodata->inside = inside_loaded(mode, o);
+	skel->rodata->spins = spins_watched(mode, o);
 	/* attach() attaches them, if call sites are not usable */
 	bpf_program__set_autoattach(skel->progs.lock_acquired, false);
 	bpf_program__set_autoattach(skel->progs.lock_released, false);
@@ -380,13 +422,13 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		names[n++] = "lock_acquired";
 		names[n++] = "lock_released";
 	}
-	for (unsigned i = 0; i < sizeof(reader_progs) / sizeof(reader_progs[0]); i++) {
-		char why[256];
-
-		if (n + 2 > max || !kht_hook_ok(reader_progs[i].hook, KHT_M_FENTRY, why, sizeof(why)))
+	lw.readers = 0;
+	for (unsigned i = 0; o->spins && i < sizeof(reader_progs) / sizeof(reader_progs[0]); i++) {
+		if (n + 2 > max || !reader_ok(i))
 			continue;
 		names[n++] = reader_progs[i].in;
 		names[n++] = reader_progs[i].out;
+		lw.readers++;
 	}
 }
 

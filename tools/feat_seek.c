@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The seek/mincore feature: bpf/seek.bpf.c. */
 #include <stdio.h>
+#include <bpf/libbpf.h>
 #include "seek.skel.h"
 #include "capability.h"
 #include "feature.h"
@@ -27,29 +28,62 @@ static bool fs_ok(const char *hook, int mode)
 			   why, sizeof(why));
 }
 
+/* The profile configure() chose (docs/timeline.md "What is recorded"). */
+static enum kht_seek_profile profile;
+
+enum kht_seek_profile kht_seek_profile(void) { return profile; }
+
+static const char *profile_str(void)
+{
+	return profile == KHT_SEEKS_NEAR_COLLAPSES ?
+	       "; only those on inodes a collapse touched in the last 10 s are recorded, the "
+	       "others counted (--all-seeks: all)" :
+	       profile == KHT_SEEKS_ALL_NO_ENTRY ?
+	       "; all recorded: the collapse mode does not see a collapse begin" : "";
+}
+
 static const char *limits(int mode)
 {
-	static char buf[256];
+	static char buf[512];
 	bool ext4 = fs_ok(H_EXT4, mode), xfs = fs_ok(H_XFS, mode);
 
-	if (mode == KHT_MODE_SYSCALLS)
-		return "lseek syscall tracepoints: any regular file; duration includes the syscall";
+	if (mode == KHT_MODE_SYSCALLS) {
+		snprintf(buf, sizeof(buf), "lseek syscall tracepoints: any regular file; duration "
+			 "includes the syscall%s", profile_str());
+		return buf;
+	}
 	snprintf(buf, sizeof(buf),
-		 "shmem_file_llseek%s%s: seeks on %s are not traced (-a syscalls sees them)",
+		 "shmem_file_llseek%s%s: seeks on %s are not traced (-a syscalls sees them)%s",
 		 ext4 ? ", ext4_llseek" : "", xfs ? ", xfs_file_llseek" : "",
 		 ext4 && xfs ? "other filesystems (btrfs, ...)" :
 		 ext4 ? "other filesystems (xfs when its module is not loaded, btrfs, ...)" :
-		 "regular files (ext4, xfs, ...)");
+		 "regular files (ext4, xfs, ...)", profile_str());
 	return buf;
 }
 
 static void *open_skel(void) { return seek_bpf__open(); }
 
+/*
+ * The production profile needs the collapse object's watch maps and a mode
+ * in which a collapse marks its inode when it begins (end-only modes mark it
+ * when it is over: the seeks that overlapped it would be gone).
+ */
 static void configure(void *s, int mode, const struct kht_opts *o)
 {
 	struct seek_bpf *skel = s;
+	int watched = kht_watch_fd("watched"), gate = kht_watch_fd("watch_gate");
 
 	KHT_SET_FILTERS(skel->rodata, o);
+	if (o->all_seeks || watched < 0 || gate < 0)
+		profile = KHT_SEEKS_ALL;
+	else if (!kht_collapse_sees_entry())
+		profile = KHT_SEEKS_ALL_NO_ENTRY;
+	else if (bpf_map__reuse_fd(skel->maps.watched, watched) ||
+		 bpf_map__reuse_fd(skel->maps.watch_gate, gate))
+		profile = KHT_SEEKS_ALL;
+	else
+		profile = KHT_SEEKS_NEAR_COLLAPSES;
+	skel->rodata->near_collapses_only = profile == KHT_SEEKS_NEAR_COLLAPSES;
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)

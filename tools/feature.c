@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "capability.h"
 #include "feature.h"
@@ -151,6 +152,26 @@ static void unshare_maps(const struct kht_loaded *l)
 }
 
 int kht_loaded_events_fd(const struct kht_loaded *l) { return map_fd(l, "events"); }
+
+unsigned long long kht_loaded_not_recorded(const struct kht_loaded *l, int what)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(((struct skel_head *)l->skel)->obj,
+							  "not_recorded");
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long long sum = 0;
+	__u32 key = what;
+
+	if (!m || ncpu <= 0)
+		return 0;
+
+	unsigned long long vals[ncpu];
+
+	if (bpf_map_lookup_elem(bpf_map__fd(m), &key, vals))
+		return 0;
+	for (int c = 0; c < ncpu; c++)
+		sum += vals[c];
+	return sum;
+}
 int kht_loaded_drops_fd(const struct kht_loaded *l) { return map_fd(l, "drops"); }
 
 int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len)

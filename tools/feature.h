@@ -120,6 +120,21 @@ int kht_lock_windows_in_use(void);
 /* probe --lock-sites: the call sites found and what the kernel says of each; 0 usable */
 int kht_lock_sites_report(void);
 
+/* collapse: the mode last configured sees collapse_file begin (fentry, kprobe) */
+bool kht_collapse_sees_entry(void);
+
+/* seek/mincore: what is recorded (tools/feat_seek.c) */
+enum kht_seek_profile {
+	KHT_SEEKS_ALL,			/* --all-seeks, or no collapse feature to share maps with */
+	KHT_SEEKS_ALL_NO_ENTRY,		/* the collapse mode sees only ends: all, to be safe */
+	KHT_SEEKS_NEAR_COLLAPSES,	/* only on inodes a collapse touched within the horizon */
+};
+enum kht_seek_profile kht_seek_profile(void);
+/* Seeks and mincore calls counted, not recorded, by the loaded features. */
+unsigned long long kht_loaded_not_recorded(const struct kht_loaded *l, int what);
+#define KHT_NR_SEEK 0
+#define KHT_NR_MINCORE 1
+
 /* collapse: how the scan_file tracepoint attaches (KHT_M_TP_BTF/RAW_TP), or -1 */
 int kht_scan_file_method(void);
 

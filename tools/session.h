@@ -72,6 +72,8 @@ void kht_session_banner(const struct kht_session *s, const struct kht_opts *o);
  */
 int kht_session_run(struct kht_session *s, const struct kht_opts *o);
 unsigned long long kht_session_drops(const struct kht_session *s);
+/* The production profile's count of seeks/mincore calls not recorded, on stderr (if any). */
+void kht_session_note_not_recorded(const struct kht_session *s);
 /* Drops per CPU summed over features into out[0..n); returns the CPU count. */
 int kht_session_drops_per_cpu(const struct kht_session *s, unsigned long long *out, int n);
 void kht_session_close(struct kht_session *s);

@@ -144,9 +144,9 @@ for m in $MODES; do
 	LIVE="" TL=""
 	if [ $first = 1 ]; then
 		start_kht "$m" collapse -j -a "$m" && LIVE=$TPID
-		start_kht tl timeline -j && TL=$TPID
+		start_kht tl timeline -j --all-seeks && TL=$TPID
 	fi
-	"$KHT" record -q -a "$m" -o "$WORK/$m.kht" -- "$KW" -d "$DIR" file-collapse >"$wl" 2>"$WORK/$m.rec.err"
+	"$KHT" record -q -a "$m" --all-seeks -o "$WORK/$m.kht" -- "$KW" -d "$DIR" file-collapse >"$wl" 2>"$WORK/$m.rec.err"
 	rrc=$?
 	t1=$(date +%s)
 	"$KHT" report -j "$WORK/$m.kht" >"$WORK/$m.rep" 2>"$WORK/$m.rep.err"

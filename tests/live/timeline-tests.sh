@@ -128,7 +128,8 @@ for m in $modes; do
 	# TCG guest pays most for
 	name="timeline-$m"
 	w="$WORK/$name"
-	if start_kht "$name" timeline -j -a "$m" --perfetto "$w.perfetto"; then
+	# --all-seeks: every call the workload logged must be there, near a collapse or not
+	if start_kht "$name" timeline -j -a "$m" --all-seeks --perfetto "$w.perfetto"; then
 		"$KW" uffd-modes >"$w-uffd.wl" 2>&1
 		"$KW" uffd-continue >"$w-cont.wl" 2>&1
 		"$KW" timeline >"$w-seek.wl" 2>&1	# 200 logged seeks across a collapse

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Event formatting: text lines, JSON lines, start-index derivation, summary. */
+#include <stdio.h>
 #include <string.h>
 #include "kht_test.h"
 #include "btf_fixtures.h"
@@ -293,4 +294,43 @@ TEST(fmt_data_map)
 	CHECK_CONTAINS(line, want);
 	/* the collapse view's line buffer holds the widest line */
 	CHECK(strlen(line) < 2048 - 256);
+}
+
+/* The second-to-last column of a collapse line (SPINS; PUBLISHED is last). */
+static void spins_column(const char *line, char *out, size_t len)
+{
+	char copy[1024], *tok, *prev = NULL, *last = NULL, *save;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		prev = last;
+		last = tok;
+	}
+	snprintf(out, len, "%s", prev ? prev : "");
+}
+
+/* Without --spins the readers were not watched: SPINS is "-", not a count of 0. */
+TEST(fmt_spins_not_watched_is_not_zero)
+{
+	struct kht_fmt f = { 0 };
+	struct kht_collapse ev = fentry_event();
+	char line[1024], json[4096], col[64];
+
+	ev.flags |= KHT_F_HAVE_WINDOWS;
+	ev.windows = 7;
+	ev.retry_readers = 0;
+	kht_collapse_text(line, sizeof(line), &ev, &f);
+	spins_column(line, col, sizeof(col));
+	CHECK_STR(col, "0");
+	CHECK(kht_collapse_json(json, sizeof(json), &ev, &f) > 0);
+	CHECK_CONTAINS(json, "\"retry_readers\":0");
+
+	ev.flags |= KHT_F_NO_READERS;
+	kht_collapse_text(line, sizeof(line), &ev, &f);
+	spins_column(line, col, sizeof(col));
+	CHECK_STR(col, "-");
+	CHECK(kht_collapse_json(json, sizeof(json), &ev, &f) > 0);
+	CHECK(strstr(json, "retry_readers") == NULL);
+	CHECK(strstr(json, "retry_spin_ns") == NULL);
+	CHECK_CONTAINS(json, "\"windows\":7");
 }

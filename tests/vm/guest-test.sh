@@ -29,4 +29,5 @@ sh /bin/timeline-tests.sh
 sh /bin/races-tests.sh
 sh /bin/count-tests.sh
 sh /bin/lockwin-tests.sh
+sh /bin/profile-tests.sh
 KHT_EXPORT_CAPTURE=1 sh /bin/record-tests.sh

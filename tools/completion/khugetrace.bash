@@ -13,7 +13,7 @@ _khugetrace_commands="probe collapse timeline races check-kernel record report"
 _khugetrace_options()
 {
 	local trace="-p --pid -t --tid --comm -G --cgroup -i --inode -a --attach -d --duration"
-	trace="$trace --no-inside --lock-windows -v --verbose"
+	trace="$trace --no-inside --lock-windows --spins --all-seeks -v --verbose"
 	local common="-h --help --version"
 
 	case $1 in

@@ -28,8 +28,12 @@ const char *kht_opts_usage(void)
 	       "  -a, --attach MODE    auto (default), fentry, kprobe, tp_btf, raw_tp, syscalls\n"
 	       "  -d, --duration SEC   stop after SEC seconds\n"
 	       "  -c, --count N        stop after N events\n"
-	       "      --no-inside      fentry mode: skip the i_pages lock-window and reader\n"
-	       "                       probes\n"
+	       "      --no-inside      fentry mode: skip the i_pages lock-window probes\n"
+	       "      --spins          fentry mode: also watch lockless page-cache readers for\n"
+	       "                       XA_RETRY_ENTRY spins (probes on every page-cache\n"
+	       "                       lookup of the system: off by default)\n"
+	       "      --all-seeks      record every SEEK_DATA/SEEK_HOLE and mincore, not only\n"
+	       "                       those on inodes a collapse touched in the last 10 s\n"
 	       "      --lock-windows HOW  fentry mode: auto (default: call-site kprobes in\n"
 	       "                       collapse_file when every site verifies, else fentry on\n"
 	       "                       the spinlock functions), callsite, fentry\n"
@@ -200,6 +204,8 @@ static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "perfetto-format", required_argument, NULL, 'F' },
 		{ "lock-windows", required_argument, NULL, 'L' },
+		{ "spins", no_argument, NULL, 'Y' },
+		{ "all-seeks", no_argument, NULL, 'A' },
 		{},
 	};
 
@@ -359,6 +365,8 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		case 'T': o->timeline = true; break;
 		case 'R': o->races = true; break;
 		case 'N': o->no_inside = true; break;
+		case 'Y': o->spins = true; break;
+		case 'A': o->all_seeks = true; break;
 		case 'L':
 			if (!strcmp(optarg, "auto"))
 				o->lock_windows = KHT_LW_AUTO;

@@ -122,7 +122,8 @@ int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, cons
 	if (ev->flags & KHT_F_HAVE_WINDOWS) {
 		snprintf(win, sizeof(win), "%u", ev->windows);
 		snprintf(hold, sizeof(hold), "%.1f", ev->hold_max_ns / 1e3);
-		snprintf(spins, sizeof(spins), "%u", ev->retry_readers);
+		if (!(ev->flags & KHT_F_NO_READERS))	/* else "-": not watched */
+			snprintf(spins, sizeof(spins), "%u", ev->retry_readers);
 		snprintf(pub, sizeof(pub), "%s", !(ev->flags & KHT_F_PUBLISHED) ? "no" :
 			 ev->flags & KHT_F_UPTODATE_AT_PUBLISH ? "uptodate" : "NOT-UPTODATE");
 	}
@@ -212,8 +213,10 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 		}
 		kht_json_u64(&b, "last_window_begin_ns", ev->last_win_begin_ns);
 		kht_json_u64(&b, "last_window_end_ns", ev->last_win_end_ns);
-		kht_json_u64(&b, "retry_readers", ev->retry_readers);
-		kht_json_u64(&b, "retry_spin_ns", ev->retry_spin_ns);
+		if (!(ev->flags & KHT_F_NO_READERS)) {	/* readers watched (--spins) */
+			kht_json_u64(&b, "retry_readers", ev->retry_readers);
+			kht_json_u64(&b, "retry_spin_ns", ev->retry_spin_ns);
+		}
 	}
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;

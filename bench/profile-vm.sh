@@ -1,0 +1,106 @@
+#!/bin/bash
+# What the default profile costs against everything on, in a qemu guest
+# (bench/README.md "Production profile"):
+#
+#   bench/profile-vm.sh [SERIES]      (default 6.12; as root, like bench/run-vm.sh)
+#
+# One guest boot, one vCPU, icount (guest ns = instructions). Two loads of
+# bench/pagecache_load: "read" (-c 0: pread, SEEK_DATA/SEEK_HOLE, FIONREAD
+# and mincore on files nothing collapses) and "mixed" (-c 10: the same plus
+# a MADV_COLLAPSE of another file every 10 iterations). Each runs untraced
+# and under `khugetrace timeline -j -a fentry` (every feature, output to
+# /dev/null) with
+#   default  the default profile: call-site lock windows, no reader probes,
+#            seeks/mincore only near collapses
+#   full     --spins --all-seeks: every probe and every event (the default
+#            before the profile)
+#   floor    bench/hook_floor: the default's hooks (collapse_file, the
+#            call-site kprobes `probe --lock-sites` verifies, scan_file,
+#            userfaultfd, llseek, mincore, modify) with empty programs
+#   floor+rd the same plus the reader hooks --spins adds
+# ROUNDS rounds, the variants in the same order each round (icount makes
+# the guest deterministic but for the tracer's own scheduling).
+# Env: ROUNDS (2), ITERS (300), KHT_VM_LOG_DIR (/tmp/kht-bench-profile).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+series=${1:-6.12}
+ROUNDS=${ROUNDS:-2} ITERS=${ITERS:-300}
+case "$ROUNDS$ITERS" in *[!0-9]*) echo "bench/profile-vm.sh: ROUNDS and ITERS are numbers." >&2; exit 1 ;; esac
+export KHT_VM_SMP=1 KHT_VM_ICOUNT=0 KHT_VM_LOG_DIR=${KHT_VM_LOG_DIR:-/tmp/kht-bench-profile}
+work=$(mktemp -d /tmp/kht-bench-profile.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+make -s STATIC=1 >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
+gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c
+# shellcheck disable=SC2046
+gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/hook_floor" bench/hook_floor.c \
+	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+cat >"$work/test.sh" <<EOF
+#!/bin/sh
+ITERS=$ITERS ROUNDS=$ROUNDS
+EOF
+cat >>"$work/test.sh" <<'EOF'
+echo "guest: $(uname -r) cpus=$(nproc)"
+loads() { # VARIANT: both loads, one line each
+	for l in read mixed; do
+		case $l in read) c=0 ;; mixed) c=10 ;; esac
+		/bin/pagecache_load -i $ITERS -f 4 -c $c >/tmp/pl.out 2>&1
+		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out)"
+	done
+}
+# the default profile's hooks (fentry mode), for hook_floor
+sites=$(/bin/khugetrace probe --lock-sites 2>/dev/null | awk '$NF == "verified" { print "kprobe:" $1 }')
+hooks="fentry:collapse_file fexit:collapse_file tp_btf:mm_khugepaged_scan_file $sites
+fentry:userfaultfd_ioctl fexit:userfaultfd_ioctl fentry:handle_userfault fexit:handle_userfault
+fentry:shmem_file_llseek fexit:shmem_file_llseek fentry:ext4_llseek fexit:ext4_llseek
+fentry:__x64_sys_mincore fexit:__x64_sys_mincore fentry:vfs_fallocate fexit:vfs_fallocate
+fentry:do_truncate fexit:do_truncate fentry:shmem_write_begin fentry:shmem_add_to_page_cache"
+readers="fentry:filemap_get_entry fexit:filemap_get_entry fentry:__filemap_get_folio
+fexit:__filemap_get_folio fentry:__filemap_get_folio_mpol fexit:__filemap_get_folio_mpol
+fentry:mapping_seek_hole_data fexit:mapping_seek_hole_data"
+floor() { # floor VARIANT HOOKS...
+	local v=$1
+	shift
+	/bin/hook_floor "$@" >/tmp/f.out 2>/tmp/f.err &
+	p=$!
+	i=0
+	while ! grep -q "hooks attached" /tmp/f.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	sed "s/^/  $v tracer| /" /tmp/f.out
+	loads "$v"
+	kill -INT $p
+	wait $p
+}
+run() { # none | default | full | floor | floor+rd
+	case $1 in
+	none) loads none; return ;;
+	# shellcheck disable=SC2086
+	floor) floor floor $hooks; return ;;
+	# shellcheck disable=SC2086
+	floor+rd) floor floor+rd $hooks $readers; return ;;
+	default) opts= ;;
+	full) opts="--spins --all-seeks" ;;
+	esac
+	rm -f /tmp/r.err
+	/bin/khugetrace timeline -j -a fentry $opts >/dev/null 2>/tmp/r.err &
+	p=$!
+	i=0
+	while ! grep -q "^Tracing" /tmp/r.err 2>/dev/null && [ $i -lt 1800 ]; do sleep 0.1; i=$((i + 1)); done
+	loads $1
+	kill -INT $p
+	wait $p
+	grep -E 'lock windows|counted|events' /tmp/r.err | sed "s/^/  $1 tracer| /" | cut -c1-400
+}
+echo "warm-up"; loads none
+r=1
+while [ $r -le $ROUNDS ]; do
+	for v in none default full floor floor+rd; do echo "round $r $v"; run $v; done
+	r=$((r + 1))
+done
+EOF
+tests/vm/mkinitramfs.sh "$work/initrd.cpio.gz" "$work/test.sh" .output-static/bin/khugetrace \
+	"$work/pagecache_load" "$work/hook_floor" >/dev/null
+rc=0
+tests/vm/run-guest.sh "$series" "$work/initrd.cpio.gz" 2400 >/dev/null || rc=$?
+sed -e 's/\r$//' "$KHT_VM_LOG_DIR/kht-vm-$series.log" | sed -n '/^guest: /,/^=== KHT-RESULTS-END/p'
+exit $rc

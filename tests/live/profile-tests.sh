@@ -1,0 +1,80 @@
+#!/bin/sh
+# What the default (production) profile records of seeks and mincore calls:
+# in the modes that see a collapse begin (fentry, kprobe), only calls on an
+# inode a collapse touched in the last 10 s; the others are counted and the
+# tracer says how many. --all-seeks records all of them; end-only collapse
+# modes (tp_btf, raw_tp, syscalls) record all and say why.
+#
+# The workload (`khugetrace-workload timeline`) mincores its chunk once
+# before its collapse and once after it, and seeks across the collapse: the
+# first mincore is exactly the call the profile leaves out, the second and
+# every seek that began after the collapse ended must be in the story.
+# POSIX sh + busybox: runs on the host and in the guests.
+WORK=${WORK:-/tmp/kht-profile.$$}
+. "$(dirname "$0")/lib.sh"
+
+story() { # story OUT DEV INO
+	grep "^{\"event\":\"story\",\"group\":\"inode\",\"dev\":\"$2\",\"ino\":$3," "$1"
+}
+
+# run NAME MODE [OPTS...]: the workload under `timeline -j -a MODE OPTS`
+run() {
+	local name=$1 m=$2
+	shift 2
+	"$KHT" timeline -j -a "$m" "$@" -- "$KW" timeline >"$WORK/$name.out" 2>"$WORK/$name.err"
+}
+
+# check NAME WANT_MINCORE: the inode's story holds WANT_MINCORE mincore
+# calls (of the workload's 2) and every seek the workload began after its
+# collapse ended
+check() {
+	local name=$1 want=$2 wl ino dev st n after=0 miss=0 line t end
+	wl="$WORK/$name.out"
+	ino=$(field ino "$(grep '^mincore ' "$wl" | head -1)")
+	line=$(grep "^collapse ino=$ino " "$wl" | head -1)
+	dev=$(field dev "$(grep "^file .* ino=$ino " "$wl" | tail -1)")
+	end=$(($(field t_ns "$line") + $(field dur_ns "$line")))
+	st=$(story "$wl" "$dev" "$ino")
+	[ -n "$ino" ] && [ -n "$st" ] || { fail "$name" "no collapse line or no story" "$wl"; return 1; }
+	n=$(echo "$st" | grep -o '"event":"mincore"' | wc -l)
+	grep '^seek-op ' "$wl" | grep " ino=$ino " >"$WORK/$name.sk"
+	while read -r line; do
+		t=$(field t_ns "$line")
+		[ "$t" -gt "$end" ] || continue
+		after=$((after + 1))
+		echo "$st" | grep -q "\"whence\":\"$(field whence "$line")\",\"offset\":$(field offset "$line")," ||
+			miss=$((miss + 1))
+	done <"$WORK/$name.sk"
+	echo "  $name: $n of 2 mincore calls in the story (want $want), $((after - miss)) of $after seeks begun after the collapse"
+	[ "$n" -eq "$want" ] && [ $miss -eq 0 ]
+}
+
+for m in $("$KHT" probe --modes); do
+	case $m in
+	fentry | kprobe) entry=1 ;;
+	*) entry=0 ;;
+	esac
+	name=profile-$m
+	if run "$name" "$m"; then
+		if [ $entry = 1 ]; then
+			check "$name" 1 &&
+				grep -q 'only those on inodes a collapse touched in the last 10 s are recorded' "$WORK/$name.err" &&
+				grep -q 'SEEK_DATA/SEEK_HOLE and [1-9][0-9]* mincore calls on inodes no collapse touched in the last 10 s were counted, not recorded' "$WORK/$name.err"
+		else
+			check "$name" 2 &&
+				grep -q 'all recorded: the collapse mode does not see a collapse begin' "$WORK/$name.err"
+		fi
+		r=$?
+	else
+		r=1
+	fi
+	[ $r -eq 0 ] || fail "$name" "default profile:" "$WORK/$name.err"
+	result "profile/$m/default" $r
+
+	name=profile-$m-all
+	run "$name" "$m" --all-seeks && check "$name" 2 &&
+		! grep -q 'counted, not recorded' "$WORK/$name.err"
+	r=$?
+	[ $r -eq 0 ] || fail "$name" "--all-seeks:" "$WORK/$name.err"
+	result "profile/$m/all-seeks" $r
+done
