@@ -49,12 +49,15 @@ BPF_APPS := collapse uffd seek modify
 # The analysis/formatting library: plain C, no BPF, unit-tested without a kernel.
 LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
-	tools/lib/timeline_render.c tools/lib/tracefile.c tools/lib/outfile.c \
+	tools/lib/timeline_render.c tools/lib/outfile.c \
 	tools/lib/collapse_view.c tools/lib/races.c tools/lib/races_stream.c \
 	tools/lib/events/registry.c tools/lib/events/ev_collapse.c \
 	tools/lib/events/ev_uffd.c tools/lib/events/ev_seek.c tools/lib/events/ev_mincore.c \
 	tools/lib/events/ev_lock_window.c tools/lib/events/ev_reader.c tools/lib/events/ev_modify.c
 LIB_SRCS += tools/lib/perfetto_pb.c tools/lib/timeline_perfetto.c
+# the recording format (docs/file-format.md)
+LIB_SRCS += tools/lib/tracefile_codec.c tools/lib/tracefile_meta.c tools/lib/tracefile_write.c \
+	tools/lib/tracefile_read.c
 # The front-end: one binary, perf-style subcommands.
 APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
 	tools/capability.c tools/callsites.c tools/trace_helpers.c tools/feature.c tools/session.c \
@@ -123,8 +126,10 @@ $(LIB_OBJS) $(APP_OBJS) $(WORKLOAD_OBJS) $(COMMON_OBJS) $(patsubst %.c,$(OUTPUT)
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
+# made afresh: 'ar r' into the old archive would keep the members of removed sources
 $(OUTPUT)/libkhugetrace.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
+	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
 $(BIN)/khugetrace: $(APP_OBJS) $(COMMON_OBJS) $(OUTPUT)/libkhugetrace.a | $(BIN)

@@ -20,12 +20,13 @@
 #   floor+rd the same plus the reader hooks --spins adds
 # ROUNDS rounds, the variants in the same order each round (icount makes
 # the guest deterministic but for the tracer's own scheduling).
-# Env: ROUNDS (2), ITERS (300), KHT_VM_LOG_DIR (/tmp/kht-bench-profile).
+# Env: ROUNDS (2), ITERS (300), VARIANTS (all five, in this order),
+# KHT_VM_LOG_DIR (/tmp/kht-bench-profile).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 series=${1:-6.12}
-ROUNDS=${ROUNDS:-2} ITERS=${ITERS:-300}
+ROUNDS=${ROUNDS:-2} ITERS=${ITERS:-300} VARIANTS=${VARIANTS:-none default full floor floor+rd}
 case "$ROUNDS$ITERS" in *[!0-9]*) echo "bench/profile-vm.sh: ROUNDS and ITERS are numbers." >&2; exit 1 ;; esac
 export KHT_VM_SMP=1 KHT_VM_ICOUNT=0 KHT_VM_LOG_DIR=${KHT_VM_LOG_DIR:-/tmp/kht-bench-profile}
 work=$(mktemp -d /tmp/kht-bench-profile.XXXXXX)
@@ -38,7 +39,7 @@ gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/hook_f
 	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 cat >"$work/test.sh" <<EOF
 #!/bin/sh
-ITERS=$ITERS ROUNDS=$ROUNDS
+ITERS=$ITERS ROUNDS=$ROUNDS VARIANTS="$VARIANTS"
 EOF
 cat >>"$work/test.sh" <<'EOF'
 echo "guest: $(uname -r) cpus=$(nproc)"
@@ -94,7 +95,7 @@ run() { # none | default | full | floor | floor+rd
 echo "warm-up"; loads none
 r=1
 while [ $r -le $ROUNDS ]; do
-	for v in none default full floor floor+rd; do echo "round $r $v"; run $v; done
+	for v in $VARIANTS; do echo "round $r $v"; run $v; done
 	r=$((r + 1))
 done
 EOF

@@ -21,7 +21,7 @@
  * a packed event that decodes must decode the same after pack(decode(it)).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Itools \
- *         tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c -lz
+ *         tests/fuzz/fuzz_tracefile.c tools/lib/tracefile_*.c -lz
  *
  * Built with -DKHT_TF_SEEDGEN (and without -fsanitize=fuzzer) it is instead
  * `seedgen DIR`, which writes small real recordings into DIR as the corpus.

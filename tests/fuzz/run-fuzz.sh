@@ -17,7 +17,7 @@ clang=${CLANG:-clang}
 cflags=(-g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror
 	-Iinclude -Itools)
 # the recording reader and what it links: output files, the event-kind registry
-srcs=(tests/fuzz/fuzz_tracefile.c tools/lib/tracefile.c tools/lib/outfile.c tools/lib/events/*.c
+srcs=(tests/fuzz/fuzz_tracefile.c tools/lib/tracefile_*.c tools/lib/outfile.c tools/lib/events/*.c
 	tools/lib/event_fmt.c tools/lib/json.c tools/lib/btf_enum.c)
 count() { find "$1" -type f | wc -l; }
 

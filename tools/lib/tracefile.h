@@ -269,18 +269,18 @@ unsigned long long kht_tf_scan_count(void);
 
 /*
  * Events of include/khugetrace.h are stored field by field, in the order of
- * the tables in tracefile.c (new fields are only ever appended), either fixed
- * (1.0: each field little-endian at its size, no padding; record type =
- * event type) or packed (2.0: varints, see docs/file-format.md; record type =
- * event type | KHT_TF_PACKED). encode (fixed) / pack: bytes written to out,
- * -ENOENT for a type without a table, -ENOSPC if outlen is too small (pack
- * wants the most a packed event can take; 512 bytes is plenty). decode takes
- * the record type and so either encoding: fills *out (a struct of that
- * event type, outlen >= its size) and returns its size; fields missing from
- * a short (older) payload are zero, extra (newer) bytes are ignored;
- * hdr.type/size are set to the event type and the local size. -ENOENT for
- * an unknown type, -EINVAL if the payload lacks the common header (or, packed,
- * is malformed).
+ * their kind's fields (tools/lib/events/ev_*.c; new fields are only ever
+ * appended), either fixed (1.0: each field little-endian at its size, no
+ * padding; record type = event type) or packed (2.0: varints, see
+ * docs/file-format.md; record type = event type | KHT_TF_PACKED). encode
+ * (fixed) / pack: bytes written to out, -ENOENT for a type without a table,
+ * -ENOSPC if outlen is too small (pack wants the most a packed event can take;
+ * 512 bytes is plenty). decode takes the record type and so either encoding:
+ * fills *out (a struct of that event type, outlen >= its size) and returns its
+ * size; fields missing from a short (older) payload are zero, extra (newer)
+ * bytes are ignored; hdr.type/size are set to the event type and the local
+ * size. -ENOENT for an unknown type, -EINVAL if the payload lacks the common
+ * header (or, packed, is malformed).
  */
 int kht_tf_encode_event(const void *ev, void *out, unsigned outlen);
 int kht_tf_pack_event(const void *ev, void *out, unsigned outlen);
