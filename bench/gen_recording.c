@@ -2,7 +2,7 @@
 /*
  * gen_recording: write a synthetic `khugetrace record` file of N events for
  * the offline report bench, through the project's own writer
- * (tools/lib/tracefile.c), so the file is exactly what record produces.
+ * (tools/lib/tracefile_write.c), so the file is exactly what record produces.
  *
  * Deterministic mix, per 100 events: 2 collapses (MADV_COLLAPSE and
  * khugepaged, varied results and holes), 3 userfaultfd ioctls, 75 seeks
