@@ -140,24 +140,33 @@ static int load(enum bpf_prog_type type, enum bpf_attach_type at, int btf_id)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Attach program fd (or its load error) through BPF_RAW_TRACEPOINT_OPEN:
+ * event NULL for a tracing program bound by BTF id, or a raw tracepoint's
+ * name; then let both go. 0 or -errno.
+ */
+static int raw_tp_trial(int fd, const char *event)
+{
+	int lfd, err;
+
+	if (fd < 0)
+		return fd;
+	lfd = bpf_raw_tracepoint_open(event, fd);
+	err = lfd < 0 ? -errno : 0;
+	if (lfd >= 0)
+		close(lfd);
+	close(fd);
+	return err;
+}
+
 /* fentry/fexit/tp_btf: a BPF_PROG_TYPE_TRACING program attached by BTF id. */
 static int try_tracing(const char *btf_name, enum bpf_attach_type at)
 {
 	int id = libbpf_find_vmlinux_btf_id(btf_name, at);
-	int fd, lfd, err = 0;
 
 	if (id < 0)
 		return -ENOENT;
-	fd = load(BPF_PROG_TYPE_TRACING, at, id);
-	if (fd < 0)
-		return fd;
-	lfd = bpf_raw_tracepoint_open(NULL, fd);
-	if (lfd < 0)
-		err = -errno;
-	else
-		close(lfd);
-	close(fd);
-	return err;
+	return raw_tp_trial(load(BPF_PROG_TYPE_TRACING, at, id), NULL);
 }
 
 static int perf_attach(int prog_fd, struct perf_event_attr *attr)
@@ -250,17 +259,7 @@ static int try_classic_tp(const struct kht_env *env, const char *tp)
 
 static int try_raw_tp(const char *event)
 {
-	int fd = load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), lfd, err = 0;
-
-	if (fd < 0)
-		return fd;
-	lfd = bpf_raw_tracepoint_open(event, fd);
-	if (lfd < 0)
-		err = -errno;
-	else
-		close(lfd);
-	close(fd);
-	return err;
+	return raw_tp_trial(load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), event);
 }
 
 /*
