@@ -65,10 +65,18 @@ APP_SRCS := tools/khugetrace.c tools/cmd_probe.c tools/cmd_collapse.c \
 	tools/feat_collapse.c tools/feat_uffd.c tools/feat_seek.c tools/feat_modify.c \
 	tools/capture.c tools/cmd_timeline.c tools/cmd_races.c \
 	tools/cmd_record.c tools/cmd_report.c tools/cmd_check_kernel.c
+# khugetrace-workload, the scenario generator (docs/workload.md): plain C, no BPF.
+WORKLOAD_SRCS := $(addprefix tools/workload/,main.c runtime.c testfile.c rng.c \
+	collapse.c uffd.c seek_mincore.c timeline.c random.c vmhost.c sparse_copy.c \
+	file_collapse.c)
+# A private tmpfs and PMD-aligned mappings: the workload, check-kernel and bench/.
+COMMON_SRCS := tools/common/tmpfs_pmd.c
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(APP_SRCS))
+WORKLOAD_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(WORKLOAD_SRCS))
+COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(COMMON_SRCS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 .SECONDARY:
@@ -92,8 +100,9 @@ $(OUTPUT)/tools/%.o: tools/%.c | $(SKELS) $(OUTPUT)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-# The workload generator is plain C: it does not wait for the BPF skeletons.
-$(OUTPUT)/tools/workload.o: tools/workload.c | $(OUTPUT)
+# The workload generator and the tmpfs helper are plain C: they do not wait
+# for the BPF skeletons (a static pattern rule wins over the one above).
+$(WORKLOAD_OBJS) $(COMMON_OBJS): $(OUTPUT)/%.o: %.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
@@ -102,19 +111,19 @@ $(OUTPUT)/tools/workload.o: tools/workload.c | $(OUTPUT)
 $(OUTPUT)/version: FORCE | $(OUTPUT)
 	$(Q)echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
 
-$(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload.o: $(OUTPUT)/version
-$(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload.o: CFLAGS += -DKHT_VERSION='"$(VERSION)"'
+$(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload/main.o: $(OUTPUT)/version
+$(OUTPUT)/tools/khugetrace.o $(OUTPUT)/tools/workload/main.o: CFLAGS += -DKHT_VERSION='"$(VERSION)"'
 
 $(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
--include $(patsubst %.o,%.d,$(LIB_OBJS) $(APP_OBJS) $(OUTPUT)/tools/workload.o \
+-include $(patsubst %.o,%.d,$(LIB_OBJS) $(APP_OBJS) $(WORKLOAD_OBJS) $(COMMON_OBJS) \
 	$(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)))
 # a changed Makefile (flags, this dependency scheme) rebuilds every object:
 # objects made without -MMD have no .d file to say which headers they need
-$(LIB_OBJS) $(APP_OBJS) $(OUTPUT)/tools/workload.o $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)): Makefile
+$(LIB_OBJS) $(APP_OBJS) $(WORKLOAD_OBJS) $(COMMON_OBJS) $(patsubst %.c,$(OUTPUT)/%.o,$(UNIT_SRCS)): Makefile
 # a recipe that fails leaves no half-written target behind
 .DELETE_ON_ERROR:
 
@@ -124,11 +133,11 @@ $(OUTPUT)/libkhugetrace.a: $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-$(BIN)/khugetrace: $(APP_OBJS) $(OUTPUT)/libkhugetrace.a | $(BIN)
+$(BIN)/khugetrace: $(APP_OBJS) $(COMMON_OBJS) $(OUTPUT)/libkhugetrace.a | $(BIN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
-$(BIN)/khugetrace-workload: $(OUTPUT)/tools/workload.o | $(BIN)
+$(BIN)/khugetrace-workload: $(WORKLOAD_OBJS) $(COMMON_OBJS) | $(BIN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -lpthread -o $@
 

@@ -2,15 +2,15 @@
 /*
  * Shared by the bench generators (pagecache_load.c, event_storm.c): a private
  * tmpfs in a new mount namespace (nothing leaks into the caller's namespace,
- * and the mount disappears with the process even if it is killed), cleanup on
- * signals, a monotonic clock.
+ * and the mount disappears with the process even if it is killed; the same
+ * helper as khugetrace-workload's, tools/common/tmpfs_pmd.c, which their
+ * gcc command lines compile in), cleanup on signals, a monotonic clock.
  */
 #ifndef KHT_BENCH_COMMON_H
 #define KHT_BENCH_COMMON_H
 
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,20 +18,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
+#include "../tools/common/tmpfs_pmd.h"
 
 static const char *bench_prog = "bench";
-static char bench_dir[256];
-static volatile sig_atomic_t bench_mounted, bench_made;
+static struct kht_tmpfs bench_tmpfs;	/* .dir: where the files go */
 
 static void bench_cleanup(void)
 {
-	/* async-signal-safe: only syscalls */
-	if (bench_mounted && umount2(bench_dir, MNT_DETACH) == 0)
-		bench_mounted = 0;
-	if (bench_made && rmdir(bench_dir) == 0)
-		bench_made = 0;
+	kht_tmpfs_remove(&bench_tmpfs);	/* async-signal-safe */
 }
 
 static void bench_on_signal(int sig)
@@ -70,25 +65,19 @@ static void bench_install_signals(void)
 /* Private mount namespace + tmpfs (huge=never: small pages until MADV_COLLAPSE). */
 static void bench_setup_tmpfs(const char *size)
 {
-	char data[64];
+	static const char *const parents[] = { "/tmp", NULL };
+	char opts[64], why[512];
 
 	if (geteuid() != 0) {
 		errno = 0;
 		bench_die("must run as root (it mounts a private tmpfs)");
 	}
 	bench_install_signals();
-	if (unshare(CLONE_NEWNS))
-		bench_die("unshare(CLONE_NEWNS) failed:");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		bench_die("making / private in the new mount namespace failed:");
-	snprintf(bench_dir, sizeof(bench_dir), "/tmp/kht-bench.XXXXXX");
-	if (!mkdtemp(bench_dir))
-		bench_die("cannot create a directory in /tmp:");
-	bench_made = 1;
-	snprintf(data, sizeof(data), "size=%s,huge=never,mode=0700", size);
-	if (mount("tmpfs", bench_dir, "tmpfs", 0, data))
-		bench_die("mounting tmpfs (%s) on %s failed:", data, bench_dir);
-	bench_mounted = 1;
+	snprintf(opts, sizeof(opts), "size=%s,huge=never,mode=0700", size);
+	if (kht_tmpfs_mount(&bench_tmpfs, parents, "kht-bench", opts, why, sizeof(why))) {
+		errno = 0;
+		bench_die("%s", why);
+	}
 	atexit(bench_cleanup);
 }
 

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nthreads; i++) {
 		char path[512];
 
-		snprintf(path, sizeof(path), "%s/storm%u", bench_dir, i);
+		snprintf(path, sizeof(path), "%s/storm%u", bench_tmpfs.dir, i);
 		w[i].fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (w[i].fd < 0 || ftruncate(w[i].fd, FILE_SZ))
 			bench_die("cannot create %s:", path);

@@ -22,7 +22,7 @@ work=$(mktemp -d /tmp/kht-bench-lockwin.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 make -s STATIC=1 >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
-gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c
+gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c tools/common/tmpfs_pmd.c
 # shellcheck disable=SC2046
 gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/prog_stats" bench/prog_stats.c \
 	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)

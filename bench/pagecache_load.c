@@ -34,12 +34,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-
 #define PAGE		4096UL
-#define PMD		(2UL << 20)
+#define PMD		KHT_PMD_SZ
 #define FILE_SZ		(4UL << 20)
 #define BLOCK		(64UL << 10)
 #define MAX_FILES	64
@@ -64,16 +60,13 @@ static unsigned long long next_rand(void)
 
 static void *map_aligned(int fd, size_t len)
 {
-	/* reserve len + PMD, then map the file at the first PMD boundary */
-	char *r = mmap(NULL, len + PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *a;
+	struct kht_pmd_area a;
 
-	if (r == MAP_FAILED)
-		bench_die("mmap of %zu bytes failed:", len + PMD);
-	a = (char *)(((unsigned long)r + PMD - 1) & ~(PMD - 1));
-	if (mmap(a, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+	if (kht_pmd_reserve(&a, len))
+		bench_die("reserving %zu bytes of address space failed:", len + PMD);
+	if (kht_pmd_map_file(&a, 0, fd, 0, len))
 		bench_die("mmap of a tmpfs file failed:");
-	return a;
+	return a.base;
 }
 
 static int make_file(const char *name, size_t size, size_t step, size_t chunk)
@@ -82,7 +75,7 @@ static int make_file(const char *name, size_t size, size_t step, size_t chunk)
 	char path[512];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", bench_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", bench_tmpfs.dir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		bench_die("cannot create %s:", path);

@@ -33,7 +33,7 @@ work=$(mktemp -d /tmp/kht-bench-profile.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 make -s STATIC=1 >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
-gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c
+gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c tools/common/tmpfs_pmd.c
 # shellcheck disable=SC2046
 gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/hook_floor" bench/hook_floor.c \
 	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
@@ -66,11 +66,15 @@ floor() { # floor VARIANT HOOKS...
 	/bin/hook_floor "$@" >/tmp/f.out 2>/tmp/f.err &
 	p=$!
 	i=0
-	while ! grep -q "hooks attached" /tmp/f.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	# attaching ~40 trampolines takes a while under TCG: the load must not
+	# start before they are all in (a 6.1 run timed out here and measured
+	# the attaching instead); hook_floor prints its line when it is done
+	while ! grep -q "hooks attached" /tmp/f.out 2>/dev/null && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
 	sed "s/^/  $v tracer| /" /tmp/f.out
 	loads "$v"
 	kill -INT $p
 	wait $p
+	sleep 5	# let the trampolines go before the next variant
 }
 run() { # none | default | full | floor | floor+rd
 	case $1 in
@@ -86,7 +90,7 @@ run() { # none | default | full | floor | floor+rd
 	/bin/khugetrace timeline -j -a fentry $opts >/dev/null 2>/tmp/r.err &
 	p=$!
 	i=0
-	while ! grep -q "^Tracing" /tmp/r.err 2>/dev/null && [ $i -lt 1800 ]; do sleep 0.1; i=$((i + 1)); done
+	while ! grep -q "^Tracing" /tmp/r.err 2>/dev/null && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
 	loads $1
 	kill -INT $p
 	wait $p

@@ -65,8 +65,10 @@ initrd=${BENCH_VM_INITRD:-$work/bench-initramfs.cpio.gz}
 note "building static khugetrace and bench generators"
 make -s STATIC=1 >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; die "make STATIC=1 failed."; }
 # shellcheck disable=SC2046
-gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c 2>"$work/cc.err" &&
-gcc -static -O2 -Wall -pthread -o "$work/event_storm" bench/event_storm.c 2>>"$work/cc.err" &&
+gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c tools/common/tmpfs_pmd.c \
+	2>"$work/cc.err" &&
+gcc -static -O2 -Wall -pthread -o "$work/event_storm" bench/event_storm.c tools/common/tmpfs_pmd.c \
+	2>>"$work/cc.err" &&
 gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/prog_stats" bench/prog_stats.c \
 	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz) 2>>"$work/cc.err" ||
 	{ cat "$work/cc.err" >&2; die "static build of the bench generators failed."; }

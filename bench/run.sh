@@ -86,8 +86,10 @@ if [ -n "${BENCH_BIN:-}" ]; then
 else
 	BIN=$WORK
 	# shellcheck disable=SC2046,SC2086
-	gcc -O2 -Wall -o "$WORK/pagecache_load" "$bench/pagecache_load.c" 2>"$WORK/cc.err" &&
-	gcc -O2 -Wall -pthread -o "$WORK/event_storm" "$bench/event_storm.c" 2>>"$WORK/cc.err" &&
+	gcc -O2 -Wall -o "$WORK/pagecache_load" "$bench/pagecache_load.c" "$top/tools/common/tmpfs_pmd.c" \
+		2>"$WORK/cc.err" &&
+	gcc -O2 -Wall -pthread -o "$WORK/event_storm" "$bench/event_storm.c" "$top/tools/common/tmpfs_pmd.c" \
+		2>>"$WORK/cc.err" &&
 	gcc -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$WORK/prog_stats" "$bench/prog_stats.c" \
 		$LIBBPF_LIBS -lelf -lz 2>>"$WORK/cc.err" ||
 		{ cat "$WORK/cc.err" >&2; die "building the load generators / bench/prog_stats.c failed (gcc, libbpf-dev)."; }

@@ -18,8 +18,10 @@
 #include "capability.h"
 
 /*
- * Every hook point the project uses (or will use: the probe answers "can I
- * trace X here" for the whole mission, not only for what is built so far).
+ * Every hook point a feature's modes attach (the reqs tables and the
+ * kht_hook_ok() calls of tools/feat_*.c), and nothing else: probe tries each
+ * in every method, so a hook nothing attaches would only cost attach trials
+ * and print a row that means nothing.
  */
 struct kht_hook kht_hooks[] = {
 	{ "collapse_file", KHT_HOOK_FUNC, "collapse: entry/exit, exact start, duration" },
@@ -27,9 +29,6 @@ struct kht_hook kht_hooks[] = {
 	{ "huge_memory:mm_khugepaged_scan_file", KHT_HOOK_TP, "collapse: holes (present/swap)" },
 	{ "syscalls:sys_enter_madvise", KHT_HOOK_TP, "collapse: MADV_COLLAPSE callers" },
 	{ "syscalls:sys_exit_madvise", KHT_HOOK_TP, "collapse: MADV_COLLAPSE return" },
-	{ "hpage_collapse_scan_file", KHT_HOOK_FUNC, "collapse: scan before collapse",
-	  .alt = "collapse_scan_file" },	/* 7.x renamed hpage_collapse_* */
-	{ "userfaultfd_register", KHT_HOOK_FUNC, "uffd: registration (inlined on 6.1)" },
 	{ "userfaultfd_ioctl", KHT_HOOK_FUNC, "uffd: ioctl entry" },
 	{ "handle_userfault", KHT_HOOK_FUNC, "uffd: faults handed to userfaultfd" },
 	{ "syscalls:sys_enter_ioctl", KHT_HOOK_TP, "uffd: degraded UFFDIO_* decoding" },
@@ -47,11 +46,8 @@ struct kht_hook kht_hooks[] = {
 	{ "filemap_get_entry", KHT_HOOK_FUNC, "retry spins: page-cache lookup" },
 	{ "__filemap_get_folio", KHT_HOOK_FUNC, "retry spins: page-cache lookup (6.1, 6.12)" },
 	{ "__filemap_get_folio_mpol", KHT_HOOK_FUNC, "retry spins: page-cache lookup (6.19)" },
-	{ "find_get_entries", KHT_HOOK_FUNC, "retry spins: batch lookup" },
 	{ "_raw_spin_lock_irq", KHT_HOOK_FUNC, "lock windows: i_pages lock" },
 	{ "_raw_spin_unlock_irq", KHT_HOOK_FUNC, "lock windows: i_pages unlock" },
-	{ "retract_page_tables", KHT_HOOK_FUNC, "uffd-armed collapse: retraction" },
-	{ "lock:contention_begin", KHT_HOOK_TP, "lock windows: degraded contention" },
 	{ "vfs_fallocate", KHT_HOOK_FUNC, "modify: hole punches, fallocate, MADV_REMOVE" },
 	{ "do_truncate", KHT_HOOK_FUNC, "modify: truncate, ftruncate" },
 	{ "shmem_write_begin", KHT_HOOK_FUNC, "modify: writes into shmem" },
@@ -82,24 +78,6 @@ struct kht_hook *kht_hook_find(const char *name)
 		if (!strcmp(kht_hooks[i].name, name))
 			return &kht_hooks[i];
 	return NULL;
-}
-
-/*
- * Renamed functions are found by name in BTF, not by kernel version: a
- * distribution kernel may carry either name. Looked up once per hook.
- */
-const char *kht_hook_func(struct kht_hook *h)
-{
-	if (!h->alt)
-		return h->name;
-	if (!h->looked_up) {
-		if (libbpf_find_vmlinux_btf_id(h->name, BPF_TRACE_FENTRY) > 0)
-			h->found = h->name;
-		else if (libbpf_find_vmlinux_btf_id(h->alt, BPF_TRACE_FENTRY) > 0)
-			h->found = h->alt;
-		h->looked_up = true;
-	}
-	return h->found ? h->found : h->name;
 }
 
 static bool is_dir(const char *p)
@@ -162,24 +140,33 @@ static int load(enum bpf_prog_type type, enum bpf_attach_type at, int btf_id)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Attach program fd (or its load error) through BPF_RAW_TRACEPOINT_OPEN:
+ * event NULL for a tracing program bound by BTF id, or a raw tracepoint's
+ * name; then let both go. 0 or -errno.
+ */
+static int raw_tp_trial(int fd, const char *event)
+{
+	int lfd, err;
+
+	if (fd < 0)
+		return fd;
+	lfd = bpf_raw_tracepoint_open(event, fd);
+	err = lfd < 0 ? -errno : 0;
+	if (lfd >= 0)
+		close(lfd);
+	close(fd);
+	return err;
+}
+
 /* fentry/fexit/tp_btf: a BPF_PROG_TYPE_TRACING program attached by BTF id. */
 static int try_tracing(const char *btf_name, enum bpf_attach_type at)
 {
 	int id = libbpf_find_vmlinux_btf_id(btf_name, at);
-	int fd, lfd, err = 0;
 
 	if (id < 0)
 		return -ENOENT;
-	fd = load(BPF_PROG_TYPE_TRACING, at, id);
-	if (fd < 0)
-		return fd;
-	lfd = bpf_raw_tracepoint_open(NULL, fd);
-	if (lfd < 0)
-		err = -errno;
-	else
-		close(lfd);
-	close(fd);
-	return err;
+	return raw_tp_trial(load(BPF_PROG_TYPE_TRACING, at, id), NULL);
 }
 
 static int perf_attach(int prog_fd, struct perf_event_attr *attr)
@@ -272,17 +259,7 @@ static int try_classic_tp(const struct kht_env *env, const char *tp)
 
 static int try_raw_tp(const char *event)
 {
-	int fd = load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), lfd, err = 0;
-
-	if (fd < 0)
-		return fd;
-	lfd = bpf_raw_tracepoint_open(event, fd);
-	if (lfd < 0)
-		err = -errno;
-	else
-		close(lfd);
-	close(fd);
-	return err;
+	return raw_tp_trial(load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), event);
 }
 
 /*
@@ -321,13 +298,11 @@ int kht_probe_method(const struct kht_env *env, struct kht_hook *h, enum kht_met
 	if (h->kind == KHT_HOOK_FUNC && h->module)
 		return module_func(env, h, m);
 	if (h->kind == KHT_HOOK_FUNC) {
-		const char *fn = kht_hook_func(h);
-
 		switch (m) {
-		case KHT_M_FENTRY: return try_tracing(fn, BPF_TRACE_FENTRY);
-		case KHT_M_FEXIT: return try_tracing(fn, BPF_TRACE_FEXIT);
-		case KHT_M_KPROBE: return try_kprobe(env, fn, false);
-		case KHT_M_KRETPROBE: return try_kprobe(env, fn, true);
+		case KHT_M_FENTRY: return try_tracing(h->name, BPF_TRACE_FENTRY);
+		case KHT_M_FEXIT: return try_tracing(h->name, BPF_TRACE_FEXIT);
+		case KHT_M_KPROBE: return try_kprobe(env, h->name, false);
+		case KHT_M_KRETPROBE: return try_kprobe(env, h->name, true);
 		default: return 1;
 		}
 	}
@@ -375,7 +350,7 @@ bool kht_hook_ok(const char *name, enum kht_method m, char *why, int len)
 	 */
 	if (!h->probed && !(h->tried & (1u << m))) {
 		h->err[m] = (m == KHT_M_FENTRY || m == KHT_M_FEXIT) && !h->module ?
-			    (libbpf_find_vmlinux_btf_id(kht_hook_func(h), m == KHT_M_FENTRY ?
+			    (libbpf_find_vmlinux_btf_id(h->name, m == KHT_M_FENTRY ?
 							BPF_TRACE_FENTRY : BPF_TRACE_FEXIT) > 0 ?
 			     0 : -ENOENT) :
 			    kht_probe_method(&probed_env, h, m);

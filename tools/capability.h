@@ -23,10 +23,7 @@ struct kht_hook {
 	const char *name;	/* function, or "category:event" for tracepoints */
 	enum kht_hook_kind kind;
 	const char *why;	/* which feature needs it */
-	const char *alt;	/* the function's other name (renamed upstream), or NULL */
 	const char *module;	/* the module the function lives in (its own BTF), or NULL */
-	const char *found;	/* name or alt, whichever BTF has (kht_hook_func); NULL: neither */
-	bool looked_up;		/* found is set (kht_hook_func) */
 	int err[KHT_M_MAX];	/* 0 = attached; -errno otherwise; 1 = not applicable */
 	bool probed;		/* every method tried (kht_hook_probe) */
 	unsigned tried;		/* methods tried one by one (kht_hook_ok), bit per method */
@@ -52,8 +49,6 @@ void kht_hook_probe(const struct kht_env *env, struct kht_hook *hook);
 /* Try one method: 0 attached, -errno, or 1 when the method does not apply. */
 int kht_probe_method(const struct kht_env *env, struct kht_hook *h, enum kht_method m);
 struct kht_hook *kht_hook_find(const char *name);
-/* The function name to attach to: name, else alt if only that one is in BTF. */
-const char *kht_hook_func(struct kht_hook *h);
 /* Tracefs directory of a tracepoint event, e.g. ".../events/syscalls/sys_enter_madvise". */
 int kht_tracefs_event_dir(const struct kht_env *env, const char *tp, char *buf, int len);
 

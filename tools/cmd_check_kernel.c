@@ -16,7 +16,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,6 @@
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
@@ -32,12 +30,9 @@
 #include "commands.h"
 #include "feature.h"
 #include "trace_helpers.h"
+#include "common/tmpfs_pmd.h"
 #include "lib/event_fmt.h"
 #include "lib/json.h"
-
-#define PMD_SZ (2UL << 20)
-#define PAGE_SZ 4096UL
-#define MADV_COLLAPSE_ 25
 
 enum verdict { V_FIXED, V_PRESENT, V_UNKNOWN };
 
@@ -47,57 +42,44 @@ struct check {
 	char detail[256];
 };
 
-static char tmpdir[64];
+static struct kht_tmpfs tmpfs;
 
 static void cleanup(void)
 {
-	if (tmpdir[0]) {
-		umount2(tmpdir, MNT_DETACH);
-		rmdir(tmpdir);
-	}
+	kht_tmpfs_remove(&tmpfs);
 }
 
 /* A private tmpfs (huge=never: writes make small pages for collapse to join). */
 static int private_tmpfs(char *err, size_t len)
 {
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		snprintf(err, len, "cannot make a private mount namespace: %s", strerror(errno));
-		return -1;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kht-check.XXXXXX");
-	if (!mkdtemp(tmpdir) || mount("tmpfs", tmpdir, "tmpfs", 0, "size=16m,huge=never")) {
-		snprintf(err, len, "cannot mount a tmpfs: %s", strerror(errno));
-		return -1;
-	}
+	static const char *const parents[] = { "/tmp", NULL };
+
 	atexit(cleanup);
-	return 0;
+	return kht_tmpfs_mount(&tmpfs, parents, "kht-check", "size=16m,huge=never,mode=0700",
+			       err, len);
 }
 
 /* A 2 MiB file, every `hole_every`-th page left unwritten (0: none), mapped at a PMD. */
 static char *make_file(const char *name, int hole_every, int *fdp, struct stat *st)
 {
-	char path[128], page[PAGE_SZ];
-	char *area, *addr;
+	char path[300], page[KHT_PAGE_SZ];
+	struct kht_pmd_area area;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", tmpfs.dir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, PMD_SZ))
+	if (fd < 0 || ftruncate(fd, KHT_PMD_SZ))
 		return NULL;
 	memset(page, 0x5a, sizeof(page));
-	for (unsigned long i = 0; i < PMD_SZ / PAGE_SZ; i++)
+	for (unsigned long i = 0; i < KHT_PMD_PAGES; i++)
 		if ((!hole_every || i % hole_every) &&
-		    pwrite(fd, page, PAGE_SZ, i * PAGE_SZ) != (ssize_t)PAGE_SZ)
+		    pwrite(fd, page, KHT_PAGE_SZ, i * KHT_PAGE_SZ) != (ssize_t)KHT_PAGE_SZ)
 			return NULL;
-	area = mmap(NULL, 2 * PMD_SZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
-		return NULL;
-	addr = (char *)(((unsigned long)area + PMD_SZ - 1) & ~(PMD_SZ - 1));
-	addr = mmap(addr, PMD_SZ, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-	if (addr == MAP_FAILED || fstat(fd, st))
+	if (kht_pmd_reserve(&area, KHT_PMD_SZ) || kht_pmd_map_file(&area, 0, fd, 0, KHT_PMD_SZ) ||
+	    fstat(fd, st))
 		return NULL;
 	*fdp = fd;
-	return addr;
+	return area.base;
 }
 
 static void check_uffd(struct check *c)
@@ -122,17 +104,17 @@ static void check_uffd(struct check *c)
 		return;
 	}
 	reg.range.start = (unsigned long)addr;
-	reg.range.len = PMD_SZ;
+	reg.range.len = KHT_PMD_SZ;
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
 		snprintf(c->detail, sizeof(c->detail), "MISSING registration on shmem refused (%s)",
 			 strerror(errno));
 		return;
 	}
-	ret = madvise(addr, PMD_SZ, MADV_COLLAPSE_);
+	ret = madvise(addr, KHT_PMD_SZ, MADV_COLLAPSE);
 	err = ret ? errno : 0;
 	/* the truth is the page cache, not the return value (6.1 says EINVAL on success) */
 	hole = lseek(fd, 0, SEEK_HOLE);
-	if (hole >= (off_t)PMD_SZ) {
+	if (hole >= (off_t)KHT_PMD_SZ) {
 		c->v = V_PRESENT;
 		snprintf(c->detail, sizeof(c->detail), "MADV_COLLAPSE filled the 64 holes of a "
 			 "MISSING-registered range (madvise returned %s)", ret ? strerror(err) : "0");
@@ -193,7 +175,7 @@ static void check_uptodate(struct check *c)
 		goto out;
 	}
 	t.ino = st.st_ino;
-	madvise(addr, PMD_SZ, MADV_COLLAPSE_);
+	madvise(addr, KHT_PMD_SZ, MADV_COLLAPSE);
 	/* the BPF side defers wakeups (kht_output): poll, then drain */
 	for (int i = 0; i < 50 && !t.seen; i++) {
 		ring_buffer__poll(rb, 100);

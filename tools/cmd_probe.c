@@ -96,8 +96,8 @@ static int print_modes(const char *which)
 		printf("\n");
 		return 0;
 	}
-	fprintf(stderr, "khugetrace probe: unknown feature '%s' (collapse, userfaultfd, seek).\n",
-		which);
+	fprintf(stderr, "khugetrace probe: unknown feature '%s' (%s).\n", which,
+		kht_trace_feature_names());
 	return 2;
 }
 
@@ -115,14 +115,10 @@ static void print_text(const struct kht_env *env, struct feature *f, int nf)
 	for (int i = 0; i < kht_nhooks; i++) {
 		struct kht_hook *h = &kht_hooks[i];
 
-		/* a renamed function shows under the name this kernel has */
-		printf("%-42s", kht_hook_func(h));
+		printf("%-42s", h->name);
 		for (int m = 0; m < KHT_M_MAX; m++)
 			printf(" %-10s", cell(h->err[m]));
-		printf(" %s", h->why);
-		if (h->alt && !h->found)
-			printf(" (%s: absent too)", h->alt);
-		printf("\n");
+		printf(" %s\n", h->why);
 	}
 	printf("\nFEATURES\n");
 	for (int i = 0; i < nf; i++)
@@ -150,12 +146,6 @@ static void print_json(const struct kht_env *env, struct feature *f, int nf)
 	for (int i = 0; i < kht_nhooks; i++) {
 		kht_json_begin(&b);
 		kht_json_str(&b, "name", kht_hooks[i].name);
-		if (kht_hooks[i].alt) {	/* which of its names this kernel has */
-			if (kht_hooks[i].found)
-				kht_json_str(&b, "found", kht_hooks[i].found);
-			else
-				kht_json_null(&b, "found");
-		}
 		kht_json_str(&b, "kind", kht_hooks[i].kind == KHT_HOOK_FUNC ? "function" : "tracepoint");
 		kht_json_str(&b, "needed_for", kht_hooks[i].why);
 		kht_json_key(&b, "modes");
@@ -187,7 +177,7 @@ int cmd_probe(int argc, char **argv)
 	int verbose = 0;
 	const char *modes = NULL;
 	bool sites = false;
-	struct feature f[8];
+	struct feature f[kht_ntrace_features + 2];	/* + collapse-holes, result-names */
 	struct kht_env env;
 	int nf;
 
@@ -209,12 +199,12 @@ int cmd_probe(int argc, char **argv)
 			       "Load and attach a tiny program on every hook khugetrace uses, in every\n"
 			       "attach method, and say which features work here.\n"
 			       "  -j, --json     machine-readable\n"
-			       "  --modes[=F]    only the usable attach modes of feature F (collapse,\n"
-			       "                 userfaultfd, seek; default collapse), one line\n"
+			       "  --modes[=F]    only the usable attach modes of feature F, one line\n"
+			       "                 (%s; default collapse)\n"
 			       "  --lock-sites   collapse_file's calls of the i_pages lock functions and\n"
 			       "                 whether a kprobe attaches at each (exit 1: not usable)\n"
 			       "  -v, --verbose  libbpf warnings; -vv: every libbpf message\n"
-			       "  -h, --help     this text\n");
+			       "  -h, --help     this text\n", kht_trace_feature_names());
 			return 0;
 		} else {
 			fprintf(stderr, "khugetrace probe: unknown option '%s' (see --help).\n", argv[i]);

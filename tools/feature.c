@@ -14,6 +14,17 @@ const struct kht_feature *const kht_trace_features[] = {
 };
 const int kht_ntrace_features = sizeof(kht_trace_features) / sizeof(kht_trace_features[0]);
 
+const char *kht_trace_feature_names(void)
+{
+	static char names[256];
+
+	if (!names[0])
+		for (int i = 0, n = 0; i < kht_ntrace_features && n < (int)sizeof(names); i++)
+			n += snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+				      kht_trace_features[i]->name);
+	return names;
+}
+
 bool kht_mode_is_full(int mode)
 {
 	return mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;

@@ -79,6 +79,8 @@ bool kht_modify_sees_fills(int mode);
 /* Every tracing feature, in load order (a feature may use maps shared by earlier ones). */
 extern const struct kht_feature *const kht_trace_features[];
 extern const int kht_ntrace_features;
+/* Their names, "collapse, userfaultfd, ...", for messages and help texts. */
+const char *kht_trace_feature_names(void);
 
 /*
  * The fd of a map an already loaded feature shares (see `shares`), or -1:

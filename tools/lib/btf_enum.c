@@ -43,9 +43,9 @@ int kht_enum_from_btf(struct kht_enum *e, const struct btf *btf, const char *enu
 	return -ENOENT;
 }
 
-int kht_enum_from_blob(struct kht_enum *e, const void *data, unsigned size, const char *enum_name)
+/* From a BTF this call loaded (NULL: the load failed, errno says why), which it frees. */
+static int enum_from_loaded(struct kht_enum *e, struct btf *btf, const char *enum_name)
 {
-	struct btf *btf = btf__new(data, size);
 	int err;
 
 	if (!btf)
@@ -55,16 +55,14 @@ int kht_enum_from_blob(struct kht_enum *e, const void *data, unsigned size, cons
 	return err;
 }
 
+int kht_enum_from_blob(struct kht_enum *e, const void *data, unsigned size, const char *enum_name)
+{
+	return enum_from_loaded(e, btf__new(data, size), enum_name);
+}
+
 int kht_enum_from_vmlinux(struct kht_enum *e, const char *enum_name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	int err;
-
-	if (!btf)
-		return -errno;
-	err = kht_enum_from_btf(e, btf, enum_name);
-	btf__free(btf);
-	return err;
+	return enum_from_loaded(e, btf__load_vmlinux_btf(), enum_name);
 }
 
 const char *kht_enum_name(const struct kht_enum *e, long long val)

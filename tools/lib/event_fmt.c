@@ -265,3 +265,12 @@ void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long sta
 		kht_json_null(b, "duration_ns");
 	}
 }
+
+int kht_json_op_end(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
+		    const char *name, unsigned long long start, unsigned long long dur)
+{
+	kht_json_file(b, flags, fr, name);
+	kht_json_duration(b, flags, start, dur);
+	kht_json_end(b);
+	return b->overflow ? -1 : (int)b->len;
+}

@@ -116,6 +116,9 @@ void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *
 		   const char *name);
 void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
 		       unsigned long long dur);
+/* The tail of a file operation's object: file, duration, end; its length or -1 (overflow). */
+int kht_json_op_end(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
+		    const char *name, unsigned long long start, unsigned long long dur);
 /* The last page of len bytes from page index (a zero length still touches index). */
 static inline unsigned long long kht_last_page(unsigned long long index, unsigned long long len)
 {

@@ -37,10 +37,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	kht_json_u64(&b, "resident", ev->resident);
 	kht_json_bool(&b, "truncated", ev->flags & KHT_O_TRUNCATED);
 	kht_json_i64(&b, "ret", ev->result);
-	kht_json_file(&b, ev->flags, &ev->file, ev->name);
-	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
-	kht_json_end(&b);
-	return b.overflow ? -1 : (int)b.len;
+	return kht_json_op_end(&b, ev->flags, &ev->file, ev->name, ev->start_ns, ev->duration_ns);
 }
 
 static void span(const void *e, struct kht_span *s)

@@ -79,10 +79,7 @@ static int json(char *buf, size_t len, const void *ev, const struct kht_fmt *f)
 	else
 		kht_json_u64(&b, "last_page", last);
 	kht_json_i64(&b, "ret", m->result);
-	kht_json_file(&b, m->flags, &m->file, m->name);
-	kht_json_duration(&b, m->flags, m->start_ns, m->duration_ns);
-	kht_json_end(&b);
-	return b.overflow ? -1 : (int)b.len;
+	return kht_json_op_end(&b, m->flags, &m->file, m->name, m->start_ns, m->duration_ns);
 }
 
 static void span(const void *ev, struct kht_span *s)
