@@ -155,7 +155,7 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 	fill_data_map(ev, file, start);
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
 	kht_watch_touch(ev->dev, ev->ino, ev->gen);	/* modifications of this inode matter now */
-	inside_enter(file, start);
+	inside_enter(file, start, ev);
 	return 0;
 }
 

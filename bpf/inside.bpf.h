@@ -41,6 +41,18 @@ struct inside_state {
 	__u64 last_win_end;
 	__u32 win_readers;	/* readers that overlapped the current/last hold */
 	__u64 win_spin_ns;
+	/*
+	 * The collapse event's window summary, kept here and copied into it at
+	 * exit (inside_exit): an unlock then looks up one map, not two.
+	 */
+	__u32 windows;
+	__u32 flags;		/* KHT_F_PUBLISHED, _UPTODATE_AT_PUBLISH, _NEW_AT_END */
+	__u64 hold_total_ns;
+	__u64 hold_max_ns;
+	__u64 publish_ns;
+	struct kht_fileref file;	/* for the window events; index = start */
+	/* the xarray leaf node holding start's slot (0: walk from the head) */
+	__u64 leaf;
 };
 
 struct {
@@ -72,11 +84,16 @@ struct {
 	__type(value, struct reader_state);
 } readers SEC(".maps");
 
-/* The raw entry at index: a bounded walk from xa_head (at most 6 levels). */
-static __always_inline __u64 xa_slot(struct address_space *mapping, __u64 index)
+/*
+ * The raw entry at index: a bounded walk from xa_head (at most 6 levels).
+ * *leaf: the level-0 node whose slot it is, or 0 (a multi-index entry
+ * higher up, xa_head itself, a sibling).
+ */
+static __always_inline __u64 xa_slot_leaf(struct address_space *mapping, __u64 index, __u64 *leaf)
 {
 	__u64 e = (__u64)BPF_CORE_READ(mapping, i_pages.xa_head);
 
+	*leaf = 0;
 	for (int level = 0; level < 6; level++) {
 		struct xa_node *node;
 		__u32 off;
@@ -89,9 +106,48 @@ static __always_inline __u64 xa_slot(struct address_space *mapping, __u64 index)
 		shift = BPF_CORE_READ(node, shift);
 		off = (index >> shift) & XA_CHUNK_MASK;
 		bpf_probe_read_kernel(&e, sizeof(e), &node->slots[off]);
-		if ((e & 3) == 2 && (e >> 2) < 64)	/* sibling: the canonical slot */
+		if ((e & 3) == 2 && (e >> 2) < 64) {	/* sibling: the canonical slot */
 			bpf_probe_read_kernel(&e, sizeof(e), &node->slots[(e >> 2) & XA_CHUNK_MASK]);
+			return e;
+		}
+		if (shift == 0)
+			*leaf = (__u64)node;
 	}
+	return e;
+}
+
+static __always_inline __u64 xa_slot(struct address_space *mapping, __u64 index)
+{
+	__u64 leaf;
+
+	return xa_slot_leaf(mapping, index, &leaf);
+}
+
+/*
+ * The entry at the collapse's start through the leaf found last time: two
+ * reads instead of a walk from the head at every unlock. The leaf is still
+ * the one if it belongs to this xarray at level 0 and at the same place in
+ * its parent: a node the xarray frees is marked XA_RCU_FREE in `array`
+ * first (xa_node_free), and is not reused before a grace period, which the
+ * collapsing task's irq-disabled hold cannot let pass. Otherwise walk again.
+ */
+static __always_inline __u64 xa_start_slot(struct inside_state *st, struct address_space *mapping)
+{
+	struct { __u8 shift, offset, count, nr_values; __u32 pad; __u64 parent, array; } h;
+	__u64 leaf = st->leaf, e;
+
+	/* the header read in one go where the layout is the one we know (all so far) */
+	if (leaf && bpf_core_field_offset(struct xa_node, offset) == 1 &&
+	    bpf_core_field_offset(struct xa_node, array) == 16 &&
+	    !bpf_probe_read_kernel(&h, sizeof(h), (void *)leaf) &&
+	    h.array == (__u64)__builtin_preserve_access_index(&mapping->i_pages) && h.shift == 0 &&
+	    h.offset == ((st->start >> XA_CHUNK_SHIFT) & XA_CHUNK_MASK) &&
+	    !bpf_probe_read_kernel(&e, sizeof(e),
+				   &((struct xa_node *)leaf)->slots[st->start & XA_CHUNK_MASK]) &&
+	    !((e & 3) == 2 && ((e >> 2) < 64 || e > 4096)))	/* not a sibling or a node */
+		return e;
+	e = xa_slot_leaf(mapping, st->start, &leaf);
+	st->leaf = leaf;
 	return e;
 }
 
@@ -126,7 +182,8 @@ static __always_inline __u32 slot_state(__u64 e, __u64 old, bool *uptodate)
 	return KHT_SLOT_NEW;
 }
 
-static __always_inline void inside_enter(struct file *file, __u64 start)
+static __always_inline void inside_enter(struct file *file, __u64 start,
+					 const struct kht_collapse *ev)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct address_space *mapping;
@@ -140,7 +197,11 @@ static __always_inline void inside_enter(struct file *file, __u64 start)
 	st.mapping = m;
 	st.lock = (__u64)__builtin_preserve_access_index(&mapping->i_pages.xa_lock);
 	st.start = start;
-	st.old_entry = xa_slot(mapping, start);
+	st.old_entry = xa_slot_leaf(mapping, start, &st.leaf);
+	st.file.ino = ev->ino;
+	st.file.dev = ev->dev;
+	st.file.gen = ev->gen;
+	st.file.index = start;
 	bpf_map_update_elem(&inside_states, &tid, &st, BPF_ANY);
 	bpf_map_update_elem(&collapsing_mappings, &m, &tid, BPF_ANY);
 	__sync_fetch_and_add(&collapsing_now, 1);
@@ -157,7 +218,13 @@ static __always_inline void inside_exit(struct kht_collapse *ev)
 	st = bpf_map_lookup_elem(&inside_states, &tid);
 	if (!st)
 		return;
-	ev->flags |= KHT_F_HAVE_WINDOWS | (spins ? 0 : KHT_F_NO_READERS);
+	ev->flags |= KHT_F_HAVE_WINDOWS | (spins ? 0 : KHT_F_NO_READERS) | st->flags;
+	ev->windows = st->windows;
+	ev->hold_total_ns = st->hold_total_ns;
+	ev->hold_max_ns = st->hold_max_ns;
+	ev->last_win_begin_ns = st->last_win_begin;
+	ev->last_win_end_ns = st->last_win_end;
+	ev->publish_ns = st->publish_ns;
 	ev->retry_readers = st->win_readers;
 	ev->retry_spin_ns = st->win_spin_ns;
 	bpf_map_delete_elem(&collapsing_mappings, &st->mapping);
@@ -207,10 +274,8 @@ static __always_inline int win_open(void *lock)
 static __always_inline int win_close(void *ctx, void *lock)
 {
 	struct inside_state *st = my_lock(lock);
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct kht_lock_window w = {};
 	struct address_space *mapping;
-	struct kht_collapse *ev;
 	__u64 now, hold;
 	bool uptodate;
 
@@ -218,44 +283,36 @@ static __always_inline int win_close(void *ctx, void *lock)
 		return 0;
 	now = bpf_ktime_get_ns();
 	hold = now - st->win_begin;
-	ev = bpf_map_lookup_elem(&inflight, &tid);
 	mapping = (struct address_space *)st->mapping;
 	barrier_var(mapping);	/* see reader_exit() */
-	w.slot = slot_state(xa_slot(mapping, st->start), st->old_entry, &uptodate);
+	w.slot = slot_state(xa_start_slot(st, mapping), st->old_entry, &uptodate);
 	w.uptodate = uptodate;
-	if (ev) {
-		ev->windows++;
-		ev->hold_total_ns += hold;
-		if (hold > ev->hold_max_ns)
-			ev->hold_max_ns = hold;
-		ev->last_win_begin_ns = st->win_begin;
-		ev->last_win_end_ns = now;
-		/*
-		 * What the last unlock leaves is what the page cache keeps: a
-		 * rollback takes the lock once more to put the old pages back.
-		 * 6.1 returns retract_page_tables()'s verdict (pmd_none, ...)
-		 * from a collapse that did replace the pages: this tells.
-		 */
-		if (w.slot == KHT_SLOT_NEW)
-			ev->flags |= KHT_F_NEW_AT_END;
-		else
-			ev->flags &= ~KHT_F_NEW_AT_END;
-		if (w.slot == KHT_SLOT_NEW && !(ev->flags & KHT_F_PUBLISHED)) {
-			ev->flags |= KHT_F_PUBLISHED;
-			ev->publish_ns = now;
-			if (uptodate)
-				ev->flags |= KHT_F_UPTODATE_AT_PUBLISH;
-		}
-		w.file.ino = ev->ino;
-		w.file.dev = ev->dev;
-		w.file.gen = ev->gen;
-		w.window = ev->windows;
+	st->windows++;
+	st->hold_total_ns += hold;
+	if (hold > st->hold_max_ns)
+		st->hold_max_ns = hold;
+	/*
+	 * What the last unlock leaves is what the page cache keeps: a
+	 * rollback takes the lock once more to put the old pages back.
+	 * 6.1 returns retract_page_tables()'s verdict (pmd_none, ...)
+	 * from a collapse that did replace the pages: this tells.
+	 */
+	if (w.slot == KHT_SLOT_NEW)
+		st->flags |= KHT_F_NEW_AT_END;
+	else
+		st->flags &= ~KHT_F_NEW_AT_END;
+	if (w.slot == KHT_SLOT_NEW && !(st->flags & KHT_F_PUBLISHED)) {
+		st->flags |= KHT_F_PUBLISHED;
+		st->publish_ns = now;
+		if (uptodate)
+			st->flags |= KHT_F_UPTODATE_AT_PUBLISH;
 	}
 	kht_fill_hdr(&w.hdr, KHT_EV_LOCK_WINDOW, sizeof(w));
 	w.hdr.ts_ns = now;
 	w.start_ns = st->win_begin;
 	w.hold_ns = hold;
-	w.file.index = st->start;
+	w.file = st->file;
+	w.window = st->windows;
 	w.readers = st->win_readers;
 	st->last_win_begin = st->win_begin;
 	st->last_win_end = now;
