@@ -13,16 +13,16 @@ _khugetrace_commands="probe collapse timeline races check-kernel record report"
 _khugetrace_options()
 {
 	local trace="-p --pid -t --tid --comm -G --cgroup -i --inode -a --attach -d --duration"
-	trace="$trace --no-inside --lock-windows --spins --all-seeks -v --verbose"
+	trace="$trace --no-inside --lock-windows --spins -v --verbose"
 	local common="-h --help --version"
 
 	case $1 in
 	probe)		echo "-j --json --modes --modes= --lock-sites -v --verbose $common" ;;
 	collapse)	echo "$trace -m --min-us -c --count -j --json $common" ;;
-	timeline)	echo "$trace -j --json --perfetto --perfetto-format --since --until $common" ;;
-	races)		echo "$trace -j --json --since --until --spin-us $common" ;;
+	timeline)	echo "$trace --all-seeks -j --json --perfetto --perfetto-format --since --until $common" ;;
+	races)		echo "$trace --all-seeks -j --json --since --until --spin-us $common" ;;
 	check-kernel)	echo "-j --json $common" ;;
-	record)		echo "$trace -o --output -f --force -q --quiet $common" ;;
+	record)		echo "$trace --all-seeks -o --output -f --force -q --quiet $common" ;;
 	report)		echo "-i --input --timeline --perfetto --perfetto-format --races --spin-us" \
 			     "-p --pid --inode" \
 			     "--since --until -c --count -m --min-us -j --json $common" ;;
