@@ -82,9 +82,16 @@ check_collapses() {
 				{ fail "$name" "no huge page but the result says success: $last"; bad=1; }
 		fi
 		if [ "$idx" = "$dirty" ]; then
+			# the write-back retry reaches collapse_file again when it
+			# succeeds; when MADV_COLLAPSE still fails (EAGAIN) the retry's
+			# scan may have stopped before collapse_file (the page still
+			# under write-back), and modes that trace collapse_file (all
+			# but syscalls) then see one call (7.2 guest, xfs, tp_btf)
 			first=$(echo "$ev" | head -1)
-			if [ "$cnt" -ne 2 ] || ! echo "$first" | grep -q '"result_enum":"SCAN_PAGE_DIRTY_OR_WRITEBACK"'; then
-				fail "$name" "dirty chunk $idx: want 2 collapse_file calls, the first SCAN_PAGE_DIRTY_OR_WRITEBACK; got $cnt" "$out"
+			want=2
+			[ "$huge" = 1 ] || [ "$mode" = syscalls ] || [ "$cnt" -ne 1 ] || want=1
+			if [ "$cnt" -ne "$want" ] || ! echo "$first" | grep -q '"result_enum":"SCAN_PAGE_DIRTY_OR_WRITEBACK"'; then
+				fail "$name" "dirty chunk $idx (collapsed=$huge): want $want collapse_file calls, the first SCAN_PAGE_DIRTY_OR_WRITEBACK; got $cnt" "$out"
 				bad=1
 			fi
 		elif [ "$cnt" -ne 1 ]; then
@@ -206,11 +213,14 @@ for m in $MODES; do
 
 	# the dirty chunk's two collapse_file calls: the second is shown as the
 	# second attempt of one MADV_COLLAPSE, once per write-back retry
+	# (a retry that stopped in its scan made no second line: nothing to show)
 	name=$TAG/$m/retry-attempt
-	want=$(grep -o '"result_enum":"SCAN_PAGE_DIRTY_OR_WRITEBACK"' "$WORK/$m.tl" | wc -l)
+	calls=$(grep -c '^collapse ' "$wl")
+	lines=$(grep -o '"event":"collapse"' "$WORK/$m.tl" | wc -l)
+	want=$((lines - calls))
 	got=$(grep -o '"attempt":2' "$WORK/$m.tl" | wc -l)
-	echo "  $name: $want write-back retries, $got shown as attempt 2"
-	if [ "$want" -gt 0 ] && [ "$got" -eq "$want" ]; then
+	echo "  $name: $calls MADV_COLLAPSE calls, $lines collapse lines: $want write-back retries, $got shown as attempt 2"
+	if [ "$got" -eq "$want" ] && { [ "$want" -gt 0 ] || [ "$(field collapsed "$(grep "^after .* index=$(field index "$(grep '^dirty ' "$wl")") " "$wl")")" = 0 ]; }; then
 		result $name 0
 	else
 		fail $name "want $want retries shown as \"attempt\":2, got $got" "$WORK/$m.tl"
