@@ -23,20 +23,11 @@
 # Env: ROUNDS (2), ITERS (300), VARIANTS (all five, in this order),
 # KHT_VM_LOG_DIR (/tmp/kht-bench-profile).
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
-series=${1:-6.12}
-ROUNDS=${ROUNDS:-2} ITERS=${ITERS:-300} VARIANTS=${VARIANTS:-none default full floor floor+rd}
-case "$ROUNDS$ITERS" in *[!0-9]*) echo "bench/profile-vm.sh: ROUNDS and ITERS are numbers." >&2; exit 1 ;; esac
-export KHT_VM_SMP=1 KHT_VM_ICOUNT=0 KHT_VM_LOG_DIR=${KHT_VM_LOG_DIR:-/tmp/kht-bench-profile}
-work=$(mktemp -d /tmp/kht-bench-profile.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-make -s STATIC=1 >"$work/make.log" 2>&1 || { tail -20 "$work/make.log" >&2; exit 1; }
-gcc -static -O2 -Wall -o "$work/pagecache_load" bench/pagecache_load.c tools/common/tmpfs_pmd.c
-# shellcheck disable=SC2046
-gcc -static -O2 -Wall $(pkg-config --cflags libbpf 2>/dev/null) -o "$work/hook_floor" bench/hook_floor.c \
-	$(pkg-config --static --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+# shellcheck source=bench/vm_bench.sh
+. "$(dirname "$0")/vm_bench.sh"
+vm_bench_init profile "${1:-}"
+VARIANTS=${VARIANTS:-none default full floor floor+rd}
+vm_bench_tool hook_floor
 cat >"$work/test.sh" <<EOF
 #!/bin/sh
 ITERS=$ITERS ROUNDS=$ROUNDS VARIANTS="$VARIANTS"
@@ -103,9 +94,4 @@ while [ $r -le $ROUNDS ]; do
 	r=$((r + 1))
 done
 EOF
-tests/vm/mkinitramfs.sh "$work/initrd.cpio.gz" "$work/test.sh" .output-static/bin/khugetrace \
-	"$work/pagecache_load" "$work/hook_floor" >/dev/null
-rc=0
-tests/vm/run-guest.sh "$series" "$work/initrd.cpio.gz" 2400 >/dev/null || rc=$?
-sed -e 's/\r$//' "$KHT_VM_LOG_DIR/kht-vm-$series.log" | sed -n '/^guest: /,/^=== KHT-RESULTS-END/p'
-exit $rc
+vm_bench_boot 2400 .output-static/bin/khugetrace "$work/pagecache_load" "$work/hook_floor"
