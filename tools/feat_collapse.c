@@ -170,9 +170,10 @@ static void describe_fentry(const char *not_sites)
 /*
  * Retry spins are inferred from lockless readers (filemap_get_entry & co.)
  * that overlap a lock hold. Their probes fire on every page-cache lookup of
- * the system, a trampoline each even when they leave at once: a plain pread
- * load paid ~10% for them with no collapse running (bench/README.md), so
- * they are opt-in.
+ * the system, a trampoline each even when they leave at once: with no
+ * collapse running a 4 KiB pread paid 5.8% for the empty trampolines alone
+ * and 10.8% with the programs (6.12 guest, bench/README.md "Production
+ * profile"), so they are opt-in.
  */
 static void describe_spins(const struct kht_opts *o)
 {
