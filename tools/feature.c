@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "capability.h"
 #include "feature.h"
+#include "trace_helpers.h"
 #include "lib/event_fmt.h"
 
 const struct kht_feature *const kht_trace_features[] = {
@@ -155,23 +156,11 @@ int kht_loaded_events_fd(const struct kht_loaded *l) { return map_fd(l, "events"
 
 unsigned long long kht_loaded_not_recorded(const struct kht_loaded *l, int what)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(((struct skel_head *)l->skel)->obj,
-							  "not_recorded");
-	int ncpu = libbpf_num_possible_cpus();
-	unsigned long long sum = 0;
-	__u32 key = what;
+	int fd = map_fd(l, "not_recorded");	/* only seek has it: -EINVAL elsewhere */
 
-	if (!m || ncpu <= 0)
-		return 0;
-
-	unsigned long long vals[ncpu];
-
-	if (bpf_map_lookup_elem(bpf_map__fd(m), &key, vals))
-		return 0;
-	for (int c = 0; c < ncpu; c++)
-		sum += vals[c];
-	return sum;
+	return fd < 0 ? 0 : kht_percpu_sum_key(fd, what);
 }
+
 int kht_loaded_drops_fd(const struct kht_loaded *l) { return map_fd(l, "drops"); }
 
 int kht_feature_best_mode(const struct kht_feature *f, char *skipped, int len)

@@ -73,21 +73,25 @@ unsigned long long kht_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-unsigned long long kht_percpu_sum(int map_fd)
+unsigned long long kht_percpu_sum_key(int map_fd, unsigned int key)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	unsigned long long sum = 0;
-	__u32 zero = 0;
 
 	if (ncpu <= 0)
 		return 0;
 	unsigned long long vals[ncpu];
 
-	if (bpf_map_lookup_elem(map_fd, &zero, vals))
+	if (bpf_map_lookup_elem(map_fd, &key, vals))
 		return 0;
 	for (int i = 0; i < ncpu; i++)
 		sum += vals[i];
 	return sum;
+}
+
+unsigned long long kht_percpu_sum(int map_fd)
+{
+	return kht_percpu_sum_key(map_fd, 0);
 }
 
 const char *kht_errname(int err)

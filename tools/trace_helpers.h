@@ -21,6 +21,8 @@ bool kht_check_env(const char *cmd, const struct kht_env *env);
 unsigned long long kht_now_ns(void);
 /* Sum of a per-CPU u64 counter at key 0. */
 unsigned long long kht_percpu_sum(int map_fd);
+/* The same for slot key of a per-CPU array (0 or a lookup error: 0). */
+unsigned long long kht_percpu_sum_key(int map_fd, unsigned int key);
 const char *kht_errname(int err);
 
 #endif
