@@ -116,13 +116,6 @@ static __always_inline __u64 xa_slot_leaf(struct address_space *mapping, __u64 i
 	return e;
 }
 
-static __always_inline __u64 xa_slot(struct address_space *mapping, __u64 index)
-{
-	__u64 leaf;
-
-	return xa_slot_leaf(mapping, index, &leaf);
-}
-
 /*
  * The entry at the collapse's start through the leaf found last time: two
  * reads instead of a walk from the head at every unlock. The leaf is still
