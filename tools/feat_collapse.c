@@ -40,7 +40,6 @@ static struct {
 	char not_found[512];	/* why not call sites */
 	bool attached;		/* attach() ran: desc says what it did */
 	int in_use;		/* KHT_LW_CALLSITE or KHT_LW_FENTRY, 0: no windows */
-	int readers;		/* reader functions hooked (--spins), 0: spins not watched */
 	char desc[2048];	/* for the banner and probe */
 	struct bpf_link *links[KHT_MAX_SITES + 2];
 	int nlinks;
@@ -175,13 +174,15 @@ static void describe_fentry(const char *not_sites)
  * and 10.8% with the programs (6.12 guest, bench/README.md "Production
  * profile"), so they are opt-in.
  */
-static void describe_spins(const struct kht_opts *o)
+static bool spins_watched(int mode, const struct kht_opts *o);
+
+static void describe_spins(int mode, const struct kht_opts *o)
 {
 	size_t n = strlen(lw.desc);
 
 	snprintf(lw.desc + n, sizeof(lw.desc) - n, "; retry spins: %s",
 		 !o->spins ? "not watched (--spins: reader probes on every page-cache lookup)" :
-		 lw.readers ? "reader probes" : "not watched (no reader function can be hooked)");
+		 spins_watched(mode, o) ? "reader probes" : "not watched (no reader function can be hooked)");
 }
 
 static int attach(void *s, int mode, const struct kht_opts *o, char *why, int len)
@@ -199,7 +200,7 @@ static int attach(void *s, int mode, const struct kht_opts *o, char *why, int le
 	if (sites && !attach_sites(skel, err, sizeof(err))) {
 		lw.in_use = KHT_LW_CALLSITE;
 		describe_sites("");
-		describe_spins(o);
+		describe_spins(mode, o);
 		return 0;
 	}
 	detach_sites();
@@ -230,7 +231,7 @@ static int attach(void *s, int mode, const struct kht_opts *o, char *why, int le
 		return -1;
 	lw.in_use = KHT_LW_FENTRY;
 	describe_fentry(o->lock_windows == KHT_LW_FENTRY ? NULL : err);
-	describe_spins(o);
+	describe_spins(mode, o);
 	return 0;
 }
 
@@ -423,13 +424,11 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		names[n++] = "lock_acquired";
 		names[n++] = "lock_released";
 	}
-	lw.readers = 0;
 	for (unsigned i = 0; o->spins && i < sizeof(reader_progs) / sizeof(reader_progs[0]); i++) {
 		if (n + 2 > max || !reader_ok(i))
 			continue;
 		names[n++] = reader_progs[i].in;
 		names[n++] = reader_progs[i].out;
-		lw.readers++;
 	}
 }
 
