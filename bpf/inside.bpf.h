@@ -251,16 +251,49 @@ static __always_inline struct inside_state *my_lock(void *lock)
  *    collapse_file's own call instructions to those functions
  *    (tools/callsites.c), so they fire only inside collapse_file. At the call
  *    instruction the argument registers are set up: the lock is PARM1.
+ *    Lock calls are probed after the call instead (win_open_held).
  */
+static __always_inline void win_begin(struct inside_state *st)
+{
+	st->win_begin = bpf_ktime_get_ns();
+	st->win_readers = 0;
+	st->win_spin_ns = 0;
+}
+
 static __always_inline int win_open(void *lock)
 {
 	struct inside_state *st = my_lock(lock);
 
-	if (st) {
-		st->win_begin = bpf_ktime_get_ns();
-		st->win_readers = 0;
-		st->win_spin_ns = 0;
-	}
+	if (st)
+		win_begin(st);
+	return 0;
+}
+
+/*
+ * The lock call-site kprobe sits after the call (its return address): a
+ * kprobe on the call instruction itself is never jump-optimized, the one
+ * after it usually is, which spares an int3 trap per window. There the lock
+ * argument is gone (RDI is caller-saved), so the lock is recognised
+ * otherwise: we are the collapsing task, no window is open (irq-disabling
+ * spinlocks do not nest), and the mapping's i_pages lock is held (the
+ * locked byte of its qspinlock, the first of the lock word on x86). A
+ * window opened here starts with the lock held: it leaves out the wait
+ * for it, which the gated fentry fallback includes.
+ */
+static __always_inline int win_open_held(void)
+{
+	struct inside_state *st;
+	__u32 tid, word = 0;
+
+	if (!collapsing_now)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = bpf_map_lookup_elem(&inside_states, &tid);
+	if (!st || st->win_begin)
+		return 0;
+	bpf_probe_read_kernel(&word, sizeof(word), (void *)st->lock);
+	if (word & 0xff)
+		win_begin(st);
 	return 0;
 }
 
@@ -323,6 +356,10 @@ int BPF_PROG(lock_released, raw_spinlock_t *lock) { return win_close(ctx, lock);
 /* Attached by user space only, at collapse_file+OFF (no target here). */
 SEC("kprobe")
 int BPF_KPROBE(lock_site, void *lock) { return win_open(lock); }
+
+/* ... after a lock call (probe_off in tools/callsites.h) */
+SEC("kprobe")
+int BPF_KPROBE(lock_site_held) { return win_open_held(); }
 
 SEC("kprobe")
 int BPF_KPROBE(unlock_site, void *lock) { return win_close(ctx, lock); }

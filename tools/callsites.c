@@ -188,6 +188,8 @@ void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned cha
 		}
 		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", sym);
 		out->s[out->n].off = i;
+		/* a tail jump (E9) to the lock function has no return address here */
+		out->s[out->n].probe_off = kind == KHT_SITE_LOCK && text[i] == 0xe8 ? i + 5 : i;
 		out->s[out->n].kind = kind;
 		out->s[out->n].thunk = thunk;
 		out->n++;
@@ -274,6 +276,8 @@ void kht_sites_str(const struct kht_sites *s, char *buf, int len)
 			      s->s[i].off, s->s[i].kind == KHT_SITE_LOCK ? "lock" : "unlock");
 		if (n < len && s->s[i].thunk)
 			n += snprintf(buf + n, len - n, " via thunk -%d", s->s[i].thunk);
+		if (n < len && s->s[i].probe_off != s->s[i].off)
+			n += snprintf(buf + n, len - n, ", probed at +0x%lx", s->s[i].probe_off);
 		if (n < len)
 			n += snprintf(buf + n, len - n, ")");
 	}

@@ -18,6 +18,15 @@ enum kht_site_kind { KHT_SITE_LOCK, KHT_SITE_UNLOCK };
 struct kht_site {
 	char sym[KHT_SITE_SYM_LEN];	/* collapse_file, a part of it (collapse_file.cold), a callee */
 	unsigned long off;		/* of the call instruction in sym */
+	/*
+	 * Where the kprobe goes: a lock call's return address (off + 5, the
+	 * lock is held there), else the call itself (the unlock reads the
+	 * lock argument and must run before interrupts are enabled again).
+	 * Why: a kprobe on a call instruction is never jump-optimized (a call
+	 * cannot run from the optimizer's detour buffer), the one after it
+	 * often is: an int3 trap saved per window. See bpf/inside.bpf.h.
+	 */
+	unsigned long probe_off;
 	int kind;			/* enum kht_site_kind */
 	int thunk;			/* bytes before the lock function the call lands (call thunk), or 0 */
 };

@@ -100,6 +100,16 @@ static void detach_sites(void)
 }
 
 /*
+ * A site probed after its call (a lock: kht_site.probe_off) is first tried
+ * at the call, so the kernel vouches that the E8 byte begins an instruction
+ * there too: 0 or -errno.
+ */
+static int call_ok(const struct kht_site *st)
+{
+	return st->probe_off == st->off ? 0 : kht_kprobe_at_ok(st->sym, st->off);
+}
+
+/*
  * A kprobe at every candidate site. The kernel refuses one that is not an
  * instruction boundary (EILSEQ): the E8 byte was inside another instruction,
  * not a call, so it is dropped. Any other refusal: call sites are not usable.
@@ -108,18 +118,24 @@ static int attach_sites(struct collapse_bpf *skel, char *err, int len)
 {
 	for (int i = 0; i < lw.sites.n;) {
 		const struct kht_site *st = &lw.sites.s[i];
-		LIBBPF_OPTS(bpf_kprobe_opts, ko, .offset = st->off);
-		struct bpf_link *l;
+		LIBBPF_OPTS(bpf_kprobe_opts, ko, .offset = st->probe_off);
+		struct bpf_program *prog = st->kind == KHT_SITE_UNLOCK ? skel->progs.unlock_site
+					   : st->probe_off != st->off	 ? skel->progs.lock_site_held
+									 : skel->progs.lock_site;
+		struct bpf_link *l = NULL;
+		int e = call_ok(st);
 
-		l = bpf_program__attach_kprobe_opts(st->kind == KHT_SITE_LOCK ? skel->progs.lock_site
-									: skel->progs.unlock_site,
-						    st->sym, &ko);
+		if (e)
+			errno = -e;
+		else
+			l = bpf_program__attach_kprobe_opts(prog, st->sym, &ko);
 		if (!l && errno == EILSEQ) {
 			kht_sites_drop(&lw.sites, i);
 			continue;
 		}
 		if (!l) {
-			snprintf(err, len, "kprobe at %s+0x%lx: %s", st->sym, st->off, strerror(errno));
+			snprintf(err, len, "kprobe at %s+0x%lx: %s", st->sym, st->probe_off,
+				 strerror(errno));
 			return -1;
 		}
 		lw.links[lw.nlinks++] = l;
@@ -248,15 +264,18 @@ static void plan_by_trial(void)
 	look_for_sites();
 	if (lw.found) {
 		for (int i = 0; i < lw.sites.n && !err[0];) {
-			int e = kht_kprobe_at_ok(lw.sites.s[i].sym, lw.sites.s[i].off);
+			const struct kht_site *st = &lw.sites.s[i];
+			int e = call_ok(st);
 
+			if (!e)
+				e = kht_kprobe_at_ok(st->sym, st->probe_off);
 			if (e == -EILSEQ) {
 				kht_sites_drop(&lw.sites, i);
 				continue;
 			}
 			if (e)
-				snprintf(err, sizeof(err), "kprobe at %s+0x%lx: %s", lw.sites.s[i].sym,
-					 lw.sites.s[i].off, strerror(-e));
+				snprintf(err, sizeof(err), "kprobe at %s+0x%lx: %s", st->sym,
+					 st->probe_off, strerror(-e));
 			i++;
 		}
 		if (!err[0] && !kht_sites_complete(&lw.sites))
@@ -287,12 +306,19 @@ int kht_lock_sites_report(void)
 	}
 	printf("lock sites: %d candidate%s in %lu bytes of text (%s)\n", c.n, c.n == 1 ? "" : "s",
 	       c.text_len, c.parts);
+	/* first the address probed (bench/profile-vm.sh reads it), then what is there */
 	for (int i = 0; i < c.n; i++) {
-		int e = kht_kprobe_at_ok(c.s[i].sym, c.s[i].off);
+		const struct kht_site *st = &c.s[i];
+		char after[64] = "";
+		int e = call_ok(st);
 
-		printf("  %s+0x%lx %-6s -> %s%s: %s\n", c.s[i].sym, c.s[i].off,
-		       c.s[i].kind == KHT_SITE_LOCK ? "lock" : "unlock", kht_site_funcs[c.s[i].kind],
-		       c.s[i].thunk ? " via call thunk" : "",
+		if (!e)
+			e = kht_kprobe_at_ok(st->sym, st->probe_off);
+		if (st->probe_off != st->off)
+			snprintf(after, sizeof(after), ", after the call at +0x%lx", st->off);
+		printf("  %s+0x%lx %-6s -> %s%s%s: %s\n", st->sym, st->probe_off,
+		       st->kind == KHT_SITE_LOCK ? "lock" : "unlock", kht_site_funcs[st->kind],
+		       st->thunk ? " via call thunk" : "", after,
 		       !e ? "verified" : e == -EILSEQ ? "not an instruction boundary" : strerror(-e));
 		if (!e)
 			ok[c.s[i].kind]++;
@@ -418,6 +444,7 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		return;
 	if (sites) {
 		names[n++] = "lock_site";
+		names[n++] = "lock_site_held";
 		names[n++] = "unlock_site";
 	}
 	if (fentry) {

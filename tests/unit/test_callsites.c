@@ -44,9 +44,18 @@ TEST(callsites_calls_of_the_lock_functions)
 	CHECK(s.n == 4);
 	CHECK(!s.overflow);
 	kht_sites_str(&s, buf, sizeof(buf));
-	CHECK_STR(buf, "collapse_file+0x10 (lock), collapse_file+0x40 (unlock via thunk -10), "
-		       "collapse_file+0x60 (unlock), collapse_file+0xfb (lock)");
+	CHECK_STR(buf, "collapse_file+0x10 (lock, probed at +0x15), "
+		       "collapse_file+0x40 (unlock via thunk -10), collapse_file+0x60 (unlock), "
+		       "collapse_file+0xfb (lock, probed at +0x100)");
+	/* a lock is probed at its return address (jump-optimizable), an unlock at the call */
+	CHECK(s.s[0].probe_off == 0x15 && s.s[1].probe_off == 0x40 && s.s[2].probe_off == 0x60);
 	CHECK(kht_sites_complete(&s));
+	/* a tail jump to the lock function returns elsewhere: probed at the jump */
+	memset(&s, 0, sizeof(s));
+	put(text, 0x70, 0xe9, LOCK);
+	kht_scan_lock_calls("collapse_file", BASE, text, 0x80, &funcs, &s);
+	CHECK(s.n == 4 && s.s[3].off == 0x70 && s.s[3].probe_off == 0x70);
+	memset(text + 0x70, 0x90, 5);
 	/* one past the end: its rel32 would run over the function */
 	memset(&s, 0, sizeof(s));
 	kht_scan_lock_calls("collapse_file", BASE, text, 0xff, &funcs, &s);
