@@ -159,6 +159,16 @@ static __always_inline void mod_name(struct kht_modify *ev, struct dentry *dentr
 	bpf_probe_read_kernel_str(ev->name, sizeof(ev->name), BPF_CORE_READ(dentry, d_name.name));
 }
 
+/* The entry half of fallocate and truncate: the event, named, held for the exit. */
+static __always_inline void mod_enter(struct kht_modify *ev, __u32 op, __u32 fmode,
+				      long long offset, long long len, __u32 attach,
+				      struct dentry *dentry, struct file *file)
+{
+	mod_fill(ev, op, fmode, offset, len, attach);
+	mod_name(ev, dentry);
+	mod_hold(ev, file);
+}
+
 /* ---- fentry/fexit ---- */
 
 SEC("fentry/vfs_fallocate")
@@ -166,11 +176,9 @@ int BPF_PROG(falloc_fentry, struct file *file, int mode, loff_t offset, loff_t l
 {
 	struct kht_modify ev = {};
 
-	if (kht_task_filtered() || !mod_inode_ident_btf(file->f_inode, &ev))
-		return 0;
-	mod_fill(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_FENTRY);
-	mod_name(&ev, file->f_path.dentry);
-	mod_hold(&ev, file);
+	if (!kht_task_filtered() && mod_inode_ident_btf(file->f_inode, &ev))
+		mod_enter(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_FENTRY,
+			  file->f_path.dentry, file);
 	return 0;
 }
 
@@ -187,11 +195,8 @@ int BPF_PROG(trunc_fentry, void *idmap, struct dentry *dentry, loff_t length)
 {
 	struct kht_modify ev = {};
 
-	if (kht_task_filtered() || !mod_inode_ident_btf(dentry->d_inode, &ev))
-		return 0;
-	mod_fill(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_FENTRY);
-	mod_name(&ev, dentry);
-	mod_hold(&ev, NULL);
+	if (!kht_task_filtered() && mod_inode_ident_btf(dentry->d_inode, &ev))
+		mod_enter(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_FENTRY, dentry, NULL);
 	return 0;
 }
 
@@ -204,21 +209,39 @@ int BPF_PROG(trunc_fexit, void *idmap, struct dentry *dentry, loff_t length,
 }
 
 /*
+ * An event on a mapping's inode, kept only while it is watched, from both
+ * attach modes: fentry (BTF loads of mapping->host) and kprobe (CO-RE reads).
+ * emit(attach) sends it, with ctx, ev and the arguments in scope. The gate
+ * is checked before the event is built: these run on every shmem write
+ * chunk and page-cache fill of the system.
+ */
+#define MOD_GATED_BODY(ident, emit, attach)						\
+{											\
+	struct kht_modify ev;								\
+											\
+	if (mod_quiet())								\
+		return 0;								\
+	__builtin_memset(&ev, 0, sizeof(ev));						\
+	if ((ident) && mod_watched(&ev))						\
+		emit(attach);								\
+	return 0;									\
+}
+#define MOD_MAPPING_PROGS(name, func, emit, args...)					\
+SEC("fentry/" #func)									\
+int BPF_PROG(name##_fentry, args)							\
+MOD_GATED_BODY(mod_inode_ident_btf(mapping->host, &ev), emit, KHT_MODE_FENTRY)		\
+SEC("kprobe/" #func)									\
+int BPF_KPROBE(name##_kprobe, args)							\
+MOD_GATED_BODY(mod_inode_ident(BPF_CORE_READ(mapping, host), &ev), emit, KHT_MODE_KPROBE)
+
+/*
  * One chunk of a write into shmem (generic_perform_write calls it per folio
  * chunk). The first argument is a struct file before 6.17 and a kiocb since:
  * only the mapping, position and length are read, and they have not moved.
  */
-SEC("fentry/shmem_write_begin")
-int BPF_PROG(write_fentry, void *file_or_iocb, struct address_space *mapping, loff_t pos,
-	     unsigned int len)
-{
-	struct kht_modify ev = {};
-
-	if (mod_quiet() || !mod_inode_ident_btf(mapping->host, &ev) || !mod_watched(&ev))
-		return 0;
-	instant_event(ctx, &ev, KHT_MOD_WRITE, pos, len, KHT_MODE_FENTRY);
-	return 0;
-}
+#define WRITE_EMIT(attach) instant_event(ctx, &ev, KHT_MOD_WRITE, pos, len, attach)
+MOD_MAPPING_PROGS(write, shmem_write_begin, WRITE_EMIT, void *file_or_iocb,
+		  struct address_space *mapping, loff_t pos, unsigned int len)
 
 /*
  * A new folio put into the page cache of shmem: a hole filled, by a fault
@@ -242,28 +265,9 @@ static __always_inline void fill_event(void *ctx, struct kht_modify *ev, __u64 i
 		      attach);
 }
 
-SEC("fentry/shmem_add_to_page_cache")
-int BPF_PROG(fill_fentry, struct folio *folio, struct address_space *mapping, unsigned long index)
-{
-	struct kht_modify ev = {};
-
-	if (mod_quiet() || !mod_inode_ident_btf(mapping->host, &ev) || !mod_watched(&ev))
-		return 0;
-	fill_event(ctx, &ev, index, folio, KHT_MODE_FENTRY);
-	return 0;
-}
-
-SEC("kprobe/shmem_add_to_page_cache")
-int BPF_KPROBE(fill_kprobe, struct folio *folio, struct address_space *mapping, unsigned long index)
-{
-	struct kht_modify ev = {};
-
-	if (mod_quiet() || !mod_inode_ident(BPF_CORE_READ(mapping, host), &ev) ||
-	    !mod_watched(&ev))
-		return 0;
-	fill_event(ctx, &ev, index, folio, KHT_MODE_KPROBE);
-	return 0;
-}
+#define FILL_EMIT(attach) fill_event(ctx, &ev, index, folio, attach)
+MOD_MAPPING_PROGS(fill, shmem_add_to_page_cache, FILL_EMIT, struct folio *folio,
+		  struct address_space *mapping, unsigned long index)
 
 /* ---- kprobe/kretprobe ---- */
 
@@ -272,11 +276,9 @@ int BPF_KPROBE(falloc_kprobe, struct file *file, int mode, loff_t offset, loff_t
 {
 	struct kht_modify ev = {};
 
-	if (kht_task_filtered() || !mod_inode_ident(BPF_CORE_READ(file, f_inode), &ev))
-		return 0;
-	mod_fill(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_KPROBE);
-	mod_name(&ev, BPF_CORE_READ(file, f_path.dentry));
-	mod_hold(&ev, file);
+	if (!kht_task_filtered() && mod_inode_ident(BPF_CORE_READ(file, f_inode), &ev))
+		mod_enter(&ev, falloc_op(mode), mode, offset, len, KHT_MODE_KPROBE,
+			  BPF_CORE_READ(file, f_path.dentry), file);
 	return 0;
 }
 
@@ -292,11 +294,8 @@ int BPF_KPROBE(trunc_kprobe, void *idmap, struct dentry *dentry, loff_t length)
 {
 	struct kht_modify ev = {};
 
-	if (kht_task_filtered() || !mod_inode_ident(BPF_CORE_READ(dentry, d_inode), &ev))
-		return 0;
-	mod_fill(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_KPROBE);
-	mod_name(&ev, dentry);
-	mod_hold(&ev, NULL);
+	if (!kht_task_filtered() && mod_inode_ident(BPF_CORE_READ(dentry, d_inode), &ev))
+		mod_enter(&ev, KHT_MOD_TRUNCATE, 0, length, 0, KHT_MODE_KPROBE, dentry, NULL);
 	return 0;
 }
 
@@ -304,19 +303,6 @@ SEC("kretprobe/do_truncate")
 int BPF_KRETPROBE(trunc_kretprobe, int ret)
 {
 	mod_finish(ctx, ret);
-	return 0;
-}
-
-SEC("kprobe/shmem_write_begin")
-int BPF_KPROBE(write_kprobe, void *file_or_iocb, struct address_space *mapping, loff_t pos,
-	       unsigned int len)
-{
-	struct kht_modify ev = {};
-
-	if (mod_quiet() || !mod_inode_ident(BPF_CORE_READ(mapping, host), &ev) ||
-	    !mod_watched(&ev))
-		return 0;
-	instant_event(ctx, &ev, KHT_MOD_WRITE, pos, len, KHT_MODE_KPROBE);
 	return 0;
 }
 
@@ -340,43 +326,37 @@ static __always_inline struct file *mod_fd(unsigned int fd, struct kht_modify *e
 	return file;
 }
 
+/* A call on an fd, held for its exit: fallocate, ftruncate, pwrite64 (gated: a write). */
+static __always_inline void mod_sys_enter(struct sys_enter_args *a, __u32 op, __u32 fmode,
+					  long long offset, long long len, bool gated)
+{
+	struct kht_modify ev = {};
+	struct file *file = mod_fd(a->args[0], &ev, gated);
+
+	if (file) {
+		mod_fill(&ev, op, fmode, offset, len, KHT_MODE_SYSCALLS);
+		mod_hold(&ev, file);
+	}
+}
+
 SEC("tracepoint/syscalls/sys_enter_fallocate")
 int falloc_sys_enter(struct sys_enter_args *a)
 {
-	struct kht_modify ev = {};
-	struct file *file = mod_fd(a->args[0], &ev, false);
-
-	if (file) {
-		mod_fill(&ev, falloc_op(a->args[1]), a->args[1], a->args[2], a->args[3],
-			 KHT_MODE_SYSCALLS);
-		mod_hold(&ev, file);
-	}
+	mod_sys_enter(a, falloc_op(a->args[1]), a->args[1], a->args[2], a->args[3], false);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_ftruncate")
 int trunc_sys_enter(struct sys_enter_args *a)
 {
-	struct kht_modify ev = {};
-	struct file *file = mod_fd(a->args[0], &ev, false);
-
-	if (file) {
-		mod_fill(&ev, KHT_MOD_TRUNCATE, 0, a->args[1], 0, KHT_MODE_SYSCALLS);
-		mod_hold(&ev, file);
-	}
+	mod_sys_enter(a, KHT_MOD_TRUNCATE, 0, a->args[1], 0, false);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_pwrite64")
 int pwrite_sys_enter(struct sys_enter_args *a)
 {
-	struct kht_modify ev = {};
-	struct file *file = mod_fd(a->args[0], &ev, true);
-
-	if (file) {
-		mod_fill(&ev, KHT_MOD_WRITE, 0, a->args[3], a->args[2], KHT_MODE_SYSCALLS);
-		mod_hold(&ev, file);
-	}
+	mod_sys_enter(a, KHT_MOD_WRITE, 0, a->args[3], a->args[2], true);
 	return 0;
 }
 

@@ -67,27 +67,21 @@ static inline uint64_t get_le(const unsigned char *p, int size)
 }
 
 /* Fixed-size loads for the per-record paths (one instruction on little-endian hosts). */
-static inline uint32_t ld32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap32(v);
+#define KHT_FROM_LE(bits, v) __builtin_bswap##bits(v)
+#else
+#define KHT_FROM_LE(bits, v) (v)
 #endif
-	return v;
+#define KHT_DEFINE_LD(bits)							\
+static inline uint##bits##_t ld##bits(const unsigned char *p)			\
+{										\
+	uint##bits##_t v;							\
+										\
+	memcpy(&v, p, sizeof(v));						\
+	return KHT_FROM_LE(bits, v);						\
 }
-
-static inline uint64_t ld64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
+KHT_DEFINE_LD(32)
+KHT_DEFINE_LD(64)
 
 static inline void set_le(unsigned char *p, uint64_t v, int size)
 {
