@@ -240,6 +240,9 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 	return kht_parse_opts_ex(argc, argv, 0, o, err, errlen);
 }
 
+/* One sentence into err, and the parse fails. */
+#define FAIL(...) return (snprintf(err, errlen, __VA_ARGS__), -1)
+
 int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		      char *err, int errlen)
 {
@@ -261,24 +264,18 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		mark_seen(o, c);
 		switch (c) {
 		case 'p':
-			if (!parse_u64(optarg, 0x3fffffff, &v) || !v) {
-				snprintf(err, errlen, "invalid PID '%s': expected a positive number", optarg);
-				return -1;
-			}
+			if (!parse_u64(optarg, 0x3fffffff, &v) || !v)
+				FAIL("invalid PID '%s': expected a positive number", optarg);
 			o->pid = v;
 			break;
 		case 't':
-			if (!parse_u64(optarg, 0x3fffffff, &v) || !v) {
-				snprintf(err, errlen, "invalid TID '%s': expected a positive number", optarg);
-				return -1;
-			}
+			if (!parse_u64(optarg, 0x3fffffff, &v) || !v)
+				FAIL("invalid TID '%s': expected a positive number", optarg);
 			o->tid = v;
 			break;
 		case 'C':
-			if (!*optarg) {
-				snprintf(err, errlen, "--comm needs a name");
-				return -1;
-			}
+			if (!*optarg)
+				FAIL("--comm needs a name");
 			/* the kernel keeps TASK_COMM_LEN - 1 bytes of the name */
 			snprintf(o->comm, sizeof(o->comm), "%s", optarg);
 			break;
@@ -288,43 +285,31 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 				return -1;
 			break;
 		case 'i':
-			if (!parse_u64(optarg, ~0ULL, &o->inode) || !o->inode) {
-				snprintf(err, errlen, "invalid inode '%s': expected a positive number", optarg);
-				return -1;
-			}
+			if (!parse_u64(optarg, ~0ULL, &o->inode) || !o->inode)
+				FAIL("invalid inode '%s': expected a positive number", optarg);
 			break;
 		case 'm':
-			if (!parse_u64(optarg, ~0ULL / 1000, &o->min_us)) {
-				snprintf(err, errlen, "invalid --min-us '%s': expected microseconds", optarg);
-				return -1;
-			}
+			if (!parse_u64(optarg, ~0ULL / 1000, &o->min_us))
+				FAIL("invalid --min-us '%s': expected microseconds", optarg);
 			break;
 		case 'a':
 			o->attach = kht_mode_from_name(optarg);
-			if (o->attach < 0) {
-				snprintf(err, errlen, "unknown attach mode '%s': use auto, fentry, kprobe, "
-					 "tp_btf, raw_tp or syscalls", optarg);
-				return -1;
-			}
+			if (o->attach < 0)
+				FAIL("unknown attach mode '%s': use auto, fentry, kprobe, "
+				     "tp_btf, raw_tp or syscalls", optarg);
 			break;
 		case 'd':
-			if (!parse_seconds(optarg, &o->duration_s) || !(o->duration_s > 0)) {
-				snprintf(err, errlen, "invalid duration '%s': expected seconds > 0 "
-					 "(inf: until Ctrl-C)", optarg);
-				return -1;
-			}
+			if (!parse_seconds(optarg, &o->duration_s) || !(o->duration_s > 0))
+				FAIL("invalid duration '%s': expected seconds > 0 "
+				     "(inf: until Ctrl-C)", optarg);
 			break;
 		case 'c':
-			if (!parse_u64(optarg, ~0ULL, &o->count) || !o->count) {
-				snprintf(err, errlen, "invalid count '%s': expected a positive number", optarg);
-				return -1;
-			}
+			if (!parse_u64(optarg, ~0ULL, &o->count) || !o->count)
+				FAIL("invalid count '%s': expected a positive number", optarg);
 			break;
 		case 'P':
-			if (!*optarg) {
-				snprintf(err, errlen, "--perfetto needs a file name");
-				return -1;
-			}
+			if (!*optarg)
+				FAIL("--perfetto needs a file name");
 			o->perfetto = optarg;
 			break;
 		case 'F':
@@ -332,34 +317,25 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 				o->perfetto_format = KHT_PERFETTO_PROTO;
 			else if (!strcmp(optarg, "json"))
 				o->perfetto_format = KHT_PERFETTO_JSON;
-			else {
-				snprintf(err, errlen, "unknown --perfetto-format '%s': use proto or json",
-					 optarg);
-				return -1;
-			}
+			else
+				FAIL("unknown --perfetto-format '%s': use proto or json", optarg);
 			break;
 		case 'S':
 		case 'U':
-			if (!parse_seconds(optarg, c == 'S' ? &o->since_s : &o->until_s)) {
-				snprintf(err, errlen, "invalid %s '%s': expected seconds >= 0",
-					 c == 'S' ? "--since" : "--until", optarg);
-				return -1;
-			}
+			if (!parse_seconds(optarg, c == 'S' ? &o->since_s : &o->until_s))
+				FAIL("invalid %s '%s': expected seconds >= 0",
+				     c == 'S' ? "--since" : "--until", optarg);
 			*(c == 'S' ? &o->since_set : &o->until_set) = true;
 			break;
 		case 'I':
-			if (!*optarg) {
-				snprintf(err, errlen, "-i needs a file name");
-				return -1;
-			}
+			if (!*optarg)
+				FAIL("-i needs a file name");
 			o->input = optarg;
 			break;
 		case 'f': o->force = true; break;
 		case 'o':
-			if (!*optarg) {
-				snprintf(err, errlen, "-o needs a file name");
-				return -1;
-			}
+			if (!*optarg)
+				FAIL("-o needs a file name");
 			o->output = optarg;
 			break;
 		case 'T': o->timeline = true; break;
@@ -374,44 +350,31 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 				o->lock_windows = KHT_LW_CALLSITE;
 			else if (!strcmp(optarg, "fentry"))
 				o->lock_windows = KHT_LW_FENTRY;
-			else {
-				snprintf(err, errlen, "invalid --lock-windows '%s': expected auto, "
-					 "callsite or fentry", optarg);
-				return -1;
-			}
+			else
+				FAIL("invalid --lock-windows '%s': expected auto, "
+				     "callsite or fentry", optarg);
 			break;
 		case 'W':
-			if (!parse_u64(optarg, ~0ULL / 1000, &o->spin_us)) {
-				snprintf(err, errlen, "invalid --spin-us '%s': expected microseconds",
-					 optarg);
-				return -1;
-			}
+			if (!parse_u64(optarg, ~0ULL / 1000, &o->spin_us))
+				FAIL("invalid --spin-us '%s': expected microseconds", optarg);
 			break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose++; break;
 		case 'h': o->help = true; break;
 		case 'q': o->quiet = true; break;
 		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return -1;
+			FAIL("option '%s' needs a value", argv[optind - 1]);
 		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return -1;
+			FAIL("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc && !(flags & (KHT_OPTS_OPERANDS | KHT_OPTS_COMMAND))) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
+	if (optind < argc && !(flags & (KHT_OPTS_OPERANDS | KHT_OPTS_COMMAND)))
+		FAIL("unexpected argument '%s'", argv[optind]);
 	o->args = argv + optind;
 	o->nargs = argc - optind;
-	if (o->perfetto_format && !o->perfetto) {
-		snprintf(err, errlen, "--perfetto-format goes with --perfetto FILE");
-		return -1;
-	}
-	if (o->until_set && o->until_s < o->since_s) {
-		snprintf(err, errlen, "--until must not be before --since");
-		return -1;
-	}
+	if (o->perfetto_format && !o->perfetto)
+		FAIL("--perfetto-format goes with --perfetto FILE");
+	if (o->until_set && o->until_s < o->since_s)
+		FAIL("--until must not be before --since");
 	return 0;
 }
