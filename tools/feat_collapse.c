@@ -462,12 +462,11 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 const struct kht_feature kht_feat_collapse = {
 	.name = "collapse",
 	.reqs = {
-		[KHT_MODE_FENTRY] = { { H_COLLAPSE, KHT_M_FENTRY }, { H_COLLAPSE, KHT_M_FEXIT } },
-		[KHT_MODE_KPROBE] = { { H_COLLAPSE, KHT_M_KPROBE }, { H_COLLAPSE, KHT_M_KRETPROBE } },
+		[KHT_MODE_FENTRY] = { KHT_REQ_FENTRY(H_COLLAPSE) },
+		[KHT_MODE_KPROBE] = { KHT_REQ_KPROBE(H_COLLAPSE) },
 		[KHT_MODE_TP_BTF] = { { H_COLLAPSE_TP, KHT_M_TP_BTF } },
 		[KHT_MODE_RAW_TP] = { { H_COLLAPSE_TP, KHT_M_RAW_TP } },
-		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_madvise", KHT_M_TRACEPOINT },
-					{ "syscalls:sys_exit_madvise", KHT_M_TRACEPOINT } },
+		[KHT_MODE_SYSCALLS] = { KHT_REQ_SYSCALL(madvise) },
 	},
 	.also_needs = also_needs, .limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs, .attach = attach, .detach = detach,

@@ -45,10 +45,9 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 const struct kht_feature kht_feat_uffd = {
 	.name = "userfaultfd",
 	.reqs = {
-		[KHT_MODE_FENTRY] = { { H_IOCTL, KHT_M_FENTRY }, { H_IOCTL, KHT_M_FEXIT } },
-		[KHT_MODE_KPROBE] = { { H_IOCTL, KHT_M_KPROBE }, { H_IOCTL, KHT_M_KRETPROBE } },
-		[KHT_MODE_SYSCALLS] = { { "syscalls:sys_enter_ioctl", KHT_M_TRACEPOINT },
-					{ "syscalls:sys_exit_ioctl", KHT_M_TRACEPOINT } },
+		[KHT_MODE_FENTRY] = { KHT_REQ_FENTRY(H_IOCTL) },
+		[KHT_MODE_KPROBE] = { KHT_REQ_KPROBE(H_IOCTL) },
+		[KHT_MODE_SYSCALLS] = { KHT_REQ_SYSCALL(ioctl) },
 	},
 	.limits = limits, .open = open_skel, .configure = configure,
 	.programs = programs,

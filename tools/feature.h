@@ -18,6 +18,13 @@ struct kht_req {
 	const char *hook;
 	int method;
 };
+/* A hook's entry and exit, in each mode that has both: the rows of kht_feature.reqs. */
+#define KHT_REQ_FENTRY(h) { h, KHT_M_FENTRY }, { h, KHT_M_FEXIT }
+#define KHT_REQ_KPROBE(h) { h, KHT_M_KPROBE }, { h, KHT_M_KRETPROBE }
+#define KHT_REQ_SYSCALL(call)					\
+	{ "syscalls:sys_enter_" #call, KHT_M_TRACEPOINT },	\
+	{ "syscalls:sys_exit_" #call, KHT_M_TRACEPOINT }
+
 
 #define KHT_MAX_REQS 8
 
