@@ -206,6 +206,14 @@ static const char *vname(enum verdict v)
 	return v == V_FIXED ? "fixed" : v == V_PRESENT ? "PRESENT" : "could not tell";
 }
 
+/* One JSON line in buf, begun with its "event". */
+static void json_open(struct kht_buf *b, char *buf, size_t len, const char *event)
+{
+	kht_buf_init(b, buf, len);
+	kht_json_begin(b);
+	kht_json_str(b, "event", event);
+}
+
 int cmd_check_kernel(int argc, char **argv)
 {
 	struct check checks[] = {
@@ -255,9 +263,7 @@ int cmd_check_kernel(int argc, char **argv)
 			char buf[1024];
 			struct kht_buf b;
 
-			kht_buf_init(&b, buf, sizeof(buf));
-			kht_json_begin(&b);
-			kht_json_str(&b, "event", "check");
+			json_open(&b, buf, sizeof(buf), "check");
 			kht_json_str(&b, "check", checks[i].rule);
 			kht_json_str(&b, "seed", checks[i].seed);
 			kht_json_str(&b, "fix", checks[i].fix);
@@ -276,9 +282,7 @@ int cmd_check_kernel(int argc, char **argv)
 		struct kht_buf b;
 
 		/* the overall verdict, as the exit status says it */
-		kht_buf_init(&b, buf, sizeof(buf));
-		kht_json_begin(&b);
-		kht_json_str(&b, "event", "check-kernel-summary");
+		json_open(&b, buf, sizeof(buf), "check-kernel-summary");
 		kht_json_str(&b, "verdict", present ? "PRESENT" : unknown ? "could not tell" :
 			     "no known bug");
 		kht_json_u64(&b, "checks", n);

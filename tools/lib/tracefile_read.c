@@ -729,59 +729,53 @@ int kht_tf_find_trailer(struct kht_tf_reader *r, struct kht_tf_trailer *t, char 
 	return rc;
 }
 
+/* The trailer of a reader just opened (NULL: *rc says why); frees the reader and m. */
+static int peek_done(struct kht_tf_reader *r, struct kht_tf_meta *m, int *rc,
+		     struct kht_tf_trailer *t, char *err, int errlen)
+{
+	if (r)
+		*rc = kht_tf_find_trailer(r, t, err, errlen);
+	kht_tf_free(r);
+	free(m);
+	return *rc;
+}
+
+/* ~52 KiB: not on the stack */
+static struct kht_tf_meta *peek_meta(char *err, int errlen)
+{
+	struct kht_tf_meta *m = malloc(sizeof(*m));
+
+	if (!m)
+		seterr(err, errlen, "out of memory.");
+	return m;
+}
+
 int kht_tf_peek_trailer_mem(const void *buf, size_t len, struct kht_tf_trailer *t,
 			    char *err, int errlen)
 {
-	struct kht_tf_meta *m = malloc(sizeof(*m));	/* ~52 KiB: not on the stack */
-	struct kht_tf_reader *r;
+	struct kht_tf_meta *m = peek_meta(err, errlen);
 	int rc = -ENOMEM;
 
-	if (!m) {
-		seterr(err, errlen, "out of memory.");
-		return rc;
-	}
-	r = open_mem(buf, len, m, err, errlen, &rc);
-	if (r)
-		rc = kht_tf_find_trailer(r, t, err, errlen);
-	kht_tf_free(r);
-	free(m);
-	return rc;
+	return m ? peek_done(open_mem(buf, len, m, err, errlen, &rc), m, &rc, t, err, errlen) : rc;
 }
 
 int kht_tf_peek_trailer(const char *path, struct kht_tf_trailer *t, char *err, int errlen)
 {
-	struct kht_tf_meta *m = malloc(sizeof(*m));
-	struct kht_tf_reader *r;
+	struct kht_tf_meta *m = peek_meta(err, errlen);
 	int rc = -ENOMEM;
 
-	if (!m) {
-		seterr(err, errlen, "out of memory.");
-		return rc;
-	}
-	r = open_file(path, m, err, errlen, &rc);
-	if (r)
-		rc = kht_tf_find_trailer(r, t, err, errlen);
-	kht_tf_free(r);
-	free(m);
-	return rc;
+	return m ? peek_done(open_file(path, m, err, errlen, &rc), m, &rc, t, err, errlen) : rc;
 }
 
 int kht_tf_peek_trailer_fd(int fd, const char *label, struct kht_tf_trailer *t,
 			   char *err, int errlen)
 {
-	struct kht_tf_meta *m = malloc(sizeof(*m));
-	struct kht_tf_reader *r;
+	struct kht_tf_meta *m = peek_meta(err, errlen);
 	int rc = -ENOMEM;
 
 	if (!m) {
 		close(fd);
-		seterr(err, errlen, "out of memory.");
 		return rc;
 	}
-	r = open_fd(fd, label, m, err, errlen, &rc);
-	if (r)
-		rc = kht_tf_find_trailer(r, t, err, errlen);
-	kht_tf_free(r);
-	free(m);
-	return rc;
+	return peek_done(open_fd(fd, label, m, err, errlen, &rc), m, &rc, t, err, errlen);
 }
