@@ -6,7 +6,7 @@
 #   bench/run.sh --smoke    seconds: 1 round, tiny counts; checks that every part
 #                           runs and the table prints (the test suite calls it)
 #
-# Parts: 1. overhead of `khugetrace timeline` (all probes of the attach mode this
+# Parts: 1. overhead of `khugetrace timeline` (the default profile of the attach mode this
 # kernel gives) and of bench/equivalent.bt on bench/pagecache_load, rounds
 # alternating untraced / khugetrace / bpftrace; 2. ns per hit of every
 # khugetrace BPF program (kernel.bpf_stats_enabled, one extra traced run);
@@ -143,12 +143,14 @@ stop() {
 	RC=$?
 }
 
-start_kht() { # start_kht NAME: khugetrace timeline (all probes), output discarded
+start_kht() { # start_kht NAME [OPTION...]: khugetrace timeline (default profile), output discarded
+	local name=$1
+	shift
 	# shellcheck disable=SC2086
-	"$KHT" timeline -j ${KHT_OPTS:-} >/dev/null 2>"$WORK/$1.kerr" &
+	"$KHT" timeline -j ${KHT_OPTS:-} "$@" >/dev/null 2>"$WORK/$name.kerr" &
 	TPID=$!
-	wait_ready "$TPID" "$WORK/$1.kerr" '^Tracing' && return 0
-	sed 's/^/  | /' "$WORK/$1.kerr" >&2
+	wait_ready "$TPID" "$WORK/$name.kerr" '^Tracing' && return 0
+	sed 's/^/  | /' "$WORK/$name.kerr" >&2
 	die "khugetrace timeline did not start (stderr above)."
 }
 
@@ -244,7 +246,9 @@ STATS_SAVED=
 note "part 3: event throughput, lseek(SEEK_DATA) storms of ${STORM_SECONDS}s, $STORM_THREADS thread(s), rates: $STORM_RATES"
 : >"$WORK/storm.tab"
 for rate in $STORM_RATES; do
-	start_kht "storm.$rate"
+	# every seek an event: the production profile would only count these
+	# (the storm's file is no collapse's), and the pipeline would carry nothing
+	start_kht "storm.$rate" --all-seeks
 	"$BIN/event_storm" -t "$STORM_THREADS" -r "$rate" -s "$STORM_SECONDS" >"$WORK/storm.$rate.out" \
 		2>"$WORK/storm.$rate.err" || { cat "$WORK/storm.$rate.err" >&2; die "event_storm failed."; }
 	stop_kht "storm.$rate"
@@ -397,16 +401,21 @@ BEGIN {
 
 	printf "3. EVENT THROUGHPUT  khugetrace timeline during lseek(SEEK_DATA) storms, %ss per step, %d thread(s)\n", storm_s, storm_t
 	printf "%-10s %12s %12s %12s %10s %8s\n", "target/s", "generated/s", "generated", "delivered", "drops", "drop %"
-	best = -1; first_drop = -1; maxrate = 0
+	best = -1; first_drop = -1; maxrate = 0; lost = 0
 	while ((getline line < (work "/storm.tab")) > 0) {
 		split(line, s, " ")	# target events seconds rate delivered drops
 		for (q = 1; q <= 6; q++) s[q] += 0
 		tgt = s[1] == 0 ? "max" : fmt(s[1])
 		printf "%-10s %12s %12d %12d %10d %7.2f%%\n", tgt, fmt(s[4]), s[2], s[5], s[6], (s[2] ? 100 * s[6] / s[2] : 0)
 		if (s[4] > maxrate) maxrate = s[4]
+		# a step counts only if its seeks came out (delivered or dropped):
+		# a tracer that filtered them shows nothing about the pipeline
+		if (s[5] + s[6] < 0.99 * s[2]) { lost++; continue }
 		if (s[6] == 0 && s[4] > best) best = s[4]
 		if (s[6] > 0 && (first_drop < 0 || s[4] < first_drop)) first_drop = s[4]
 	}
+	if (lost)
+		printf "%d step(s) delivered less than 99%% of their seeks without dropping them: not counted\n", lost
 	printf "highest generated rate with 0 drops: %s events/s%s\n\n", (best >= 0 ? fmt(best) : "none"),
 		(first_drop >= 0 ? sprintf("; drops from %s events/s", fmt(first_drop)) : sprintf(" (no drops at any step; the generator topped out at %s/s under tracing)", fmt(maxrate)))
 
@@ -433,7 +442,7 @@ BEGIN {
 
 	printf "GOALS%s\n", (smoke ? " (smoke run: verdicts not meaningful)" : "")
 	printf "%-44s %-34s %s\n", "goal", "measured", "verdict"
-	printf "%-44s %-34s %s\n", "<= 3% workload slowdown, all probes on", "khugetrace " pct(kslow), (kslow <= 0.03 ? "MET" : "MISSED")
+	printf "%-44s %-34s %s\n", "<= 3% workload slowdown, default profile", "khugetrace " pct(kslow), (kslow <= 0.03 ? "MET" : "MISSED")
 	if (have_floor)
 		printf "%-44s %-34s %s\n", "  the same hooks with empty programs", "hooks only " pct(fslow), (fslow > 0.03 ? "(out of reach on these hooks)" : "(within reach)")
 	if (have_bt)
@@ -442,6 +451,7 @@ BEGIN {
 		printf "%-44s %-34s %s\n", ">= 5x less overhead than bpftrace", "bpftrace not run", "NOT MEASURED"
 	if (first_drop >= 0 && first_drop < 1e6) v = "MISSED"
 	else if (best >= 1e6) v = "MET"
+	else if (lost) v = "NOT SHOWN (seeks not delivered)"
 	else v = "NOT SHOWN (1M/s not reached)"
 	printf "%-44s %-34s %s\n", "no drops up to 1 M events/s", sprintf("0 drops up to %s/s", best >= 0 ? fmt(best) : "-") (first_drop >= 0 ? sprintf(", drops at %s/s", fmt(first_drop)) : ""), v
 	if (have_rep)
