@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "kht_test.h"
+#include "lib/event_fmt.h"
 #include "lib/json.h"
 #include "lib/options.h"
 #include "lib/procmaps.h"
@@ -33,6 +34,75 @@ TEST(json_validator_rejects)
 
 	memset(deep, '[', sizeof(deep));
 	CHECK(!kht_json_valid(deep, sizeof(deep)));	/* depth bound, no stack blowup */
+}
+
+/* The integer formatters print what printf prints: kht_buf_rel_s against "%+.*f" of kht_rel_s. */
+static bool rel_same(unsigned long long ts, unsigned long long base, int dec, bool plus)
+{
+	char want[64], got[64];
+	struct kht_buf b;
+
+	snprintf(want, sizeof(want), plus ? "%+.*f" : "%.*f", dec, kht_rel_s(ts, base));
+	kht_buf_init(&b, got, sizeof(got));
+	kht_buf_rel_s(&b, ts, base, dec, plus);
+	if (strcmp(want, got))
+		fprintf(stderr, "  rel_s(%llu, %llu, %d): printf %s, ours %s\n", ts, base, dec, want, got);
+	return !strcmp(want, got);
+}
+
+TEST(buf_numbers_match_printf)
+{
+	static const long long ints[] = { 0, 1, -1, 9, 10, -10, 4096, 1LL << 40, -(1LL << 40),
+					  9223372036854775807LL, -9223372036854775807LL - 1 };
+	unsigned long long base = 5000000000ULL, seed = 42, bad = 0;
+	char want[64], got[64];
+	struct kht_buf b;
+
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		snprintf(want, sizeof(want), "%lld|%llu", ints[i], (unsigned long long)ints[i]);
+		kht_buf_init(&b, got, sizeof(got));
+		kht_buf_i64(&b, ints[i]);
+		kht_buf_str(&b, "|");
+		kht_buf_u64(&b, (unsigned long long)ints[i]);
+		CHECK_STR(got, want);
+	}
+	/* around every rounding boundary (ties included), both signs, near and far */
+	for (int dec = 1; dec <= 9; dec++)
+		for (long long k = 0; k < 2000; k++) {
+			unsigned long long unit = 1, x;
+
+			for (int i = dec; i < 9; i++)
+				unit *= 10;
+			x = k * unit + unit / 2;
+			for (int d = -2; d <= 2; d++) {
+				bad += !rel_same(base + x + d, base, dec, true);
+				bad += !rel_same(base - x - d, base, dec, true);
+				bad += !rel_same(base + x + d, base, dec, false);
+			}
+		}
+	for (int i = 0; i < 200000; i++) {
+		unsigned long long x;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		x = (seed >> 11) >> (seed % 40);	/* every magnitude, up to 2^53 ns */
+		bad += !rel_same(base + x, base, 6, true) + !rel_same(x, x + base, 3, false);
+	}
+	/* exact binary ties (0.25 s, 0.0078125 s, ...): printf rounds them to even */
+	static const struct { unsigned long long x; int dec; } ties[] = {
+		{ 250000000, 1 }, { 750000000, 1 }, { 125000000, 2 }, { 375000000, 2 },
+		{ 62500000, 3 }, { 7812500, 6 }, { 1007812500, 6 }, { 3007812500ULL, 6 },
+	};
+	for (size_t i = 0; i < sizeof(ties) / sizeof(ties[0]); i++)
+		bad += !rel_same(base + ties[i].x, base, ties[i].dec, true) +
+		       !rel_same(base - ties[i].x, base, ties[i].dec, false);
+	/* past 2^20 s: printf's own answer */
+	bad += !rel_same(base + (1ULL << 20) * 1000000000ULL + 123456789, base, 6, true);
+	bad += !rel_same(~0ULL, 0, 6, true);
+	CHECK(bad == 0);
+	/* all or nothing, as kht_buf_printf */
+	kht_buf_init(&b, got, 6);
+	kht_buf_rel_s(&b, base + 1234567890123ULL, base, 6, true);
+	CHECK(b.overflow && got[0] == '\0');
 }
 
 static int parse(struct kht_opts *o, char *err, const char *a0, const char *a1, const char *a2,

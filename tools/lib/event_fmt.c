@@ -99,7 +99,15 @@ double kht_rel_s(unsigned long long ts, unsigned long long base)
 
 void kht_dev_str(unsigned int dev, char *buf, int len)
 {
-	snprintf(buf, len, "%u:%u", dev >> 20, dev & ((1u << 20) - 1));
+	struct kht_buf b;
+
+	/* "%u:%u" without a format to parse: every event's JSON names its device */
+	kht_buf_init(&b, buf, len);
+	kht_buf_u64(&b, dev >> 20);
+	kht_buf_put(&b, ":", 1);
+	kht_buf_u64(&b, dev & ((1u << 20) - 1));
+	if (b.overflow)
+		snprintf(buf, len, "%u:%u", dev >> 20, dev & ((1u << 20) - 1));
 }
 
 void kht_summary_add(struct kht_summary *s, const struct kht_collapse *ev)
@@ -197,7 +205,12 @@ void kht_ret_str(long long ret, char *buf, int len)
 	};
 
 	if (ret >= 0) {
-		snprintf(buf, len, "%lld", ret);
+		struct kht_buf b;
+
+		kht_buf_init(&b, buf, len);
+		kht_buf_i64(&b, ret);
+		if (b.overflow)
+			snprintf(buf, len, "%lld", ret);
 		return;
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -212,9 +225,12 @@ void kht_ret_str(long long ret, char *buf, int len)
 void kht_range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *f,
 		      unsigned long long addr, unsigned long long len)
 {
-	if (flags & KHT_O_HAVE_INODE)
-		kht_buf_printf(b, "pages %llu-%llu", f->index, kht_last_page(f->index, len));
-	else
+	if (flags & KHT_O_HAVE_INODE) {
+		kht_buf_str(b, "pages ");
+		kht_buf_u64(b, f->index);
+		kht_buf_put(b, "-", 1);
+		kht_buf_u64(b, kht_last_page(f->index, len));
+	} else
 		kht_buf_printf(b, "%s 0x%llx+%llu", flags & KHT_O_HUGETLB ? "hugetlb" :
 			       flags & KHT_O_ANON ? "anon" : "unresolved", addr, len);
 }
@@ -228,7 +244,8 @@ void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr 
 	kht_cstr(comm, h->comm, KHT_COMM_LEN);
 	kht_json_str(b, "event", event);
 	kht_json_u64(b, "ts_ns", h->ts_ns);
-	kht_json_double(b, "time_s", kht_rel_s(h->ts_ns, f->base_ns));
+	kht_json_key(b, "time_s");
+	kht_buf_rel_s(b, h->ts_ns, f->base_ns, 3, false);	/* "%.3f" of kht_rel_s() */
 	kht_json_str(b, "mode", attach < KHT_MODE_MAX ? kht_mode_names[attach] : "?");
 	kht_json_str(b, "comm", comm);
 	kht_json_u64(b, "pid", h->pid);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +38,7 @@ void kht_buf_printf(struct kht_buf *b, const char *fmt, ...)
  * writers below use it instead of a printf per character or literal, which
  * made formatting the hot spot of report --perfetto and timeline -j.
  */
-static void put(struct kht_buf *b, const char *s, size_t n)
+void kht_buf_put(struct kht_buf *b, const char *s, size_t n)
 {
 	if (b->overflow)
 		return;
@@ -51,14 +52,107 @@ static void put(struct kht_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void put_u64(struct kht_buf *b, unsigned long long v)
+#define put kht_buf_put
+
+void kht_buf_str(struct kht_buf *b, const char *s)
 {
-	char d[20], *p = d + sizeof(d);
+	put(b, s, strlen(s));
+}
+
+/* v's digits end at end; returns where they begin (a sign before them if neg) */
+static char *digits_of(unsigned long long v, char *end, bool neg)
+{
+	char *p = end;
 
 	do
 		*--p = '0' + v % 10;
 	while (v /= 10);
+	if (neg)
+		*--p = '-';
+	return p;
+}
+
+void kht_buf_u64(struct kht_buf *b, unsigned long long v)
+{
+	char d[24], *p = digits_of(v, d + sizeof(d), false);
+
 	put(b, p, d + sizeof(d) - p);
+}
+
+void kht_buf_i64(struct kht_buf *b, long long v)
+{
+	/* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+	unsigned long long m = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+	char d[24], *p = digits_of(m, d + sizeof(d), v < 0);
+
+	put(b, p, d + sizeof(d) - p);
+}
+
+#define put_u64 kht_buf_u64
+
+/*
+ * x ns is halfway between two printable values, q below it: does printf
+ * round the double x / 1e9 up? Its value is m * 2^e exactly; compared with
+ * the halfway point x / 1e9 as m * 1e9 against x * 2^-e (both about
+ * m * 1e9 < 2^83: they fit 128 bits). Above the tie: up; below: down; on
+ * it: to even, as glibc does.
+ */
+static bool tie_rounds_up(unsigned long long x, unsigned long long q)
+{
+	int e;
+	double m = frexp(x / 1e9, &e);		/* x/1e9 = m * 2^e, 0.5 <= m < 1 */
+	unsigned __int128 mant = (unsigned __int128)ldexp(m, 53), lhs, rhs;
+
+	e -= 53;
+	if (e >= 0 || -e > 100)
+		return q & 1;			/* not reached below 2^20 s */
+	lhs = mant * 1000000000u;
+	rhs = (unsigned __int128)x << -e;
+	return lhs != rhs ? lhs > rhs : (q & 1);
+}
+
+void kht_buf_rel_s(struct kht_buf *b, unsigned long long ts, unsigned long long base,
+		   int decimals, bool plus)
+{
+	static const unsigned long long pow10[10] = { 1, 10, 100, 1000, 10000, 100000, 1000000,
+						      10000000, 100000000, 1000000000 };
+	bool neg = ts < base;
+	unsigned long long x = neg ? base - ts : ts - base, unit, q, r, whole, frac;
+	char d[48], *end = d + sizeof(d), *p;
+
+	if (decimals < 1 || decimals > 9)
+		decimals = 6;
+	unit = pow10[9 - decimals];	/* ns per last digit */
+	q = x / unit;
+	r = x % unit;
+	/*
+	 * Below 2^20 s the double x / 1e9 is within 1.2e-10 s of the truth, so
+	 * it rounds as the integers do unless the truth is a tie (r == unit/2):
+	 * then the double's own bits decide, read exactly with 128-bit integers.
+	 * Further out, printf.
+	 */
+	if (x >= (1ULL << 20) * 1000000000ULL) {
+		double v = neg ? -(x / 1e9) : x / 1e9;
+
+		kht_buf_printf(b, plus ? "%+.*f" : "%.*f", decimals, v);
+		return;
+	}
+	if (unit > 1 && r == unit / 2)
+		q += tie_rounds_up(x, q);
+	else
+		q += unit > 1 && r > unit / 2;
+	whole = q / pow10[decimals];
+	frac = q % pow10[decimals];
+	p = end;
+	for (int i = 0; i < decimals; i++, frac /= 10)
+		*--p = '0' + frac % 10;
+	*--p = '.';
+	p = digits_of(whole, p, false);
+	if (neg)
+		*--p = '-';
+	else if (plus)
+		*--p = '+';
+	put(b, p, end - p);
 }
 
 /* A comma is needed unless the last thing written opened the object. */
@@ -124,7 +218,7 @@ void kht_json_u64(struct kht_buf *b, const char *key, unsigned long long val)
 void kht_json_i64(struct kht_buf *b, const char *key, long long val)
 {
 	kht_json_key(b, key);
-	kht_buf_printf(b, "%lld", val);
+	kht_buf_i64(b, val);
 }
 
 void kht_json_bool(struct kht_buf *b, const char *key, bool val)

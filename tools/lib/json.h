@@ -15,6 +15,23 @@ struct kht_buf {
 
 void kht_buf_init(struct kht_buf *b, char *mem, size_t cap);
 void kht_buf_printf(struct kht_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The same without a format to parse, for the per-event paths (report
+ * --timeline writes millions of rows): all or nothing, as kht_buf_printf.
+ */
+void kht_buf_put(struct kht_buf *b, const char *s, size_t n);
+void kht_buf_str(struct kht_buf *b, const char *s);
+void kht_buf_u64(struct kht_buf *b, unsigned long long v);		/* %llu */
+void kht_buf_i64(struct kht_buf *b, long long v);			/* %lld */
+/*
+ * (ts - base) / 1e9 seconds with `decimals` (1-9) digits after the point,
+ * a sign if plus or negative: what "%+.6f"/"%.3f" print of kht_rel_s(), in
+ * integers where that is provably the same (the double is exact to well
+ * under a nanosecond below 2^20 s, and no nanosecond sits on a rounding
+ * tie), through printf otherwise.
+ */
+void kht_buf_rel_s(struct kht_buf *b, unsigned long long ts, unsigned long long base,
+		   int decimals, bool plus);
 
 /* JSON object builder on a kht_buf: {"k":v,...} */
 void kht_json_begin(struct kht_buf *b);

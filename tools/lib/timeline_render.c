@@ -31,6 +31,55 @@ static void row_desc(char *buf, size_t len, const struct row *r, const struct kh
 		snprintf(buf, len, "?");
 }
 
+/* s right-aligned (width > 0) or left-aligned (width < 0) in |width| columns, as printf pads */
+static void put_padded(struct kht_buf *b, const char *s, size_t n, int width)
+{
+	static const char spaces[] = "                ";	/* 16 */
+	size_t w = width < 0 ? -width : width, pad = n < w ? w - n : 0;
+
+	if (width < 0)
+		kht_buf_put(b, s, n);
+	while (pad) {
+		size_t k = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
+
+		kht_buf_put(b, spaces, k);
+		pad -= k;
+	}
+	if (width > 0)
+		kht_buf_put(b, s, n);
+}
+
+/*
+ * One row: "  %+11.6f %c %7u %-16s %s%s\n" built without printf, which was
+ * half of report --timeline's time (the same bytes: kht_buf_rel_s and
+ * kht_buf_u64 print what printf does, unit-tested).
+ */
+static void row_line(char *line, size_t len, unsigned long long ts, unsigned long long base,
+		     bool mark, unsigned tid, const char *comm, const char *desc, const char *tail)
+{
+	char num[48];
+	struct kht_buf b, nb;
+
+	kht_buf_init(&b, line, len);
+	kht_buf_put(&b, "  ", 2);
+	kht_buf_init(&nb, num, sizeof(num));
+	kht_buf_rel_s(&nb, ts, base, 6, true);
+	put_padded(&b, num, nb.len, 11);
+	kht_buf_put(&b, mark ? " | " : "   ", 3);
+	kht_buf_init(&nb, num, sizeof(num));
+	kht_buf_u64(&nb, tid);
+	put_padded(&b, num, nb.len, 7);
+	kht_buf_put(&b, " ", 1);
+	put_padded(&b, comm, strlen(comm), -16);
+	kht_buf_put(&b, " ", 1);
+	kht_buf_str(&b, desc);
+	kht_buf_str(&b, tail);
+	kht_buf_put(&b, "\n", 1);
+	if (b.overflow)	/* a row longer than line: printf it */
+		snprintf(line, len, "  %+11.6f %c %7u %-16s %s%s\n", kht_rel_s(ts, base),
+			 mark ? '|' : ' ', tid, comm, desc, tail);
+}
+
 static bool is_window(const struct kht_tl_event *e)
 {
 	return kht_event_kind(e->ev.hdr.type)->window;
@@ -105,15 +154,15 @@ void kht_tl_story_text(FILE *out, const struct kht_timeline *t, const struct kht
 	print_group_header(out, g, t, f);
 	for (size_t i = 0; i < nr; i++) {
 		const struct kht_hdr *h = &rows[i].e->ev.hdr;
-		char desc[256], comm[KHT_COMM_LEN + 1];
+		char desc[256], comm[KHT_COMM_LEN + 1], line[512];
 
 		memcpy(comm, h->comm, KHT_COMM_LEN);
 		comm[KHT_COMM_LEN] = '\0';
 		row_desc(desc, sizeof(desc), &rows[i], f);
-		fprintf(out, "  %+11.6f %c %7u %-16s %s%s\n", kht_rel_s(rows[i].ts, f->base_ns),
-			marks[i] ? '|' : ' ', h->tid, comm, desc,
-			rows[i].retry && rows[i].part != KHT_ROW_END ?
-			" (attempt 2 of the same MADV_COLLAPSE: written back, retried)" : "");
+		row_line(line, sizeof(line), rows[i].ts, f->base_ns, marks[i], h->tid, comm, desc,
+			 rows[i].retry && rows[i].part != KHT_ROW_END ?
+			 " (attempt 2 of the same MADV_COLLAPSE: written back, retried)" : "");
+		fputs(line, out);
 	}
 	if (g->more)
 		fprintf(out, "  (continued in part %u)\n", g->part + 1);

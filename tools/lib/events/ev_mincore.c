@@ -16,10 +16,16 @@ static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 
 	kht_buf_init(&b, buf, len);
 	kht_ret_str(ev->result, ret, sizeof(ret));
-	kht_buf_printf(&b, "mincore ");
+	kht_buf_str(&b, "mincore ");
 	kht_range_str(&b, ev->flags, &ev->file, ev->addr, ev->len);
-	kht_buf_printf(&b, " -> %s, %u/%u resident%s", ret, ev->resident, ev->pages,
-		       ev->flags & KHT_O_TRUNCATED ? " (first pages only)" : "");
+	/* " -> %s, %u/%u resident%s" */
+	kht_buf_str(&b, " -> ");
+	kht_buf_str(&b, ret);
+	kht_buf_str(&b, ", ");
+	kht_buf_u64(&b, ev->resident);
+	kht_buf_put(&b, "/", 1);
+	kht_buf_u64(&b, ev->pages);
+	kht_buf_str(&b, ev->flags & KHT_O_TRUNCATED ? " resident (first pages only)" : " resident");
 	return b.overflow ? -1 : (int)b.len;
 }
 

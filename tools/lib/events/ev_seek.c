@@ -26,11 +26,19 @@ static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 
 	kht_buf_init(&b, buf, len);
 	kht_ret_str(ev->result, ret, sizeof(ret));
-	kht_buf_printf(&b, "%s from %lld (page %llu) -> %s",
-		       kht_whence_name(ev->whence), ev->offset,
-		       ev->file.index, ret);
-	if (ev->result >= 0)
-		kht_buf_printf(&b, " (page %lld)", ev->result >> 12);
+	/* "%s from %lld (page %llu) -> %s[ (page %lld)]", the hottest row of a timeline */
+	kht_buf_str(&b, kht_whence_name(ev->whence));
+	kht_buf_str(&b, " from ");
+	kht_buf_i64(&b, ev->offset);
+	kht_buf_str(&b, " (page ");
+	kht_buf_u64(&b, ev->file.index);
+	kht_buf_str(&b, ") -> ");
+	kht_buf_str(&b, ret);
+	if (ev->result >= 0) {
+		kht_buf_str(&b, " (page ");
+		kht_buf_i64(&b, ev->result >> 12);
+		kht_buf_put(&b, ")", 1);
+	}
 	return b.overflow ? -1 : (int)b.len;
 }
 
