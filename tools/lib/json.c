@@ -38,7 +38,7 @@ void kht_buf_printf(struct kht_buf *b, const char *fmt, ...)
  * writers below use it instead of a printf per character or literal, which
  * made formatting the hot spot of report --perfetto and timeline -j.
  */
-void kht_buf_put(struct kht_buf *b, const char *s, size_t n)
+void kht_buf_put_slow(struct kht_buf *b, const char *s, size_t n)
 {
 	if (b->overflow)
 		return;
@@ -162,6 +162,11 @@ static void sep(struct kht_buf *b)
 		put(b, ",", 1);
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but " and \\ */
+static const bool plain[256] = {
+	[0x20 ... '"' - 1] = true, ['"' + 1 ... '\\' - 1] = true, ['\\' + 1 ... 0x7e] = true,
+};
+
 static void put_string(struct kht_buf *b, const char *s)
 {
 	put(b, "\"", 1);
@@ -169,8 +174,8 @@ static void put_string(struct kht_buf *b, const char *s)
 		size_t run = 0;
 		unsigned char c;
 
-		/* plain characters go in runs */
-		while ((c = s[run]) && c != '"' && c != '\\' && c >= 0x20 && c < 0x7f)
+		/* plain characters go in runs (NUL is not plain: the run ends there) */
+		while (plain[(unsigned char)s[run]])
 			run++;
 		put(b, s, run);
 		s += run;

@@ -19,7 +19,21 @@ void kht_buf_printf(struct kht_buf *b, const char *fmt, ...) __attribute__((form
  * The same without a format to parse, for the per-event paths (report
  * --timeline writes millions of rows): all or nothing, as kht_buf_printf.
  */
-void kht_buf_put(struct kht_buf *b, const char *s, size_t n);
+void kht_buf_put_slow(struct kht_buf *b, const char *s, size_t n);
+/* Most pieces are a few bytes: copied here, not through a memcpy call. */
+static inline void kht_buf_put(struct kht_buf *b, const char *s, size_t n)
+{
+	char *d = b->p + b->len;
+
+	if (n > 16 || b->overflow || n + 1 > b->cap - b->len) {
+		kht_buf_put_slow(b, s, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		d[i] = s[i];
+	d[n] = '\0';
+	b->len += n;
+}
 void kht_buf_str(struct kht_buf *b, const char *s);
 void kht_buf_u64(struct kht_buf *b, unsigned long long v);		/* %llu */
 void kht_buf_i64(struct kht_buf *b, long long v);			/* %lld */

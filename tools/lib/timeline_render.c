@@ -221,10 +221,14 @@ void kht_tl_story_json(FILE *out, const struct kht_timeline *t, const struct kht
 		if (n < 0)
 			continue;
 		/* a retry says so inside its object: {...,"attempt":2} */
-		if (n > 0 && line[n - 1] == '}' && kht_tl_collapse_retry(t, g, i, f->results))
-			fprintf(out, "%s%.*s,\"attempt\":2}", i ? "," : "", n - 1, line);
-		else
-			fprintf(out, "%s%s", i ? "," : "", line);
+		if (i)
+			putc(',', out);
+		if (n > 0 && line[n - 1] == '}' && kht_tl_collapse_retry(t, g, i, f->results)) {
+			fwrite(line, 1, n - 1, out);
+			fputs(",\"attempt\":2}", out);
+		} else {
+			fwrite(line, 1, n, out);
+		}
 	}
 	fprintf(out, "]}\n");
 }
