@@ -149,7 +149,12 @@ void kht_tl_story_text(FILE *out, const struct kht_timeline *t, const struct kht
 			rows[nr++] = (struct row){ e->begin_ns, e, KHT_ROW_ONE, retry };
 		}
 	}
-	qsort(rows, nr, sizeof(*rows), row_cmp);
+	/* rows follow the story's time order but for window ends: sort only then */
+	for (size_t i = 1; i < nr; i++)
+		if (row_cmp(&rows[i - 1], &rows[i]) > 0) {
+			qsort(rows, nr, sizeof(*rows), row_cmp);
+			break;
+		}
 	mark_rows(rows, nr, marks);
 	print_group_header(out, g, t, f);
 	for (size_t i = 0; i < nr; i++) {
