@@ -252,6 +252,14 @@ void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr 
 	kht_json_u64(b, "tid", h->tid);
 }
 
+void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *event,
+			  const struct kht_hdr *h, unsigned attach, const struct kht_fmt *f)
+{
+	kht_buf_init(b, buf, len);
+	kht_json_begin(b);
+	kht_json_common(b, event, h, attach, f);
+}
+
 void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
 		      const char *name)
 {

@@ -110,6 +110,9 @@ int kht_event_json(char *buf, size_t len, const struct kht_hdr *h, size_t size,
 		   const struct kht_fmt *f);
 /* Pieces every event's JSON shares (event name, time, task; file; duration). */
 struct kht_buf;
+/* A JSON line in buf begun with the common pieces: {"event":...,"tid":N */
+void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *event,
+			  const struct kht_hdr *h, unsigned attach, const struct kht_fmt *f);
 void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
 		     unsigned attach, const struct kht_fmt *f);
 void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,

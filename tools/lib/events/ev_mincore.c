@@ -34,9 +34,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	const struct kht_mincore *ev = e;
 	struct kht_buf b;
 
-	kht_buf_init(&b, buf, len);
-	kht_json_begin(&b);
-	kht_json_common(&b, "mincore", &ev->hdr, ev->attach, f);
+	kht_json_event_begin(&b, buf, len, "mincore", &ev->hdr, ev->attach, f);
 	kht_json_u64(&b, "addr", ev->addr);
 	kht_json_u64(&b, "len", ev->len);
 	kht_json_u64(&b, "pages", ev->pages);

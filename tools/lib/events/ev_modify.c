@@ -66,9 +66,7 @@ static int json(char *buf, size_t len, const void *ev, const struct kht_fmt *f)
 	struct kht_buf b;
 
 	pages(m, &first, &last);
-	kht_buf_init(&b, buf, len);
-	kht_json_begin(&b);
-	kht_json_common(&b, "modify", &m->hdr, m->attach, f);
+	kht_json_event_begin(&b, buf, len, "modify", &m->hdr, m->attach, f);
 	kht_json_str(&b, "op", op_name(m->op));
 	kht_json_u64(&b, "falloc_mode", m->fmode);
 	kht_json_i64(&b, "offset", m->offset);

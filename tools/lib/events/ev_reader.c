@@ -34,9 +34,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	struct kht_buf b;
 	char dev[24];
 
-	kht_buf_init(&b, buf, len);
-	kht_json_begin(&b);
-	kht_json_common(&b, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
+	kht_json_event_begin(&b, buf, len, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
 	kht_json_str(&b, "function", reader_fn_name(ev->fn));
 	kht_dev_str(ev->file.dev, dev, sizeof(dev));
 	kht_json_str(&b, "dev", dev);

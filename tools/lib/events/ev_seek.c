@@ -47,9 +47,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	const struct kht_seek *ev = e;
 	struct kht_buf b;
 
-	kht_buf_init(&b, buf, len);
-	kht_json_begin(&b);
-	kht_json_common(&b, "seek", &ev->hdr, ev->attach, f);
+	kht_json_event_begin(&b, buf, len, "seek", &ev->hdr, ev->attach, f);
 	kht_json_str(&b, "whence", kht_whence_name(ev->whence));
 	kht_json_i64(&b, "offset", ev->offset);
 	kht_json_i64(&b, "ret", ev->result);

@@ -68,9 +68,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	char mode[48];
 	struct kht_buf b;
 
-	kht_buf_init(&b, buf, len);
-	kht_json_begin(&b);
-	kht_json_common(&b, "uffd", &ev->hdr, ev->attach, f);
+	kht_json_event_begin(&b, buf, len, "uffd", &ev->hdr, ev->attach, f);
 	kht_json_str(&b, "op", kht_uffd_op_name(ev->op));
 	kht_uffd_mode_str(ev->uffd_mode, mode, sizeof(mode));
 	kht_json_str(&b, "uffd_mode", mode);
