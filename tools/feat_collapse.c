@@ -109,6 +109,14 @@ static int call_ok(const struct kht_site *st)
 	return st->probe_off == st->off ? 0 : kht_kprobe_at_ok(st->sym, st->off);
 }
 
+/* What probe and the plan ask: would this site take its kprobe? 0 or -errno. */
+static int site_trial(const struct kht_site *st)
+{
+	int e = call_ok(st);
+
+	return e ? e : kht_kprobe_at_ok(st->sym, st->probe_off);
+}
+
 /*
  * A kprobe at every candidate site. The kernel refuses one that is not an
  * instruction boundary (EILSEQ): the E8 byte was inside another instruction,
@@ -265,10 +273,8 @@ static void plan_by_trial(void)
 	if (lw.found) {
 		for (int i = 0; i < lw.sites.n && !err[0];) {
 			const struct kht_site *st = &lw.sites.s[i];
-			int e = call_ok(st);
+			int e = site_trial(st);
 
-			if (!e)
-				e = kht_kprobe_at_ok(st->sym, st->probe_off);
 			if (e == -EILSEQ) {
 				kht_sites_drop(&lw.sites, i);
 				continue;
@@ -310,10 +316,8 @@ int kht_lock_sites_report(void)
 	for (int i = 0; i < c.n; i++) {
 		const struct kht_site *st = &c.s[i];
 		char after[64] = "";
-		int e = call_ok(st);
+		int e = site_trial(st);
 
-		if (!e)
-			e = kht_kprobe_at_ok(st->sym, st->probe_off);
 		if (st->probe_off != st->off)
 			snprintf(after, sizeof(after), ", after the call at +0x%lx", st->off);
 		printf("  %s+0x%lx %-6s -> %s%s%s: %s\n", st->sym, st->probe_off,
