@@ -12,6 +12,9 @@
  * Same reports as judging the whole stream at once (kht_races_find) for
  * every collapse that lasted less than KHT_COLLAPSE_MAX_NS and every
  * event that arrived less than KHT_RS_LAG_NS late; unit-tested against it.
+ * Given the stream's collapses beforehand (.spans: report's first pass over
+ * a file), events no collapse can weigh are not held at all, with the same
+ * reports in the same order as holding them.
  */
 #ifndef KHT_RACES_STREAM_H
 #define KHT_RACES_STREAM_H
