@@ -21,6 +21,21 @@ struct kht_rs_guard {
 	bool used, usable;	/* usable: named and passing the filter */
 };
 
+/* Room for element n of *a (capacity *cap, doubled, first `first`); 0 or -1 (no memory). */
+static int room(void **a, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (!(p = realloc(*a, c * size)))
+		return -1;
+	*a = p;
+	*cap = c;
+	return 0;
+}
+
 static int span_cmp(const void *a, const void *b)
 {
 	const struct kht_rs_span *x = a, *y = b;
@@ -44,15 +59,8 @@ int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t si
 	kht_tl_key(&e, &k);
 	if (k.kind != KHT_TL_INODE)
 		return 0;
-	if (sp->n == sp->cap) {
-		size_t cap = sp->cap ? sp->cap * 2 : 256;
-		void *p = realloc(sp->s, cap * sizeof(*sp->s));
-
-		if (!p)
-			return -1;
-		sp->s = p;
-		sp->cap = cap;
-	}
+	if (room((void **)&sp->s, &sp->cap, sp->n, sizeof(*sp->s), 256))
+		return -1;
 	/* only a collapse whose entry was seen weighs seeks: the others reach no overlap */
 	sp->s[sp->n++] = (struct kht_rs_span){ k.dev, k.gen, k.ino, e.begin_ns,
 					       e.has_begin ? e.end_ns + 1 : 0 };
@@ -240,16 +248,8 @@ static int ghost_add(struct kht_races_stream *rs, unsigned long long end_ns)
 	struct kht_rs_ghosts *b = rs->nghost_blocks ? rs->ghosts[rs->nghost_blocks - 1] : NULL;
 
 	if (!b || b->n == GHOST_BLOCK || end_ns < b->base || end_ns - b->base > 0xffffffffULL) {
-		if (rs->nghost_blocks == rs->cap_ghost_blocks) {
-			size_t cap = rs->cap_ghost_blocks ? rs->cap_ghost_blocks * 2 : 64;
-			void *p = realloc(rs->ghosts, cap * sizeof(*rs->ghosts));
-
-			if (!p)
-				return -1;
-			rs->ghosts = p;
-			rs->cap_ghost_blocks = cap;
-		}
-		if (!(b = malloc(sizeof(*b))))
+		if (room((void **)&rs->ghosts, &rs->cap_ghost_blocks, rs->nghost_blocks,
+			 sizeof(*rs->ghosts), 64) || !(b = malloc(sizeof(*b))))
 			return -1;
 		*b = (struct kht_rs_ghosts){ .base = end_ns, .min = end_ns };
 		rs->ghosts[rs->nghost_blocks++] = b;
@@ -445,15 +445,8 @@ int kht_rs_note_loss(struct kht_races_stream *rs, unsigned long long from_ns,
 		if (rs->losses[i].to_ns + KHT_RS_KEEP_COLLAPSES_NS >= rs->judged.judged_before)
 			rs->losses[kept++] = rs->losses[i];
 	rs->nlosses = kept;
-	if (rs->nlosses == rs->cap_losses) {
-		size_t cap = rs->cap_losses ? rs->cap_losses * 2 : 16;
-		void *p = realloc(rs->losses, cap * sizeof(*rs->losses));
-
-		if (!p)
-			return -1;
-		rs->losses = p;
-		rs->cap_losses = cap;
-	}
+	if (room((void **)&rs->losses, &rs->cap_losses, rs->nlosses, sizeof(*rs->losses), 16))
+		return -1;
 	rs->losses[rs->nlosses++] = (struct kht_loss){ from_ns, to_ns };
 	rs->opts.losses = rs->losses;
 	rs->opts.nlosses = rs->nlosses;
