@@ -51,6 +51,7 @@ struct report {
 	unsigned long long unknown, undecodable;
 	FILE *info;	/* where the "#" header goes: stdout, or stderr under -j */
 	long long drops;	/* from the trailer; -1 without one */
+	int fd2;		/* the recording again, for --races' first pass; -1 */
 };
 
 /*
@@ -129,6 +130,45 @@ static void print_losses(const struct kht_tf_stats *st, const char *path)
 		fprintf(stderr, "khugetrace report: %s is cut off after %llu records: %llu bytes of "
 			"an incomplete block lost and no trailer (the recording did not finish).\n",
 			path, st->records, st->partial_bytes);
+}
+
+/*
+ * --races: a first pass over the recording gathers its collapses (a few
+ * percent of the records), so the judging pass need not hold the seeks and
+ * mincore calls none of them overlaps (races_stream.h). The file was opened
+ * (stdin spooled), so it can be read twice; without the pass (no memory, a
+ * read error: said by the judging pass), everything is held as before.
+ */
+static void races_first_pass(struct report *r, struct kht_rs_spans *sp)
+{
+	static struct kht_tf_meta meta;
+	struct kht_tf_reader *rd;
+	union kht_any_event ev;
+	const void *data;
+	unsigned rtype, len, type;
+	char err[512];
+	int n, ret = 0;
+
+	if (r->fd2 < 0)
+		return;
+	rd = kht_tf_open_fd(r->fd2, r->path, &meta, err, sizeof(err));
+	r->fd2 = -1;	/* taken */
+	if (!rd)
+		return;
+	while (!ret && (n = kht_tf_next(rd, &rtype, &data, &len)) == 1) {
+		type = kht_tf_event_type(rtype);
+		if (type != KHT_EV_COLLAPSE || !kht_event_size(type) ||
+		    kht_tf_decode_event(rtype, data, len, &ev, sizeof(ev)) < 0)
+			continue;
+		ret = kht_rs_spans_add(sp, &ev.hdr, kht_event_size(type));
+	}
+	kht_tf_free(rd);
+	if (ret || n < 0) {
+		kht_rs_spans_free(sp);
+		return;
+	}
+	kht_rs_spans_done(sp);
+	r->rs->spans = sp;
 }
 
 /* The rule options of a recording: it names the features it was made with. */
@@ -403,6 +443,8 @@ static struct kht_tf_reader *open_input(struct report *r)
 			strerror(errno));
 		return NULL;
 	}
+	r->fd2 = r->opts.races && !r->opts.timeline && !r->opts.perfetto ?
+		 fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
 	rd = kht_tf_open_fd(fd, strcmp(r->path, "-") ? r->path : "standard input", &r->meta,
 			    err, sizeof(err));
 	if (!rd)
@@ -448,6 +490,7 @@ int cmd_report(int argc, char **argv)
 		usage();
 		return 0;
 	}
+	r.fd2 = -1;
 	r.path = r.opts.input ? r.opts.input : r.opts.nargs ? r.opts.args[0] : DEFAULT_INPUT;
 	rd = open_input(&r);
 	if (!rd)
@@ -481,6 +524,7 @@ int cmd_report(int argc, char **argv)
 		kht_collapse_view_header(&r.view);
 	if (r.opts.races && !r.opts.timeline && !r.opts.perfetto) {
 		static struct kht_races_stream rs;
+		static struct kht_rs_spans spans;
 
 		rs = (struct kht_races_stream){
 			.results = r.view.fmt.results, .opts = race_opts(&r),
@@ -490,6 +534,7 @@ int cmd_report(int argc, char **argv)
 			.emit = races_emit, .ctx = &r,
 		};
 		r.rs = &rs;
+		races_first_pass(&r, &spans);
 	} else if ((r.opts.timeline || r.opts.perfetto) && !r.opts.races && stream_begin(&r)) {
 		kht_tf_free(rd);
 		return 1;
@@ -511,8 +556,13 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "khugetrace report: %llu records were damaged inside a checked "
 			"block and could not be decoded: skipped.\n", r.undecodable);
 	kht_tl_free(&r.tl);
-	if (r.rs)
+	if (r.rs) {
+		if (r.rs->spans)
+			kht_rs_spans_free((struct kht_rs_spans *)r.rs->spans);
 		kht_rs_free(r.rs);
+	}
+	if (r.fd2 >= 0)
+		close(r.fd2);
 	if (r.ts)
 		kht_tls_free(r.ts);
 	kht_tf_free(rd);

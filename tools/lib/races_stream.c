@@ -3,6 +3,301 @@
 #include <stdlib.h>
 #include <string.h>
 #include "races_stream.h"
+#include "events/event_kind.h"
+
+/* Ends of events not held: blocks of 32-bit offsets from a base. */
+#define GHOST_BLOCK 4096
+struct kht_rs_ghosts {
+	unsigned long long base, min;	/* min: of the ends held */
+	unsigned n;
+	unsigned off[GHOST_BLOCK];
+};
+
+/* A story's newest held collapse: what keeps the story's place (see spans). */
+struct kht_rs_guard {
+	struct kht_tl_key key;
+	unsigned long long begin_ns, end_ns;
+	unsigned seq;
+	bool used, usable;	/* usable: named and passing the filter */
+};
+
+/* Room for element n of *a (capacity *cap, doubled, first `first`); 0 or -1 (no memory). */
+static int room(void **a, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (!(p = realloc(*a, c * size)))
+		return -1;
+	*a = p;
+	*cap = c;
+	return 0;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct kht_rs_span *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->gen != y->gen)
+		return x->gen < y->gen ? -1 : 1;
+	return x->begin_ns < y->begin_ns ? -1 : x->begin_ns > y->begin_ns;
+}
+
+int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t size)
+{
+	struct kht_tl_event e;
+	struct kht_tl_key k;
+
+	if (h->type != KHT_EV_COLLAPSE || kht_tl_event_init(&e, h, size))
+		return 0;
+	kht_tl_key(&e, &k);
+	if (k.kind != KHT_TL_INODE)
+		return 0;
+	if (room((void **)&sp->s, &sp->cap, sp->n, sizeof(*sp->s), 256))
+		return -1;
+	/* only a collapse whose entry was seen weighs seeks: the others reach no overlap */
+	sp->s[sp->n++] = (struct kht_rs_span){ k.dev, k.gen, k.ino, e.begin_ns,
+					       e.has_begin ? e.end_ns + 1 : 0 };
+	return 0;
+}
+
+/*
+ * Sorted by inode and begin; end_ns becomes the latest end + 1 of the
+ * inode's collapses so far whose entry was seen (0: none).
+ */
+void kht_rs_spans_done(struct kht_rs_spans *sp)
+{
+	qsort(sp->s, sp->n, sizeof(*sp->s), span_cmp);
+	for (size_t i = 1; i < sp->n; i++)
+		if (sp->s[i].dev == sp->s[i - 1].dev && sp->s[i].ino == sp->s[i - 1].ino &&
+		    sp->s[i].gen == sp->s[i - 1].gen && sp->s[i - 1].end_ns > sp->s[i].end_ns)
+			sp->s[i].end_ns = sp->s[i - 1].end_ns;
+}
+
+void kht_rs_spans_free(struct kht_rs_spans *sp)
+{
+	free(sp->s);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* The first span of sp after (inode k, begin `at`) in its order (after: or at it too). */
+static size_t spans_after(const struct kht_rs_spans *sp, const struct kht_tl_key *k,
+			  unsigned long long at, bool at_too)
+{
+	struct kht_rs_span probe = { k->dev, k->gen, k->ino, at, 0 };
+	size_t lo = 0, hi = sp->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = span_cmp(&sp->s[mid], &probe);
+
+		if (c < 0 || (c == 0 && !at_too))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool span_of(const struct kht_rs_span *s, const struct kht_tl_key *k)
+{
+	return s->dev == k->dev && s->ino == k->ino && s->gen == k->gen;
+}
+
+/* Does inode k have a collapse at all? */
+static bool spans_any(const struct kht_rs_spans *sp, const struct kht_tl_key *k)
+{
+	size_t i = spans_after(sp, k, 0, true);
+
+	return i < sp->n && span_of(&sp->s[i], k);
+}
+
+/* Does a collapse of inode k whose entry was seen overlap [from, to]? */
+static bool spans_overlap(const struct kht_rs_spans *sp, const struct kht_tl_key *k,
+			  unsigned long long from, unsigned long long to)
+{
+	/* the last collapse that began by `to`: the latest end of those before it */
+	size_t i = spans_after(sp, k, to, false);
+
+	return i && span_of(&sp->s[i - 1], k) && sp->s[i - 1].end_ns > from;
+}
+
+static size_t guard_hash(const struct kht_tl_key *k, size_t cap)
+{
+	unsigned long long h = k->ino * 0x9E3779B97F4A7C15ULL ^ k->dev * 0xC2B2AE3D27D4EB4FULL ^
+			       k->gen ^ k->pid;
+
+	return (size_t)(h ^ h >> 29) & (cap - 1);
+}
+
+static struct kht_rs_guard *guard_find(const struct kht_races_stream *rs, const struct kht_tl_key *k)
+{
+	if (!rs->cap_guards)
+		return NULL;
+	for (size_t i = guard_hash(k, rs->cap_guards);; i = (i + 1) & (rs->cap_guards - 1)) {
+		struct kht_rs_guard *g = &rs->guards[i];
+
+		if (!g->used)
+			return NULL;
+		if (!memcmp(&g->key, k, sizeof(*k)))
+			return g;
+	}
+}
+
+/* The slot of story k, made if new; NULL: no memory. */
+static struct kht_rs_guard *guard_slot(struct kht_races_stream *rs, const struct kht_tl_key *k)
+{
+	struct kht_rs_guard *g = guard_find(rs, k);
+
+	if (g)
+		return g;
+	if (2 * (rs->nguards + 1) > rs->cap_guards) {
+		size_t cap = rs->cap_guards ? rs->cap_guards * 2 : 64;
+		struct kht_rs_guard *old = rs->guards, *p = calloc(cap, sizeof(*p));
+		size_t ocap = rs->cap_guards;
+
+		if (!p)
+			return NULL;
+		rs->guards = p;
+		rs->cap_guards = cap;
+		for (size_t i = 0; i < ocap; i++) {
+			size_t j = guard_hash(&old[i].key, cap);
+
+			if (!old[i].used)
+				continue;
+			while (p[j].used)
+				j = (j + 1) & (cap - 1);
+			p[j] = old[i];
+		}
+		free(old);
+	}
+	for (size_t i = guard_hash(k, rs->cap_guards);; i = (i + 1) & (rs->cap_guards - 1))
+		if (!rs->guards[i].used) {
+			rs->nguards++;
+			rs->guards[i] = (struct kht_rs_guard){ .key = *k, .used = true };
+			return &rs->guards[i];
+		}
+}
+
+/* A collapse was just held: its story's guard is now it. 0 or -1 (no memory). */
+static int guard_note(struct kht_races_stream *rs, const struct kht_tl_event *c)
+{
+	struct kht_span sp = { 0 };
+	struct kht_rs_guard *g;
+	struct kht_tl_key k;
+
+	kht_tl_key(c, &k);
+	if (k.kind != KHT_TL_INODE)
+		return 0;
+	if (!(g = guard_slot(rs, &k)))
+		return -1;
+	kht_event_kind(c->ev.hdr.type)->span(&c->ev, &sp);
+	g->begin_ns = c->begin_ns;
+	g->end_ns = c->end_ns;
+	g->seq = c->seq;
+	g->usable = sp.name && sp.name[0] && kht_tl_event_passes(c, &rs->filter, rs->base_ns);
+	return 0;
+}
+
+/*
+ * May e (to arrive with seq rs->tl.next_seq) go unheld? When no rule can
+ * weigh it for any collapse, and its absence changes no story the reports
+ * print: its story is filtered out, or a process's (never judged), or has
+ * no collapse in the whole stream (nothing to report), or an older held
+ * collapse of its story, named, comes first and is held as long
+ * as e would be (so the story's place and name stay).
+ */
+static bool ghost_ok(const struct kht_races_stream *rs, const struct kht_tl_event *e)
+{
+	const struct kht_rs_guard *g;
+	struct kht_tl_key k;
+
+	if (e->ev.hdr.type == KHT_EV_UFFD) {
+		unsigned op = e->ev.uffd.op;
+
+		if (op == KHT_UFFD_REGISTER || op == KHT_UFFD_UNREGISTER || op == KHT_UFFD_CONTINUE)
+			return false;
+	} else if (e->ev.hdr.type != KHT_EV_SEEK && e->ev.hdr.type != KHT_EV_MINCORE) {
+		return false;
+	}
+	if (!kht_tl_event_passes(e, &rs->filter, rs->base_ns))
+		return true;
+	kht_tl_key(e, &k);
+	if (k.kind != KHT_TL_INODE || !spans_any(rs->spans, &k))
+		return true;
+	if (e->ev.hdr.type != KHT_EV_UFFD && spans_overlap(rs->spans, &k, e->begin_ns, e->end_ns))
+		return false;
+	if (rs->filter.pid && e->ev.hdr.pid == rs->filter.pid)
+		return false;	/* it may be what keeps its story under -p */
+	g = guard_find(rs, &k);
+	return g && g->usable &&
+	       (g->begin_ns < e->begin_ns || (g->begin_ns == e->begin_ns && g->seq < rs->tl.next_seq)) &&
+	       e->end_ns <= g->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) &&
+	       g->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= rs->kept_from;
+}
+
+/* Note the end of an event not held. 0 or -1 (no memory). */
+static int ghost_add(struct kht_races_stream *rs, unsigned long long end_ns)
+{
+	struct kht_rs_ghosts *b = rs->nghost_blocks ? rs->ghosts[rs->nghost_blocks - 1] : NULL;
+
+	if (!b || b->n == GHOST_BLOCK || end_ns < b->base || end_ns - b->base > 0xffffffffULL) {
+		if (room((void **)&rs->ghosts, &rs->cap_ghost_blocks, rs->nghost_blocks,
+			 sizeof(*rs->ghosts), 64) || !(b = malloc(sizeof(*b))))
+			return -1;
+		*b = (struct kht_rs_ghosts){ .base = end_ns, .min = end_ns };
+		rs->ghosts[rs->nghost_blocks++] = b;
+	}
+	b->off[b->n++] = (unsigned)(end_ns - b->base);
+	if (end_ns < b->min)
+		b->min = end_ns;
+	rs->nghosts++;
+	rs->ghosted++;
+	return 0;
+}
+
+/* The keep window moved to keep_from: forget the ends it dropped. */
+static void ghost_prune(struct kht_races_stream *rs, unsigned long long keep_from)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < rs->nghost_blocks; i++) {
+		struct kht_rs_ghosts *b = rs->ghosts[i];
+		unsigned n = 0;
+
+		if (b->min < keep_from) {
+			b->min = ~0ULL;
+			for (unsigned j = 0; j < b->n; j++) {
+				unsigned long long end = b->base + b->off[j];
+
+				if (end < keep_from)
+					continue;
+				b->off[n++] = b->off[j];
+				if (end < b->min)
+					b->min = end;
+			}
+			rs->nghosts -= b->n - n;
+			b->n = n;
+		}
+		if (b->n || i == rs->nghost_blocks - 1)
+			rs->ghosts[kept++] = b;
+		else
+			free(b);
+	}
+	rs->nghost_blocks = kept;
+}
+
+/* What the schedule counts: the events held, and those not held that would be. */
+static size_t counted(const struct kht_races_stream *rs)
+{
+	return rs->tl.n + rs->nghosts;
+}
 
 static size_t epoch_size(const struct kht_races_stream *rs)
 {
@@ -51,6 +346,8 @@ static int prune(struct kht_races_stream *rs, unsigned long long keep_from)
 			pc.unreg[pc.nunreg++] = i;
 	rs->dropped += kht_tl_prune(&rs->tl, keep_from, keep_old, &pc);
 	free(pc.unreg);
+	ghost_prune(rs, keep_from);
+	rs->kept_from = keep_from;
 	return 0;
 }
 
@@ -82,7 +379,7 @@ static int epoch(struct kht_races_stream *rs, unsigned long long cut)
 	if (cut != ~0ULL && prune(rs, cut > KHT_RS_KEEP_NS ? cut - KHT_RS_KEEP_NS : 0))
 		return -1;
 	/* a window that alone fills an epoch: wait for it to double, not for each event */
-	rs->next_epoch = rs->tl.n * 2 > epoch_size(rs) ? rs->tl.n * 2 : epoch_size(rs);
+	rs->next_epoch = counted(rs) * 2 > epoch_size(rs) ? counted(rs) * 2 : epoch_size(rs);
 	return 0;
 }
 
@@ -100,15 +397,28 @@ size_t kht_rs_epoch_from_env(void)
 
 int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size)
 {
-	if (kht_tl_add(&rs->tl, h, size))
+	struct kht_tl_event e;
+	size_t n = rs->tl.n;
+
+	if (rs->spans && (h->type == KHT_EV_SEEK || h->type == KHT_EV_MINCORE ||
+			  h->type == KHT_EV_UFFD) &&
+	    !kht_tl_event_init(&e, h, size) && ghost_ok(rs, &e)) {
+		if (ghost_add(rs, e.end_ns))
+			return -1;
+		rs->tl.next_seq++;	/* the held events keep the numbers they had */
+	} else if (kht_tl_add(&rs->tl, h, size)) {
 		return -1;
+	} else if (rs->tl.n > n && h->type == KHT_EV_COLLAPSE &&
+		   guard_note(rs, &rs->tl.ev[rs->tl.n - 1])) {
+		return -1;
+	}
 	if (h->ts_ns > rs->newest_ns)
 		rs->newest_ns = h->ts_ns;
 	if (!rs->next_epoch)
 		rs->next_epoch = epoch_size(rs);
 	if (rs->tick_only || rs->newest_ns <= KHT_RS_LAG_NS)
 		return 0;
-	if (rs->tl.n < rs->next_epoch &&
+	if (counted(rs) < rs->next_epoch &&
 	    rs->newest_ns - KHT_RS_LAG_NS < rs->judged.judged_before + KHT_RS_PERIOD_NS)
 		return 0;
 	return epoch(rs, rs->newest_ns - KHT_RS_LAG_NS);
@@ -118,9 +428,9 @@ int kht_rs_tick(struct kht_races_stream *rs, unsigned long long now_ns)
 {
 	if (!rs->next_epoch)
 		rs->next_epoch = epoch_size(rs);
-	if (now_ns <= KHT_RS_LAG_NS || !rs->tl.n ||
+	if (now_ns <= KHT_RS_LAG_NS || !counted(rs) ||
 	    (now_ns - KHT_RS_LAG_NS < rs->judged.judged_before + KHT_RS_PERIOD_NS &&
-	     !(rs->tick_only && rs->tl.n >= rs->next_epoch)))
+	     !(rs->tick_only && counted(rs) >= rs->next_epoch)))
 		return 0;
 	return epoch(rs, now_ns - KHT_RS_LAG_NS);
 }
@@ -135,15 +445,8 @@ int kht_rs_note_loss(struct kht_races_stream *rs, unsigned long long from_ns,
 		if (rs->losses[i].to_ns + KHT_RS_KEEP_COLLAPSES_NS >= rs->judged.judged_before)
 			rs->losses[kept++] = rs->losses[i];
 	rs->nlosses = kept;
-	if (rs->nlosses == rs->cap_losses) {
-		size_t cap = rs->cap_losses ? rs->cap_losses * 2 : 16;
-		void *p = realloc(rs->losses, cap * sizeof(*rs->losses));
-
-		if (!p)
-			return -1;
-		rs->losses = p;
-		rs->cap_losses = cap;
-	}
+	if (room((void **)&rs->losses, &rs->cap_losses, rs->nlosses, sizeof(*rs->losses), 16))
+		return -1;
 	rs->losses[rs->nlosses++] = (struct kht_loss){ from_ns, to_ns };
 	rs->opts.losses = rs->losses;
 	rs->opts.nlosses = rs->nlosses;
@@ -160,4 +463,8 @@ void kht_rs_free(struct kht_races_stream *rs)
 	kht_tl_free(&rs->tl);
 	kht_races_free(&rs->races);
 	free(rs->losses);
+	for (size_t i = 0; i < rs->nghost_blocks; i++)
+		free(rs->ghosts[i]);
+	free(rs->ghosts);
+	free(rs->guards);
 }

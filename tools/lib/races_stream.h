@@ -12,6 +12,9 @@
  * Same reports as judging the whole stream at once (kht_races_find) for
  * every collapse that lasted less than KHT_COLLAPSE_MAX_NS and every
  * event that arrived less than KHT_RS_LAG_NS late; unit-tested against it.
+ * Given the stream's collapses beforehand (.spans: report's first pass over
+ * a file), events no collapse can weigh are not held at all, with the same
+ * reports in the same order as holding them.
  */
 #ifndef KHT_RACES_STREAM_H
 #define KHT_RACES_STREAM_H
@@ -34,6 +37,27 @@
 /* ... or when this much time has passed: a quiet host still sees its reports. */
 #define KHT_RS_PERIOD_NS (3000ULL * 1000 * 1000)
 
+/*
+ * The collapses of a whole recording that seek and mincore events can matter
+ * to (inode, entry seen: the seek rule judges only those), from a first pass
+ * over a file: kht_rs_spans_add() each event, kht_rs_spans_done(), then
+ * point kht_races_stream.spans at it.
+ */
+struct kht_rs_span {
+	unsigned dev, gen;
+	unsigned long long ino, begin_ns, end_ns;	/* end_ns: the latest end so far (sorted) */
+};
+struct kht_rs_spans {
+	struct kht_rs_span *s;
+	size_t n, cap;
+};
+int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t size);
+void kht_rs_spans_done(struct kht_rs_spans *sp);
+void kht_rs_spans_free(struct kht_rs_spans *sp);
+
+/* Ends of events not held (see kht_races_stream.spans), for the epoch schedule. */
+struct kht_rs_ghosts;
+
 struct kht_races_stream {
 	struct kht_timeline tl;
 	struct kht_races races;		/* the current epoch's reports; tallies of all */
@@ -48,6 +72,16 @@ struct kht_races_stream {
 	 * kht_rs_add() could judge before the drops of the same poll are known.
 	 */
 	bool tick_only;
+	/*
+	 * Every collapse the stream will bring (a recording's first pass), or
+	 * NULL (live: unknown). With it, a seek or mincore that no collapse of
+	 * its inode overlaps, and a userfaultfd op no rule weighs (COPY, ...),
+	 * is not held: only its end is noted, so epochs fall where they would
+	 * have (the schedule counts it until the keep window drops it), and only
+	 * where an older held collapse of its story keeps the story's place in
+	 * the output (so the reports come in the same order).
+	 */
+	const struct kht_rs_spans *spans;
 	/* Called with each epoch's reports (pointing into tl: print them now). */
 	void (*emit)(void *ctx, struct kht_races *r);
 	void *ctx;
@@ -60,7 +94,13 @@ struct kht_races_stream {
 	size_t nlosses, cap_losses;
 	/* what it cost: for -v and the tests */
 	size_t epochs, peak_events;
-	unsigned long long dropped;
+	unsigned long long dropped, ghosted;
+	/* internal: not-held events still counted, and each story's newest collapse */
+	struct kht_rs_ghosts **ghosts;
+	size_t nghost_blocks, cap_ghost_blocks, nghosts;
+	struct kht_rs_guard *guards;
+	size_t nguards, cap_guards;
+	unsigned long long kept_from;	/* the last prune's keep_from */
 };
 
 /*

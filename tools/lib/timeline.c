@@ -212,10 +212,13 @@ static int by_key(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* t->ev in (begin, seq) order: by_time's order, each event moved once. */
+/*
+ * t->ev in (begin, seq) order: by_time's order, each event moved once, in
+ * place (the keys' cycles): a second array of events would double the peak.
+ */
 static void sort_events(struct kht_timeline *t)
 {
-	struct kht_tl_event *ev;
+	struct kht_tl_event tmp;
 	struct sort_key *k;
 	size_t i;
 
@@ -224,21 +227,31 @@ static void sort_events(struct kht_timeline *t)
 	if (i >= t->n)
 		return;	/* in order already: a quiet story usually is */
 	k = malloc(t->n * sizeof(*k));
-	ev = k ? malloc(t->n * sizeof(*ev)) : NULL;
-	if (!ev) {
-		free(k);
+	if (!k) {
 		qsort(t->ev, t->n, sizeof(*t->ev), by_time);
 		return;
 	}
 	for (i = 0; i < t->n; i++)
 		k[i] = (struct sort_key){ t->ev[i].begin_ns, t->ev[i].seq, i };
 	qsort(k, t->n, sizeof(*k), by_key);
-	for (i = 0; i < t->n; i++)
-		ev[i] = t->ev[k[i].at];
+	/* position j takes the event at k[j].at; a done position points at itself */
+	for (i = 0; i < t->n; i++) {
+		size_t j = i;
+
+		if (k[i].at == i)
+			continue;
+		tmp = t->ev[i];
+		while (k[j].at != i) {
+			size_t from = k[j].at;
+
+			t->ev[j] = t->ev[from];
+			k[j].at = j;
+			j = from;
+		}
+		t->ev[j] = tmp;
+		k[j].at = j;
+	}
 	free(k);
-	free(t->ev);
-	t->ev = ev;
-	t->cap = t->n;
 }
 
 int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns)
