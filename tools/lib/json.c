@@ -72,20 +72,31 @@ static char *digits_of(unsigned long long v, char *end, bool neg)
 	return p;
 }
 
+/* v's digits (and a sign if neg) written straight into b, as one token */
+static void put_digits(struct kht_buf *b, unsigned long long v, bool neg)
+{
+	size_t n = 1 + neg;
+
+	for (unsigned long long t = v; t >= 10; t /= 10)
+		n++;
+	if (b->overflow || n >= b->cap - b->len) {
+		kht_buf_put_slow(b, "", n);	/* too long: only marks the overflow */
+		return;
+	}
+	b->p[b->len + n] = '\0';
+	digits_of(v, b->p + b->len + n, neg);
+	b->len += n;
+}
+
 void kht_buf_u64(struct kht_buf *b, unsigned long long v)
 {
-	char d[24], *p = digits_of(v, d + sizeof(d), false);
-
-	put(b, p, d + sizeof(d) - p);
+	put_digits(b, v, false);
 }
 
 void kht_buf_i64(struct kht_buf *b, long long v)
 {
 	/* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
-	unsigned long long m = v < 0 ? -(unsigned long long)v : (unsigned long long)v;
-	char d[24], *p = digits_of(m, d + sizeof(d), v < 0);
-
-	put(b, p, d + sizeof(d) - p);
+	put_digits(b, v < 0 ? -(unsigned long long)v : (unsigned long long)v, v < 0);
 }
 
 #define put_u64 kht_buf_u64
@@ -190,6 +201,17 @@ static void put_string(struct kht_buf *b, const char *s)
 		s++;
 	}
 	put(b, "\"", 1);
+}
+
+void kht_json_rawkey(struct kht_buf *b, const char *quoted, size_t n)
+{
+	sep(b);
+	put(b, quoted, n);
+}
+
+void kht_json_strval(struct kht_buf *b, const char *val)
+{
+	put_string(b, val);
 }
 
 void kht_json_key(struct kht_buf *b, const char *key)
