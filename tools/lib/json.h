@@ -80,7 +80,17 @@ void kht_json_key(struct kht_buf *b, const char *key);
  * not compile) and copied as they are, with no scan for bytes to escape (an
  * identifier has none). Same bytes as kht_json_key() and the calls above.
  */
-void kht_json_rawkey(struct kht_buf *b, const char *quoted, size_t n);
+/* A comma is needed unless the last thing written opened the object or array. */
+static inline void kht_json_sep(struct kht_buf *b)
+{
+	if (b->len && b->p[b->len - 1] != '{' && b->p[b->len - 1] != '[')
+		kht_buf_put(b, ",", 1);
+}
+static inline void kht_json_rawkey(struct kht_buf *b, const char *quoted, size_t n)
+{
+	kht_json_sep(b);
+	kht_buf_put(b, quoted, n);
+}
 #define KHT_JKEY(b, key) kht_json_rawkey(b, "\"" key "\":", sizeof(key) + 2)
 #define KHT_JSTR(b, key, val) (KHT_JKEY(b, key), kht_json_strval(b, val))
 #define KHT_JU64(b, key, val) (KHT_JKEY(b, key), kht_buf_u64(b, val))
