@@ -263,7 +263,7 @@ void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *
 void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
 		      const char *name)
 {
-	char dev[24], n[KHT_NAME_LEN + 1];
+	char n[KHT_NAME_LEN + 1];
 
 	if (!(flags & KHT_O_HAVE_INODE)) {
 		KHT_JNULL(b, "ino");
@@ -272,8 +272,13 @@ void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *
 		return;
 	}
 	kht_cstr(n, name, KHT_NAME_LEN);
-	kht_dev_str(fr->dev, dev, sizeof(dev));
-	KHT_JSTR(b, "dev", dev);
+	/* "dev":"MAJOR:MINOR" (kht_dev_str) written in place: digits and ':' need no escaping */
+	KHT_JKEY(b, "dev");
+	kht_buf_put(b, "\"", 1);
+	kht_buf_u64(b, fr->dev >> 20);
+	kht_buf_put(b, ":", 1);
+	kht_buf_u64(b, fr->dev & ((1u << 20) - 1));
+	kht_buf_put(b, "\"", 1);
 	KHT_JU64(b, "ino", fr->ino);
 	KHT_JU64(b, "gen", fr->gen);
 	KHT_JSTR(b, "file", n);

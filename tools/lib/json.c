@@ -86,11 +86,12 @@ static void put_digits(struct kht_buf *b, unsigned long long v, bool neg)
 		10000000000000ULL, 100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
 		100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL,
 	};
-	size_t nd = 1, n;
+	/* digits: log10 from the bit length (x * 1233 >> 12 ~ x * log10(2)), then one compare */
+	size_t nd = (64 - __builtin_clzll(v | 1)) * 1233 >> 12, n;
 	char *p;
 
-	while (nd < 20 && v >= pow10[nd])
-		nd++;
+	nd += nd < 20 && v >= pow10[nd];
+	nd += !nd;
 	n = nd + neg;
 	if (b->overflow || n >= b->cap - b->len) {
 		kht_buf_put_slow(b, "", n);	/* too long: only marks the overflow */
