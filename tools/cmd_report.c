@@ -515,6 +515,16 @@ int cmd_report(int argc, char **argv)
 		kht_tf_free(rd);
 		return 2;
 	}
+	/*
+	 * Nothing is written to stdout yet. Redirected, a report can be
+	 * millions of lines: a 1 MiB buffer, not stdio's st_blksize (one
+	 * write(2) per 4 KiB to /dev/null or a pipe). A terminal keeps its line buffering.
+	 */
+	if (!isatty(STDOUT_FILENO)) {
+		static char outbuf[1 << 20];
+
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	}
 	r.info = r.opts.json || perfetto_on_stdout(&r) ? stderr : stdout;
 	r.view = (struct kht_collapse_view){ .opts = &r.opts, .out = stdout, .batch = true };
 	r.view.fmt.results = kht_tf_meta_enum(&r.meta, "scan_result");

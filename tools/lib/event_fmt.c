@@ -174,12 +174,12 @@ int kht_summary_json(char *buf, size_t len, const struct kht_summary *s, const s
 
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
-	kht_json_str(&b, "event", "summary");
-	kht_json_u64(&b, "collapses", s->total);
-	kht_json_u64(&b, "drops", drops);
+	KHT_JSTR(&b, "event", "summary");
+	KHT_JU64(&b, "collapses", s->total);
+	KHT_JU64(&b, "drops", drops);
 	if (s->tp_args_swapped)
-		kht_json_u64(&b, "tp_args_swapped", s->tp_args_swapped);
-	kht_json_key(&b, "results");
+		KHT_JU64(&b, "tp_args_swapped", s->tp_args_swapped);
+	KHT_JKEY(&b, "results");
 	kht_json_begin(&b);
 	sorted(s, order);
 	for (int i = 0; i < s->n; i++) {
@@ -242,14 +242,14 @@ void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr 
 	char comm[KHT_COMM_LEN + 1];
 
 	kht_cstr(comm, h->comm, KHT_COMM_LEN);
-	kht_json_str(b, "event", event);
-	kht_json_u64(b, "ts_ns", h->ts_ns);
-	kht_json_key(b, "time_s");
+	KHT_JSTR(b, "event", event);
+	KHT_JU64(b, "ts_ns", h->ts_ns);
+	KHT_JKEY(b, "time_s");
 	kht_buf_rel_s(b, h->ts_ns, f->base_ns, 3, false);	/* "%.3f" of kht_rel_s() */
-	kht_json_str(b, "mode", attach < KHT_MODE_MAX ? kht_mode_names[attach] : "?");
-	kht_json_str(b, "comm", comm);
-	kht_json_u64(b, "pid", h->pid);
-	kht_json_u64(b, "tid", h->tid);
+	KHT_JSTR(b, "mode", attach < KHT_MODE_MAX ? kht_mode_names[attach] : "?");
+	KHT_JSTR(b, "comm", comm);
+	KHT_JU64(b, "pid", h->pid);
+	KHT_JU64(b, "tid", h->tid);
 }
 
 void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *event,
@@ -263,31 +263,36 @@ void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *
 void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
 		      const char *name)
 {
-	char dev[24], n[KHT_NAME_LEN + 1];
+	char n[KHT_NAME_LEN + 1];
 
 	if (!(flags & KHT_O_HAVE_INODE)) {
-		kht_json_null(b, "ino");
-		kht_json_str(b, "memory", flags & KHT_O_HUGETLB ? "hugetlb" :
+		KHT_JNULL(b, "ino");
+		KHT_JSTR(b, "memory", flags & KHT_O_HUGETLB ? "hugetlb" :
 			     flags & KHT_O_ANON ? "anon" : "unresolved");
 		return;
 	}
 	kht_cstr(n, name, KHT_NAME_LEN);
-	kht_dev_str(fr->dev, dev, sizeof(dev));
-	kht_json_str(b, "dev", dev);
-	kht_json_u64(b, "ino", fr->ino);
-	kht_json_u64(b, "gen", fr->gen);
-	kht_json_str(b, "file", n);
-	kht_json_u64(b, "index", fr->index);
+	/* "dev":"MAJOR:MINOR" (kht_dev_str) written in place: digits and ':' need no escaping */
+	KHT_JKEY(b, "dev");
+	kht_buf_put(b, "\"", 1);
+	kht_buf_u64(b, fr->dev >> 20);
+	kht_buf_put(b, ":", 1);
+	kht_buf_u64(b, fr->dev & ((1u << 20) - 1));
+	kht_buf_put(b, "\"", 1);
+	KHT_JU64(b, "ino", fr->ino);
+	KHT_JU64(b, "gen", fr->gen);
+	KHT_JSTR(b, "file", n);
+	KHT_JU64(b, "index", fr->index);
 }
 
 void kht_json_duration(struct kht_buf *b, unsigned flags, unsigned long long start,
 			  unsigned long long dur)
 {
 	if (flags & KHT_O_HAVE_DURATION) {
-		kht_json_u64(b, "start_ns", start);
-		kht_json_u64(b, "duration_ns", dur);
+		KHT_JU64(b, "start_ns", start);
+		KHT_JU64(b, "duration_ns", dur);
 	} else {
-		kht_json_null(b, "duration_ns");
+		KHT_JNULL(b, "duration_ns");
 	}
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "timeline.h"
@@ -12,7 +13,22 @@ static void ev_span(const union kht_any_event *e, struct kht_span *sp)
 	kht_event_kind(e->hdr.type)->span(e, sp);
 }
 
-int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t size)
+/* The story of an event whose span is sp (kht_tl_key). */
+static void key_of(const struct kht_span *sp, unsigned pid, struct kht_tl_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = sp->has_file ? KHT_TL_INODE : KHT_TL_PROCESS;
+	if (k->kind == KHT_TL_INODE) {
+		k->dev = sp->file.dev;
+		k->ino = sp->file.ino;
+		k->gen = sp->file.gen;
+	} else {
+		k->pid = pid;
+	}
+}
+
+int kht_tl_event_times(struct kht_tl_event *e, struct kht_tl_key *key, const struct kht_hdr *h,
+		       size_t size)
 {
 	const struct kht_event_kind *k = kht_event_kind(h->type);
 	struct kht_span sp;
@@ -21,9 +37,8 @@ int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t si
 		return -1;
 	if (k->summarised)
 		return 1;	/* lock windows: in their collapse event; not part of a story */
-	memset(e, 0, sizeof(*e));
-	memcpy(&e->ev, h, k->size);
-	ev_span(&e->ev, &sp);
+	memset(&sp, 0, sizeof(sp));
+	k->span(h, &sp);
 	e->end_ns = sp.end_ns;
 	e->has_begin = sp.has_begin;
 	e->begin_ns = sp.begin_ns;
@@ -32,6 +47,32 @@ int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t si
 		e->has_begin = false;
 		e->begin_ns = e->end_ns;
 	}
+	if (key)
+		key_of(&sp, h->pid, key);
+	return 0;
+}
+
+void kht_tl_event_fill(struct kht_tl_event *e, const struct kht_tl_event *times,
+		       const struct kht_hdr *h)
+{
+	size_t n = kht_event_kind(h->type)->size;
+
+	memset(e, 0, offsetof(struct kht_tl_event, ev));
+	e->begin_ns = times->begin_ns;
+	e->end_ns = times->end_ns;
+	e->has_begin = times->has_begin;
+	memcpy(&e->ev, h, n);
+	memset((char *)&e->ev + n, 0, sizeof(e->ev) - n);
+}
+
+int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t size)
+{
+	struct kht_tl_event times;
+	int ret = kht_tl_event_times(&times, NULL, h, size);
+
+	if (ret)
+		return ret;
+	kht_tl_event_fill(e, &times, h);
 	return 0;
 }
 
@@ -78,15 +119,7 @@ void kht_tl_key(const struct kht_tl_event *e, struct kht_tl_key *k)
 	struct kht_span sp;
 
 	ev_span(&e->ev, &sp);
-	memset(k, 0, sizeof(*k));
-	k->kind = sp.has_file ? KHT_TL_INODE : KHT_TL_PROCESS;
-	if (k->kind == KHT_TL_INODE) {
-		k->dev = sp.file.dev;
-		k->ino = sp.file.ino;
-		k->gen = sp.file.gen;
-	} else {
-		k->pid = e->ev.hdr.pid;
-	}
+	key_of(&sp, e->ev.hdr.pid, k);
 }
 
 /* The file name the event carries (inode stories), else NULL. */
@@ -173,12 +206,18 @@ bool kht_tl_event_passes(const struct kht_tl_event *e, const struct kht_tl_filte
 {
 	struct kht_tl_key k;
 
+	if (!f->ino)
+		return in_window(e, f, base_ns);
+	kht_tl_key(e, &k);
+	return kht_tl_key_passes(e, &k, f, base_ns);
+}
+
+bool kht_tl_key_passes(const struct kht_tl_event *e, const struct kht_tl_key *k,
+		       const struct kht_tl_filter *f, unsigned long long base_ns)
+{
 	if (!in_window(e, f, base_ns))
 		return false;
-	if (!f->ino)
-		return true;
-	kht_tl_key(e, &k);
-	return k.kind == KHT_TL_INODE && k.ino == f->ino;
+	return !f->ino || (k->kind == KHT_TL_INODE && k->ino == f->ino);
 }
 
 static bool group_has_pid(const struct kht_timeline *t, const struct kht_tl_group *g, unsigned pid)

@@ -85,6 +85,19 @@ struct kht_timeline {
  * stories (lock windows), -1 for an unknown type or a short record.
  */
 int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t size);
+/*
+ * kht_tl_event_init in two steps, for the stream (one copy of each event,
+ * straight into its story): its times (begin_ns, end_ns, has_begin; the
+ * rest of e untouched) and, if key, its story; 0, 1 or -1 as
+ * kht_tl_event_init. Then fill: e becomes what kht_tl_event_init makes.
+ */
+int kht_tl_event_times(struct kht_tl_event *e, struct kht_tl_key *key, const struct kht_hdr *h,
+		       size_t size);
+void kht_tl_event_fill(struct kht_tl_event *e, const struct kht_tl_event *times,
+		       const struct kht_hdr *h);
+/* kht_tl_event_passes for an event whose times only are set (k: its story). */
+bool kht_tl_key_passes(const struct kht_tl_event *e, const struct kht_tl_key *k,
+		       const struct kht_tl_filter *f, unsigned long long base_ns);
 /* The story the event belongs to. */
 void kht_tl_key(const struct kht_tl_event *e, struct kht_tl_key *k);
 /* Whether the event passes the filter's --since/--until and --inode (not -p: that is per story). */

@@ -189,25 +189,25 @@ static void group_json_head(struct kht_buf *b, const struct kht_tl_group *g)
 	char dev[24];
 
 	kht_json_begin(b);
-	kht_json_str(b, "event", "story");
+	KHT_JSTR(b, "event", "story");
 	if (g->kind == KHT_TL_INODE) {
 		kht_dev_str(g->dev, dev, sizeof(dev));
-		kht_json_str(b, "group", "inode");
-		kht_json_str(b, "dev", dev);
-		kht_json_u64(b, "ino", g->ino);
-		kht_json_u64(b, "gen", g->gen);
-		kht_json_str(b, "file", g->name);
+		KHT_JSTR(b, "group", "inode");
+		KHT_JSTR(b, "dev", dev);
+		KHT_JU64(b, "ino", g->ino);
+		KHT_JU64(b, "gen", g->gen);
+		KHT_JSTR(b, "file", g->name);
 	} else {
-		kht_json_str(b, "group", "process");
-		kht_json_u64(b, "pid", g->pid);
-		kht_json_str(b, "comm", g->name);
+		KHT_JSTR(b, "group", "process");
+		KHT_JU64(b, "pid", g->pid);
+		KHT_JSTR(b, "comm", g->name);
 	}
 	/* a split story: its parts share the keys above; "continues" on all but the last */
 	if (g->part)
-		kht_json_u64(b, "part", g->part);
+		KHT_JU64(b, "part", g->part);
 	if (g->more)
 		kht_json_bool(b, "continues", true);
-	kht_json_key(b, "events");
+	KHT_JKEY(b, "events");
 }
 
 void kht_tl_story_json(FILE *out, const struct kht_timeline *t, const struct kht_tl_group *g,
@@ -246,13 +246,13 @@ int kht_tl_json_summary(FILE *out, unsigned long long stories, unsigned long lon
 
 	kht_buf_init(&b, head, sizeof(head));
 	kht_json_begin(&b);
-	kht_json_str(&b, "event", "timeline-summary");
-	kht_json_u64(&b, "stories", stories);
-	kht_json_u64(&b, "events", events);
+	KHT_JSTR(&b, "event", "timeline-summary");
+	KHT_JU64(&b, "stories", stories);
+	KHT_JU64(&b, "events", events);
 	if (drops >= 0)
-		kht_json_u64(&b, "drops", drops);
+		KHT_JU64(&b, "drops", drops);
 	else
-		kht_json_null(&b, "drops");
+		KHT_JNULL(&b, "drops");
 	kht_json_end(&b);
 	fprintf(out, "%s\n", head);
 	return ferror(out) ? -1 : 0;
@@ -285,20 +285,20 @@ static void pf_event(FILE *out, bool *first, const char *ph, const char *name, c
 
 	kht_buf_init(&b, buf, sizeof(buf));
 	kht_json_begin(&b);
-	kht_json_str(&b, "ph", ph);
+	KHT_JSTR(&b, "ph", ph);
 	if (name)
-		kht_json_str(&b, "name", name);
+		KHT_JSTR(&b, "name", name);
 	if (cat)
-		kht_json_str(&b, "cat", cat);
-	kht_json_u64(&b, "pid", pid);
-	kht_json_u64(&b, "tid", tid);
+		KHT_JSTR(&b, "cat", cat);
+	KHT_JU64(&b, "pid", pid);
+	KHT_JU64(&b, "tid", tid);
 	kht_json_double(&b, "ts", ts);
 	if (dur >= 0)
 		kht_json_double(&b, "dur", dur);
 	if (!strcmp(ph, "i"))
-		kht_json_str(&b, "s", "t");
+		KHT_JSTR(&b, "s", "t");
 	if (args) {
-		kht_json_key(&b, "args");
+		KHT_JKEY(&b, "args");
 		kht_buf_printf(&b, "%s", args);
 	}
 	kht_json_end(&b);
@@ -320,7 +320,7 @@ static void pf_names(FILE *out, bool *first, const struct kht_timeline *t,
 	}
 	kht_buf_init(&b, args, sizeof(args));
 	kht_json_begin(&b);
-	kht_json_str(&b, "name", label);
+	KHT_JSTR(&b, "name", label);
 	kht_json_end(&b);
 	pf_event(out, first, "M", "process_name", NULL, pid, 0, 0, -1, args);
 	for (size_t i = 0; i < g->n; i++) {
@@ -337,7 +337,7 @@ static void pf_names(FILE *out, bool *first, const struct kht_timeline *t,
 		snprintf(label, sizeof(label), "%s %u", comm, h->tid);
 		kht_buf_init(&b, args, sizeof(args));
 		kht_json_begin(&b);
-		kht_json_str(&b, "name", label);
+		KHT_JSTR(&b, "name", label);
 		kht_json_end(&b);
 		pf_event(out, first, "M", "thread_name", NULL, pid, h->tid, 0, -1, args);
 	}

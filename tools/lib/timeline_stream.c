@@ -117,25 +117,39 @@ static void drop_story(struct kht_tl_stream *s, struct kht_tls_story *st)
 	s->nstories--;
 }
 
-static int push_event(struct kht_tl_stream *s, struct kht_tls_story *st,
-		      const struct kht_tl_event *e)
+/*
+ * Room for one more event in the story, its bookkeeping done for an event
+ * with these times: the slot, for the caller to fill; NULL (no memory).
+ */
+static struct kht_tl_event *push_slot(struct kht_tl_stream *s, struct kht_tls_story *st,
+				      const struct kht_tl_event *times)
 {
 	struct kht_timeline *t = &st->tl;
 
 	/* start small: most stories are a handful of events */
 	if (kht_tl_room(t, 4))
-		return -1;
-	if (!t->n || e->begin_ns < st->first_ns) {
-		st->first_ns = e->begin_ns;
+		return NULL;
+	if (!t->n || times->begin_ns < st->first_ns) {
+		st->first_ns = times->begin_ns;
 		st->first_arrival = s->arrivals;
 	}
-	if (e->end_ns > st->last_ns)
-		st->last_ns = e->end_ns;
-	t->ev[t->n] = *e;
-	/* arrival order within the part: ties in time keep it, and it cannot wrap in a part */
-	t->ev[t->n++].seq = t->next_seq++;
+	if (times->end_ns > st->last_ns)
+		st->last_ns = times->end_ns;
 	if (++s->held > s->peak_held)
 		s->peak_held = s->held;
+	return &t->ev[t->n++];
+}
+
+static int push_event(struct kht_tl_stream *s, struct kht_tls_story *st,
+		      const struct kht_tl_event *e)
+{
+	struct kht_tl_event *slot = push_slot(s, st, e);
+
+	if (!slot)
+		return -1;
+	*slot = *e;
+	/* arrival order within the part: ties in time keep it, and it cannot wrap in a part */
+	slot->seq = st->tl.next_seq++;
 	return 0;
 }
 
@@ -170,7 +184,17 @@ static int write_story(struct kht_tl_stream *s, struct kht_tls_story *st, bool m
 		s->events_out += g->n;
 	}
 	s->held -= st->tl.n;
-	kht_tl_free(&st->tl);	/* a story cut for its size starts again small */
+	if (more) {
+		/*
+		 * A part: the story is busy and fills its array again; kept, it is
+		 * not regrown from 4 events by realloc copies for every part.
+		 */
+		kht_tl_unbuild(&st->tl);
+		st->tl.n = 0;
+		st->tl.next_seq = 0;
+	} else {
+		kht_tl_free(&st->tl);
+	}
 	return kept ? push_event(s, st, &keep) : 0;
 }
 
@@ -270,20 +294,22 @@ static int cut_biggest(struct kht_tl_stream *s)
 int kht_tls_add(struct kht_tl_stream *s, const struct kht_hdr *h, size_t size)
 {
 	struct kht_tls_story *st;
-	struct kht_tl_event e;
+	struct kht_tl_event times, *slot;
 	struct kht_tl_key k;
-	int ret = kht_tl_event_init(&e, h, size);
+	int ret = kht_tl_event_times(&times, &k, h, size);
 
 	if (ret)
 		return ret < 0 ? -1 : 0;
 	s->arrivals++;
-	if (e.end_ns > s->newest_ns)
-		s->newest_ns = e.end_ns;
-	if (kht_tl_event_passes(&e, &s->filter, s->base_ns)) {
-		kht_tl_key(&e, &k);
+	if (times.end_ns > s->newest_ns)
+		s->newest_ns = times.end_ns;
+	if (kht_tl_key_passes(&times, &k, &s->filter, s->base_ns)) {
 		st = find_story(s, &k);
-		if (!st || push_event(s, st, &e))
+		if (!st || !(slot = push_slot(s, st, &times)))
 			return -1;
+		/* the event's one copy, straight into its story */
+		kht_tl_event_fill(slot, &times, h);
+		slot->seq = st->tl.next_seq++;
 		if (st != s->newest) {
 			list_unlink(s, st);
 			list_append(s, st);

@@ -144,78 +144,78 @@ int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, cons
 	kht_cstr(name, ev->name, KHT_NAME_LEN);
 	kht_buf_init(&b, buf, len);
 	kht_json_begin(&b);
-	kht_json_str(&b, "event", "collapse");
-	kht_json_u64(&b, "ts_ns", ev->hdr.ts_ns);
+	KHT_JSTR(&b, "event", "collapse");
+	KHT_JU64(&b, "ts_ns", ev->hdr.ts_ns);
 	kht_json_double(&b, "time_s", kht_rel_s(ev->hdr.ts_ns, f->base_ns));
-	kht_json_str(&b, "mode", ev->attach < KHT_MODE_MAX ? kht_mode_names[ev->attach] : "?");
-	kht_json_str(&b, "initiator", kht_initiator(ev));
-	kht_json_str(&b, "comm", comm);
-	kht_json_u64(&b, "pid", ev->hdr.pid);
-	kht_json_u64(&b, "tid", ev->hdr.tid);
+	KHT_JSTR(&b, "mode", ev->attach < KHT_MODE_MAX ? kht_mode_names[ev->attach] : "?");
+	KHT_JSTR(&b, "initiator", kht_initiator(ev));
+	KHT_JSTR(&b, "comm", comm);
+	KHT_JU64(&b, "pid", ev->hdr.pid);
+	KHT_JU64(&b, "tid", ev->hdr.tid);
 	if (ev->flags & KHT_F_HAVE_INODE) {
 		kht_dev_str(ev->dev, dev, sizeof(dev));
-		kht_json_str(&b, "dev", dev);
-		kht_json_u64(&b, "ino", ev->ino);
-		kht_json_str(&b, "file", name);
+		KHT_JSTR(&b, "dev", dev);
+		KHT_JU64(&b, "ino", ev->ino);
+		KHT_JSTR(&b, "file", name);
 	} else {
-		kht_json_null(&b, "ino");
+		KHT_JNULL(&b, "ino");
 	}
 	if (kht_collapse_start(ev, f->results, &start, &exact)) {
-		kht_json_u64(&b, "start", start);
+		KHT_JU64(&b, "start", start);
 		kht_json_bool(&b, "start_exact", exact);
 	} else {
-		kht_json_null(&b, "start");
+		KHT_JNULL(&b, "start");
 	}
-	kht_json_u64(&b, "nr", ev->nr);
+	KHT_JU64(&b, "nr", ev->nr);
 	if (ev->flags & KHT_F_HAVE_HOLES)
-		kht_json_u64(&b, "holes", ev->nr_none);
+		KHT_JU64(&b, "holes", ev->nr_none);
 	else
-		kht_json_null(&b, "holes");
+		KHT_JNULL(&b, "holes");
 	if (ev->flags & KHT_F_HAVE_RESULT) {
 		const char *en = kht_result_enum(f->results, ev->result);
 
-		kht_json_str(&b, "result", kht_result_name(f->results, ev->result, res, sizeof(res)));
+		KHT_JSTR(&b, "result", kht_result_name(f->results, ev->result, res, sizeof(res)));
 		if (en)
-			kht_json_str(&b, "result_enum", en);
+			KHT_JSTR(&b, "result_enum", en);
 		else
-			kht_json_null(&b, "result_enum");
-		kht_json_i64(&b, "result_code", ev->result);
+			KHT_JNULL(&b, "result_enum");
+		KHT_JI64(&b, "result_code", ev->result);
 	} else {
-		kht_json_null(&b, "result");
-		kht_json_null(&b, "result_enum");
+		KHT_JNULL(&b, "result");
+		KHT_JNULL(&b, "result_enum");
 	}
 	if (ev->flags & KHT_F_HAVE_DURATION)
-		kht_json_u64(&b, "duration_ns", ev->duration_ns);
+		KHT_JU64(&b, "duration_ns", ev->duration_ns);
 	else
-		kht_json_null(&b, "duration_ns");
+		KHT_JNULL(&b, "duration_ns");
 	if (ev->flags & KHT_F_HAVE_ADDR)
-		kht_json_u64(&b, "addr", ev->addr);
+		KHT_JU64(&b, "addr", ev->addr);
 	if (ev->flags & KHT_F_TP_ARGS_SWAPPED)	/* only then: older output unchanged */
 		kht_json_bool(&b, "tp_args_swapped", true);
 	if (ev->flags & KHT_F_HAVE_DATAMAP) {
 		char map[KHT_DATAMAP_HEX_LEN + 1];
 
-		kht_json_u64(&b, "data_pages", kht_collapse_data_pages(ev));
+		KHT_JU64(&b, "data_pages", kht_collapse_data_pages(ev));
 		if (ev->flags & KHT_F_DATAMAP_PENDING)
 			kht_json_bool(&b, "data_map_pending", true);
 		kht_collapse_data_map_hex(ev, map, sizeof(map));
-		kht_json_str(&b, "data_map", map);
+		KHT_JSTR(&b, "data_map", map);
 	}
 	if (ev->flags & KHT_F_HAVE_WINDOWS) {
-		kht_json_u64(&b, "windows", ev->windows);
-		kht_json_u64(&b, "hold_total_ns", ev->hold_total_ns);
-		kht_json_u64(&b, "hold_max_ns", ev->hold_max_ns);
+		KHT_JU64(&b, "windows", ev->windows);
+		KHT_JU64(&b, "hold_total_ns", ev->hold_total_ns);
+		KHT_JU64(&b, "hold_max_ns", ev->hold_max_ns);
 		kht_json_bool(&b, "published", ev->flags & KHT_F_PUBLISHED);
 		if (ev->flags & KHT_F_PUBLISHED) {
-			kht_json_u64(&b, "publish_ns", ev->publish_ns);
+			KHT_JU64(&b, "publish_ns", ev->publish_ns);
 			kht_json_bool(&b, "uptodate_at_publish", ev->flags & KHT_F_UPTODATE_AT_PUBLISH);
 			kht_json_bool(&b, "kept", ev->flags & KHT_F_NEW_AT_END);
 		}
-		kht_json_u64(&b, "last_window_begin_ns", ev->last_win_begin_ns);
-		kht_json_u64(&b, "last_window_end_ns", ev->last_win_end_ns);
+		KHT_JU64(&b, "last_window_begin_ns", ev->last_win_begin_ns);
+		KHT_JU64(&b, "last_window_end_ns", ev->last_win_end_ns);
 		if (!(ev->flags & KHT_F_NO_READERS)) {	/* readers watched (--spins) */
-			kht_json_u64(&b, "retry_readers", ev->retry_readers);
-			kht_json_u64(&b, "retry_spin_ns", ev->retry_spin_ns);
+			KHT_JU64(&b, "retry_readers", ev->retry_readers);
+			KHT_JU64(&b, "retry_spin_ns", ev->retry_spin_ns);
 		}
 	}
 	kht_json_end(&b);

@@ -35,12 +35,12 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	struct kht_buf b;
 
 	kht_json_event_begin(&b, buf, len, "mincore", &ev->hdr, ev->attach, f);
-	kht_json_u64(&b, "addr", ev->addr);
-	kht_json_u64(&b, "len", ev->len);
-	kht_json_u64(&b, "pages", ev->pages);
-	kht_json_u64(&b, "resident", ev->resident);
+	KHT_JU64(&b, "addr", ev->addr);
+	KHT_JU64(&b, "len", ev->len);
+	KHT_JU64(&b, "pages", ev->pages);
+	KHT_JU64(&b, "resident", ev->resident);
 	kht_json_bool(&b, "truncated", ev->flags & KHT_O_TRUNCATED);
-	kht_json_i64(&b, "ret", ev->result);
+	KHT_JI64(&b, "ret", ev->result);
 	return kht_json_op_end(&b, ev->flags, &ev->file, ev->name, ev->start_ns, ev->duration_ns);
 }
 

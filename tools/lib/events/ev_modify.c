@@ -67,16 +67,16 @@ static int json(char *buf, size_t len, const void *ev, const struct kht_fmt *f)
 
 	pages(m, &first, &last);
 	kht_json_event_begin(&b, buf, len, "modify", &m->hdr, m->attach, f);
-	kht_json_str(&b, "op", op_name(m->op));
-	kht_json_u64(&b, "falloc_mode", m->fmode);
-	kht_json_i64(&b, "offset", m->offset);
-	kht_json_i64(&b, "len", m->len);
-	kht_json_u64(&b, "first_page", first);
+	KHT_JSTR(&b, "op", op_name(m->op));
+	KHT_JU64(&b, "falloc_mode", m->fmode);
+	KHT_JI64(&b, "offset", m->offset);
+	KHT_JI64(&b, "len", m->len);
+	KHT_JU64(&b, "first_page", first);
 	if (m->op == KHT_MOD_TRUNCATE)
-		kht_json_null(&b, "last_page");	/* to the end of the file */
+		KHT_JNULL(&b, "last_page");	/* to the end of the file */
 	else
-		kht_json_u64(&b, "last_page", last);
-	kht_json_i64(&b, "ret", m->result);
+		KHT_JU64(&b, "last_page", last);
+	KHT_JI64(&b, "ret", m->result);
 	return kht_json_op_end(&b, m->flags, &m->file, m->name, m->start_ns, m->duration_ns);
 }
 

@@ -35,16 +35,16 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	char dev[24];
 
 	kht_json_event_begin(&b, buf, len, "reader", &ev->hdr, KHT_MODE_FENTRY, f);
-	kht_json_str(&b, "function", reader_fn_name(ev->fn));
+	KHT_JSTR(&b, "function", reader_fn_name(ev->fn));
 	kht_dev_str(ev->file.dev, dev, sizeof(dev));
-	kht_json_str(&b, "dev", dev);
-	kht_json_u64(&b, "ino", ev->file.ino);
-	kht_json_u64(&b, "gen", ev->file.gen);
-	kht_json_u64(&b, "index", ev->file.index);
-	kht_json_u64(&b, "start_ns", ev->start_ns);
-	kht_json_u64(&b, "duration_ns", ev->duration_ns);
-	kht_json_u64(&b, "overlap_ns", ev->overlap_ns);
-	kht_json_u64(&b, "collapser_tid", ev->collapser_tid);
+	KHT_JSTR(&b, "dev", dev);
+	KHT_JU64(&b, "ino", ev->file.ino);
+	KHT_JU64(&b, "gen", ev->file.gen);
+	KHT_JU64(&b, "index", ev->file.index);
+	KHT_JU64(&b, "start_ns", ev->start_ns);
+	KHT_JU64(&b, "duration_ns", ev->duration_ns);
+	KHT_JU64(&b, "overlap_ns", ev->overlap_ns);
+	KHT_JU64(&b, "collapser_tid", ev->collapser_tid);
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
 }

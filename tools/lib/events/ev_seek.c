@@ -48,9 +48,9 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	struct kht_buf b;
 
 	kht_json_event_begin(&b, buf, len, "seek", &ev->hdr, ev->attach, f);
-	kht_json_str(&b, "whence", kht_whence_name(ev->whence));
-	kht_json_i64(&b, "offset", ev->offset);
-	kht_json_i64(&b, "ret", ev->result);
+	KHT_JSTR(&b, "whence", kht_whence_name(ev->whence));
+	KHT_JI64(&b, "offset", ev->offset);
+	KHT_JI64(&b, "ret", ev->result);
 	return kht_json_op_end(&b, ev->flags, &ev->file, ev->name, ev->start_ns, ev->duration_ns);
 }
 

@@ -69,17 +69,17 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	struct kht_buf b;
 
 	kht_json_event_begin(&b, buf, len, "uffd", &ev->hdr, ev->attach, f);
-	kht_json_str(&b, "op", kht_uffd_op_name(ev->op));
+	KHT_JSTR(&b, "op", kht_uffd_op_name(ev->op));
 	kht_uffd_mode_str(ev->uffd_mode, mode, sizeof(mode));
-	kht_json_str(&b, "uffd_mode", mode);
-	kht_json_u64(&b, "mode_bits", ev->uffd_mode);
-	kht_json_u64(&b, "addr", ev->addr);
-	kht_json_u64(&b, "len", ev->len);
-	kht_json_u64(&b, "nr", (ev->len + 4095) >> 12);
+	KHT_JSTR(&b, "uffd_mode", mode);
+	KHT_JU64(&b, "mode_bits", ev->uffd_mode);
+	KHT_JU64(&b, "addr", ev->addr);
+	KHT_JU64(&b, "len", ev->len);
+	KHT_JU64(&b, "nr", (ev->len + 4095) >> 12);
 	kht_json_file(&b, ev->flags, &ev->file, ev->name);
-	kht_json_i64(&b, "ret", ev->result);
+	KHT_JI64(&b, "ret", ev->result);
 	if (ev->flags & KHT_O_HAVE_OUT)
-		kht_json_i64(&b, "done", ev->out);
+		KHT_JI64(&b, "done", ev->out);
 	kht_json_duration(&b, ev->flags, ev->start_ns, ev->duration_ns);
 	kht_json_end(&b);
 	return b.overflow ? -1 : (int)b.len;
