@@ -242,6 +242,31 @@ TEST(tl_stream_endless_busy_inodes_bounded)
 	kht_tls_free(&s);
 }
 
+TEST(tl_stream_many_busy_inodes_keep_no_more_than_the_bound)
+{
+	/*
+	 * 600 inodes, all busy, cut into parts again and again: the arrays the
+	 * cut stories keep stay within twice what is held at the peak (their
+	 * slots round up to powers of two), and all of it is given back.
+	 */
+	struct kht_tl_stream s = { .emit = emit_count, .story_events = 3000, .held_events = 4000 };
+	unsigned long long total = 600000;
+	size_t bound;
+
+	for (unsigned long long i = 0; i < total; i++) {
+		union kht_any_event e = mk_event(SEC + i * 1000, 1 + i % 600, 1, i);
+
+		CHECK(kht_tls_add(&s, &e.hdr, sizeof(e)) == 0);
+	}
+	bound = 2 * (s.peak_held > 4000 ? s.peak_held : 4000);
+	CHECK(s.stories_out > 600);
+	CHECK(s.peak_cap_held <= bound);
+	CHECK(s.events_out + s.held == total);
+	CHECK(kht_tls_finish(&s) == 0);
+	CHECK(s.events_out == total && s.held == 0 && s.cap_held == 0);
+	kht_tls_free(&s);
+}
+
 TEST(tl_stream_endless_new_inodes_bounded)
 {
 	/* one new file a second, each busy for a second: only the last ~14 are held */

@@ -112,6 +112,7 @@ static void drop_story(struct kht_tl_stream *s, struct kht_tls_story *st)
 	*p = st->hnext;
 	list_unlink(s, st);
 	s->held -= st->tl.n;
+	s->cap_held -= st->tl.cap;
 	kht_tl_free(&st->tl);
 	free(st);
 	s->nstories--;
@@ -126,9 +127,14 @@ static struct kht_tl_event *push_slot(struct kht_tl_stream *s, struct kht_tls_st
 {
 	struct kht_timeline *t = &st->tl;
 
+	size_t cap = t->cap;
+
 	/* start small: most stories are a handful of events */
 	if (kht_tl_room(t, 4))
 		return NULL;
+	s->cap_held += t->cap - cap;
+	if (s->cap_held > s->peak_cap_held)
+		s->peak_cap_held = s->cap_held;
 	if (!t->n || times->begin_ns < st->first_ns) {
 		st->first_ns = times->begin_ns;
 		st->first_arrival = s->arrivals;
@@ -184,15 +190,17 @@ static int write_story(struct kht_tl_stream *s, struct kht_tls_story *st, bool m
 		s->events_out += g->n;
 	}
 	s->held -= st->tl.n;
-	if (more) {
+	if (more && s->cap_held <= 2 * held_max(s)) {
 		/*
 		 * A part: the story is busy and fills its array again; kept, it is
-		 * not regrown from 4 events by realloc copies for every part.
+		 * not regrown from 4 events by realloc copies for every part. Not
+		 * when many busy stories would keep more than twice the bound.
 		 */
 		kht_tl_unbuild(&st->tl);
 		st->tl.n = 0;
 		st->tl.next_seq = 0;
 	} else {
+		s->cap_held -= st->tl.cap;
 		kht_tl_free(&st->tl);
 	}
 	return kept ? push_event(s, st, &keep) : 0;

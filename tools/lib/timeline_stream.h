@@ -57,6 +57,12 @@ struct kht_tl_stream {
 	/* what came out and what it cost: for the summary, -v and the tests */
 	unsigned long long stories_out, events_out;
 	size_t peak_held, peak_stories;
+	/*
+	 * Slots allocated for all stories (their arrays' capacity): a story cut
+	 * into parts keeps its array while this stays under twice the held
+	 * bound, so memory follows the bound, not the number of busy stories.
+	 */
+	size_t cap_held, peak_cap_held;
 };
 
 /* Add one event (copied); may emit stories. 0, or -1 (bad record, no memory). */
