@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "races.h"
+#include "grow.h"
 #include "json.h"
 #include "events/event_kind.h"
 
@@ -145,15 +146,8 @@ static struct kht_race_class *race_class(struct kht_races *out, const struct kht
 
 static int add(struct kht_races *out, struct kht_race r)
 {
-	if (out->n == out->cap) {
-		size_t cap = out->cap ? out->cap * 2 : 16;
-		void *p = realloc(out->r, cap * sizeof(*out->r));
-
-		if (!p)
-			return -1;
-		out->r = p;
-		out->cap = cap;
-	}
+	if (kht_grow((void **)&out->r, &out->cap, out->n, sizeof(*out->r), 16))
+		return -1;
 	out->r[out->n++] = r;
 	out->tally[r.rule][r.sev]++;
 	if (r.sev == KHT_SEV_WARN || r.sev == KHT_SEV_GUARDED) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "races_stream.h"
+#include "grow.h"
 #include "events/event_kind.h"
 
 /* Ends of events not held: blocks of 32-bit offsets from a base. */
@@ -20,21 +21,6 @@ struct kht_rs_guard {
 	unsigned seq;
 	bool used, usable;	/* usable: named and passing the filter */
 };
-
-/* Room for element n of *a (capacity *cap, doubled, first `first`); 0 or -1 (no memory). */
-static int room(void **a, size_t *cap, size_t n, size_t size, size_t first)
-{
-	size_t c = *cap ? *cap * 2 : first;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	if (!(p = realloc(*a, c * size)))
-		return -1;
-	*a = p;
-	*cap = c;
-	return 0;
-}
 
 static int span_cmp(const void *a, const void *b)
 {
@@ -59,7 +45,7 @@ int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t si
 	kht_tl_key(&e, &k);
 	if (k.kind != KHT_TL_INODE)
 		return 0;
-	if (room((void **)&sp->s, &sp->cap, sp->n, sizeof(*sp->s), 256))
+	if (kht_grow((void **)&sp->s, &sp->cap, sp->n, sizeof(*sp->s), 256))
 		return -1;
 	/* only a collapse whose entry was seen weighs seeks: the others reach no overlap */
 	sp->s[sp->n++] = (struct kht_rs_span){ k.dev, k.gen, k.ino, e.begin_ns,
@@ -248,7 +234,7 @@ static int ghost_add(struct kht_races_stream *rs, unsigned long long end_ns)
 	struct kht_rs_ghosts *b = rs->nghost_blocks ? rs->ghosts[rs->nghost_blocks - 1] : NULL;
 
 	if (!b || b->n == GHOST_BLOCK || end_ns < b->base || end_ns - b->base > 0xffffffffULL) {
-		if (room((void **)&rs->ghosts, &rs->cap_ghost_blocks, rs->nghost_blocks,
+		if (kht_grow((void **)&rs->ghosts, &rs->cap_ghost_blocks, rs->nghost_blocks,
 			 sizeof(*rs->ghosts), 64) || !(b = malloc(sizeof(*b))))
 			return -1;
 		*b = (struct kht_rs_ghosts){ .base = end_ns, .min = end_ns };
@@ -445,7 +431,7 @@ int kht_rs_note_loss(struct kht_races_stream *rs, unsigned long long from_ns,
 		if (rs->losses[i].to_ns + KHT_RS_KEEP_COLLAPSES_NS >= rs->judged.judged_before)
 			rs->losses[kept++] = rs->losses[i];
 	rs->nlosses = kept;
-	if (room((void **)&rs->losses, &rs->cap_losses, rs->nlosses, sizeof(*rs->losses), 16))
+	if (kht_grow((void **)&rs->losses, &rs->cap_losses, rs->nlosses, sizeof(*rs->losses), 16))
 		return -1;
 	rs->losses[rs->nlosses++] = (struct kht_loss){ from_ns, to_ns };
 	rs->opts.losses = rs->losses;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "timeline.h"
+#include "grow.h"
 #include "json.h"
 #include "events/event_kind.h"
 
@@ -78,17 +79,7 @@ int kht_tl_event_init(struct kht_tl_event *e, const struct kht_hdr *h, size_t si
 
 int kht_tl_room(struct kht_timeline *t, size_t first)
 {
-	size_t cap = t->cap ? t->cap * 2 : first;
-	void *p;
-
-	if (t->n < t->cap)
-		return 0;
-	p = realloc(t->ev, cap * sizeof(*t->ev));
-	if (!p)
-		return -1;
-	t->ev = p;
-	t->cap = cap;
-	return 0;
+	return kht_grow((void **)&t->ev, &t->cap, t->n, sizeof(*t->ev), first);
 }
 
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
@@ -169,15 +160,8 @@ static struct kht_tl_group *find_group(struct kht_timeline *t, const struct kht_
 /* Append v to the array *a of *n elements (capacity *cap, doubled as needed). */
 static int push(size_t **a, size_t *n, size_t *cap, size_t v)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		size_t *p = realloc(*a, c * sizeof(*p));
-
-		if (!p)
-			return -1;
-		*a = p;
-		*cap = c;
-	}
+	if (kht_grow((void **)a, cap, *n, sizeof(**a), 16))
+		return -1;
 	(*a)[(*n)++] = v;
 	return 0;
 }
