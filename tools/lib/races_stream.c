@@ -40,9 +40,9 @@ int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t si
 	struct kht_tl_event e;
 	struct kht_tl_key k;
 
-	if (h->type != KHT_EV_COLLAPSE || kht_tl_event_init(&e, h, size))
+	/* times and story only: the event itself is not kept */
+	if (h->type != KHT_EV_COLLAPSE || kht_tl_event_times(&e, &k, h, size))
 		return 0;
-	kht_tl_key(&e, &k);
 	if (k.kind != KHT_TL_INODE)
 		return 0;
 	if (kht_grow((void **)&sp->s, &sp->cap, sp->n, sizeof(*sp->s), 256))
@@ -384,18 +384,19 @@ size_t kht_rs_epoch_from_env(void)
 int kht_rs_add(struct kht_races_stream *rs, const struct kht_hdr *h, size_t size)
 {
 	struct kht_tl_event e;
-	size_t n = rs->tl.n;
+	int ret = kht_tl_event_init(&e, h, size);	/* made once, held or not */
 
-	if (rs->spans && (h->type == KHT_EV_SEEK || h->type == KHT_EV_MINCORE ||
-			  h->type == KHT_EV_UFFD) &&
-	    !kht_tl_event_init(&e, h, size) && ghost_ok(rs, &e)) {
+	/* < 0: not an event; > 0: summarised (lock windows), not held, as kht_tl_add */
+	if (ret < 0)
+		return -1;
+	if (!ret && rs->spans && (h->type == KHT_EV_SEEK || h->type == KHT_EV_MINCORE ||
+				  h->type == KHT_EV_UFFD) && ghost_ok(rs, &e)) {
 		if (ghost_add(rs, e.end_ns))
 			return -1;
 		rs->tl.next_seq++;	/* the held events keep the numbers they had */
-	} else if (kht_tl_add(&rs->tl, h, size)) {
-		return -1;
-	} else if (rs->tl.n > n && h->type == KHT_EV_COLLAPSE &&
-		   guard_note(rs, &rs->tl.ev[rs->tl.n - 1])) {
+	} else if (!ret && (kht_tl_push(&rs->tl, &e) ||
+			    (h->type == KHT_EV_COLLAPSE &&
+			     guard_note(rs, &rs->tl.ev[rs->tl.n - 1])))) {
 		return -1;
 	}
 	if (h->ts_ns > rs->newest_ns)

@@ -82,6 +82,15 @@ int kht_tl_room(struct kht_timeline *t, size_t first)
 	return kht_grow((void **)&t->ev, &t->cap, t->n, sizeof(*t->ev), first);
 }
 
+int kht_tl_push(struct kht_timeline *t, const struct kht_tl_event *e)
+{
+	if (kht_tl_room(t, 256))
+		return -1;
+	t->ev[t->n] = *e;
+	t->ev[t->n++].seq = t->next_seq++;
+	return 0;
+}
+
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 {
 	struct kht_tl_event ev;
@@ -89,11 +98,7 @@ int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size)
 
 	if (ret)
 		return ret < 0 ? -1 : 0;
-	if (kht_tl_room(t, 256))
-		return -1;
-	ev.seq = t->next_seq++;
-	t->ev[t->n++] = ev;
-	return 0;
+	return kht_tl_push(t, &ev);
 }
 
 static int by_time(const void *a, const void *b)

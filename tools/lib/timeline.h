@@ -107,6 +107,8 @@ bool kht_tl_event_passes(const struct kht_tl_event *e, const struct kht_tl_filte
 int kht_tl_room(struct kht_timeline *t, size_t first);
 /* Copy one event in; 0, or -1 for an unknown type / short record / no memory. */
 int kht_tl_add(struct kht_timeline *t, const struct kht_hdr *h, size_t size);
+/* The same for an event already made (kht_tl_event_init): appended, numbered. */
+int kht_tl_push(struct kht_timeline *t, const struct kht_tl_event *e);
 /* Sort and group (call once all events are in). 0 or -1 (no memory). */
 int kht_tl_build(struct kht_timeline *t, const struct kht_tl_filter *f, unsigned long long base_ns);
 void kht_tl_free(struct kht_timeline *t);
