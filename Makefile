@@ -51,7 +51,7 @@ LIB_SRCS := tools/lib/btf_enum.c tools/lib/event_fmt.c tools/lib/json.c \
 	tools/lib/options.c tools/lib/procmaps.c tools/lib/timeline.c \
 	tools/lib/timeline_render.c tools/lib/outfile.c \
 	tools/lib/collapse_view.c tools/lib/races.c tools/lib/races_stream.c \
-	tools/lib/timeline_stream.c \
+	tools/lib/timeline_stream.c tools/lib/story_writer.c \
 	tools/lib/events/registry.c tools/lib/events/ev_collapse.c \
 	tools/lib/events/ev_uffd.c tools/lib/events/ev_seek.c tools/lib/events/ev_mincore.c \
 	tools/lib/events/ev_lock_window.c tools/lib/events/ev_reader.c tools/lib/events/ev_modify.c

@@ -20,6 +20,7 @@
 #include "lib/options.h"
 #include "lib/outfile.h"
 #include "capture.h"
+#include "lib/story_writer.h"
 #include "lib/timeline.h"
 
 /* Open the output now (outfile.h) so a bad path fails before tracing. */
@@ -50,6 +51,11 @@ struct timeline_run {
 	bool pf_json;
 	struct kht_tl_pfjson pfjson;
 	struct kht_tl_pb *pb;
+	/* stories are written by a thread of their own, off the ring buffer's path */
+	struct kht_story_writer *writer;
+	unsigned long long written;		/* stories (writer thread) */
+	size_t peak_pending;
+	unsigned long long waits;
 };
 
 static void story_emit(void *ctx, const struct kht_timeline *t, const struct kht_tl_group *g,
@@ -60,7 +66,7 @@ static void story_emit(void *ctx, const struct kht_timeline *t, const struct kht
 	if (tr->json) {
 		kht_tl_story_json(stdout, t, g, &tr->fmt);
 	} else {
-		if (tr->ts.stories_out)
+		if (tr->written++)
 			fputc('\n', stdout);
 		kht_tl_story_text(stdout, t, g, &tr->fmt);
 	}
@@ -139,17 +145,16 @@ static void usage(void)
 int cmd_timeline(int argc, char **argv)
 {
 	struct kht_outfile pf = { .fd = -1 };
-	struct timeline_run tr = { .ts = { .emit = story_emit } };
+	struct timeline_run tr = { .ts = { .take = kht_sw_take } };
 	struct kht_session s;
 	struct kht_opts opts;
 	struct kht_child child;
 	struct run r = { .ts = &tr.ts, .ready = timeline_ready };
-	int ret;
+	int ret, fin;
 
 	ret = kht_cmd_opts(argc, argv, "timeline", TIMELINE_OPTS, NULL, &opts, usage);
 	if (ret >= 0)
 		return ret;
-	tr.ts.ctx = &tr;
 	tr.json = opts.json;
 	tr.pf_json = kht_perfetto_json(&opts);
 	/* not root: nothing will be traced, so create nothing */
@@ -161,14 +166,26 @@ int cmd_timeline(int argc, char **argv)
 		kht_out_abort(&pf);
 		return ret;
 	}
+	tr.writer = kht_sw_start(story_emit, &tr, KHT_TLS_HELD_EVENTS);
+	tr.ts.ctx = tr.writer;
+	if (!tr.writer) {
+		fprintf(stderr, "khugetrace timeline: cannot start the thread that writes stories: "
+			"%s.\n", strerror(errno));
+		kht_out_abort(&pf);
+		return 1;
+	}
 	ret = kht_capture("timeline", &opts, &r, &s, &child);
 	if (ret && !s.nfeat) {
+		kht_sw_finish(tr.writer, NULL, NULL);
 		if (tr.pb)
 			kht_tl_pb_end(tr.pb);
 		kht_out_abort(&pf);
 		return ret;
 	}
-	if (kht_tls_finish(&tr.ts)) {
+	fin = kht_tls_finish(&tr.ts);
+	/* everything is handed over: stdout is this thread's again once the writer is done */
+	kht_sw_finish(tr.writer, &tr.peak_pending, &tr.waits);
+	if (fin) {
 		fprintf(stderr, "khugetrace timeline: out of memory building the timeline.\n");
 		ret = 1;
 	} else if (opts.inode && !tr.ts.stories_out) {
@@ -190,8 +207,9 @@ int cmd_timeline(int argc, char **argv)
 		fprintf(stderr, "khugetrace timeline: %llu events, %llu stories.\n", r.events,
 			tr.ts.stories_out);
 	if (opts.verbose)
-		fprintf(stderr, "khugetrace timeline: at most %zu events in %zu stories held.\n",
-			tr.ts.peak_held, tr.ts.peak_stories);
+		fprintf(stderr, "khugetrace timeline: at most %zu events in %zu stories held, "
+			"%zu waiting to be written (the ring buffer waited %llu times for the "
+			"writer).\n", tr.ts.peak_held, tr.ts.peak_stories, tr.peak_pending, tr.waits);
 	kht_capture_warn_losses("timeline", &r);
 	kht_tls_free(&tr.ts);
 	kht_session_close(&s);

@@ -4,11 +4,15 @@
  * the same stories on synthetic streams with CPUs out of order, bounded
  * memory on endless streams, and the parts of a story that never ends.
  */
+#define _GNU_SOURCE	/* asprintf */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "kht_test.h"
 #include "lib/json.h"
 #include "lib/timeline.h"
+#include "lib/story_writer.h"
 #include "lib/timeline_stream.h"
 
 #define MS 1000000ULL
@@ -335,4 +339,80 @@ TEST(tl_stream_splits_an_endless_story)
 	rendered_free(&whole);
 	kht_tls_free(&s);
 	kht_tl_free(&t);
+}
+
+/*
+ * Stories handed to a writer thread (story_writer.h, live timeline) come out
+ * as emit() gives them on the drain thread: the same stories, parts and
+ * order, the parts of a story under one tag; and a slow writer holds the
+ * drain thread back at its bound instead of queueing without end.
+ */
+struct tagged {
+	struct rendered r;
+	unsigned long long next_tag;
+	unsigned slow_us;
+};
+
+static void emit_tagged(void *ctx, const struct kht_timeline *t, const struct kht_tl_group *g,
+			unsigned long long *tag)
+{
+	struct tagged *tg = ctx;
+	char *s;
+
+	if (!*tag)
+		*tag = ++tg->next_tag;
+	keep(&tg->r, t, g);
+	/* the tag (a Perfetto track) written into the story's string: compared too */
+	if (asprintf(&s, "tag %llu part %u\n%s", *tag, g->part, tg->r.s[tg->r.n - 1]) > 0) {
+		free(tg->r.s[tg->r.n - 1]);
+		tg->r.s[tg->r.n - 1] = s;
+	}
+	if (tg->slow_us)
+		usleep(tg->slow_us);
+}
+
+/* 3 inodes never quiet (cut by both bounds) and a new one every 5 s (quiet 12 s later). */
+static void writer_stream(struct kht_tl_stream *s)
+{
+	for (unsigned i = 0; i < 6000; i++) {
+		union kht_any_event e = mk_event(SEC + i * 5 * MS, i % 4 ? 1 + i % 4 : 100 + i / 1000,
+						 1, i);
+
+		CHECK(kht_tls_add(s, &e.hdr, sizeof(e)) == 0);
+	}
+	CHECK(kht_tls_finish(s) == 0);
+}
+
+TEST(tl_stream_writer_thread_writes_what_emit_writes)
+{
+	struct tagged sync = { 0 }, async = { .slow_us = 300 };
+	struct kht_tl_stream a = { .emit = emit_tagged, .ctx = &sync, .story_events = 700,
+				   .held_events = 1000 };
+	struct kht_tl_stream b = { .take = kht_sw_take, .story_events = 700, .held_events = 1000 };
+	struct kht_story_writer *w = kht_sw_start(emit_tagged, &async, 500);
+	unsigned long long waits = 0;
+	size_t peak = 0, parts = 0;
+
+	CHECK(w != NULL);
+	if (!w)
+		return;
+	b.ctx = w;
+	writer_stream(&a);
+	writer_stream(&b);
+	kht_sw_finish(w, &peak, &waits);
+	CHECK(a.stories_out == b.stories_out && a.events_out == 6000 && b.events_out == 6000);
+	CHECK(sync.r.n == async.r.n && sync.r.n == a.stories_out);
+	for (size_t i = 0; i < sync.r.n && i < async.r.n; i++) {
+		CHECK_STR(async.r.s[i], sync.r.s[i]);
+		parts += !strncmp(sync.r.s[i], "tag 1 part", 10);
+	}
+	CHECK(parts > 3);	/* the first story (inode 1) was cut into parts, one tag */
+	/* the slow writer held the drain thread at the bound: at most one story over it */
+	CHECK(waits > 0);
+	CHECK(peak <= 500 + 700);
+	CHECK(b.held == 0 && b.cap_held == 0);
+	rendered_free(&sync.r);
+	rendered_free(&async.r);
+	kht_tls_free(&a);
+	kht_tls_free(&b);
 }

@@ -159,6 +159,20 @@ static int push_event(struct kht_tl_stream *s, struct kht_tls_story *st,
 	return 0;
 }
 
+/* The built story to s->take: its events go with it, the story starts an empty array. */
+static int hand_over(struct kht_tl_stream *s, struct kht_tls_story *st)
+{
+	struct kht_timeline *t = malloc(sizeof(*t));
+
+	if (!t)
+		return -1;
+	*t = st->tl;
+	s->held -= t->n;
+	s->cap_held -= t->cap;
+	st->tl = (struct kht_timeline){ 0 };
+	return s->take(s->ctx, t, &st->tag);
+}
+
 /*
  * Build what the story holds and hand it out: the whole story (its first
  * and last part), or a part (more: another follows). Its events are freed,
@@ -184,10 +198,12 @@ static int write_story(struct kht_tl_stream *s, struct kht_tls_story *st, bool m
 			g->part = ++st->parts;
 			g->more = more;
 		}
-		if (s->emit)
-			s->emit(s->ctx, &st->tl, g, &st->tag);
 		s->stories_out++;
 		s->events_out += g->n;
+		if (s->take)
+			return hand_over(s, st) || (kept && push_event(s, st, &keep)) ? -1 : 0;
+		if (s->emit)
+			s->emit(s->ctx, &st->tl, g, &st->tag);
 	}
 	s->held -= st->tl.n;
 	if (more && s->cap_held <= 2 * held_max(s)) {

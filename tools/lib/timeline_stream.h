@@ -47,6 +47,14 @@ struct kht_tl_stream {
 	 */
 	void (*emit)(void *ctx, const struct kht_timeline *t, const struct kht_tl_group *g,
 		     unsigned long long *tag);
+	/*
+	 * Instead of emit: the story is handed over, t (malloc'ed, built, the
+	 * story is group 0) is the callee's to free with kht_tl_free() and
+	 * free(). For a writer of its own (story_writer.h): the events move,
+	 * nothing is copied, and the story's array starts again. 0, or -1 (no
+	 * memory: the story is lost, and kht_tls_* return -1).
+	 */
+	int (*take)(void *ctx, struct kht_timeline *t, unsigned long long *tag);
 	void *ctx;
 	/* internal */
 	struct kht_tls_story **hash, *oldest, *newest;	/* newest: last event added */
