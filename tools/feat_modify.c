@@ -78,10 +78,7 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 const struct kht_feature kht_feat_modify = {
 	.name = "modify",
 	.reqs = {
-		[KHT_MODE_FENTRY] = { KHT_REQ_FENTRY(H_FALLOC),
-				      KHT_REQ_FENTRY(H_TRUNC) },
-		[KHT_MODE_KPROBE] = { KHT_REQ_KPROBE(H_FALLOC),
-				      KHT_REQ_KPROBE(H_TRUNC) },
+		KHT_REQS_FUNCS2(H_FALLOC, H_TRUNC),
 		[KHT_MODE_SYSCALLS] = { KHT_REQ_SYSCALL(fallocate),
 					KHT_REQ_SYSCALL(ftruncate),
 					KHT_REQ_SYSCALL(pwrite64),

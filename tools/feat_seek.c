@@ -111,10 +111,7 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 const struct kht_feature kht_feat_seek = {
 	.name = "seek/mincore",
 	.reqs = {
-		[KHT_MODE_FENTRY] = { KHT_REQ_FENTRY(H_LLSEEK),
-				      KHT_REQ_FENTRY(H_MINCORE) },
-		[KHT_MODE_KPROBE] = { KHT_REQ_KPROBE(H_LLSEEK),
-				      KHT_REQ_KPROBE(H_MINCORE) },
+		KHT_REQS_FUNCS2(H_LLSEEK, H_MINCORE),
 		[KHT_MODE_SYSCALLS] = { KHT_REQ_SYSCALL(lseek), KHT_REQ_SYSCALL(mincore) },
 	},
 	.limits = limits, .open = open_skel, .configure = configure,

@@ -21,6 +21,10 @@ struct kht_req {
 /* A hook's entry and exit, in each mode that has both: the rows of kht_feature.reqs. */
 #define KHT_REQ_FENTRY(h) { h, KHT_M_FENTRY }, { h, KHT_M_FEXIT }
 #define KHT_REQ_KPROBE(h) { h, KHT_M_KPROBE }, { h, KHT_M_KRETPROBE }
+/* A feature on two kernel functions, each hooked at entry and return. */
+#define KHT_REQS_FUNCS2(a, b)							\
+	[KHT_MODE_FENTRY] = { KHT_REQ_FENTRY(a), KHT_REQ_FENTRY(b) },		\
+	[KHT_MODE_KPROBE] = { KHT_REQ_KPROBE(a), KHT_REQ_KPROBE(b) }
 #define KHT_REQ_SYSCALL(call)					\
 	{ "syscalls:sys_enter_" #call, KHT_M_TRACEPOINT },	\
 	{ "syscalls:sys_exit_" #call, KHT_M_TRACEPOINT }

@@ -7,6 +7,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,67 @@ static bool parse_u64(const char *s, unsigned long long max, unsigned long long 
 	return !errno && !*end && *out <= max;
 }
 
+/* The options that take a number: where it goes, its bound, what a bad one is told. */
+static const struct num_opt {
+	int c;
+	unsigned long long max;
+	bool positive;			/* 0 is not a value */
+	size_t off, size;		/* the field in struct kht_opts (unsigned or u64) */
+	const char *bad;		/* format, the argument as %s */
+} num_opts[] = {
+#define NUM(c, max, pos, field, bad) \
+	{ c, max, pos, offsetof(struct kht_opts, field), sizeof(((struct kht_opts *)0)->field), bad }
+	NUM('p', 0x3fffffff, true, pid, "invalid PID '%s': expected a positive number"),
+	NUM('t', 0x3fffffff, true, tid, "invalid TID '%s': expected a positive number"),
+	NUM('i', ~0ULL, true, inode, "invalid inode '%s': expected a positive number"),
+	NUM('m', ~0ULL / 1000, false, min_us, "invalid --min-us '%s': expected microseconds"),
+	NUM('c', ~0ULL, true, count, "invalid count '%s': expected a positive number"),
+	NUM('W', ~0ULL / 1000, false, spin_us, "invalid --spin-us '%s': expected microseconds"),
+#undef NUM
+};
+
+/* Option c's number into its field of o: NULL, or the sentence for a bad one. */
+static const char *parse_number(int c, const char *arg, struct kht_opts *o)
+{
+	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
+		const struct num_opt *n = &num_opts[i];
+		unsigned long long v;
+		unsigned u;
+
+		if (n->c != c)
+			continue;
+		if (!parse_u64(arg, n->max, &v) || (n->positive && !v))
+			return n->bad;
+		u = v;	/* the unsigned fields' bounds fit */
+		memcpy((char *)o + n->off, n->size == sizeof(u) ? (void *)&u : (void *)&v, n->size);
+		return NULL;
+	}
+	return "unknown option '%s'";
+}
+
+/* A word option's value: -1 if arg is none of the names. */
+struct word {
+	const char *name;
+	int value;
+};
+
+static int parse_word(const struct word *w, const char *arg)
+{
+	for (; w->name; w++)
+		if (!strcmp(w->name, arg))
+			return w->value;
+	return -1;
+}
+
+static const struct word perfetto_formats[] = {
+	{ "proto", KHT_PERFETTO_PROTO }, { "protobuf", KHT_PERFETTO_PROTO },
+	{ "json", KHT_PERFETTO_JSON }, { NULL, 0 },
+};
+static const struct word lock_window_modes[] = {
+	{ "auto", KHT_LW_AUTO }, { "callsite", KHT_LW_CALLSITE }, { "fentry", KHT_LW_FENTRY },
+	{ NULL, 0 },
+};
+
 /* In enum kht_opt order: the name of bit i is longopts[i]. */
 static const struct option longopts[] = {
 		{ "pid", required_argument, NULL, 'p' },
@@ -246,7 +308,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		      char *err, int errlen)
 {
-	unsigned long long v;
+	const char *bad;
 	int c, li = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -263,15 +325,9 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		li = -1;
 		mark_seen(o, c);
 		switch (c) {
-		case 'p':
-			if (!parse_u64(optarg, 0x3fffffff, &v) || !v)
-				FAIL("invalid PID '%s': expected a positive number", optarg);
-			o->pid = v;
-			break;
-		case 't':
-			if (!parse_u64(optarg, 0x3fffffff, &v) || !v)
-				FAIL("invalid TID '%s': expected a positive number", optarg);
-			o->tid = v;
+		case 'p': case 't': case 'i': case 'm': case 'c': case 'W':
+			if ((bad = parse_number(c, optarg, o)))
+				FAIL(bad, optarg);
 			break;
 		case 'C':
 			if (!*optarg)
@@ -284,14 +340,6 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			if (kht_cgroup_id(optarg, &o->cgroup_id, err, errlen))
 				return -1;
 			break;
-		case 'i':
-			if (!parse_u64(optarg, ~0ULL, &o->inode) || !o->inode)
-				FAIL("invalid inode '%s': expected a positive number", optarg);
-			break;
-		case 'm':
-			if (!parse_u64(optarg, ~0ULL / 1000, &o->min_us))
-				FAIL("invalid --min-us '%s': expected microseconds", optarg);
-			break;
 		case 'a':
 			o->attach = kht_mode_from_name(optarg);
 			if (o->attach < 0)
@@ -303,21 +351,14 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 				FAIL("invalid duration '%s': expected seconds > 0 "
 				     "(inf: until Ctrl-C)", optarg);
 			break;
-		case 'c':
-			if (!parse_u64(optarg, ~0ULL, &o->count) || !o->count)
-				FAIL("invalid count '%s': expected a positive number", optarg);
-			break;
-		case 'P':
+		case 'P': case 'I': case 'o':	/* file names */
 			if (!*optarg)
-				FAIL("--perfetto needs a file name");
-			o->perfetto = optarg;
+				FAIL("%s needs a file name",
+				     c == 'P' ? "--perfetto" : c == 'I' ? "-i" : "-o");
+			*(c == 'P' ? &o->perfetto : c == 'I' ? &o->input : &o->output) = optarg;
 			break;
 		case 'F':
-			if (!strcmp(optarg, "proto") || !strcmp(optarg, "protobuf"))
-				o->perfetto_format = KHT_PERFETTO_PROTO;
-			else if (!strcmp(optarg, "json"))
-				o->perfetto_format = KHT_PERFETTO_JSON;
-			else
+			if ((o->perfetto_format = parse_word(perfetto_formats, optarg)) < 0)
 				FAIL("unknown --perfetto-format '%s': use proto or json", optarg);
 			break;
 		case 'S':
@@ -327,36 +368,16 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 				     c == 'S' ? "--since" : "--until", optarg);
 			*(c == 'S' ? &o->since_set : &o->until_set) = true;
 			break;
-		case 'I':
-			if (!*optarg)
-				FAIL("-i needs a file name");
-			o->input = optarg;
-			break;
 		case 'f': o->force = true; break;
-		case 'o':
-			if (!*optarg)
-				FAIL("-o needs a file name");
-			o->output = optarg;
-			break;
 		case 'T': o->timeline = true; break;
 		case 'R': o->races = true; break;
 		case 'N': o->no_inside = true; break;
 		case 'Y': o->spins = true; break;
 		case 'A': o->all_seeks = true; break;
 		case 'L':
-			if (!strcmp(optarg, "auto"))
-				o->lock_windows = KHT_LW_AUTO;
-			else if (!strcmp(optarg, "callsite"))
-				o->lock_windows = KHT_LW_CALLSITE;
-			else if (!strcmp(optarg, "fentry"))
-				o->lock_windows = KHT_LW_FENTRY;
-			else
+			if ((o->lock_windows = parse_word(lock_window_modes, optarg)) < 0)
 				FAIL("invalid --lock-windows '%s': expected auto, "
 				     "callsite or fentry", optarg);
-			break;
-		case 'W':
-			if (!parse_u64(optarg, ~0ULL / 1000, &o->spin_us))
-				FAIL("invalid --spin-us '%s': expected microseconds", optarg);
 			break;
 		case 'j': o->json = true; break;
 		case 'v': o->verbose++; break;

@@ -344,11 +344,7 @@ size_t kht_tl_prune(struct kht_timeline *t, unsigned long long keep_from,
 
 void kht_tl_free(struct kht_timeline *t)
 {
-	for (size_t i = 0; i < t->ngroups; i++) {
-		free(t->groups[i].idx);
-		free(t->groups[i].uffd);
-	}
-	free(t->groups);
+	kht_tl_unbuild(t);
 	free(t->ev);
 	memset(t, 0, sizeof(*t));
 }
