@@ -29,7 +29,7 @@ WORKLOAD=${WORKLOAD:-$top/.output/bin/khugetrace-workload}
 SECONDS_RUN=${SECONDS_RUN:-600} RATE=${RATE:-50000} STEP=${STEP:-10}
 die() { echo "bench/live_rss.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root."
-[ -x "$KHT" ] && [ -x "$WORKLOAD" ] || die "no $KHT or $WORKLOAD: run 'make' first."
+if [ ! -x "$KHT" ] || [ ! -x "$WORKLOAD" ]; then die "no $KHT or $WORKLOAD: run 'make' first."; fi
 [ "$SECONDS_RUN" -ge $((4 * STEP)) ] 2>/dev/null || die "SECONDS_RUN must be at least 4 x STEP."
 WORK=$(mktemp -d /tmp/kht-live-rss.XXXXXX)
 trap 'kill $TPID $WPID $SPID 2>/dev/null; rm -rf "$WORK"' EXIT
