@@ -405,3 +405,30 @@ TEST(json_writer_tokens)
 	CHECK(b.overflow);
 	CHECK_STR(tiny, "{\"k\":12345");
 }
+
+/* A memo keeps only a whole piece: not after an overflow, not one longer than it holds. */
+TEST(memo_keeps_whole_pieces_only)
+{
+	struct kht_memo m = { .keylen = 0 };
+	char mem[512], big[KHT_MEMO_TEXT + 2];
+	struct kht_buf b;
+	int key = 7, other = 8;
+
+	kht_buf_init(&b, mem, sizeof(mem));
+	kht_buf_str(&b, "{\"a\":1");
+	kht_memo_keep(&m, &b, 1, &key, sizeof(key));
+	CHECK(!kht_memo_put(&b, &m, &other, sizeof(other)));
+	CHECK(kht_memo_put(&b, &m, &key, sizeof(key)));
+	CHECK_STR(mem, "{\"a\":1\"a\":1");
+	/* too long a piece, an overflowed buffer: nothing kept, the next put misses */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	kht_buf_init(&b, mem, sizeof(mem));
+	kht_buf_str(&b, big);
+	kht_memo_keep(&m, &b, 0, &key, sizeof(key));
+	CHECK(!kht_memo_put(&b, &m, &key, sizeof(key)));
+	kht_buf_init(&b, mem, 4);
+	kht_buf_str(&b, "12345");
+	kht_memo_keep(&m, &b, 0, &key, sizeof(key));
+	CHECK(!kht_memo_put(&b, &m, &key, sizeof(key)));
+}
