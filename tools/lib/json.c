@@ -300,14 +300,6 @@ void kht_json_double(struct kht_buf *b, const char *key, double val)
 	kht_buf_printf(b, "%.3f", val);
 }
 
-bool kht_memo_put(struct kht_buf *b, const struct kht_memo *m, const void *key, size_t klen)
-{
-	if (!m->keylen || m->keylen != klen || memcmp(m->key, key, klen))
-		return false;
-	put(b, m->text, m->len);
-	return true;
-}
-
 void kht_memo_keep(struct kht_memo *m, const struct kht_buf *b, size_t from, const void *key,
 		   size_t klen)
 {
