@@ -98,20 +98,6 @@ static unsigned put_varint(unsigned char *o, uint64_t v)
 	return n;
 }
 
-int kht_get_varint_long(const unsigned char *p, unsigned avail, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	for (unsigned i = 0; i < avail && i < 10; i++) {
-		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = x;
-			return i + 1;
-		}
-	}
-	return -1;
-}
-
 /* The most bytes a packed event of this type can take. */
 static unsigned packed_max(const struct kht_event_kind *c)
 {

@@ -58,19 +58,22 @@ static inline uint64_t kht_ts_unpack(uint64_t y, uint64_t ts)
 }
 
 /* Bytes used, or -1 when the varint runs past avail or over 10 bytes. */
-int kht_get_varint_long(const unsigned char *p, unsigned avail, uint64_t *v);
-
-/*
- * The one-byte case inline, the rest a call: the decoders are unrolled per
- * field, and a loop per field made each kind's decoder several KiB of code.
- */
 static inline int kht_get_varint(const unsigned char *p, unsigned avail, uint64_t *v)
 {
+	uint64_t x = 0;
+
 	if (avail && p[0] < 0x80) {
 		*v = p[0];
 		return 1;
 	}
-	return kht_get_varint_long(p, avail, v);
+	for (unsigned i = 0; i < avail && i < 10; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	return -1;
 }
 
 /*
