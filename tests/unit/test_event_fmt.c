@@ -334,3 +334,63 @@ TEST(fmt_spins_not_watched_is_not_zero)
 	CHECK(strstr(json, "retry_spin_ns") == NULL);
 	CHECK_CONTAINS(json, "\"windows\":7");
 }
+
+/*
+ * A seek from small pools of tasks and files that differ in one member
+ * each (gen only, dev only, a name with quotes or control bytes or no
+ * terminator, tid only, comm only, attach only), so the memos of
+ * kht_json_common and kht_json_file are hit and missed in every way.
+ */
+static struct kht_seek pooled_seek(unsigned long long r)
+{
+	/* pairs that differ only in their last byte, the full ones unterminated */
+	static const char *const names[] = { "a", "a\"b", "x\x01y", "file16", "file17",
+					     "0123456789abcdef0123456789abcdef",
+					     "0123456789abcdef0123456789abcdeg" };
+	static const char *const comms[] = { "worker", "worker\\", "0123456789abcdef",
+					     "0123456789abcdeg", "w\x7f" };
+	struct kht_seek ev = {
+		.hdr = { .ts_ns = 5000000000ULL + r % 1000000007ULL, .type = KHT_EV_SEEK,
+			 .size = sizeof(ev), .pid = 100 + r % 2, .tid = 100 + r / 2 % 3 },
+		.start_ns = 4999999000ULL + r % 999983ULL, .duration_ns = r % 7919,
+		.offset = (long long)(r % 4096) << 12, .result = -6 + (long long)(r % 9) * 4096,
+		.file = { .ino = 16 + r / 7 % 2, .index = r % 513, .dev = (r / 11 % 2) << 20 | 39,
+			  .gen = r / 13 % 2 },
+		.whence = KHT_SEEK_DATA + r / 17 % 2, .attach = r / 19 % 3,
+		.flags = r / 23 % 5 ? KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION : KHT_O_ANON,
+	};
+
+	memcpy(ev.hdr.comm, comms[r / 29 % 5], strnlen(comms[r / 29 % 5], KHT_COMM_LEN));
+	memcpy(ev.name, names[r / 31 % 7], strnlen(names[r / 31 % 7], KHT_NAME_LEN));
+	return ev;
+}
+
+/* An event's JSON does not depend on what was formatted before it (the memos) */
+TEST(fmt_json_memos_change_nothing)
+{
+	struct kht_fmt f = { .base_ns = 4000000000ULL };
+	struct kht_seek other = pooled_seek(0);
+	unsigned long long seed = 3, bad = 0;
+	char fresh[1024], after[1024];
+
+	/* a task and a file of its own: formatting it resets both memos */
+	other.hdr.pid = other.hdr.tid = 1;
+	other.file.ino = 1;
+	other.flags = KHT_O_HAVE_INODE;
+	for (int i = 0; i < 200000; i++) {
+		struct kht_seek ev;
+		int n;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		ev = pooled_seek(seed >> 17);
+		/* as the previous event left the memos, then after one of no task or file in the pools */
+		n = kht_event_json(after, sizeof(after), &ev.hdr, sizeof(ev), &f);
+		kht_event_json(fresh, sizeof(fresh), &other.hdr, sizeof(other), &f);
+		if (n <= 0 || kht_event_json(fresh, sizeof(fresh), &ev.hdr, sizeof(ev), &f) != n ||
+		    strcmp(fresh, after) || !kht_json_valid(after, n)) {
+			if (bad++ < 3)
+				fprintf(stderr, "  fresh %s\n  after %s\n", fresh, after);
+		}
+	}
+	CHECK(bad == 0);
+}

@@ -105,6 +105,63 @@ TEST(buf_numbers_match_printf)
 	CHECK(b.overflow && got[0] == '\0');
 }
 
+/* kht_buf_u64 and kht_buf_i64 of v (the same bits) against printf's %llu and %lld */
+static bool ints_same(unsigned long long v)
+{
+	char want[64], got[64];
+	struct kht_buf b;
+
+	snprintf(want, sizeof(want), "%llu|%lld|", v, (long long)v);
+	kht_buf_init(&b, got, sizeof(got));
+	kht_buf_u64(&b, v);
+	kht_buf_put(&b, "|", 1);
+	kht_buf_i64(&b, (long long)v);
+	kht_buf_put(&b, "|", 1);
+	if (strcmp(want, got))
+		fprintf(stderr, "  %%llu|%%lld| of %llu: printf %s, ours %s\n", v, want, got);
+	return !strcmp(want, got);
+}
+
+/*
+ * The digits are written 8 at a time (put8): every digit count, the edges
+ * of each 8-digit chunk (a chunk of zeros, of nines), every bit length, and
+ * random values of every magnitude, both signs.
+ */
+TEST(buf_ints_match_printf_everywhere)
+{
+	unsigned long long p = 1, seed = 7, bad = 0;
+	char got[24];
+	struct kht_buf b;
+
+	for (int k = 0; k <= 19; k++, p *= 10)
+		for (long long d = -3; d <= 3; d++) {
+			bad += !ints_same(p + d) + !ints_same(-(p + d));
+			bad += !ints_same(p * 7 + d) + !ints_same(p * 9 + d);
+		}
+	for (unsigned long long c = 100000000ULL; c; c = c < 100000000ULL * 100000000ULL ? c * 100000000ULL : 0)
+		for (unsigned long long k = 1; k < 10; k++)
+			bad += !ints_same(k * c) + !ints_same(k * c - 1) + !ints_same(k * c + 1) +
+			       !ints_same(k * c + c / 2) + !ints_same(k * c + 10000);
+	for (int k = 0; k < 64; k++)
+		for (long long d = -1; d <= 1; d++)
+			bad += !ints_same((1ULL << k) + d);
+	for (int i = 0; i < 2000000; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		bad += !ints_same(seed >> (seed % 61));
+	}
+	CHECK(bad == 0);
+	/* all or nothing: 20 digits and the NUL need 21 bytes */
+	kht_buf_init(&b, got, 20);
+	kht_buf_u64(&b, ~0ULL);
+	CHECK(b.overflow && got[0] == '\0');
+	kht_buf_init(&b, got, 21);
+	kht_buf_u64(&b, ~0ULL);
+	CHECK_STR(got, "18446744073709551615");
+	kht_buf_init(&b, got, 21);
+	kht_buf_i64(&b, -9223372036854775807LL - 1);
+	CHECK_STR(got, "-9223372036854775808");
+}
+
 static int parse(struct kht_opts *o, char *err, const char *a0, const char *a1, const char *a2,
 		 const char *a3)
 {
@@ -347,4 +404,31 @@ TEST(json_writer_tokens)
 	kht_json_end(&b);		/* one more byte would take the NUL's room */
 	CHECK(b.overflow);
 	CHECK_STR(tiny, "{\"k\":12345");
+}
+
+/* A memo keeps only a whole piece: not after an overflow, not one longer than it holds. */
+TEST(memo_keeps_whole_pieces_only)
+{
+	struct kht_memo m = { .keylen = 0 };
+	char mem[512], big[KHT_MEMO_TEXT + 2];
+	struct kht_buf b;
+	int key = 7, other = 8;
+
+	kht_buf_init(&b, mem, sizeof(mem));
+	kht_buf_str(&b, "{\"a\":1");
+	kht_memo_keep(&m, &b, 1, &key, sizeof(key));
+	CHECK(!kht_memo_put(&b, &m, &other, sizeof(other)));
+	CHECK(kht_memo_put(&b, &m, &key, sizeof(key)));
+	CHECK_STR(mem, "{\"a\":1\"a\":1");
+	/* too long a piece, an overflowed buffer: nothing kept, the next put misses */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	kht_buf_init(&b, mem, sizeof(mem));
+	kht_buf_str(&b, big);
+	kht_memo_keep(&m, &b, 0, &key, sizeof(key));
+	CHECK(!kht_memo_put(&b, &m, &key, sizeof(key)));
+	kht_buf_init(&b, mem, 4);
+	kht_buf_str(&b, "12345");
+	kht_memo_keep(&m, &b, 0, &key, sizeof(key));
+	CHECK(!kht_memo_put(&b, &m, &key, sizeof(key)));
 }

@@ -235,21 +235,46 @@ void kht_range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *
 			       flags & KHT_O_ANON ? "anon" : "unresolved", addr, len);
 }
 
-/* Fields every event shares: type, times, task, attach mode. */
-void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
-			unsigned attach, const struct kht_fmt *f)
+/* "mode", "comm", "pid", "tid": after a separator, the first key without one */
+static void json_task(struct kht_buf *b, const struct kht_hdr *h, unsigned attach)
 {
 	char comm[KHT_COMM_LEN + 1];
 
 	kht_cstr(comm, h->comm, KHT_COMM_LEN);
+	KHT_JKEY_NOSEP(b, "mode");
+	kht_json_strval(b, attach < KHT_MODE_MAX ? kht_mode_names[attach] : "?");
+	KHT_JSTR(b, "comm", comm);
+	KHT_JU64(b, "pid", h->pid);
+	KHT_JU64(b, "tid", h->tid);
+}
+
+/*
+ * Fields every event shares: type, times, task, attach mode. The task's
+ * fields are copied when the previous event's task was the same (one memo
+ * a thread: the live timeline formats on a thread of its own).
+ */
+void kht_json_common(struct kht_buf *b, const char *event, const struct kht_hdr *h,
+			unsigned attach, const struct kht_fmt *f)
+{
+	static __thread struct kht_memo memo;
+	struct { unsigned attach, pid, tid; char comm[KHT_COMM_LEN]; } key;
+	size_t from;
+
 	KHT_JSTR(b, "event", event);
 	KHT_JU64(b, "ts_ns", h->ts_ns);
 	KHT_JKEY(b, "time_s");
 	kht_buf_rel_s(b, h->ts_ns, f->base_ns, 3, false);	/* "%.3f" of kht_rel_s() */
-	KHT_JSTR(b, "mode", attach < KHT_MODE_MAX ? kht_mode_names[attach] : "?");
-	KHT_JSTR(b, "comm", comm);
-	KHT_JU64(b, "pid", h->pid);
-	KHT_JU64(b, "tid", h->tid);
+	kht_json_sep(b);
+	memset(&key, 0, sizeof(key));
+	key.attach = attach;
+	key.pid = h->pid;
+	key.tid = h->tid;
+	memcpy(key.comm, h->comm, KHT_COMM_LEN);
+	if (kht_memo_put(b, &memo, &key, sizeof(key)))
+		return;
+	from = b->len;
+	json_task(b, h, attach);
+	kht_memo_keep(&memo, b, from, &key, sizeof(key));
 }
 
 void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *event,
@@ -260,20 +285,14 @@ void kht_json_event_begin(struct kht_buf *b, char *buf, size_t len, const char *
 	kht_json_common(b, event, h, attach, f);
 }
 
-void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
-		      const char *name)
+/* "dev", "ino", "gen", "file" of a file: after a separator, the first key without one */
+static void json_file_id(struct kht_buf *b, const struct kht_fileref *fr, const char *name)
 {
 	char n[KHT_NAME_LEN + 1];
 
-	if (!(flags & KHT_O_HAVE_INODE)) {
-		KHT_JNULL(b, "ino");
-		KHT_JSTR(b, "memory", flags & KHT_O_HUGETLB ? "hugetlb" :
-			     flags & KHT_O_ANON ? "anon" : "unresolved");
-		return;
-	}
 	kht_cstr(n, name, KHT_NAME_LEN);
 	/* "dev":"MAJOR:MINOR" (kht_dev_str) written in place: digits and ':' need no escaping */
-	KHT_JKEY(b, "dev");
+	KHT_JKEY_NOSEP(b, "dev");
 	kht_buf_put(b, "\"", 1);
 	kht_buf_u64(b, fr->dev >> 20);
 	kht_buf_put(b, ":", 1);
@@ -282,6 +301,36 @@ void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *
 	KHT_JU64(b, "ino", fr->ino);
 	KHT_JU64(b, "gen", fr->gen);
 	KHT_JSTR(b, "file", n);
+}
+
+/*
+ * The file's fields; all but the index are copied when the previous event
+ * on this thread named the same file (every event of a timeline story does).
+ */
+void kht_json_file(struct kht_buf *b, unsigned flags, const struct kht_fileref *fr,
+		      const char *name)
+{
+	static __thread struct kht_memo memo;
+	struct { unsigned long long ino; unsigned dev, gen; char name[KHT_NAME_LEN]; } key;
+	size_t from;
+
+	if (!(flags & KHT_O_HAVE_INODE)) {
+		KHT_JNULL(b, "ino");
+		KHT_JSTR(b, "memory", flags & KHT_O_HUGETLB ? "hugetlb" :
+			     flags & KHT_O_ANON ? "anon" : "unresolved");
+		return;
+	}
+	kht_json_sep(b);
+	memset(&key, 0, sizeof(key));
+	key.ino = fr->ino;
+	key.dev = fr->dev;
+	key.gen = fr->gen;
+	memcpy(key.name, name, KHT_NAME_LEN);
+	if (!kht_memo_put(b, &memo, &key, sizeof(key))) {
+		from = b->len;
+		json_file_id(b, fr, name);
+		kht_memo_keep(&memo, b, from, &key, sizeof(key));
+	}
 	KHT_JU64(b, "index", fr->index);
 }
 

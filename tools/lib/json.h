@@ -92,12 +92,44 @@ static inline void kht_json_rawkey(struct kht_buf *b, const char *quoted, size_t
 	kht_buf_put(b, quoted, n);
 }
 #define KHT_JKEY(b, key) kht_json_rawkey(b, "\"" key "\":", sizeof(key) + 2)
+/* The same when the separator is already written (a kht_memo piece's first key). */
+#define KHT_JKEY_NOSEP(b, key) kht_buf_put(b, "\"" key "\":", sizeof(key) + 2)
 #define KHT_JSTR(b, key, val) (KHT_JKEY(b, key), kht_json_strval(b, val))
 #define KHT_JU64(b, key, val) (KHT_JKEY(b, key), kht_buf_u64(b, val))
 #define KHT_JI64(b, key, val) (KHT_JKEY(b, key), kht_buf_i64(b, val))
 #define KHT_JNULL(b, key) (KHT_JKEY(b, key), kht_buf_put(b, "null", 4))
 /* A JSON string value, quoted and escaped (what kht_json_str writes after the key). */
 void kht_json_strval(struct kht_buf *b, const char *val);
+
+/*
+ * The last piece written for a key, copied instead of formatted again: in a
+ * timeline story every event names the same file and mostly the same task
+ * (report --timeline -j formatted them 10 M times). The key must hold all
+ * the piece is made from; the piece is what follows a separator.
+ */
+#define KHT_MEMO_KEY 64
+#define KHT_MEMO_TEXT 192
+struct kht_memo {
+	unsigned char key[KHT_MEMO_KEY];
+	char text[KHT_MEMO_TEXT];
+	unsigned short keylen, len;	/* keylen 0: nothing kept */
+};
+
+/*
+ * true, and the kept piece appended, if key (klen <= KHT_MEMO_KEY bytes) is
+ * m's. Inline: with klen a constant the compare is a few loads, not a call.
+ */
+static inline bool kht_memo_put(struct kht_buf *b, const struct kht_memo *m, const void *key,
+				size_t klen)
+{
+	if (!klen || m->keylen != klen || __builtin_memcmp(m->key, key, klen))
+		return false;
+	kht_buf_put(b, m->text, m->len);
+	return true;
+}
+/* Keep b's bytes from `from` on as key's piece (unless b overflowed or they do not fit). */
+void kht_memo_keep(struct kht_memo *m, const struct kht_buf *b, size_t from, const void *key,
+		   size_t klen);
 
 /* true if s[0..len) is exactly one valid JSON value (RFC 8259), surrounding whitespace allowed */
 bool kht_json_valid(const char *s, size_t len);

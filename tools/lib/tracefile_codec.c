@@ -20,8 +20,6 @@
  */
 enum { F_INT = KHT_WIRE_INT, F_SINT = KHT_WIRE_SINT, F_TS = KHT_WIRE_TS, F_BYTES = KHT_WIRE_BYTES };
 
-#define HDR_WIRE 40		/* encoded struct kht_hdr: what decode requires */
-
 unsigned kht_tf_event_wire_size(unsigned type)
 {
 	const struct kht_event_kind *c = kht_event_kind(type);
@@ -67,34 +65,6 @@ int kht_tf_encode_event(const void *ev, void *out, unsigned outlen)
 	return n;
 }
 
-/* The fixed (1.0) encoding: every field at its size, in table order. */
-static int decode_fixed(const struct kht_event_kind *c, const unsigned char *in, unsigned len,
-			unsigned char *o)
-{
-	unsigned n = 0;
-
-	if (len < HDR_WIRE)
-		return -EINVAL;
-	/* fields past a short payload stay zero: an older writer lacked them */
-	for (unsigned i = 0; i < c->nfields && len - n >= c->fields[i].size; i++) {
-		const struct kht_field *f = &c->fields[i];
-
-		if (f->kind == F_BYTES) {
-			memcpy(o + f->off, in + n, f->size);
-		} else if (f->size == 8) {
-			uint64_t v = ld64(in + n);
-
-			memcpy(o + f->off, &v, 8);
-		} else {
-			uint32_t v = ld32(in + n);
-
-			memcpy(o + f->off, &v, 4);
-		}
-		n += f->size;
-	}
-	return 0;
-}
-
 /*
  * ---- the packed (2.0) encoding ----
  *
@@ -104,18 +74,6 @@ static int decode_fixed(const struct kht_event_kind *c, const unsigned char *in,
  * one, then those bytes. About a third of the fixed size: inflate, most of a
  * report's time, has a third of the bytes to make.
  */
-#define HDR_NF 6		/* hdr fields at the start of every table */
-
-static uint64_t zigzag(uint64_t v)
-{
-	return v << 1 ^ (0 - (v >> 63));
-}
-
-static uint64_t unzigzag(uint64_t v)
-{
-	return v >> 1 ^ (0 - (v & 1));
-}
-
 /*
  * A timestamp as a small number: zigzag(v - ts), with the value that means
  * v == 0 ("unknown", frequent) swapped to 0 and the ones below it shifted up
@@ -123,16 +81,9 @@ static uint64_t unzigzag(uint64_t v)
  */
 static uint64_t ts_pack(uint64_t v, uint64_t ts)
 {
-	uint64_t x = zigzag(v - ts), z0 = zigzag(0 - ts);
+	uint64_t x = kht_zigzag(v - ts), z0 = kht_zigzag(0 - ts);
 
 	return x == z0 ? 0 : x < z0 ? x + 1 : x;
-}
-
-static uint64_t ts_unpack(uint64_t y, uint64_t ts)
-{
-	uint64_t z0 = zigzag(0 - ts);
-
-	return ts + unzigzag(y == 0 ? z0 : y <= z0 ? y - 1 : y);
 }
 
 static unsigned put_varint(unsigned char *o, uint64_t v)
@@ -145,25 +96,6 @@ static unsigned put_varint(unsigned char *o, uint64_t v)
 	}
 	o[n++] = v;
 	return n;
-}
-
-/* Bytes used, or -1 when the varint runs past avail or over 10 bytes. */
-static int get_varint(const unsigned char *p, unsigned avail, uint64_t *v)
-{
-	uint64_t x = 0;
-
-	if (avail && p[0] < 0x80) {
-		*v = p[0];
-		return 1;
-	}
-	for (unsigned i = 0; i < avail && i < 10; i++) {
-		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*v = x;
-			return i + 1;
-		}
-	}
-	return -1;
 }
 
 /* The most bytes a packed event of this type can take. */
@@ -213,7 +145,7 @@ int kht_tf_pack_event(const void *ev, void *out, unsigned outlen)
 			v = f->kind == F_SINT ? (uint64_t)(int64_t)(int32_t)v32 : v32;
 		}
 		if (f->kind == F_SINT)
-			v = zigzag(v);
+			v = kht_zigzag(v);
 		else if (f->kind == F_TS)
 			v = ts_pack(v, hdr.ts_ns);
 		n += put_varint(o + n, v);
@@ -221,53 +153,19 @@ int kht_tf_pack_event(const void *ev, void *out, unsigned outlen)
 	return n;
 }
 
-/*
- * Fields after the payload's end stay zero (an older writer); the header
- * fields must all be there; a field cut in the middle, a varint over 10
- * bytes, or a byte count over the field's size is damage.
- */
-static int decode_packed(const struct kht_event_kind *c, const unsigned char *in, unsigned len,
-			 unsigned char *o)
+/* The kind's own decoder (its table compiled in), or the loop over its table. */
+static int decode_fields(const struct kht_event_kind *c, bool packed, const unsigned char *in,
+			 unsigned len, unsigned char *o)
 {
-	uint64_t ts = 0;
-	unsigned n = 0, i;
-
-	for (i = 0; i < c->nfields && n < len; i++) {
-		const struct kht_field *f = &c->fields[i];
-		uint64_t v;
-		int k = get_varint(in + n, len - n, &v);
-
-		if (k < 0)
-			return -EINVAL;
-		n += k;
-		if (f->kind == F_BYTES) {
-			if (v > f->size || v > len - n)
-				return -EINVAL;
-			memcpy(o + f->off, in + n, v);
-			n += v;
-			continue;
-		}
-		if (f->kind == F_SINT)
-			v = unzigzag(v);
-		else if (f->kind == F_TS)
-			v = ts_unpack(v, ts);
-		if (i == 0)
-			ts = v;		/* hdr.ts_ns */
-		if (f->size == 8) {
-			memcpy(o + f->off, &v, 8);
-		} else {
-			uint32_t v32 = v;
-
-			memcpy(o + f->off, &v32, 4);
-		}
-	}
-	return i < HDR_NF ? -EINVAL : 0;
+	if (c->decode)
+		return c->decode(in, len, o, packed);
+	return packed ? kht_wire_decode_packed(c->fields, c->nfields, in, len, o) :
+			kht_wire_decode_fixed(c->fields, c->nfields, in, len, o);
 }
 
-int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out, unsigned outlen)
+int kht_tf_decode_with(const struct kht_event_kind *c, unsigned type, const void *data,
+		       unsigned len, void *out, unsigned outlen)
 {
-	unsigned etype = kht_tf_event_type(type);
-	const struct kht_event_kind *c = kht_event_kind(etype);
 	struct kht_hdr hdr;
 	int rc;
 
@@ -276,15 +174,18 @@ int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out
 	if (outlen < c->size)
 		return -ENOSPC;
 	memset(out, 0, c->size);
-	if (type & KHT_TF_PACKED)
-		rc = decode_packed(c, data, len, out);
-	else
-		rc = decode_fixed(c, data, len, out);
+	rc = decode_fields(c, type & KHT_TF_PACKED, data, len, out);
 	if (rc)
 		return rc;
 	memcpy(&hdr, out, sizeof(hdr));
-	hdr.type = etype;
+	hdr.type = kht_tf_event_type(type);
 	hdr.size = c->size;
 	memcpy(out, &hdr, sizeof(hdr));
 	return c->size;
+}
+
+int kht_tf_decode_event(unsigned type, const void *data, unsigned len, void *out, unsigned outlen)
+{
+	return kht_tf_decode_with(kht_event_kind(kht_tf_event_type(type)), type, data, len, out,
+				  outlen);
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <zlib.h>
 #include "tracefile.h"
+#include "tracefile_decode.h"
 
 /* What starts the file and every block (docs/file-format.md). */
 static const unsigned char file_magic[8] = { 'K', 'H', 'T', 'R', 'A', 'C', 'E', 0 };
@@ -66,22 +67,7 @@ static inline uint64_t get_le(const unsigned char *p, int size)
 	return v;
 }
 
-/* Fixed-size loads for the per-record paths (one instruction on little-endian hosts). */
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define KHT_FROM_LE(bits, v) __builtin_bswap##bits(v)
-#else
-#define KHT_FROM_LE(bits, v) (v)
-#endif
-#define KHT_DEFINE_LD(bits)							\
-static inline uint##bits##_t ld##bits(const unsigned char *p)			\
-{										\
-	uint##bits##_t v;							\
-										\
-	memcpy(&v, p, sizeof(v));						\
-	return KHT_FROM_LE(bits, v);						\
-}
-KHT_DEFINE_LD(32)
-KHT_DEFINE_LD(64)
+/* ld32/ld64: fixed-size loads for the per-record paths */
 
 static inline void set_le(unsigned char *p, uint64_t v, int size)
 {

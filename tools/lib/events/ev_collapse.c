@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 #include "../json.h"
 
 static bool result_is(const struct kht_enum *results, int result, const char *name)
@@ -290,7 +291,10 @@ static const struct kht_field fields[] = {
 	KHT_FB(struct kht_collapse, data_map),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_collapse = {
 	.type = KHT_EV_COLLAPSE, .name = "collapse", .size = sizeof(struct kht_collapse),
 	.fields = KHT_FIELDS(fields), .window = true, .desc = desc, .json = json, .span = span,
+	.decode = decode,
 };

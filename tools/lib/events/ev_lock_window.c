@@ -6,6 +6,7 @@
  * collapse view draws the holds' histogram (kht_collapse_view_window()).
  */
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 
 static void span(const void *e, struct kht_span *s)
 {
@@ -27,7 +28,10 @@ static const struct kht_field fields[] = {
 	KHT_FI(struct kht_lock_window, uptodate), KHT_FI(struct kht_lock_window, readers),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_lock_window = {
 	.type = KHT_EV_LOCK_WINDOW, .name = "lock_window", .size = sizeof(struct kht_lock_window),
 	.fields = KHT_FIELDS(fields), .summarised = true, .span = span,
+	.decode = decode,
 };

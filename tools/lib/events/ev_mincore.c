@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 #include "../json.h"
 
 static int desc(char *buf, size_t len, const void *e, enum kht_row row,
@@ -63,7 +64,10 @@ static const struct kht_field fields[] = {
 	KHT_FB(struct kht_mincore, name),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_mincore = {
 	.type = KHT_EV_MINCORE, .name = "mincore", .size = sizeof(struct kht_mincore),
 	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+	.decode = decode,
 };

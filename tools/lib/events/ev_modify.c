@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 #include "../json.h"
 
 static const char *op_name(unsigned op)
@@ -98,7 +99,10 @@ static const struct kht_field fields[] = {
 	KHT_FB(struct kht_modify, name),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_modify = {
 	.type = KHT_EV_MODIFY, .name = "modify", .size = sizeof(struct kht_modify),
 	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+	.decode = decode,
 };

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 #include "../json.h"
 
 static const char *reader_fn_name(unsigned fn)
@@ -69,7 +70,10 @@ static const struct kht_field fields[] = {
 	KHT_FI(struct kht_reader, collapser_tid),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_reader = {
 	.type = KHT_EV_READER, .name = "reader", .size = sizeof(struct kht_reader),
 	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+	.decode = decode,
 };

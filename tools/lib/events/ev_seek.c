@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 #include "../json.h"
 
 /* Only SEEK_DATA/SEEK_HOLE are traced; anything else is a damaged event, shown as such. */
@@ -71,7 +72,10 @@ static const struct kht_field fields[] = {
 	KHT_FI(struct kht_seek, flags), KHT_FI(struct kht_seek, attach), KHT_FB(struct kht_seek, name),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_seek = {
 	.type = KHT_EV_SEEK, .name = "seek", .size = sizeof(struct kht_seek),
 	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+	.decode = decode,
 };

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include "event_kind.h"
+#include "../tracefile_decode.h"
 #include "../json.h"
 
 const char *kht_uffd_op_name(unsigned op)
@@ -103,7 +104,10 @@ static const struct kht_field fields[] = {
 	KHT_FI(struct kht_uffd, flags), KHT_FI(struct kht_uffd, attach), KHT_FB(struct kht_uffd, name),
 };
 
+KHT_WIRE_DECODER(decode, fields)
+
 const struct kht_event_kind kht_ev_uffd = {
 	.type = KHT_EV_UFFD, .name = "uffd", .size = sizeof(struct kht_uffd),
 	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
+	.decode = decode,
 };

@@ -69,6 +69,12 @@ struct kht_event_kind {
 	const struct kht_field *fields;
 	unsigned nfields;
 	/*
+	 * Payload -> struct, the loop over fields compiled with the table a
+	 * constant (KHT_WIRE_DECODER, tools/lib/tracefile_decode.h): the same
+	 * result as the loop, without a branch per field. 0, -EINVAL.
+	 */
+	int (*decode)(const void *in, unsigned len, void *out, bool packed);
+	/*
 	 * A window the story's other rows can fall inside (marked '|'): shown
 	 * as begin and end rows when its begin is known.
 	 */
