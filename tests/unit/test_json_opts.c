@@ -432,3 +432,20 @@ TEST(memo_keeps_whole_pieces_only)
 	kht_memo_keep(&m, &b, 0, &key, sizeof(key));
 	CHECK(!kht_memo_put(&b, &m, &key, sizeof(key)));
 }
+
+/* A buffer of no bytes overflows at once and writes nothing, not even the NUL. */
+TEST(buf_of_no_bytes_writes_nothing)
+{
+	char mem[2] = { 'x', 'y' };
+	struct kht_buf b;
+
+	kht_buf_init(&b, mem, 0);
+	kht_buf_str(&b, "abc");
+	CHECK(b.overflow && b.len == 0 && mem[0] == 'x');
+	kht_buf_init(&b, mem, 0);
+	kht_buf_printf(&b, "%d", 5);
+	CHECK(b.overflow && b.len == 0 && mem[0] == 'x');
+	kht_buf_init(&b, mem, 0);
+	kht_buf_u64(&b, 12345);
+	CHECK(b.overflow && mem[0] == 'x' && mem[1] == 'y');
+}

@@ -27,7 +27,8 @@ void kht_buf_printf(struct kht_buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0 || (size_t)n >= b->cap - b->len) {
 		b->overflow = true;
-		b->p[b->len] = '\0';	/* never leave half a token behind */
+		if (b->cap)	/* never leave half a token behind */
+			b->p[b->len] = '\0';
 		return;
 	}
 	b->len += n;
@@ -44,7 +45,8 @@ void kht_buf_put_slow(struct kht_buf *b, const char *s, size_t n)
 		return;
 	if (n >= b->cap - b->len) {
 		b->overflow = true;
-		b->p[b->len] = '\0';
+		if (b->cap)	/* a buffer of no bytes has no room for the NUL either */
+			b->p[b->len] = '\0';
 		return;
 	}
 	memcpy(b->p + b->len, s, n);
