@@ -221,6 +221,14 @@ void kht_ret_str(long long ret, char *buf, int len)
 	snprintf(buf, len, "%lld", ret);
 }
 
+void kht_buf_ret(struct kht_buf *b, long long ret)
+{
+	char s[24];
+
+	kht_ret_str(ret, s, sizeof(s));
+	kht_buf_str(b, s);
+}
+
 /* "pages 0-511 of 0:39#2" or "anon 0x7f..+2097152" */
 void kht_range_str(struct kht_buf *b, unsigned flags, const struct kht_fileref *f,
 		      unsigned long long addr, unsigned long long len)

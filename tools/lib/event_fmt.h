@@ -13,6 +13,8 @@
 #include "khugetrace.h"
 #include "btf_enum.h"
 
+struct kht_buf;
+
 struct kht_fmt {
 	const struct kht_enum *results;	/* enum scan_result of the recording kernel */
 	unsigned long long base_ns;	/* timestamps print relative to this */
@@ -97,6 +99,8 @@ const char *kht_whence_name(unsigned whence);
 void kht_uffd_mode_str(unsigned long long mode, char *buf, int len);
 /* "ok", "-ENXIO", "-EBUSY"... for a kernel return value; numbers unchanged */
 void kht_ret_str(long long ret, char *buf, int len);
+/* The same, appended to b. */
+void kht_buf_ret(struct kht_buf *b, long long ret);
 /* Kernel strings may lack a terminator: copy n bytes into dst[n + 1], terminated. */
 void kht_cstr(char *dst, const char *src, size_t n);
 /* Seconds from base to ts, negative before it (every view's TIME). */

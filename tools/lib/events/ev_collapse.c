@@ -272,8 +272,7 @@ static void span(const void *ev, struct kht_span *s)
 
 /* Wire order (docs/file-format.md): APPEND ONLY; the explicit pad is not stored. */
 static const struct kht_field fields[] = {
-	KHT_HDR_FIELDS(struct kht_collapse),
-	KHT_FT(struct kht_collapse, start_ns), KHT_FI(struct kht_collapse, duration_ns),
+	KHT_OP_FIELDS(struct kht_collapse),
 	KHT_FI(struct kht_collapse, ino), KHT_FI(struct kht_collapse, start_index),
 	KHT_FI(struct kht_collapse, end_index), KHT_FI(struct kht_collapse, addr),
 	KHT_FI(struct kht_collapse, mm), KHT_FI(struct kht_collapse, dev),
@@ -291,10 +290,5 @@ static const struct kht_field fields[] = {
 	KHT_FB(struct kht_collapse, data_map),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_collapse = {
-	.type = KHT_EV_COLLAPSE, .name = "collapse", .size = sizeof(struct kht_collapse),
-	.fields = KHT_FIELDS(fields), .window = true, .desc = desc, .json = json, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_collapse, KHT_EV_COLLAPSE, "collapse", struct kht_collapse,
+	       .window = true, .desc = desc, .json = json, .span = span);

@@ -28,10 +28,5 @@ static const struct kht_field fields[] = {
 	KHT_FI(struct kht_lock_window, uptodate), KHT_FI(struct kht_lock_window, readers),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_lock_window = {
-	.type = KHT_EV_LOCK_WINDOW, .name = "lock_window", .size = sizeof(struct kht_lock_window),
-	.fields = KHT_FIELDS(fields), .summarised = true, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_lock_window, KHT_EV_LOCK_WINDOW, "lock_window", struct kht_lock_window,
+	       .summarised = true, .span = span);

@@ -12,16 +12,14 @@ static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 		const struct kht_fmt *f)
 {
 	const struct kht_mincore *ev = e;
-	char ret[24];
 	struct kht_buf b;
 
 	kht_buf_init(&b, buf, len);
-	kht_ret_str(ev->result, ret, sizeof(ret));
 	kht_buf_str(&b, "mincore ");
 	kht_range_str(&b, ev->flags, &ev->file, ev->addr, ev->len);
 	/* " -> %s, %u/%u resident%s" */
 	kht_buf_str(&b, " -> ");
-	kht_buf_str(&b, ret);
+	kht_buf_ret(&b, ev->result);
 	kht_buf_str(&b, ", ");
 	kht_buf_u64(&b, ev->resident);
 	kht_buf_put(&b, "/", 1);
@@ -55,8 +53,7 @@ static void span(const void *e, struct kht_span *s)
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */
 static const struct kht_field fields[] = {
-	KHT_HDR_FIELDS(struct kht_mincore),
-	KHT_FT(struct kht_mincore, start_ns), KHT_FI(struct kht_mincore, duration_ns),
+	KHT_OP_FIELDS(struct kht_mincore),
 	KHT_FI(struct kht_mincore, addr), KHT_FI(struct kht_mincore, len),
 	KHT_FS(struct kht_mincore, result), KHT_FILEREF_FIELDS(struct kht_mincore),
 	KHT_FI(struct kht_mincore, pages), KHT_FI(struct kht_mincore, resident),
@@ -64,10 +61,5 @@ static const struct kht_field fields[] = {
 	KHT_FB(struct kht_mincore, name),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_mincore = {
-	.type = KHT_EV_MINCORE, .name = "mincore", .size = sizeof(struct kht_mincore),
-	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_mincore, KHT_EV_MINCORE, "mincore", struct kht_mincore,
+	       .desc = desc, .json = json, .span = span);

@@ -90,8 +90,7 @@ static void span(const void *ev, struct kht_span *s)
 }
 
 static const struct kht_field fields[] = {
-	KHT_HDR_FIELDS(struct kht_modify),
-	KHT_FT(struct kht_modify, start_ns), KHT_FI(struct kht_modify, duration_ns),
+	KHT_OP_FIELDS(struct kht_modify),
 	KHT_FS(struct kht_modify, offset), KHT_FS(struct kht_modify, len),
 	KHT_FS(struct kht_modify, result), KHT_FILEREF_FIELDS(struct kht_modify),
 	KHT_FI(struct kht_modify, op), KHT_FI(struct kht_modify, fmode),
@@ -99,10 +98,5 @@ static const struct kht_field fields[] = {
 	KHT_FB(struct kht_modify, name),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_modify = {
-	.type = KHT_EV_MODIFY, .name = "modify", .size = sizeof(struct kht_modify),
-	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_modify, KHT_EV_MODIFY, "modify", struct kht_modify,
+	       .desc = desc, .json = json, .span = span);

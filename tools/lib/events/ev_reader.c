@@ -10,13 +10,14 @@
 
 static const char *reader_fn_name(unsigned fn)
 {
-	switch (fn) {
-	case KHT_RD_FILEMAP_GET_ENTRY: return "filemap_get_entry";
-	case KHT_RD_FILEMAP_GET_FOLIO: return "__filemap_get_folio";
-	case KHT_RD_FILEMAP_GET_FOLIO_MPOL: return "__filemap_get_folio_mpol";
-	case KHT_RD_SEEK_HOLE_DATA: return "mapping_seek_hole_data";
-	}
-	return "reader";
+	static const char *const names[] = {
+		[KHT_RD_FILEMAP_GET_ENTRY] = "filemap_get_entry",
+		[KHT_RD_FILEMAP_GET_FOLIO] = "__filemap_get_folio",
+		[KHT_RD_FILEMAP_GET_FOLIO_MPOL] = "__filemap_get_folio_mpol",
+		[KHT_RD_SEEK_HOLE_DATA] = "mapping_seek_hole_data",
+	};
+
+	return fn < sizeof(names) / sizeof(names[0]) && names[fn] ? names[fn] : "reader";
 }
 
 static int desc(char *buf, size_t len, const void *e, enum kht_row row,
@@ -63,17 +64,11 @@ static void span(const void *e, struct kht_span *s)
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */
 static const struct kht_field fields[] = {
-	KHT_HDR_FIELDS(struct kht_reader),
-	KHT_FT(struct kht_reader, start_ns), KHT_FI(struct kht_reader, duration_ns),
+	KHT_OP_FIELDS(struct kht_reader),
 	KHT_FI(struct kht_reader, overlap_ns), KHT_FILEREF_FIELDS(struct kht_reader),
 	KHT_FI(struct kht_reader, fn),
 	KHT_FI(struct kht_reader, collapser_tid),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_reader = {
-	.type = KHT_EV_READER, .name = "reader", .size = sizeof(struct kht_reader),
-	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_reader, KHT_EV_READER, "reader", struct kht_reader,
+	       .desc = desc, .json = json, .span = span);

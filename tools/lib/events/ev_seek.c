@@ -11,22 +11,21 @@
 /* Only SEEK_DATA/SEEK_HOLE are traced; anything else is a damaged event, shown as such. */
 const char *kht_whence_name(unsigned whence)
 {
-	switch (whence) {
-	case KHT_SEEK_DATA: return "SEEK_DATA";
-	case KHT_SEEK_HOLE: return "SEEK_HOLE";
-	}
-	return "whence?";
+	static const char *const names[] = {
+		[KHT_SEEK_DATA] = "SEEK_DATA", [KHT_SEEK_HOLE] = "SEEK_HOLE",
+	};
+
+	return whence < sizeof(names) / sizeof(names[0]) && names[whence] ? names[whence] :
+	       "whence?";
 }
 
 static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 		const struct kht_fmt *f)
 {
 	const struct kht_seek *ev = e;
-	char ret[24];
 	struct kht_buf b;
 
 	kht_buf_init(&b, buf, len);
-	kht_ret_str(ev->result, ret, sizeof(ret));
 	/* "%s from %lld (page %llu) -> %s[ (page %lld)]", the hottest row of a timeline */
 	kht_buf_str(&b, kht_whence_name(ev->whence));
 	kht_buf_str(&b, " from ");
@@ -34,7 +33,7 @@ static int desc(char *buf, size_t len, const void *e, enum kht_row row,
 	kht_buf_str(&b, " (page ");
 	kht_buf_u64(&b, ev->file.index);
 	kht_buf_str(&b, ") -> ");
-	kht_buf_str(&b, ret);
+	kht_buf_ret(&b, ev->result);
 	if (ev->result >= 0) {
 		kht_buf_str(&b, " (page ");
 		kht_buf_i64(&b, ev->result >> 12);
@@ -65,17 +64,11 @@ static void span(const void *e, struct kht_span *s)
 
 /* Wire order (docs/file-format.md): APPEND ONLY; the explicit pad is not stored. */
 static const struct kht_field fields[] = {
-	KHT_HDR_FIELDS(struct kht_seek),
-	KHT_FT(struct kht_seek, start_ns), KHT_FI(struct kht_seek, duration_ns),
+	KHT_OP_FIELDS(struct kht_seek),
 	KHT_FS(struct kht_seek, offset), KHT_FS(struct kht_seek, result),
 	KHT_FILEREF_FIELDS(struct kht_seek), KHT_FI(struct kht_seek, whence),
 	KHT_FI(struct kht_seek, flags), KHT_FI(struct kht_seek, attach), KHT_FB(struct kht_seek, name),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_seek = {
-	.type = KHT_EV_SEEK, .name = "seek", .size = sizeof(struct kht_seek),
-	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_seek, KHT_EV_SEEK, "seek", struct kht_seek,
+	       .desc = desc, .json = json, .span = span);

@@ -96,18 +96,12 @@ static void span(const void *e, struct kht_span *s)
 
 /* Wire order (docs/file-format.md): APPEND ONLY; the explicit pad is not stored. */
 static const struct kht_field fields[] = {
-	KHT_HDR_FIELDS(struct kht_uffd),
-	KHT_FT(struct kht_uffd, start_ns), KHT_FI(struct kht_uffd, duration_ns),
+	KHT_OP_FIELDS(struct kht_uffd),
 	KHT_FI(struct kht_uffd, addr), KHT_FI(struct kht_uffd, len), KHT_FI(struct kht_uffd, uffd_mode),
 	KHT_FS(struct kht_uffd, result), KHT_FS(struct kht_uffd, out),
 	KHT_FILEREF_FIELDS(struct kht_uffd), KHT_FI(struct kht_uffd, op),
 	KHT_FI(struct kht_uffd, flags), KHT_FI(struct kht_uffd, attach), KHT_FB(struct kht_uffd, name),
 };
 
-KHT_WIRE_DECODER(decode, fields)
-
-const struct kht_event_kind kht_ev_uffd = {
-	.type = KHT_EV_UFFD, .name = "uffd", .size = sizeof(struct kht_uffd),
-	.fields = KHT_FIELDS(fields), .desc = desc, .json = json, .span = span,
-	.decode = decode,
-};
+KHT_EVENT_KIND(kht_ev_uffd, KHT_EV_UFFD, "uffd", struct kht_uffd,
+	       .desc = desc, .json = json, .span = span);

@@ -34,6 +34,8 @@ struct kht_field {
 #define KHT_FT(T, m) { offsetof(T, m), sizeof(((T *)0)->m), KHT_WIRE_TS }
 #define KHT_HDR_FIELDS(T) KHT_FI(T, hdr.ts_ns), KHT_FI(T, hdr.type), KHT_FI(T, hdr.size), \
 	KHT_FI(T, hdr.pid), KHT_FI(T, hdr.tid), KHT_FB(T, hdr.comm)
+/* The head of an operation's wire fields (seek, mincore, uffd, modify, reader). */
+#define KHT_OP_FIELDS(T) KHT_HDR_FIELDS(T), KHT_FT(T, start_ns), KHT_FI(T, duration_ns)
 #define KHT_FILEREF_FIELDS(T) KHT_FI(T, file.ino), KHT_FI(T, file.index), \
 	KHT_FI(T, file.dev), KHT_FI(T, file.gen)
 
@@ -93,6 +95,17 @@ struct kht_event_kind {
 };
 
 #define KHT_FIELDS(f) (f), sizeof(f) / sizeof((f)[0])
+
+/*
+ * A kind's registry entry, at the end of its file: its static `fields`
+ * table with the decoder compiled from it, and the members it has
+ * (.desc, .json, .span, .window, ...) as the rest.
+ */
+#define KHT_EVENT_KIND(var, TYPE, NAME, T, ...)					\
+	KHT_WIRE_DECODER(decode, fields)					\
+	const struct kht_event_kind var = {					\
+		.type = TYPE, .name = NAME, .size = sizeof(T),			\
+		.fields = KHT_FIELDS(fields), .decode = decode, __VA_ARGS__ }
 
 /*
  * The span of an operation on a file range (every kind but the collapse):
