@@ -43,13 +43,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	return kht_json_op_end(&b, ev->flags, &ev->file, ev->name, ev->start_ns, ev->duration_ns);
 }
 
-static void span(const void *e, struct kht_span *s)
-{
-	const struct kht_mincore *ev = e;
-
-	kht_span_op(s, &ev->hdr, ev->flags, ev->start_ns, &ev->file, ev->name);
-	kht_span_bytes(s, ev->len);
-}
+KHT_SPAN_OP_BYTES(struct kht_mincore)
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */
 static const struct kht_field fields[] = {

@@ -86,13 +86,7 @@ static int json(char *buf, size_t len, const void *e, const struct kht_fmt *f)
 	return b.overflow ? -1 : (int)b.len;
 }
 
-static void span(const void *e, struct kht_span *s)
-{
-	const struct kht_uffd *ev = e;
-
-	kht_span_op(s, &ev->hdr, ev->flags, ev->start_ns, &ev->file, ev->name);
-	kht_span_bytes(s, ev->len);
-}
+KHT_SPAN_OP_BYTES(struct kht_uffd)
 
 /* Wire order (docs/file-format.md): APPEND ONLY; the explicit pad is not stored. */
 static const struct kht_field fields[] = {

@@ -116,6 +116,15 @@ struct kht_event_kind {
 void kht_span_op(struct kht_span *s, const struct kht_hdr *h, unsigned flags,
 		 unsigned long long start_ns, const struct kht_fileref *file, const char *name);
 void kht_span_bytes(struct kht_span *s, unsigned long long len);
+/* The span of an operation of type T on len bytes from its file reference (mincore, uffd). */
+#define KHT_SPAN_OP_BYTES(T)								\
+	static void span(const void *e, struct kht_span *s)				\
+	{										\
+		const T *ev = e;							\
+											\
+		kht_span_op(s, &ev->hdr, ev->flags, ev->start_ns, &ev->file, ev->name);	\
+		kht_span_bytes(s, ev->len);						\
+	}
 
 /* The kind of a type, or NULL for a type this build does not know (a newer recorder's). */
 const struct kht_event_kind *kht_event_kind(unsigned type);
