@@ -100,6 +100,13 @@ struct kht_races_stream {
 	size_t nghost_blocks, cap_ghost_blocks, nghosts;
 	struct kht_rs_guard *guards;
 	size_t nguards, cap_guards;
+	/*
+	 * Inode collapses judged already: kept only in compact form (their
+	 * horizon outlives the keep window; see kht_old_collapse), sorted by
+	 * story and begin, and counted by the schedule like held events.
+	 */
+	struct kht_old_collapse *old;
+	size_t nold, cap_old;
 	unsigned long long kept_from;	/* the last prune's keep_from */
 };
 
