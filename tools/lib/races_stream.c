@@ -6,12 +6,19 @@
 #include "grow.h"
 #include "events/event_kind.h"
 
-/* Ends of events not held: blocks of 32-bit offsets from a base. */
-#define GHOST_BLOCK 4096
+/*
+ * Ends of events not held, in blocks: each end as its distance from the one
+ * before (2 bytes: ends come about in order, 1 us apart on a busy host), or
+ * after GHOST_ESCAPE in full (4 more words) where that does not fit. No end is
+ * taken out alone: a block counts the ends at or after its floor (the
+ * latest keep window that pruned it), and goes once none is.
+ */
+#define GHOST_WORDS 8192
+#define GHOST_ESCAPE 0xffff
 struct kht_rs_ghosts {
-	unsigned long long base, min;	/* min: of the ends held */
-	unsigned n;
-	unsigned off[GHOST_BLOCK];
+	unsigned long long last, min, floor;	/* last: the newest end put; min: of those live */
+	unsigned n, live, nw;			/* ends put, ends live, words used */
+	unsigned short w[GHOST_WORDS];
 };
 
 /* A story's newest held collapse: what keeps the story's place (see spans). */
@@ -248,24 +255,79 @@ static bool ghost_ok(const struct kht_races_stream *rs, const struct kht_tl_even
 	       g->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= rs->kept_from;
 }
 
+/* Put end into b; false: no room (or below its floor: a new block counts it). */
+static bool ghost_put(struct kht_rs_ghosts *b, unsigned long long end)
+{
+	if (end < b->floor)
+		return false;
+	if (b->n && end >= b->last && end - b->last < GHOST_ESCAPE && b->nw < GHOST_WORDS) {
+		b->w[b->nw++] = (unsigned short)(end - b->last);
+	} else if (b->nw + 5 <= GHOST_WORDS) {
+		b->w[b->nw++] = GHOST_ESCAPE;
+		for (int k = 0; k < 4; k++)
+			b->w[b->nw++] = (unsigned short)(end >> 16 * k);
+	} else {
+		return false;
+	}
+	b->n++;
+	b->live++;
+	b->last = end;
+	if (end < b->min)
+		b->min = end;
+	return true;
+}
+
+/* The end after prev at word *i of b (ghost_put's coding); *i moves past it. */
+static unsigned long long ghost_next(const struct kht_rs_ghosts *b, unsigned *i,
+				     unsigned long long prev)
+{
+	unsigned long long end = 0;
+
+	if (b->w[*i] != GHOST_ESCAPE)
+		return prev + b->w[(*i)++];
+	for (int k = 0; k < 4; k++)
+		end |= (unsigned long long)b->w[*i + 1 + k] << 16 * k;
+	*i += 5;
+	return end;
+}
+
 /* Note the end of an event not held. 0 or -1 (no memory). */
 static int ghost_add(struct kht_races_stream *rs, unsigned long long end_ns)
 {
 	struct kht_rs_ghosts *b = rs->nghost_blocks ? rs->ghosts[rs->nghost_blocks - 1] : NULL;
 
-	if (!b || b->n == GHOST_BLOCK || end_ns < b->base || end_ns - b->base > 0xffffffffULL) {
+	if (!b || !ghost_put(b, end_ns)) {
 		if (kht_grow((void **)&rs->ghosts, &rs->cap_ghost_blocks, rs->nghost_blocks,
 			 sizeof(*rs->ghosts), 64) || !(b = malloc(sizeof(*b))))
 			return -1;
-		*b = (struct kht_rs_ghosts){ .base = end_ns, .min = end_ns };
+		b->n = b->live = b->nw = 0;
+		b->last = b->floor = 0;
+		b->min = ~0ULL;
 		rs->ghosts[rs->nghost_blocks++] = b;
+		ghost_put(b, end_ns);	/* an empty block takes any end */
 	}
-	b->off[b->n++] = (unsigned)(end_ns - b->base);
-	if (end_ns < b->min)
-		b->min = end_ns;
 	rs->nghosts++;
 	rs->ghosted++;
 	return 0;
+}
+
+/* Count b's ends at or after keep_from (its floor from now on) again. */
+static void ghost_recount(struct kht_rs_ghosts *b, unsigned long long keep_from)
+{
+	unsigned long long end = 0;
+
+	if (keep_from > b->floor)
+		b->floor = keep_from;
+	b->live = 0;
+	b->min = ~0ULL;
+	for (unsigned i = 0; i < b->nw;) {
+		end = ghost_next(b, &i, end);
+		if (end < b->floor)
+			continue;
+		b->live++;
+		if (end < b->min)
+			b->min = end;
+	}
 }
 
 /* The keep window moved to keep_from: forget the ends it dropped. */
@@ -275,23 +337,14 @@ static void ghost_prune(struct kht_races_stream *rs, unsigned long long keep_fro
 
 	for (size_t i = 0; i < rs->nghost_blocks; i++) {
 		struct kht_rs_ghosts *b = rs->ghosts[i];
-		unsigned n = 0;
 
 		if (b->min < keep_from) {
-			b->min = ~0ULL;
-			for (unsigned j = 0; j < b->n; j++) {
-				unsigned long long end = b->base + b->off[j];
+			unsigned live = b->live;
 
-				if (end < keep_from)
-					continue;
-				b->off[n++] = b->off[j];
-				if (end < b->min)
-					b->min = end;
-			}
-			rs->nghosts -= b->n - n;
-			b->n = n;
+			ghost_recount(b, keep_from);
+			rs->nghosts -= live - b->live;
 		}
-		if (b->n || i == rs->nghost_blocks - 1)
+		if (b->live || i == rs->nghost_blocks - 1)
 			rs->ghosts[kept++] = b;
 		else
 			free(b);
