@@ -1197,6 +1197,65 @@ TEST(race_stream_known_collapses_hold_less_same_reports)
 	kht_rs_spans_free(&sp);
 }
 
+/*
+ * Judged collapses leave the timeline for compact records (races_stream.c:
+ * retire), a few put back as stand-ins for each judging: the reports and
+ * their order must be those of holding them whole. The load's quiet spells
+ * make seeks depend on older collapses' modification horizon (records by
+ * then), and two stories with reports (inodes 7 and 9) must keep their
+ * order; also under -p and a time window, which decide what a story holds.
+ */
+static size_t rs_compact_run(bool keep_judged, const struct kht_tl_filter *f,
+			     struct rs_seen *seen)
+{
+	struct kht_races_stream rs = {
+		.results = &e612, .opts = { .mods_traced = true, .fills_traced = true },
+		.epoch_events = 64, .emit = rs_collect, .ctx = seen, .filter = *f,
+		.keep_judged = keep_judged,
+	};
+	size_t old;
+
+	for (unsigned i = 0; i < 60; i++) {
+		rs_second(NULL, &rs, i);
+		rs_noise(NULL, &rs, i);
+	}
+	CHECK(kht_rs_finish(&rs) == 0);
+	CHECK(rs.epochs > 4);
+	old = rs.nold;
+	kht_rs_free(&rs);
+	return old;
+}
+
+TEST(race_stream_judged_collapses_compact_same_reports)
+{
+	const struct kht_tl_filter filters[] = {
+		{ 0 },
+		{ .pid = 100 },
+		{ .since_s = 5.0, .until_s = 50.0, .until_set = true },
+	};
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	for (size_t k = 0; k < sizeof(filters) / sizeof(filters[0]); k++) {
+		static struct rs_seen whole, compact;
+		unsigned long long warn = 0, bug = 0, of9 = 0;
+
+		memset(&whole, 0, sizeof(whole));
+		memset(&compact, 0, sizeof(compact));
+		CHECK(rs_compact_run(true, &filters[k], &whole) == 0);
+		/* collapses were kept as records past their judging */
+		CHECK(rs_compact_run(false, &filters[k], &compact) > 10);
+		for (size_t i = 0; i < whole.n; i++) {
+			warn += whole.key[i][0] % 16 == KHT_SEV_WARN;
+			bug += whole.key[i][0] % 16 == KHT_SEV_BUG;
+			of9 += whole.key[i][1] / MS % 1000 == 610;	/* rs_noise's collapse */
+		}
+		/* both verdicts, and reports of both stories, to keep in order */
+		CHECK(whole.n > 50 && warn > 0 && bug > 0 && of9 > 0 && of9 < whole.n);
+		CHECK(compact.n == whole.n);
+		CHECK(!memcmp(whole.key, compact.key, whole.n * sizeof(whole.key[0])));
+	}
+}
+
 /* Text output: the first KHT_RACES_SHOWN warnings of a class in full, the rest counted. */
 TEST(race_text_digests_warnings)
 {

@@ -609,7 +609,7 @@ static int epoch(struct kht_races_stream *rs, unsigned long long cut)
 	kht_races_forget(&rs->races);
 	kht_tl_unbuild(&rs->tl);
 	/* at the end nothing is judged again: only the stand-ins go */
-	if (ret || retire(rs, cut == ~0ULL ? 0 : cut))
+	if (ret || retire(rs, cut == ~0ULL || rs->keep_judged ? 0 : cut))
 		return -1;
 	/* what arrives from now on was not judged, whenever it ended */
 	rs->judged.judged_before = cut;

@@ -66,6 +66,7 @@ struct kht_races_stream {
 	struct kht_tl_filter filter;
 	unsigned long long base_ns;
 	size_t epoch_events;		/* 0: KHT_RS_EPOCH_EVENTS (tests set it small) */
+	bool keep_judged;		/* tests: judged collapses stay whole events (see old) */
 	/*
 	 * Live tracing: judge only in kht_rs_tick(), which the caller makes
 	 * after noting the poll's drops (kht_rs_note_loss): an epoch begun from
