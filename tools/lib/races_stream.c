@@ -29,17 +29,29 @@ struct kht_rs_guard {
 	bool used, usable;	/* usable: named and passing the filter */
 };
 
+/* A point in a story: spans and compact collapses sort by these (inode, then time). */
+struct story_at {
+	unsigned dev, gen;
+	unsigned long long ino, begin_ns;
+};
+
+static int story_at_cmp(struct story_at x, struct story_at y)
+{
+	if (x.dev != y.dev)
+		return x.dev < y.dev ? -1 : 1;
+	if (x.ino != y.ino)
+		return x.ino < y.ino ? -1 : 1;
+	if (x.gen != y.gen)
+		return x.gen < y.gen ? -1 : 1;
+	return x.begin_ns < y.begin_ns ? -1 : x.begin_ns > y.begin_ns;
+}
+
 static int span_cmp(const void *a, const void *b)
 {
 	const struct kht_rs_span *x = a, *y = b;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->gen != y->gen)
-		return x->gen < y->gen ? -1 : 1;
-	return x->begin_ns < y->begin_ns ? -1 : x->begin_ns > y->begin_ns;
+	return story_at_cmp((struct story_at){ x->dev, x->gen, x->ino, x->begin_ns },
+			    (struct story_at){ y->dev, y->gen, y->ino, y->begin_ns });
 }
 
 int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t size)
@@ -361,15 +373,11 @@ static size_t counted(const struct kht_races_stream *rs)
 static int old_cmp(const void *a, const void *b)
 {
 	const struct kht_old_collapse *x = a, *y = b;
+	int c = story_at_cmp((struct story_at){ x->dev, x->gen, x->ino, x->begin_ns },
+			     (struct story_at){ y->dev, y->gen, y->ino, y->begin_ns });
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->gen != y->gen)
-		return x->gen < y->gen ? -1 : 1;
-	if (x->begin_ns != y->begin_ns)
-		return x->begin_ns < y->begin_ns ? -1 : 1;
+	if (c)
+		return c;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
