@@ -603,8 +603,9 @@ static int epoch(struct kht_races_stream *rs, unsigned long long cut)
 
 	span.end_before = cut;
 	rs->epochs++;
-	if (rs->tl.n > rs->peak_events)
-		rs->peak_events = rs->tl.n;
+	/* held whole or compact: as many as before records were kept (-v) */
+	if (rs->tl.n + rs->nold > rs->peak_events)
+		rs->peak_events = rs->tl.n + rs->nold;
 	ret = add_stand_ins(rs);
 	rs->opts.old = rs->old;
 	rs->opts.nold = rs->nold;
