@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 			c.start_ns = ts - 300000;
 			c.ino = ino;
 			c.dev = 39;
-			c.gen = 12345;
+			c.gen = 12345;	/* and the seeks, mincore and uffd ops: one story */
 			c.start_index = c.end_index = (i % 64) * 512;
 			c.addr = 0x7f0000000000ULL + (i % 64) * (2ULL << 20);
 			c.mm = 0xffff888000000000ULL + (i % 8) * 4096;
@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 			u.op = k == 2 ? KHT_UFFD_REGISTER : k == 3 ? KHT_UFFD_COPY : KHT_UFFD_UNREGISTER;
 			u.file.ino = ino;
 			u.file.dev = 39;
+			u.file.gen = 12345;
 			u.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION | KHT_O_SHMEM;
 			u.attach = KHT_MODE_SYSCALLS;
 			snprintf(u.name, sizeof(u.name), "file%u", ino);
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 			s.file.ino = ino;
 			s.file.index = i % 1024;
 			s.file.dev = 39;
+			s.file.gen = 12345;
 			s.whence = k & 1 ? KHT_SEEK_DATA : KHT_SEEK_HOLE;
 			s.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION | KHT_O_SHMEM;
 			s.attach = KHT_MODE_SYSCALLS;
@@ -242,6 +244,7 @@ int main(int argc, char **argv)
 			m.len = 256 << 10;
 			m.file.ino = ino;
 			m.file.dev = 39;
+			m.file.gen = 12345;
 			m.pages = 64;
 			m.resident = 32;
 			m.flags = KHT_O_HAVE_INODE | KHT_O_HAVE_DURATION | KHT_O_SHMEM;

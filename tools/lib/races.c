@@ -317,26 +317,60 @@ static unsigned mods_overlapping(const struct kht_timeline *t, const struct kht_
 	return n;
 }
 
+/* The first of o->old in g's story (sorted by dev, ino, gen, begin). */
+static size_t old_first(const struct kht_race_opts *o, const struct kht_tl_group *g)
+{
+	size_t lo = 0, hi = o->nold;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct kht_old_collapse *c = &o->old[mid];
+
+		if (c->dev != g->dev ? c->dev < g->dev : c->ino != g->ino ? c->ino < g->ino :
+		    c->gen < g->gen)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool old_of(const struct kht_race_opts *o, size_t j, const struct kht_tl_group *g)
+{
+	return j < o->nold && o->old[j].dev == g->dev && o->old[j].ino == g->ino &&
+	       o->old[j].gen == g->gen;
+}
+
 /*
  * Were g's modifications traced over all of [from, to]? The BPF side
  * reports them only for inodes a collapse touched within the horizon: from
  * the collapse's entry (its end where the entry is not seen) to its end plus
- * KHT_WATCH_HORIZON_NS. Collapses are in begin order: one sweep.
+ * KHT_WATCH_HORIZON_NS. The story's collapses and its judged ones no longer
+ * in the timeline (o->old) are each in begin order: one sweep over both.
  */
 static bool mods_cover(const struct kht_timeline *t, const struct kht_tl_group *g,
-		       unsigned long long from, unsigned long long to)
+		       const struct kht_race_opts *o, unsigned long long from, unsigned long long to)
 {
 	unsigned long long reach = from;
+	size_t i = 0, j = old_first(o, g);
 
-	for (size_t i = 0; i < g->n && reach < to; i++) {
-		const struct kht_tl_event *c = EV(t, g, i);
+	while (reach < to) {
+		unsigned long long begin = ~0ULL, end = 0;
 
-		if (c->ev.hdr.type != KHT_EV_COLLAPSE)
-			continue;
-		if (c->begin_ns > reach)
-			break;
-		if (c->end_ns + KHT_WATCH_HORIZON_NS > reach)
-			reach = c->end_ns + KHT_WATCH_HORIZON_NS;
+		while (i < g->n && EV(t, g, i)->ev.hdr.type != KHT_EV_COLLAPSE)
+			i++;
+		while (old_of(o, j, g) && !o->old[j].in_story)
+			j++;
+		if (i < g->n)
+			begin = EV(t, g, i)->begin_ns;
+		if (old_of(o, j, g) && o->old[j].begin_ns < begin)
+			begin = o->old[j].begin_ns, end = o->old[j++].end_ns;
+		else if (i < g->n)
+			end = EV(t, g, i++)->end_ns;
+		if (begin > reach)
+			break;	/* (also when both are done: begin stays ~0) */
+		if (end + KHT_WATCH_HORIZON_NS > reach)
+			reach = end + KHT_WATCH_HORIZON_NS;
 	}
 	return reach >= to;
 }
@@ -580,7 +614,7 @@ static const char *hole_unproven(const struct kht_timeline *t, const struct kht_
 	if (!o->mods_traced)
 		return "modifications (punch, truncate, write) were not traced: a user may have "
 		       "made this hole";
-	if (!mods_cover(t, g, from, e->end_ns))
+	if (!mods_cover(t, g, o, from, e->end_ns))
 		return "the reader began before modifications of this inode were traced";
 	if (!(col->flags & KHT_F_HAVE_WINDOWS))
 		return "the publish order was not traced (it needs the fentry lock probes), so "

@@ -6,12 +6,19 @@
 #include "grow.h"
 #include "events/event_kind.h"
 
-/* Ends of events not held: blocks of 32-bit offsets from a base. */
-#define GHOST_BLOCK 4096
+/*
+ * Ends of events not held, in blocks: each end as its distance from the one
+ * before (2 bytes: ends come about in order, 1 us apart on a busy host), or
+ * after GHOST_ESCAPE in full (4 more words) where that does not fit. No end is
+ * taken out alone: a block counts the ends at or after its floor (the
+ * latest keep window that pruned it), and goes once none is.
+ */
+#define GHOST_WORDS 8192
+#define GHOST_ESCAPE 0xffff
 struct kht_rs_ghosts {
-	unsigned long long base, min;	/* min: of the ends held */
-	unsigned n;
-	unsigned off[GHOST_BLOCK];
+	unsigned long long last, min, floor;	/* last: the newest end put; min: of those live */
+	unsigned n, live, nw;			/* ends put, ends live, words used */
+	unsigned short w[GHOST_WORDS];
 };
 
 /* A story's newest held collapse: what keeps the story's place (see spans). */
@@ -22,17 +29,29 @@ struct kht_rs_guard {
 	bool used, usable;	/* usable: named and passing the filter */
 };
 
+/* A point in a story: spans and compact collapses sort by these (inode, then time). */
+struct story_at {
+	unsigned dev, gen;
+	unsigned long long ino, begin_ns;
+};
+
+static int story_at_cmp(struct story_at x, struct story_at y)
+{
+	if (x.dev != y.dev)
+		return x.dev < y.dev ? -1 : 1;
+	if (x.ino != y.ino)
+		return x.ino < y.ino ? -1 : 1;
+	if (x.gen != y.gen)
+		return x.gen < y.gen ? -1 : 1;
+	return x.begin_ns < y.begin_ns ? -1 : x.begin_ns > y.begin_ns;
+}
+
 static int span_cmp(const void *a, const void *b)
 {
 	const struct kht_rs_span *x = a, *y = b;
 
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->gen != y->gen)
-		return x->gen < y->gen ? -1 : 1;
-	return x->begin_ns < y->begin_ns ? -1 : x->begin_ns > y->begin_ns;
+	return story_at_cmp((struct story_at){ x->dev, x->gen, x->ino, x->begin_ns },
+			    (struct story_at){ y->dev, y->gen, y->ino, y->begin_ns });
 }
 
 int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t size)
@@ -55,15 +74,35 @@ int kht_rs_spans_add(struct kht_rs_spans *sp, const struct kht_hdr *h, size_t si
 
 /*
  * Sorted by inode and begin; end_ns becomes the latest end + 1 of the
- * inode's collapses so far whose entry was seen (0: none).
+ * inode's collapses so far whose entry was seen (0: none). A collapse whose
+ * entry was not seen adds no end: it goes, but for the first of its inode
+ * (spans_any), as the span before it answers spans_overlap the same. End-only
+ * modes (tp_btf) would otherwise keep 32 bytes a collapse for nothing.
  */
 void kht_rs_spans_done(struct kht_rs_spans *sp)
 {
+	size_t kept = sp->n ? 1 : 0;
+	void *p;
+
 	qsort(sp->s, sp->n, sizeof(*sp->s), span_cmp);
-	for (size_t i = 1; i < sp->n; i++)
-		if (sp->s[i].dev == sp->s[i - 1].dev && sp->s[i].ino == sp->s[i - 1].ino &&
-		    sp->s[i].gen == sp->s[i - 1].gen && sp->s[i - 1].end_ns > sp->s[i].end_ns)
-			sp->s[i].end_ns = sp->s[i - 1].end_ns;
+	for (size_t i = 1; i < sp->n; i++) {
+		struct kht_rs_span *prev = &sp->s[kept - 1];
+		bool same = sp->s[i].dev == prev->dev && sp->s[i].ino == prev->ino &&
+			    sp->s[i].gen == prev->gen;
+
+		if (same && !sp->s[i].end_ns)
+			continue;
+		sp->s[kept] = sp->s[i];
+		if (same && prev->end_ns > sp->s[kept].end_ns)
+			sp->s[kept].end_ns = prev->end_ns;
+		kept++;
+	}
+	sp->n = kept;
+	/* give the first pass's memory back for the judging pass */
+	if (kept && kept < sp->cap / 2 && (p = realloc(sp->s, kept * sizeof(*sp->s)))) {
+		sp->s = p;
+		sp->cap = kept;
+	}
 }
 
 void kht_rs_spans_free(struct kht_rs_spans *sp)
@@ -228,24 +267,79 @@ static bool ghost_ok(const struct kht_races_stream *rs, const struct kht_tl_even
 	       g->end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= rs->kept_from;
 }
 
+/* Put end into b; false: no room (or below its floor: a new block counts it). */
+static bool ghost_put(struct kht_rs_ghosts *b, unsigned long long end)
+{
+	if (end < b->floor)
+		return false;
+	if (b->n && end >= b->last && end - b->last < GHOST_ESCAPE && b->nw < GHOST_WORDS) {
+		b->w[b->nw++] = (unsigned short)(end - b->last);
+	} else if (b->nw + 5 <= GHOST_WORDS) {
+		b->w[b->nw++] = GHOST_ESCAPE;
+		for (int k = 0; k < 4; k++)
+			b->w[b->nw++] = (unsigned short)(end >> 16 * k);
+	} else {
+		return false;
+	}
+	b->n++;
+	b->live++;
+	b->last = end;
+	if (end < b->min)
+		b->min = end;
+	return true;
+}
+
+/* The end after prev at word *i of b (ghost_put's coding); *i moves past it. */
+static unsigned long long ghost_next(const struct kht_rs_ghosts *b, unsigned *i,
+				     unsigned long long prev)
+{
+	unsigned long long end = 0;
+
+	if (b->w[*i] != GHOST_ESCAPE)
+		return prev + b->w[(*i)++];
+	for (int k = 0; k < 4; k++)
+		end |= (unsigned long long)b->w[*i + 1 + k] << 16 * k;
+	*i += 5;
+	return end;
+}
+
 /* Note the end of an event not held. 0 or -1 (no memory). */
 static int ghost_add(struct kht_races_stream *rs, unsigned long long end_ns)
 {
 	struct kht_rs_ghosts *b = rs->nghost_blocks ? rs->ghosts[rs->nghost_blocks - 1] : NULL;
 
-	if (!b || b->n == GHOST_BLOCK || end_ns < b->base || end_ns - b->base > 0xffffffffULL) {
+	if (!b || !ghost_put(b, end_ns)) {
 		if (kht_grow((void **)&rs->ghosts, &rs->cap_ghost_blocks, rs->nghost_blocks,
 			 sizeof(*rs->ghosts), 64) || !(b = malloc(sizeof(*b))))
 			return -1;
-		*b = (struct kht_rs_ghosts){ .base = end_ns, .min = end_ns };
+		b->n = b->live = b->nw = 0;
+		b->last = b->floor = 0;
+		b->min = ~0ULL;
 		rs->ghosts[rs->nghost_blocks++] = b;
+		ghost_put(b, end_ns);	/* an empty block takes any end */
 	}
-	b->off[b->n++] = (unsigned)(end_ns - b->base);
-	if (end_ns < b->min)
-		b->min = end_ns;
 	rs->nghosts++;
 	rs->ghosted++;
 	return 0;
+}
+
+/* Count b's ends at or after keep_from (its floor from now on) again. */
+static void ghost_recount(struct kht_rs_ghosts *b, unsigned long long keep_from)
+{
+	unsigned long long end = 0;
+
+	if (keep_from > b->floor)
+		b->floor = keep_from;
+	b->live = 0;
+	b->min = ~0ULL;
+	for (unsigned i = 0; i < b->nw;) {
+		end = ghost_next(b, &i, end);
+		if (end < b->floor)
+			continue;
+		b->live++;
+		if (end < b->min)
+			b->min = end;
+	}
 }
 
 /* The keep window moved to keep_from: forget the ends it dropped. */
@@ -255,23 +349,14 @@ static void ghost_prune(struct kht_races_stream *rs, unsigned long long keep_fro
 
 	for (size_t i = 0; i < rs->nghost_blocks; i++) {
 		struct kht_rs_ghosts *b = rs->ghosts[i];
-		unsigned n = 0;
 
 		if (b->min < keep_from) {
-			b->min = ~0ULL;
-			for (unsigned j = 0; j < b->n; j++) {
-				unsigned long long end = b->base + b->off[j];
+			unsigned live = b->live;
 
-				if (end < keep_from)
-					continue;
-				b->off[n++] = b->off[j];
-				if (end < b->min)
-					b->min = end;
-			}
-			rs->nghosts -= b->n - n;
-			b->n = n;
+			ghost_recount(b, keep_from);
+			rs->nghosts -= live - b->live;
 		}
-		if (b->n || i == rs->nghost_blocks - 1)
+		if (b->live || i == rs->nghost_blocks - 1)
 			rs->ghosts[kept++] = b;
 		else
 			free(b);
@@ -279,10 +364,179 @@ static void ghost_prune(struct kht_races_stream *rs, unsigned long long keep_fro
 	rs->nghost_blocks = kept;
 }
 
-/* What the schedule counts: the events held, and those not held that would be. */
+/* What the schedule counts: the events held (in full or compact), and those not held that would be. */
 static size_t counted(const struct kht_races_stream *rs)
 {
-	return rs->tl.n + rs->nghosts;
+	return rs->tl.n + rs->nold + rs->nghosts;
+}
+
+static int old_cmp(const void *a, const void *b)
+{
+	const struct kht_old_collapse *x = a, *y = b;
+	int c = story_at_cmp((struct story_at){ x->dev, x->gen, x->ino, x->begin_ns },
+			     (struct story_at){ y->dev, y->gen, y->ino, y->begin_ns });
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool same_story(const struct kht_old_collapse *x, const struct kht_old_collapse *y)
+{
+	return x->dev == y->dev && x->ino == y->ino && x->gen == y->gen;
+}
+
+/*
+ * A collapse judged for good, as kept from now on: nothing of it is judged
+ * again, and the rules skip collapses when they walk a story, so its span,
+ * story, arrival, task and name are all that later epochs can see of it.
+ */
+static void old_from(struct kht_old_collapse *o, const struct kht_tl_event *e,
+		     const struct kht_races_stream *rs)
+{
+	const struct kht_collapse *c = &e->ev.collapse;
+
+	*o = (struct kht_old_collapse){
+		.ino = c->ino, .begin_ns = e->begin_ns, .end_ns = e->end_ns, .dev = c->dev,
+		.gen = c->gen, .seq = e->seq, .pid = c->hdr.pid, .has_begin = e->has_begin,
+		.in_story = kht_tl_event_passes(e, &rs->filter, rs->base_ns),
+	};
+	memcpy(o->name, c->name, sizeof(o->name));
+}
+
+/* The event o stands for, as far as a judging can tell (see old_from). */
+static void stand_in(struct kht_tl_event *e, const struct kht_old_collapse *o)
+{
+	struct kht_collapse *c = &e->ev.collapse;
+
+	memset(e, 0, sizeof(*e));
+	e->begin_ns = o->begin_ns;
+	e->end_ns = o->end_ns;
+	e->has_begin = o->has_begin;
+	e->seq = o->seq;
+	e->stand_in = true;
+	c->hdr.type = KHT_EV_COLLAPSE;
+	c->hdr.size = sizeof(*c);
+	c->hdr.ts_ns = o->end_ns;
+	c->hdr.pid = o->pid;
+	c->start_ns = o->begin_ns;
+	c->flags = KHT_F_HAVE_INODE | (o->has_begin ? KHT_F_HAVE_DURATION : 0);
+	c->ino = o->ino;
+	c->dev = o->dev;
+	c->gen = o->gen;
+	memcpy(c->name, o->name, sizeof(c->name));
+}
+
+static int push_stand_in(struct kht_races_stream *rs, const struct kht_old_collapse *o)
+{
+	if (kht_tl_room(&rs->tl, 256))
+		return -1;
+	stand_in(&rs->tl.ev[rs->tl.n++], o);
+	return 0;
+}
+
+/*
+ * For one judging, put back the old collapses that can decide something of
+ * their story: which event comes first (its place in the output), the
+ * first name, and under -p whether the pid is in it. The rest weigh only
+ * as spans (kht_race_opts.old). 0 or -1 (no memory).
+ */
+static int add_stand_ins(struct kht_races_stream *rs)
+{
+	const size_t none = (size_t)-1;
+
+	for (size_t i = 0, j; i < rs->nold; i = j) {
+		size_t first = none, named = none, of_pid = none;
+
+		for (j = i; j < rs->nold && same_story(&rs->old[j], &rs->old[i]); j++) {
+			const struct kht_old_collapse *o = &rs->old[j];
+
+			if (!o->in_story)
+				continue;
+			if (first == none)
+				first = j;
+			if (named == none && o->name[0])
+				named = j;
+			if (of_pid == none && rs->filter.pid && o->pid == rs->filter.pid)
+				of_pid = j;
+		}
+		if ((first != none && push_stand_in(rs, &rs->old[first])) ||
+		    (named != none && named != first && push_stand_in(rs, &rs->old[named])) ||
+		    (of_pid != none && of_pid != first && of_pid != named &&
+		     push_stand_in(rs, &rs->old[of_pid])))
+			return -1;
+	}
+	return 0;
+}
+
+/* Is e an inode collapse judged by now (ended before cut)? Stand-ins are not. */
+static bool retires(const struct kht_tl_event *e, unsigned long long cut)
+{
+	struct kht_tl_key k;
+
+	if (e->stand_in || e->ev.hdr.type != KHT_EV_COLLAPSE || e->end_ns >= cut)
+		return false;
+	kht_tl_key(e, &k);
+	return k.kind == KHT_TL_INODE;
+}
+
+/* Merge the sorted batch b (n) into rs->old (room made), from the back. */
+static void old_merge(struct kht_races_stream *rs, const struct kht_old_collapse *b, size_t n)
+{
+	size_t i = rs->nold, w = rs->nold + n;
+
+	rs->nold = w;
+	while (n) {
+		if (i && old_cmp(&rs->old[i - 1], &b[n - 1]) > 0)
+			rs->old[--w] = rs->old[--i];
+		else
+			rs->old[--w] = b[--n];
+	}
+}
+
+/*
+ * After a judging: drop the stand-ins, and move the inode collapses that
+ * ended before cut (all judged now: an earlier epoch moved the older ones)
+ * out of the timeline into their compact form. 0 or -1 (no memory).
+ */
+static int retire(struct kht_races_stream *rs, unsigned long long cut)
+{
+	struct kht_old_collapse *b = NULL;
+	size_t n = 0, kept = 0;
+
+	for (size_t i = 0; i < rs->tl.n; i++)
+		n += retires(&rs->tl.ev[i], cut);
+	while (rs->cap_old < rs->nold + n)
+		if (kht_grow((void **)&rs->old, &rs->cap_old, rs->cap_old, sizeof(*rs->old), 256))
+			return -1;
+	if (n && !(b = malloc(n * sizeof(*b))))
+		return -1;
+	n = 0;
+	for (size_t i = 0; i < rs->tl.n; i++) {
+		const struct kht_tl_event *e = &rs->tl.ev[i];
+
+		if (retires(e, cut))
+			old_from(&b[n++], e, rs);
+		else if (!e->stand_in)
+			rs->tl.ev[kept++] = *e;
+	}
+	rs->tl.n = kept;
+	qsort(b, n, sizeof(*b), old_cmp);
+	old_merge(rs, b, n);
+	free(b);
+	return 0;
+}
+
+/* The compact collapses that the keep window of collapses left (see keep_old). */
+static void old_prune(struct kht_races_stream *rs, unsigned long long keep_from)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < rs->nold; i++)
+		if (rs->old[i].end_ns + (KHT_RS_KEEP_COLLAPSES_NS - KHT_RS_KEEP_NS) >= keep_from)
+			rs->old[kept++] = rs->old[i];
+	rs->dropped += rs->nold - kept;
+	rs->nold = kept;
 }
 
 static size_t epoch_size(const struct kht_races_stream *rs)
@@ -332,6 +586,7 @@ static int prune(struct kht_races_stream *rs, unsigned long long keep_from)
 			pc.unreg[pc.nunreg++] = i;
 	rs->dropped += kht_tl_prune(&rs->tl, keep_from, keep_old, &pc);
 	free(pc.unreg);
+	old_prune(rs, keep_from);
 	ghost_prune(rs, keep_from);
 	rs->kept_from = keep_from;
 	return 0;
@@ -348,16 +603,22 @@ static int epoch(struct kht_races_stream *rs, unsigned long long cut)
 
 	span.end_before = cut;
 	rs->epochs++;
-	if (rs->tl.n > rs->peak_events)
-		rs->peak_events = rs->tl.n;
-	ret = kht_tl_build(&rs->tl, &rs->filter, rs->base_ns);
+	/* held whole or compact: as many as before records were kept (-v) */
+	if (rs->tl.n + rs->nold > rs->peak_events)
+		rs->peak_events = rs->tl.n + rs->nold;
+	ret = add_stand_ins(rs);
+	rs->opts.old = rs->old;
+	rs->opts.nold = rs->nold;
+	if (!ret)
+		ret = kht_tl_build(&rs->tl, &rs->filter, rs->base_ns);
 	if (!ret)
 		ret = kht_races_find_some(&rs->races, &rs->tl, rs->results, &rs->opts, &span);
 	if (!ret && rs->emit)
 		rs->emit(rs->ctx, &rs->races);
 	kht_races_forget(&rs->races);
 	kht_tl_unbuild(&rs->tl);
-	if (ret)
+	/* at the end nothing is judged again: only the stand-ins go */
+	if (ret || retire(rs, cut == ~0ULL || rs->keep_judged ? 0 : cut))
 		return -1;
 	/* what arrives from now on was not judged, whenever it ended */
 	rs->judged.judged_before = cut;
@@ -454,4 +715,5 @@ void kht_rs_free(struct kht_races_stream *rs)
 		free(rs->ghosts[i]);
 	free(rs->ghosts);
 	free(rs->guards);
+	free(rs->old);
 }

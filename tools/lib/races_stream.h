@@ -66,6 +66,7 @@ struct kht_races_stream {
 	struct kht_tl_filter filter;
 	unsigned long long base_ns;
 	size_t epoch_events;		/* 0: KHT_RS_EPOCH_EVENTS (tests set it small) */
+	bool keep_judged;		/* tests: judged collapses stay whole events (see old) */
 	/*
 	 * Live tracing: judge only in kht_rs_tick(), which the caller makes
 	 * after noting the poll's drops (kht_rs_note_loss): an epoch begun from
@@ -100,6 +101,13 @@ struct kht_races_stream {
 	size_t nghost_blocks, cap_ghost_blocks, nghosts;
 	struct kht_rs_guard *guards;
 	size_t nguards, cap_guards;
+	/*
+	 * Inode collapses judged already: kept only in compact form (their
+	 * horizon outlives the keep window; see kht_old_collapse), sorted by
+	 * story and begin, and counted by the schedule like held events.
+	 */
+	struct kht_old_collapse *old;
+	size_t nold, cap_old;
 	unsigned long long kept_from;	/* the last prune's keep_from */
 };
 

@@ -31,6 +31,7 @@ struct kht_tl_event {
 	unsigned long long end_ns;	/* the event time (hdr.ts_ns) */
 	bool has_begin;			/* begin_ns is a real entry time */
 	bool doomed;			/* kht_tl_prune's mark */
+	bool stand_in;			/* races_stream: an old collapse, for one epoch */
 	unsigned seq;			/* arrival order: breaks timestamp ties stably */
 	union kht_any_event ev;
 };
