@@ -65,7 +65,8 @@ kill -INT $TPID
 wait $TPID
 grep -v '^Tracing\| via ' "$WORK/kht.err" | sed 's/^/  | /'
 # timeline says how many events it took; races how many it judged at most at once
-events=$(sed -n 's/^khugetrace timeline: \([0-9]*\) events.*/\1/p' "$WORK/kht.err")
+events=$(sed -n -e 's/^khugetrace timeline: \([0-9]*\) events.*/\1 events/p' \
+	-e 's/^khugetrace races: judged in \([0-9]*\) epochs, at most \([0-9]*\) events held.*/\1 epochs, at most \2 events held/p' "$WORK/kht.err")
 drops=$(sed -n 's/.*WARNING: \([0-9]*\) events dropped.*/\1/p' "$WORK/kht.err")
 awk -v n="$SECONDS_RUN" -v ev="${events:-?}" -v dr="${drops:-0}" -v cmd="$cmd" '
 	{ t[NR] = $1; r[NR] = $2 }
@@ -75,7 +76,10 @@ awk -v n="$SECONDS_RUN" -v ev="${events:-?}" -v dr="${drops:-0}" -v cmd="$cmd" '
 			if (t[i] > 60 && t[i] <= 60 + q && r[i] > a) a = r[i]
 			if (t[i] > n - q && r[i] > b) b = r[i]
 		}
-		printf "%s: peak RSS first quarter (after 60 s) %.1f MiB, last quarter %.1f MiB, ratio %.2f; events %s, dropped %s\n",
+		printf "%s: peak RSS first quarter (after 60 s) %.1f MiB, last quarter %.1f MiB, ratio %.2f; %s, dropped %s\n",
 		       cmd, a / 1024, b / 1024, a ? b / a : 0, ev, dr
 	}' "$WORK/rss"
+# the whole script is one compound command, read before it runs: editing the
+# file during an hour-long run cannot change it, and nothing after it is read
+exit 0
 }
