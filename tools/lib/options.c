@@ -197,23 +197,28 @@ static const struct num_opt {
 #undef NUM
 };
 
-/* Option c's number into its field of o: NULL, or the sentence for a bad one. */
-static const char *parse_number(int c, const char *arg, struct kht_opts *o)
+/* Option c's entry in num_opts; NULL if c takes no number. */
+static const struct num_opt *num_opt_of(int c)
 {
-	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
-		const struct num_opt *n = &num_opts[i];
-		unsigned long long v;
-		unsigned u;
+	for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
+		if (num_opts[i].c == c)
+			return &num_opts[i];
+	return NULL;
+}
 
-		if (n->c != c)
-			continue;
-		if (!parse_u64(arg, n->max, &v) || (n->positive && !v))
-			return n->bad;
-		u = v;	/* the unsigned fields' bounds fit */
-		memcpy((char *)o + n->off, n->size == sizeof(u) ? (void *)&u : (void *)&v, n->size);
-		return NULL;
-	}
-	return "unknown option '%s'";
+/* arg into n's field of o; false if it is not a number n takes. */
+static bool parse_number(const struct num_opt *n, const char *arg, struct kht_opts *o)
+{
+	char *field = (char *)o + n->off;
+	unsigned long long v;
+
+	if (!parse_u64(arg, n->max, &v) || (n->positive && !v))
+		return false;
+	if (n->size == sizeof(unsigned))	/* its bound fits */
+		*(unsigned *)field = v;
+	else
+		*(unsigned long long *)field = v;
+	return true;
 }
 
 /* A word option's value: -1 if arg is none of the names. */
@@ -308,7 +313,7 @@ int kht_parse_opts(int argc, char **argv, struct kht_opts *o, char *err, int err
 int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		      char *err, int errlen)
 {
-	const char *bad;
+	const struct num_opt *num;
 	int c, li = -1;
 
 	memset(o, 0, sizeof(*o));
@@ -324,11 +329,12 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 			c = 'I';	/* the short -i only: --inode stays the inode */
 		li = -1;
 		mark_seen(o, c);
+		if ((num = num_opt_of(c))) {	/* the options that take a number: their table */
+			if (!parse_number(num, optarg, o))
+				FAIL(num->bad, optarg);
+			continue;
+		}
 		switch (c) {
-		case 'p': case 't': case 'i': case 'm': case 'c': case 'W':
-			if ((bad = parse_number(c, optarg, o)))
-				FAIL(bad, optarg);
-			break;
 		case 'C':
 			if (!*optarg)
 				FAIL("--comm needs a name");
