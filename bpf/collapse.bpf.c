@@ -154,7 +154,8 @@ static __always_inline int on_entry(struct mm_struct *mm, unsigned long addr,
 		ev->flags |= KHT_F_KHUGEPAGED;
 	fill_data_map(ev, file, start);
 	bpf_map_update_elem(&inflight, &tid, ev, BPF_ANY);
-	kht_watch_touch(ev->dev, ev->ino, ev->gen);	/* modifications of this inode matter now */
+	/* modifications of this inode matter now; seeks and writes while it runs */
+	kht_watch_begin(ev->dev, ev->ino, ev->gen);
 	inside_enter(file, start, ev);
 	return 0;
 }
@@ -179,6 +180,7 @@ static __always_inline int on_exit(void *ctx, int ret)
 	ev->result = ret;
 	ev->duration_ns = bpf_ktime_get_ns() - ev->start_ns;
 	ev->flags |= KHT_F_HAVE_RESULT | KHT_F_HAVE_DURATION;
+	kht_watch_end(ev->dev, ev->ino, ev->gen);
 	inside_exit(ev);
 	return finish_or_hold(ctx, tid, ev);
 }

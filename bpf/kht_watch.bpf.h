@@ -24,11 +24,25 @@ struct kht_watch_key {
 	__u32 gen;
 };
 
+/*
+ * What a watch knows of its inode's collapses. `collapsing` and `last_end`
+ * are kept only where collapse_file's entry and exit are both seen (fentry,
+ * kprobe): they let the production profile keep just the observations that
+ * overlap a collapse (kht_watch_overlaps). The value is changed in place,
+ * never replaced, so a touch does not lose a collapse in flight.
+ */
+struct kht_watch {
+	__u64 until;		/* watched until (bpf_ktime_get_ns) */
+	__u64 last_end;		/* the last collapse_file return seen on the inode */
+	__u32 collapsing;	/* collapse_file calls in flight on it (entry seen) */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct kht_watch_key);
-	__type(value, __u64);	/* watched until (bpf_ktime_get_ns) */
+	__type(value, struct kht_watch);
 } watched SEC(".maps");
 
 /* [0]: the latest "watched until" of any inode: nothing to do past it */
@@ -39,17 +53,58 @@ struct {
 	__type(value, __u64);
 } watch_gate SEC(".maps");
 
-static __always_inline void kht_watch_touch(__u32 dev, __u64 ino, __u32 gen)
+static __always_inline struct kht_watch *kht_watch_of(__u32 dev, __u64 ino, __u32 gen)
+{
+	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
+
+	return bpf_map_lookup_elem(&watched, &k);
+}
+
+/* Watch the inode for KHT_WATCH_HORIZON_NS from now; its watch, or NULL. */
+static __always_inline struct kht_watch *kht_watch_touch(__u32 dev, __u64 ino, __u32 gen)
 {
 	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
 	__u64 until = bpf_ktime_get_ns() + KHT_WATCH_HORIZON_NS;
+	struct kht_watch fresh = { .until = until }, *w;
 	__u32 zero = 0;
 	__u64 *gate;
 
-	bpf_map_update_elem(&watched, &k, &until, BPF_ANY);
+	w = bpf_map_lookup_elem(&watched, &k);
+	if (!w) {
+		/* NOEXIST: another CPU's insert (a collapse in flight) is not replaced */
+		bpf_map_update_elem(&watched, &k, &fresh, BPF_NOEXIST);
+		w = bpf_map_lookup_elem(&watched, &k);
+	}
+	if (w && w->until < until)
+		w->until = until;
 	gate = bpf_map_lookup_elem(&watch_gate, &zero);
 	if (gate && *gate < until)
 		*gate = until;
+	return w;
+}
+
+/* collapse_file entered on the inode (the caller remembers, for the exit). */
+static __always_inline bool kht_watch_begin(__u32 dev, __u64 ino, __u32 gen)
+{
+	struct kht_watch *w = kht_watch_touch(dev, ino, gen);
+
+	if (!w)
+		return false;
+	__sync_fetch_and_add(&w->collapsing, 1);
+	return true;
+}
+
+/* ... and returned: only for a collapse kht_watch_begin counted. */
+static __always_inline void kht_watch_end(__u32 dev, __u64 ino, __u32 gen)
+{
+	struct kht_watch *w = kht_watch_touch(dev, ino, gen);
+
+	if (!w)
+		return;
+	w->last_end = bpf_ktime_get_ns();
+	/* an LRU eviction may have started the watch over at 0 */
+	if (w->collapsing)
+		__sync_fetch_and_add(&w->collapsing, -1);
 }
 
 /* Nothing watched right now: the early exit of every modification probe. */
@@ -63,10 +118,21 @@ static __always_inline bool kht_watch_idle(void)
 
 static __always_inline bool kht_watching(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
-	__u64 *until = bpf_map_lookup_elem(&watched, &k);
+	struct kht_watch *w = kht_watch_of(dev, ino, gen);
 
-	return until && *until >= bpf_ktime_get_ns();
+	return w && w->until >= bpf_ktime_get_ns();
+}
+
+/*
+ * Did an observation that began at since overlap a collapse of the inode?
+ * Asked when it is over: a collapse is in flight now, or one returned after
+ * it began. Only where collapse_file's entry is seen (kht_watch_begin).
+ */
+static __always_inline bool kht_watch_overlaps(__u32 dev, __u64 ino, __u32 gen, __u64 since)
+{
+	struct kht_watch *w = kht_watch_of(dev, ino, gen);
+
+	return w && (w->collapsing || w->last_end >= since);
 }
 
 #endif /* KHT_WATCH_BPF_H */

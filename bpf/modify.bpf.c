@@ -31,6 +31,16 @@
 
 /* No collapse feature to share the watch with: report every modification. */
 const volatile bool watch_all = false;
+/*
+ * The production profile (where collapse_file's entry and exit are seen):
+ * writes and hole fills, the hot ones, only while a collapse of their inode
+ * runs. The rules need them only there: a write or fill cannot make a hole,
+ * so what they explain is a hole the kernel counted and no longer found
+ * between the collapse's entry (its data map) and its decision. Punches,
+ * fallocate and truncations stay on the watch's horizon: they make holes a
+ * reader may see after the collapse returned. --all-writes: the horizon.
+ */
+const volatile bool during_collapses_only = false;
 
 /* What an entry probe leaves for its exit probe; op == 0: nothing pending. */
 struct mod_pending {
@@ -93,9 +103,17 @@ static __always_inline bool mod_quiet(void)
 	return (!watch_all && kht_watch_idle()) || kht_task_filtered();
 }
 
-static __always_inline bool mod_watched(const struct kht_modify *ev)
+/*
+ * Is ev worth an event? hot: a write or fill, which began at since (an
+ * instant one: ~0, only a collapse in flight counts).
+ */
+static __always_inline bool mod_kept(const struct kht_modify *ev, bool hot, __u64 since)
 {
-	return watch_all || kht_watching(ev->file.dev, ev->file.ino, ev->file.gen);
+	if (watch_all)
+		return true;
+	if (hot && during_collapses_only)
+		return kht_watch_overlaps(ev->file.dev, ev->file.ino, ev->file.gen, since);
+	return kht_watching(ev->file.dev, ev->file.ino, ev->file.gen);
 }
 
 static __always_inline __u32 falloc_op(int mode)
@@ -142,7 +160,7 @@ static __always_inline void mod_finish(void *ctx, long long ret)
 	__sync_fetch_and_add(&mods_pending, -1);
 	ev = &p->ev;
 	/* decided at exit: a punch already running when a collapse began counts */
-	if (!mod_watched(ev)) {
+	if (!mod_kept(ev, ev->op == KHT_MOD_WRITE, ev->start_ns)) {
 		ev->op = 0;
 		return;
 	}
@@ -222,7 +240,7 @@ int BPF_PROG(trunc_fexit, void *idmap, struct dentry *dentry, loff_t length,
 	if (mod_quiet())								\
 		return 0;								\
 	__builtin_memset(&ev, 0, sizeof(ev));						\
-	if ((ident) && mod_watched(&ev))						\
+	if ((ident) && mod_kept(&ev, true, ~0ULL))					\
 		emit(attach);								\
 	return 0;									\
 }
@@ -320,7 +338,7 @@ static __always_inline struct file *mod_fd(unsigned int fd, struct kht_modify *e
 		return NULL;
 	file = kht_fd_file(fd);
 	if (!file || !mod_inode_ident(BPF_CORE_READ(file, f_inode), ev) ||
-	    (gated && !mod_watched(ev)))
+	    (gated && !mod_kept(ev, false, 0)))	/* the horizon; the exit decides */
 		return NULL;
 	mod_name(ev, BPF_CORE_READ(file, f_path.dentry));
 	return file;

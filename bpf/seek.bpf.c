@@ -27,16 +27,17 @@
 
 /*
  * The production profile (default where the collapse feature sees a
- * collapse begin: fentry and kprobe modes): a seek or mincore is recorded
- * only if its inode is watched, i.e. a collapse touched it within
- * KHT_WATCH_HORIZON_NS. The race rules judge only observations that overlap
- * a collapse of their inode, and a collapse marks its inode at entry, so
- * none they need is left out. The others are counted in `not_recorded`.
- * Decided at the exit, never at the entry: a call that was under way when a
- * collapse began must still be seen. The watch maps are the collapse
- * object's (tools/feat_seek.c shares them). --all-seeks: everything.
+ * collapse begin and end: fentry and kprobe modes): a seek or mincore is
+ * recorded only if it overlapped a collapse_file call on its inode. The
+ * race rules judge only observations that overlap a collapse of their
+ * inode, and a collapse marks its inode at entry and at return
+ * (kht_watch_begin/end), so none they need is left out. The others are
+ * counted in `not_recorded`. Decided at the exit, never at the entry: a
+ * call that was under way when a collapse began must still be seen. The
+ * watch maps are the collapse object's (tools/feat_seek.c shares them).
+ * --all-seeks: everything.
  */
-const volatile bool near_collapses_only = false;
+const volatile bool during_collapses_only = false;
 
 enum { NR_SEEK, NR_MINCORE, NR_MAX };
 
@@ -228,7 +229,7 @@ static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_sr
 
 	if (!seek_pending_take(&p))
 		return;
-	if (near_collapses_only && kht_watch_idle()) {
+	if (during_collapses_only && kht_watch_idle()) {
 		count_not_recorded(NR_SEEK);	/* no collapse anywhere within the horizon */
 		return;
 	}
@@ -239,7 +240,8 @@ static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_sr
 	if (!seek_file_ident(file, src == SEEK_FILE_ARG, &ev, &shmem, &mode) ||
 	    (regular_only && (mode & S_IFMT) != S_IFREG))
 		return;
-	if (near_collapses_only && !kht_watching(ev.file.dev, ev.file.ino, ev.file.gen))
+	if (during_collapses_only &&
+	    !kht_watch_overlaps(ev.file.dev, ev.file.ino, ev.file.gen, p.start_ns))
 		count_not_recorded(NR_SEEK);
 	else
 		seek_emit(ctx, &p, &ev, shmem, ret, attach);
@@ -421,14 +423,15 @@ static __always_inline int mincore_end(void *ctx, long ret, __u32 attach)
 		return 0;
 	ev.len = p->len;
 	p->len = 0;
-	if (near_collapses_only && kht_watch_idle()) {
+	if (during_collapses_only && kht_watch_idle()) {
 		count_not_recorded(NR_MINCORE);
 		return 0;
 	}
 	/* "mincore on file-backed ranges": anonymous memory is not our story */
 	if (!kht_vma_lookup(&vi, p->addr) || vi.filtered || !(vi.flags & KHT_O_HAVE_INODE))
 		return 0;
-	if (near_collapses_only && !kht_watching(vi.ref.dev, vi.ref.ino, vi.ref.gen)) {
+	if (during_collapses_only &&
+	    !kht_watch_overlaps(vi.ref.dev, vi.ref.ino, vi.ref.gen, p->start_ns)) {
 		count_not_recorded(NR_MINCORE);
 		return 0;
 	}

@@ -22,7 +22,7 @@
 /* What record can honour: filters and modes are applied in BPF, nothing is formatted. */
 #define RECORD_OPTS (KHT_O(PID) | KHT_O(INODE) | KHT_O(ATTACH) | KHT_O(DURATION) | \
 		     KHT_O(VERBOSE) | KHT_O(HELP) | KHT_O(OUTPUT) | KHT_O(NO_INSIDE) | \
-		     KHT_O(LOCK_WINDOWS) | KHT_O(SPINS) | KHT_O(ALL_SEEKS) | KHT_O(FORCE) | \
+		     KHT_O(LOCK_WINDOWS) | KHT_O(SPINS) | KHT_O(ALL_SEEKS) | KHT_O(ALL_WRITES) | KHT_O(FORCE) | \
 		     KHT_O_TASK_FILTERS | KHT_O(QUIET))
 
 #define STATUS_EVERY_NS 3000000000ULL	/* the status line on stderr; -q: none */
@@ -108,12 +108,18 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 	if (kht_lock_windows_in_use())
 		kht_tf_meta_add_hook(&meta, "collapse:lock-windows",
 				     kht_lock_windows_in_use() == KHT_LW_CALLSITE ? "callsite" : "fentry");
+	/* whether writes and fills outside collapses were left out (races: holes_unproven) */
+	for (int i = 0; i < s->nfeat; i++)
+		if (s->feat[i].f == &kht_feat_modify)
+			kht_tf_meta_add_hook(&meta, KHT_MODIFY_PROFILE_HOOK,
+					     kht_modify_during_collapses() ? KHT_MODIFY_DURING :
+					     "near-collapses");
 	/* whether seeks and mincore calls far from collapses were left out */
 	for (int i = 0; i < s->nfeat; i++)
 		if (s->feat[i].f == &kht_feat_seek)
 			kht_tf_meta_add_hook(&meta, "seek:profile",
-					     kht_seek_profile() == KHT_SEEKS_NEAR_COLLAPSES ?
-					     "near-collapses" : "all");
+					     kht_seek_profile() == KHT_SEEKS_DURING_COLLAPSES ?
+					     "in-collapses" : "all");
 	kht_tf_meta_add_enum(&meta, "scan_result", &s->results);
 	r->w = kht_tf_create_out(out, &meta, err, sizeof(err));
 	if (!r->w) {

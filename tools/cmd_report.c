@@ -179,6 +179,8 @@ static struct kht_race_opts race_opts(const struct report *r)
 	for (int i = 0; i < r->meta.nhooks; i++) {
 		ro.mods_traced |= !strcmp(r->meta.hooks[i].hook, kht_feat_modify.name);
 		ro.fills_traced |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_FILLS_HOOK);
+		ro.writes_in_collapses |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_PROFILE_HOOK) &&
+					  !strcmp(r->meta.hooks[i].mode, KHT_MODIFY_DURING);
 	}
 	return ro;
 }

@@ -11,18 +11,33 @@
 #define H_WRITE "shmem_write_begin"
 #define H_FILL "shmem_add_to_page_cache"
 
+/* The profile configure() chose (docs/timeline.md "What is recorded"). */
+static bool during_collapses;
+
+bool kht_modify_during_collapses(void) { return during_collapses; }
+
 static const char *limits(int mode)
 {
-	if (mode == KHT_MODE_SYSCALLS)
-		return "fallocate/ftruncate/write/pwrite64 syscall tracepoints: truncate(2) by "
-		       "path, MADV_REMOVE, writev and hole fills by faults are not seen";
+	static char buf[256];
+	const char *profile = during_collapses ?
+			      "writes and hole fills are recorded only during a collapse of "
+			      "their inode (--all-writes: within 10 s of one)" : "";
+
+	if (mode == KHT_MODE_SYSCALLS) {
+		snprintf(buf, sizeof(buf), "fallocate/ftruncate/write/pwrite64 syscall tracepoints: "
+			 "truncate(2) by path, MADV_REMOVE, writev and hole fills by faults are not "
+			 "seen%s%s", *profile ? "; " : "", profile);
+		return buf;
+	}
 	int m = mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE;
 	bool w = kht_hook_ok(H_WRITE, m, (char[256]){ 0 }, 256);
 	bool f = kht_hook_ok(H_FILL, m, (char[256]){ 0 }, 256);
+	const char *seen = w && f ? "" : !w && !f ? "writes and hole fills are not seen" :
+			   !w ? "writes are not seen (no shmem_write_begin)" :
+			   "hole fills (faults) are not seen (no shmem_add_to_page_cache)";
 
-	return w && f ? "" : !w && !f ? "writes and hole fills are not seen" :
-	       !w ? "writes are not seen (no shmem_write_begin)" :
-	       "hole fills (faults) are not seen (no shmem_add_to_page_cache)";
+	snprintf(buf, sizeof(buf), "%s%s%s", seen, *seen && *profile ? "; " : "", profile);
+	return buf;
 }
 
 static void *open_skel(void) { return modify_bpf__open(); }
@@ -49,6 +64,10 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	skel->rodata->watch_all = watched < 0 || gate < 0 ||
 				  bpf_map__reuse_fd(skel->maps.watched, watched) ||
 				  bpf_map__reuse_fd(skel->maps.watch_gate, gate);
+	/* only a collapse mode that sees collapse_file begin and return counts them in flight */
+	during_collapses = !skel->rodata->watch_all && !o->all_writes &&
+			   kht_collapse_sees_entry();
+	skel->rodata->during_collapses_only = during_collapses;
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)

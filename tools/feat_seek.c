@@ -35,8 +35,8 @@ enum kht_seek_profile kht_seek_profile(void) { return profile; }
 
 static const char *profile_str(void)
 {
-	return profile == KHT_SEEKS_NEAR_COLLAPSES ?
-	       "; only those on inodes a collapse touched in the last 10 s are recorded, the "
+	return profile == KHT_SEEKS_DURING_COLLAPSES ?
+	       "; only those that overlapped a collapse of their inode are recorded, the "
 	       "others counted (--all-seeks: all)" :
 	       profile == KHT_SEEKS_ALL_NO_ENTRY ?
 	       "; all recorded: the collapse mode does not see a collapse begin" : "";
@@ -82,8 +82,8 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 		 bpf_map__reuse_fd(skel->maps.watch_gate, gate))
 		profile = KHT_SEEKS_ALL;
 	else
-		profile = KHT_SEEKS_NEAR_COLLAPSES;
-	skel->rodata->near_collapses_only = profile == KHT_SEEKS_NEAR_COLLAPSES;
+		profile = KHT_SEEKS_DURING_COLLAPSES;
+	skel->rodata->during_collapses_only = profile == KHT_SEEKS_DURING_COLLAPSES;
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)

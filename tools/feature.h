@@ -84,8 +84,13 @@ extern const struct kht_feature kht_feat_modify;
 
 /* modify: holes filled by faults are seen in this mode (the fill hook attaches) */
 bool kht_modify_sees_fills(int mode);
+/* modify: writes and fills recorded only during collapses (the production profile) */
+bool kht_modify_during_collapses(void);
 /* The recording's name for that (a hook entry of its own) */
 #define KHT_MODIFY_FILLS_HOOK "modify:fills"
+/* a recording's "# modify:profile: in-collapses" line (kht_modify_during_collapses) */
+#define KHT_MODIFY_PROFILE_HOOK "modify:profile"
+#define KHT_MODIFY_DURING "in-collapses"
 
 /* Every tracing feature, in load order (a feature may use maps shared by earlier ones). */
 extern const struct kht_feature *const kht_trace_features[];
@@ -138,7 +143,7 @@ bool kht_collapse_sees_entry(void);
 enum kht_seek_profile {
 	KHT_SEEKS_ALL,			/* --all-seeks, or no collapse feature to share maps with */
 	KHT_SEEKS_ALL_NO_ENTRY,		/* the collapse mode sees only ends: all, to be safe */
-	KHT_SEEKS_NEAR_COLLAPSES,	/* only on inodes a collapse touched within the horizon */
+	KHT_SEEKS_DURING_COLLAPSES,	/* only those that overlapped a collapse of their inode */
 };
 enum kht_seek_profile kht_seek_profile(void);
 /* Seeks and mincore calls counted, not recorded, by the loaded features. */

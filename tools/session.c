@@ -154,10 +154,9 @@ void kht_session_note_not_recorded(const struct kht_session *s)
 		mincores += kht_loaded_not_recorded(&s->feat[i], KHT_NR_MINCORE);
 	}
 	if (seeks || mincores)
-		fprintf(stderr, "khugetrace %s: %llu SEEK_DATA/SEEK_HOLE and %llu mincore calls on "
-			"inodes no collapse touched in the last %llu s were counted, not recorded "
-			"(--all-seeks records them).\n", s->cmd, seeks, mincores,
-			KHT_WATCH_HORIZON_NS / 1000000000ULL);
+		fprintf(stderr, "khugetrace %s: %llu SEEK_DATA/SEEK_HOLE and %llu mincore calls "
+			"that overlapped no collapse of their inode were counted, not recorded "
+			"(--all-seeks records them).\n", s->cmd, seeks, mincores);
 }
 
 int kht_session_drops_per_cpu(const struct kht_session *s, unsigned long long *out, int n)

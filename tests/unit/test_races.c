@@ -874,6 +874,47 @@ TEST(race_uffd_holes_filled_meanwhile)
 	kht_tl_free(&t);
 }
 
+/*
+ * The production profile records writes and fills only while a collapse of
+ * their inode runs (writes_in_collapses). A collapse with its data map
+ * counted its holes at entry: nothing before it matters, still a BUG.
+ * Without the map the holes are the scan's, which ran before the entry
+ * where nothing was recorded: WARN, naming it.
+ */
+TEST(race_uffd_fills_recorded_in_collapses_only)
+{
+	struct kht_collapse c = col(10, 20, "SCAN_SUCCEED", 64);
+	struct kht_uffd reg = uffd(8, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_race_opts o = { .mods_traced = true, .fills_traced = true,
+				   .writes_in_collapses = true };
+	struct kht_tl_filter f = { 0 };
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	for (int map = 0; map < 2; map++) {
+		struct kht_timeline t = { 0 };
+
+		if (map) {
+			c.flags |= KHT_F_HAVE_DATAMAP;	/* all holes: the scan's 64 are among them */
+			for (int w = 0; w < KHT_DATAMAP_WORDS; w++)
+				c.data_map[w] = 0;
+		}
+		ADD(t, c);
+		ADD(t, reg);
+		kht_tl_build(&t, &f, 0);
+		CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+		CHECK(r.n == 1);
+		if (map) {
+			CHECK(r.r[0].sev == KHT_SEV_BUG);
+		} else {
+			CHECK(r.r[0].sev == KHT_SEV_WARN && r.r[0].downgrade &&
+			      strstr(r.r[0].downgrade, "before collapse_file began were not recorded"));
+		}
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+}
+
 /* A sparse range (cp --sparse, VM images): data pages 0-510, a hole at 511. */
 static struct kht_collapse col_sparse(bool published_not_uptodate)
 {

@@ -19,10 +19,10 @@ _khugetrace_options()
 	case $1 in
 	probe)		echo "-j --json --modes --modes= --lock-sites -v --verbose $common" ;;
 	collapse)	echo "$trace -m --min-us -c --count -j --json $common" ;;
-	timeline)	echo "$trace --all-seeks -j --json --perfetto --perfetto-format --since --until $common" ;;
-	races)		echo "$trace --all-seeks -j --json --since --until --spin-us $common" ;;
+	timeline)	echo "$trace --all-seeks --all-writes -j --json --perfetto --perfetto-format --since --until $common" ;;
+	races)		echo "$trace --all-seeks --all-writes -j --json --since --until --spin-us $common" ;;
 	check-kernel)	echo "-j --json $common" ;;
-	record)		echo "$trace --all-seeks -o --output -f --force -q --quiet $common" ;;
+	record)		echo "$trace --all-seeks --all-writes -o --output -f --force -q --quiet $common" ;;
 	report)		echo "-i --input --timeline --perfetto --perfetto-format --races --spin-us" \
 			     "-p --pid --inode" \
 			     "--since --until -c --count -m --min-us -j --json $common" ;;

@@ -34,7 +34,9 @@ const char *kht_opts_usage(void)
 	       "                       XA_RETRY_ENTRY spins (probes on every page-cache\n"
 	       "                       lookup of the system: off by default)\n"
 	       "      --all-seeks      record every SEEK_DATA/SEEK_HOLE and mincore, not only\n"
-	       "                       those on inodes a collapse touched in the last 10 s\n"
+	       "                       those that overlapped a collapse of their inode\n"
+	       "      --all-writes     record writes and hole fills of inodes a collapse touched\n"
+	       "                       in the last 10 s, not only those during a collapse\n"
 	       "      --lock-windows HOW  fentry mode: auto (default: call-site kprobes in\n"
 	       "                       collapse_file when every site verifies, else fentry on\n"
 	       "                       the spinlock functions), callsite, fentry\n"
@@ -273,6 +275,7 @@ static const struct option longopts[] = {
 		{ "lock-windows", required_argument, NULL, 'L' },
 		{ "spins", no_argument, NULL, 'Y' },
 		{ "all-seeks", no_argument, NULL, 'A' },
+		{ "all-writes", no_argument, NULL, 'B' },
 		{},
 	};
 
@@ -380,6 +383,7 @@ int kht_parse_opts_ex(int argc, char **argv, unsigned flags, struct kht_opts *o,
 		case 'N': o->no_inside = true; break;
 		case 'Y': o->spins = true; break;
 		case 'A': o->all_seeks = true; break;
+		case 'B': o->all_writes = true; break;
 		case 'L':
 			if ((o->lock_windows = parse_word(lock_window_modes, optarg)) < 0)
 				FAIL("invalid --lock-windows '%s': expected auto, "

@@ -17,7 +17,7 @@ enum kht_opt {
 	KHT_OPT_OUTPUT, KHT_OPT_TIMELINE, KHT_OPT_RACES, KHT_OPT_NO_INSIDE, KHT_OPT_SPIN_US,
 	KHT_OPT_SINCE, KHT_OPT_UNTIL, KHT_OPT_FORCE, KHT_OPT_INPUT, KHT_OPT_COMM, KHT_OPT_TID,
 	KHT_OPT_CGROUP, KHT_OPT_QUIET, KHT_OPT_PERFETTO_FORMAT, KHT_OPT_LOCK_WINDOWS,
-	KHT_OPT_SPINS, KHT_OPT_ALL_SEEKS,
+	KHT_OPT_SPINS, KHT_OPT_ALL_SEEKS, KHT_OPT_ALL_WRITES,
 	KHT_OPT_MAX
 };
 #define KHT_O(name) (1ULL << KHT_OPT_##name)
@@ -63,7 +63,8 @@ struct kht_opts {
 	bool no_inside;
 	int lock_windows;	/* --lock-windows: enum kht_lock_windows */
 	bool spins;		/* --spins: the reader probes (retry spins), fentry mode */
-	bool all_seeks;		/* --all-seeks: every seek and mincore, not only near collapses */
+	bool all_seeks;		/* --all-seeks: every seek and mincore, not only during collapses */
+	bool all_writes;	/* --all-writes: writes and fills within 10 s of a collapse */
 	bool best_effort;	/* set by record: a feature that cannot load is named, not fatal */
 	unsigned long long spin_us;	/* races: --spin-us, retry-spin threshold */
 	double since_s, until_s;	/* --since/--until: window in seconds from the start */

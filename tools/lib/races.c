@@ -398,6 +398,10 @@ static const char *holes_unproven(const struct kht_timeline *t, const struct kht
 	if (!o->mods_traced)
 		return "hole fills were not traced: another task may have filled the holes "
 		       "before the kernel decided";
+	if (o->writes_in_collapses && from < c->begin_ns)
+		return "writes and hole fills before collapse_file began were not recorded "
+		       "(--all-writes records them): another task may have filled the holes "
+		       "before the kernel decided";
 	/* a page being written at entry is a hole to the data map, a page to the kernel */
 	if (c->ev.collapse.flags & KHT_F_DATAMAP_PENDING)
 		return "a page of the range was being written (present, not yet uptodate) when "

@@ -79,6 +79,12 @@ struct kht_race_opts {
 	/* ... including holes filled by faults (shmem_add_to_page_cache, fentry/kprobe) */
 	bool fills_traced;
 	/*
+	 * ... but writes and fills only while a collapse of their inode ran
+	 * (the production profile, tools/feat_modify.c): none from the scan
+	 * that precedes collapse_file.
+	 */
+	bool writes_in_collapses;
+	/*
 	 * When the ring buffer dropped events (live tracing): a removal, punch
 	 * or write may be among them, so a BUG whose evidence spans such a
 	 * time is a WARN.
