@@ -24,6 +24,7 @@
 #include "khugetrace.h"
 #include "kht_bpf_common.h"
 #include "kht_watch.bpf.h"
+#include "kht_ident.bpf.h"
 
 #define S_IFMT	00170000
 #define S_IFREG	0100000
@@ -333,14 +334,19 @@ int BPF_KRETPROBE(trunc_kretprobe, int ret)
 static __always_inline struct file *mod_fd(unsigned int fd, struct kht_modify *ev, bool gated)
 {
 	struct file *file;
+	__u16 mode = 0;
+	bool shmem;
 
 	if (gated ? mod_quiet() : kht_task_filtered())
 		return NULL;
 	file = kht_fd_file(fd);
-	if (!file || !mod_inode_ident(BPF_CORE_READ(file, f_inode), ev) ||
-	    (gated && !mod_kept(ev, false, 0)))	/* the horizon; the exit decides */
+	/* a per-CPU cache of identities (kht_ident.bpf.h): a writer writes one file again and again */
+	if (!kht_cached_ident(file, false, &ev->file, ev->name, &shmem, &mode) ||
+	    (mode & S_IFMT) != S_IFREG)
 		return NULL;
-	mod_name(ev, BPF_CORE_READ(file, f_path.dentry));
+	ev->flags |= KHT_O_HAVE_INODE | (shmem ? KHT_O_SHMEM : 0);
+	if (gated && !mod_kept(ev, false, 0))	/* the horizon; the exit decides */
+		return NULL;
 	return file;
 }
 
