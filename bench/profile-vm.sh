@@ -11,8 +11,8 @@
 # and under `khugetrace timeline -j -a fentry` (every feature, output to
 # /dev/null) with
 #   default  the default profile: call-site lock windows, no reader probes,
-#            seeks/mincore only near collapses
-#   full     --spins --all-seeks: every probe and every event (the default
+#            seeks, mincore, writes and fills only where they overlap a collapse
+#   full     --spins --all-seeks --all-writes: every probe and every event (the default
 #            before the profile)
 #   floor    bench/hook_floor: the default's hooks (collapse_file, the
 #            call-site kprobes `probe --lock-sites` verifies, scan_file,
@@ -75,7 +75,7 @@ run() { # none | default | full | floor | floor+rd
 	# shellcheck disable=SC2086
 	floor+rd) floor floor+rd $hooks $readers; return ;;
 	default) opts= ;;
-	full) opts="--spins --all-seeks" ;;
+	full) opts="--spins --all-seeks --all-writes" ;;
 	esac
 	rm -f /tmp/r.err
 	/bin/khugetrace timeline -j -a fentry $opts >/dev/null 2>/tmp/r.err &

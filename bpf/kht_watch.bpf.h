@@ -2,9 +2,13 @@
 /*
  * The inodes worth watching for modifications: those a collapse touched in
  * the last KHT_WATCH_HORIZON_NS. collapse.bpf.c marks them (at collapse_file
- * entry where it is visible, and at every collapse event), modify.bpf.c reads
- * them. Both objects define these maps; the front-end hands the collapse
- * object's maps to the modify object (bpf_map__reuse_fd) so they are one.
+ * entry where it is visible, and at every collapse event), modify.bpf.c and
+ * seek.bpf.c read them. Where collapse_file's entry and return are seen,
+ * the watch also counts the calls in flight and stamps the last return:
+ * the production profile keeps only the seeks, writes and fills that
+ * overlap a collapse. The objects define these maps alike; the front-end
+ * hands the collapse object's maps to the others (bpf_map__reuse_fd) so
+ * they are one.
  *
  * Cost: the modification probes fire for every write of the system; the
  * gate (one array slot, inlined lookup) sends them away in a few

@@ -186,6 +186,13 @@ TEST(opts_good)
 	CHECK(o.duration_s == 1.5 && o.count == 3);
 	CHECK(parse(&o, err, "-a", "auto", NULL, NULL) == 0 && o.attach == KHT_MODE_NONE);
 	CHECK(parse(&o, err, "-h", NULL, NULL, NULL) == 0 && o.help);
+	/* the production profile's two ways out, each its own flag and its own bit */
+	CHECK(parse(&o, err, "--all-writes", NULL, NULL, NULL) == 0 && o.all_writes && !o.all_seeks);
+	CHECK(kht_opts_only(&o, KHT_O(ALL_SEEKS), "races", NULL, err, 200) == -1);
+	CHECK_STR(err, "--all-writes does not apply to races");
+	CHECK(parse(&o, err, "--all-seeks", NULL, NULL, NULL) == 0 && o.all_seeks && !o.all_writes);
+	CHECK(kht_opts_only(&o, KHT_O(ALL_WRITES), "races", NULL, err, 200) == -1);
+	CHECK_STR(err, "--all-seeks does not apply to races");
 }
 
 TEST(opts_bad_input_gets_a_sentence)
