@@ -49,13 +49,25 @@ struct {
 	__type(value, struct kht_watch);
 } watched SEC(".maps");
 
-/* [0]: the latest "watched until" of any inode: nothing to do past it */
+/*
+ * [0]: the same for all inodes together: the latest "watched until" of any
+ * (nothing to do past it), the collapse_file calls in flight anywhere and
+ * the last return. Most seeks, writes and fills of a watched file run while
+ * no collapse does: the gate sends them away before their file is named.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct kht_watch);
 } watch_gate SEC(".maps");
+
+static __always_inline struct kht_watch *kht_gate(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&watch_gate, &zero);
+}
 
 static __always_inline struct kht_watch *kht_watch_of(__u32 dev, __u64 ino, __u32 gen)
 {
@@ -69,9 +81,7 @@ static __always_inline struct kht_watch *kht_watch_touch(__u32 dev, __u64 ino, _
 {
 	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
 	__u64 until = bpf_ktime_get_ns() + KHT_WATCH_HORIZON_NS;
-	struct kht_watch fresh = { .until = until }, *w;
-	__u32 zero = 0;
-	__u64 *gate;
+	struct kht_watch fresh = { .until = until }, *w, *gate = kht_gate();
 
 	w = bpf_map_lookup_elem(&watched, &k);
 	if (!w) {
@@ -81,31 +91,37 @@ static __always_inline struct kht_watch *kht_watch_touch(__u32 dev, __u64 ino, _
 	}
 	if (w && w->until < until)
 		w->until = until;
-	gate = bpf_map_lookup_elem(&watch_gate, &zero);
-	if (gate && *gate < until)
-		*gate = until;
+	if (gate && gate->until < until)
+		gate->until = until;
 	return w;
 }
 
 /* collapse_file entered on the inode (the caller remembers, for the exit). */
-static __always_inline bool kht_watch_begin(__u32 dev, __u64 ino, __u32 gen)
+static __always_inline void kht_watch_begin(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch *w = kht_watch_touch(dev, ino, gen);
+	struct kht_watch *w = kht_watch_touch(dev, ino, gen), *gate = kht_gate();
 
-	if (!w)
-		return false;
-	__sync_fetch_and_add(&w->collapsing, 1);
-	return true;
+	if (gate)
+		__sync_fetch_and_add(&gate->collapsing, 1);
+	if (w)
+		__sync_fetch_and_add(&w->collapsing, 1);
 }
 
 /* ... and returned: only for a collapse kht_watch_begin counted. */
 static __always_inline void kht_watch_end(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch *w = kht_watch_touch(dev, ino, gen);
+	struct kht_watch *w = kht_watch_touch(dev, ino, gen), *gate = kht_gate();
+	__u64 now = bpf_ktime_get_ns();
 
+	/* the stamp before the count: a reader that sees the count at 0 sees it */
+	if (gate) {
+		gate->last_end = now;
+		if (gate->collapsing)
+			__sync_fetch_and_add(&gate->collapsing, -1);
+	}
 	if (!w)
 		return;
-	w->last_end = bpf_ktime_get_ns();
+	w->last_end = now;
 	/* an LRU eviction may have started the watch over at 0 */
 	if (w->collapsing)
 		__sync_fetch_and_add(&w->collapsing, -1);
@@ -114,10 +130,17 @@ static __always_inline void kht_watch_end(__u32 dev, __u64 ino, __u32 gen)
 /* Nothing watched right now: the early exit of every modification probe. */
 static __always_inline bool kht_watch_idle(void)
 {
-	__u32 zero = 0;
-	__u64 *gate = bpf_map_lookup_elem(&watch_gate, &zero);
+	struct kht_watch *gate = kht_gate();
 
-	return !gate || *gate < bpf_ktime_get_ns();
+	return !gate || gate->until < bpf_ktime_get_ns();
+}
+
+/* Did any collapse run since `since` (~0: is one running now)? No clock read. */
+static __always_inline bool kht_any_collapse_since(__u64 since)
+{
+	struct kht_watch *gate = kht_gate();
+
+	return gate && (gate->collapsing || gate->last_end >= since);
 }
 
 static __always_inline bool kht_watching(__u32 dev, __u64 ino, __u32 gen)

@@ -238,7 +238,7 @@ int BPF_PROG(trunc_fexit, void *idmap, struct dentry *dentry, loff_t length,
 {											\
 	struct kht_modify ev;								\
 											\
-	if (mod_quiet())								\
+	if ((during_collapses_only && !kht_any_collapse_since(~0ULL)) || mod_quiet())	\
 		return 0;								\
 	__builtin_memset(&ev, 0, sizeof(ev));						\
 	if ((ident) && mod_kept(&ev, true, ~0ULL))					\

@@ -146,8 +146,8 @@ static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_sr
 
 	if (!seek_pending_take(&p))
 		return;
-	if (during_collapses_only && kht_watch_idle()) {
-		count_not_recorded(NR_SEEK);	/* no collapse anywhere within the horizon */
+	if (during_collapses_only && !kht_any_collapse_since(p.start_ns)) {
+		count_not_recorded(NR_SEEK);	/* no collapse anywhere while it ran */
 		return;
 	}
 	if (src == SEEK_FILE_KEPT)
@@ -340,8 +340,8 @@ static __always_inline int mincore_end(void *ctx, long ret, __u32 attach)
 		return 0;
 	ev.len = p->len;
 	p->len = 0;
-	if (during_collapses_only && kht_watch_idle()) {
-		count_not_recorded(NR_MINCORE);
+	if (during_collapses_only && !kht_any_collapse_since(p->start_ns)) {
+		count_not_recorded(NR_MINCORE);	/* before the VMA walk */
 		return 0;
 	}
 	/* "mincore on file-backed ranges": anonymous memory is not our story */
