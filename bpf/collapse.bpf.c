@@ -66,17 +66,11 @@ struct {
 } madvise_calls SEC(".maps");
 
 /* Scratch space: struct kht_collapse is too big to build on the BPF stack comfortably. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kht_collapse);
-} scratch SEC(".maps");
+KHT_ONE_SLOT_MAP(scratch, BPF_MAP_TYPE_PERCPU_ARRAY, struct kht_collapse)
 
 static __always_inline struct kht_collapse *scratch_event(void)
 {
-	__u32 zero = 0;
-	struct kht_collapse *ev = bpf_map_lookup_elem(&scratch, &zero);
+	struct kht_collapse *ev = scratch_slot();
 
 	if (ev)
 		__builtin_memset(ev, 0, sizeof(*ev));

@@ -22,12 +22,7 @@ struct dm_leaf {
 	__u64 slot[64];		/* the current block's leaf node, copied */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct dm_leaf);
-} dm_leaf SEC(".maps");
+KHT_ONE_SLOT_MAP(dm_leaf, BPF_MAP_TYPE_PERCPU_ARRAY, struct dm_leaf)
 
 struct dm_walk {
 	__u64 head;		/* mapping->i_pages.xa_head */
@@ -100,9 +95,9 @@ static __always_inline bool dm_is_data(struct dm_walk *w, __u64 e)
 static long dm_step(__u32 i, void *ctx)
 {
 	struct dm_walk *w = ctx;
-	__u32 zero = 0, slot = i & 63, blk = (i >> 6) & 7;
-	struct kht_collapse *ev = bpf_map_lookup_elem(&scratch, &zero);
-	struct dm_leaf *buf = bpf_map_lookup_elem(&dm_leaf, &zero);
+	__u32 slot = i & 63, blk = (i >> 6) & 7;
+	struct kht_collapse *ev = scratch_slot();
+	struct dm_leaf *buf = dm_leaf_slot();
 	__u64 e;
 
 	if (!ev || !buf) {

@@ -12,12 +12,22 @@ struct {
 	__uint(max_entries, 1 << 22);	/* 4 MiB: ~20k collapse events in flight */
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
+/* A map of one slot (type ARRAY or PERCPU_ARRAY) and name##_slot(), its value. */
+#define KHT_ONE_SLOT_MAP(name, maptype, vtype)				\
+struct {								\
+	__uint(type, maptype);						\
+	__uint(max_entries, 1);						\
+	__type(key, __u32);						\
+	__type(value, vtype);						\
+} name SEC(".maps");							\
+static __always_inline vtype *name##_slot(void)				\
+{									\
+	__u32 zero = 0;							\
+									\
+	return bpf_map_lookup_elem(&name, &zero);			\
+}
+
+KHT_ONE_SLOT_MAP(drops, BPF_MAP_TYPE_PERCPU_ARRAY, __u64)
 
 /* Filters every program honours; set by the front-end before load. */
 const volatile __u32 target_tgid = 0;		/* -p */
@@ -218,8 +228,7 @@ static __always_inline void kht_output(void *ctx, void *data, __u64 size)
 		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 
 	if (bpf_ringbuf_output(&events, data, size, flags)) {
-		__u32 zero = 0;
-		__u64 *n = bpf_map_lookup_elem(&drops, &zero);
+		__u64 *n = drops_slot();
 
 		if (n)
 			(*n)++;

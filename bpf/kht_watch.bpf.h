@@ -55,19 +55,7 @@ struct {
  * the last return. Most seeks, writes and fills of a watched file run while
  * no collapse does: the gate sends them away before their file is named.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kht_watch);
-} watch_gate SEC(".maps");
-
-static __always_inline struct kht_watch *kht_gate(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&watch_gate, &zero);
-}
+KHT_ONE_SLOT_MAP(watch_gate, BPF_MAP_TYPE_ARRAY, struct kht_watch)
 
 static __always_inline struct kht_watch *kht_watch_of(__u32 dev, __u64 ino, __u32 gen)
 {
@@ -81,7 +69,7 @@ static __always_inline struct kht_watch *kht_watch_touch(__u32 dev, __u64 ino, _
 {
 	struct kht_watch_key k = { .ino = ino, .dev = dev, .gen = gen };
 	__u64 until = bpf_ktime_get_ns() + KHT_WATCH_HORIZON_NS;
-	struct kht_watch fresh = { .until = until }, *w, *gate = kht_gate();
+	struct kht_watch fresh = { .until = until }, *w, *gate = watch_gate_slot();
 
 	w = bpf_map_lookup_elem(&watched, &k);
 	if (!w) {
@@ -99,7 +87,7 @@ static __always_inline struct kht_watch *kht_watch_touch(__u32 dev, __u64 ino, _
 /* collapse_file entered on the inode (the caller remembers, for the exit). */
 static __always_inline void kht_watch_begin(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch *w = kht_watch_touch(dev, ino, gen), *gate = kht_gate();
+	struct kht_watch *w = kht_watch_touch(dev, ino, gen), *gate = watch_gate_slot();
 
 	if (gate)
 		__sync_fetch_and_add(&gate->collapsing, 1);
@@ -110,7 +98,7 @@ static __always_inline void kht_watch_begin(__u32 dev, __u64 ino, __u32 gen)
 /* ... and returned: only for a collapse kht_watch_begin counted. */
 static __always_inline void kht_watch_end(__u32 dev, __u64 ino, __u32 gen)
 {
-	struct kht_watch *w = kht_watch_touch(dev, ino, gen), *gate = kht_gate();
+	struct kht_watch *w = kht_watch_touch(dev, ino, gen), *gate = watch_gate_slot();
 	__u64 now = bpf_ktime_get_ns();
 
 	/* the stamp before the count: a reader that sees the count at 0 sees it */
@@ -130,7 +118,7 @@ static __always_inline void kht_watch_end(__u32 dev, __u64 ino, __u32 gen)
 /* Nothing watched right now: the early exit of every modification probe. */
 static __always_inline bool kht_watch_idle(void)
 {
-	struct kht_watch *gate = kht_gate();
+	struct kht_watch *gate = watch_gate_slot();
 
 	return !gate || gate->until < bpf_ktime_get_ns();
 }
@@ -138,7 +126,7 @@ static __always_inline bool kht_watch_idle(void)
 /* Did any collapse run since `since` (~0: is one running now)? No clock read. */
 static __always_inline bool kht_any_collapse_since(__u64 since)
 {
-	struct kht_watch *gate = kht_gate();
+	struct kht_watch *gate = watch_gate_slot();
 
 	return gate && (gate->collapsing || gate->last_end >= since);
 }

@@ -32,12 +32,7 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct inflight);
-} scratch SEC(".maps");
+KHT_ONE_SLOT_MAP(scratch, BPF_MAP_TYPE_PERCPU_ARRAY, struct inflight)
 
 /*
  * userfaultfd ioctls in flight, all tasks (kht_pending_put). In syscalls
@@ -60,12 +55,11 @@ static __always_inline bool uffd_resolve(struct inflight *in, struct kht_vma_inf
 /* The scratch slot, zeroed, as an event of op starting now; NULL if filtered. */
 static __always_inline struct inflight *new_uffd(__u32 op, __u32 attach)
 {
-	__u32 zero = 0;
 	struct inflight *in;
 
 	if (kht_task_filtered())
 		return NULL;
-	in = bpf_map_lookup_elem(&scratch, &zero);
+	in = scratch_slot();
 	if (!in)
 		return NULL;
 	__builtin_memset(in, 0, sizeof(*in));
