@@ -340,9 +340,11 @@ static __always_inline struct file *mod_fd(unsigned int fd, struct kht_modify *e
 	if (gated ? mod_quiet() : kht_task_filtered())
 		return NULL;
 	file = kht_fd_file(fd);
+	/* write(2) to a pipe, socket or tty: gone before it takes a cache slot */
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFREG)
+		return NULL;
 	/* a per-CPU cache of identities (kht_ident.bpf.h): a writer writes one file again and again */
-	if (!kht_cached_ident(file, false, &ev->file, ev->name, &shmem, &mode) ||
-	    (mode & S_IFMT) != S_IFREG)
+	if (!kht_cached_ident(file, false, &ev->file, ev->name, &shmem, &mode))
 		return NULL;
 	ev->flags |= KHT_O_HAVE_INODE | (shmem ? KHT_O_SHMEM : 0);
 	if (gated && !mod_kept(ev, false, 0))	/* the horizon; the exit decides */
