@@ -99,27 +99,27 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 
 	kht_tf_meta_init(&meta);
 	for (int i = 0; i < s->nfeat; i++) {
-		kht_tf_meta_add_hook(&meta, s->feat[i].f->name, kht_mode_names[s->feat[i].mode]);
-		if (s->feat[i].f == &kht_feat_modify && kht_modify_sees_fills(s->feat[i].mode))
+		const struct kht_feature *f = s->feat[i].f;
+
+		kht_tf_meta_add_hook(&meta, f->name, kht_mode_names[s->feat[i].mode]);
+		if (f == &kht_feat_modify && kht_modify_sees_fills(s->feat[i].mode))
 			kht_tf_meta_add_hook(&meta, KHT_MODIFY_FILLS_HOOK,
 					     kht_mode_names[s->feat[i].mode]);
+		/* whether writes and fills outside collapses were left out (races: holes_unproven) */
+		if (f == &kht_feat_modify)
+			kht_tf_meta_add_hook(&meta, KHT_MODIFY_PROFILE_HOOK,
+					     kht_modify_during_collapses() ? KHT_MODIFY_DURING :
+					     "near-collapses");
+		/* whether seeks and mincore calls far from collapses were left out */
+		if (f == &kht_feat_seek)
+			kht_tf_meta_add_hook(&meta, "seek:profile",
+					     kht_seek_profile() == KHT_SEEKS_DURING_COLLAPSES ?
+					     "in-collapses" : "all");
 	}
 	/* where the lock windows came from (docs/collapse.md): report shows it */
 	if (kht_lock_windows_in_use())
 		kht_tf_meta_add_hook(&meta, "collapse:lock-windows",
 				     kht_lock_windows_in_use() == KHT_LW_CALLSITE ? "callsite" : "fentry");
-	/* whether writes and fills outside collapses were left out (races: holes_unproven) */
-	for (int i = 0; i < s->nfeat; i++)
-		if (s->feat[i].f == &kht_feat_modify)
-			kht_tf_meta_add_hook(&meta, KHT_MODIFY_PROFILE_HOOK,
-					     kht_modify_during_collapses() ? KHT_MODIFY_DURING :
-					     "near-collapses");
-	/* whether seeks and mincore calls far from collapses were left out */
-	for (int i = 0; i < s->nfeat; i++)
-		if (s->feat[i].f == &kht_feat_seek)
-			kht_tf_meta_add_hook(&meta, "seek:profile",
-					     kht_seek_profile() == KHT_SEEKS_DURING_COLLAPSES ?
-					     "in-collapses" : "all");
 	kht_tf_meta_add_enum(&meta, "scan_result", &s->results);
 	r->w = kht_tf_create_out(out, &meta, err, sizeof(err));
 	if (!r->w) {
