@@ -61,12 +61,15 @@ struct sys_exit_args {
  */
 static __always_inline bool kht_task_filtered(void)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	/* not asked for without -p/--tid: a helper call the verifier cannot drop */
+	if (target_tgid || target_tid) {
+		__u64 id = bpf_get_current_pid_tgid();
 
-	if (target_tgid && (id >> 32) != target_tgid)
-		return true;
-	if (target_tid && (__u32)id != target_tid)
-		return true;
+		if (target_tgid && (id >> 32) != target_tgid)
+			return true;
+		if (target_tid && (__u32)id != target_tid)
+			return true;
+	}
 	if (target_cgroup && bpf_get_current_cgroup_id() != target_cgroup)
 		return true;
 	if (filter_comm) {

@@ -98,15 +98,27 @@ static __always_inline struct seek_pending *seek_enter(long long offset, int whe
 	return p;
 }
 
-/* Exit half: this task's pending entry, copied out and consumed; false if none. */
+/*
+ * Exit half: this task's pending entry, consumed; copied out and true if it
+ * is to be looked at. A seek that ran while no collapse ran anywhere is
+ * counted here, before anything is copied (the production profile's
+ * common case: the gate is one inlined array load).
+ */
 static __always_inline bool seek_pending_take(struct seek_pending *out)
 {
 	struct seek_pending *p = bpf_task_storage_get(&seek_slot, bpf_get_current_task_btf(), 0, 0);
+	__u32 whence;
 
 	if (!p || !p->whence)
 		return false;
-	*out = *p;
+	whence = p->whence;
 	p->whence = 0;
+	if (during_collapses_only && !kht_any_collapse_since(p->start_ns)) {
+		count_not_recorded(NR_SEEK);
+		return false;
+	}
+	*out = *p;
+	out->whence = whence;
 	return true;
 }
 
@@ -146,10 +158,6 @@ static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_sr
 
 	if (!seek_pending_take(&p))
 		return;
-	if (during_collapses_only && !kht_any_collapse_since(p.start_ns)) {
-		count_not_recorded(NR_SEEK);	/* no collapse anywhere while it ran */
-		return;
-	}
 	if (src == SEEK_FILE_KEPT)
 		file = (struct file *)p.file;
 	else if (src == SEEK_FILE_FD)
