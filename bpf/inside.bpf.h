@@ -51,6 +51,7 @@ struct inside_state {
 	__u64 hold_max_ns;
 	__u64 publish_ns;
 	struct kht_fileref file;	/* for the window events; index = start */
+	struct kht_hdr win_hdr;		/* ... and their header but the time */
 	/* the xarray leaf node holding start's slot (0: walk from the head) */
 	__u64 leaf;
 };
@@ -195,6 +196,10 @@ static __always_inline void inside_enter(struct file *file, __u64 start,
 	st.file.dev = ev->dev;
 	st.file.gen = ev->gen;
 	st.file.index = start;
+	/* the collapsing task's: a window's pid and comm are its collapse's */
+	st.win_hdr = ev->hdr;
+	st.win_hdr.type = KHT_EV_LOCK_WINDOW;
+	st.win_hdr.size = sizeof(struct kht_lock_window);
 	bpf_map_update_elem(&inside_states, &tid, &st, BPF_ANY);
 	bpf_map_update_elem(&collapsing_mappings, &m, &tid, BPF_ANY);
 	__sync_fetch_and_add(&collapsing_now, 1);
@@ -300,10 +305,11 @@ static __always_inline int win_open_held(void)
 static __always_inline int win_close(void *ctx, void *lock)
 {
 	struct inside_state *st = my_lock(lock);
-	struct kht_lock_window w = {};
+	struct kht_lock_window *w;
 	struct address_space *mapping;
 	__u64 now, hold;
 	bool uptodate;
+	__u32 slot;
 
 	if (!st || !st->win_begin)
 		return 0;
@@ -311,8 +317,7 @@ static __always_inline int win_close(void *ctx, void *lock)
 	hold = now - st->win_begin;
 	mapping = (struct address_space *)st->mapping;
 	barrier_var(mapping);	/* see reader_exit() */
-	w.slot = slot_state(xa_start_slot(st, mapping), st->old_entry, &uptodate);
-	w.uptodate = uptodate;
+	slot = slot_state(xa_start_slot(st, mapping), st->old_entry, &uptodate);
 	st->windows++;
 	st->hold_total_ns += hold;
 	if (hold > st->hold_max_ns)
@@ -323,27 +328,32 @@ static __always_inline int win_close(void *ctx, void *lock)
 	 * 6.1 returns retract_page_tables()'s verdict (pmd_none, ...)
 	 * from a collapse that did replace the pages: this tells.
 	 */
-	if (w.slot == KHT_SLOT_NEW)
+	if (slot == KHT_SLOT_NEW)
 		st->flags |= KHT_F_NEW_AT_END;
 	else
 		st->flags &= ~KHT_F_NEW_AT_END;
-	if (w.slot == KHT_SLOT_NEW && !(st->flags & KHT_F_PUBLISHED)) {
+	if (slot == KHT_SLOT_NEW && !(st->flags & KHT_F_PUBLISHED)) {
 		st->flags |= KHT_F_PUBLISHED;
 		st->publish_ns = now;
 		if (uptodate)
 			st->flags |= KHT_F_UPTODATE_AT_PUBLISH;
 	}
-	kht_fill_hdr(&w.hdr, KHT_EV_LOCK_WINDOW, sizeof(w));
-	w.hdr.ts_ns = now;
-	w.start_ns = st->win_begin;
-	w.hold_ns = hold;
-	w.file = st->file;
-	w.window = st->windows;
-	w.readers = st->win_readers;
 	st->last_win_begin = st->win_begin;
 	st->last_win_end = now;
 	st->win_begin = 0;
-	kht_output(ctx, &w, sizeof(w));
+	w = kht_reserve(struct kht_lock_window);
+	if (!w)
+		return 0;
+	w->hdr = st->win_hdr;
+	w->hdr.ts_ns = now;
+	w->start_ns = st->last_win_begin;
+	w->hold_ns = hold;
+	w->file = st->file;
+	w->window = st->windows;
+	w->slot = slot;
+	w->uptodate = uptodate;
+	w->readers = st->win_readers;
+	kht_submit(w);
 	return 0;
 }
 

@@ -225,17 +225,37 @@ static __always_inline bool kht_vma_lookup(struct kht_vma_info *vi, __u64 addr)
  */
 #define KHT_WAKEUP_BYTES (256 * 1024)
 
+static __always_inline __u64 kht_wakeup_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= KHT_WAKEUP_BYTES ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void kht_count_drop(void)
+{
+	__u64 *n = drops_slot();
+
+	if (n)
+		(*n)++;
+}
+
 static __always_inline void kht_output(void *ctx, void *data, __u64 size)
 {
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= KHT_WAKEUP_BYTES ?
-		      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, data, size, kht_wakeup_flags()))
+		kht_count_drop();
+}
 
-	if (bpf_ringbuf_output(&events, data, size, flags)) {
-		__u64 *n = drops_slot();
+/*
+ * An event built in the ring buffer itself, for the hottest ones (a lock
+ * window per unlock): no copy on the stack to zero, fill and copy again.
+ * kht_reserve counts the drop when the buffer is full; every byte of the
+ * record must be written before kht_submit.
+ */
+#define kht_reserve(type)						({										type *_r = bpf_ringbuf_reserve(&events, sizeof(type), 0);											if (!_r)									kht_count_drop();						_r;								})
 
-		if (n)
-			(*n)++;
-	}
+static __always_inline void kht_submit(void *record)
+{
+	bpf_ringbuf_submit(record, kht_wakeup_flags());
 }
 
 #endif /* KHT_BPF_COMMON_H */
