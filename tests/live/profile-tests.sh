@@ -10,6 +10,8 @@
 # the default profile of fentry/kprobe both mincore calls and every seek
 # that began after the collapse (MADV_COLLAPSE) returned are left out;
 # with --all-seeks, or in an end-only mode, all of them are in the story.
+# And a seek that began on one CPU and ended on another (seek-migrate) is
+# recorded in every mode (fentry keeps pending seeks in per-CPU slots).
 # POSIX sh + busybox: runs on the host and in the guests.
 WORK=${WORK:-/tmp/kht-profile.$$}
 . "$(dirname "$0")/lib.sh"
@@ -57,6 +59,28 @@ check() {
 	[ "$late" -eq 0 ]
 }
 
+# migrated NAME MODE: a seek that began on one CPU and ended on another (the
+# workload's seek-migrate) is in its inode's story: fentry keeps a seek's
+# entry in a per-CPU slot, and the exit must find it on the CPU it began on
+migrated() {
+	local name=$1 m=$2 line ino dev tid st
+	"$KHT" timeline -j -a "$m" --all-seeks -- "$KW" seek-migrate >"$WORK/$name.out" 2>"$WORK/$name.err" ||
+		{ fail "$name" "timeline failed:" "$WORK/$name.err"; return 1; }
+	line=$(grep '^seek-migrate ' "$WORK/$name.out")
+	if grep -q '^skip scenario=seek-migrate' "$WORK/$name.out" ||
+	   [ "$(field cpu_before "$line")" = "$(field cpu_after "$line")" ]; then
+		echo "  SKIP $name: the seek did not move to another CPU (${line:-one CPU})"
+		return 77
+	fi
+	ino=$(field ino "$line")
+	tid=$(field tid "$line")
+	dev=$(field dev "$(grep "^file .* ino=$ino " "$WORK/$name.out" | tail -1)")
+	st=$(story "$WORK/$name.out" "$dev" "$ino")
+	echo "  $name: seek of tid $tid from CPU $(field cpu_before "$line") to $(field cpu_after "$line")"
+	echo "$st" | grep -q "\"event\":\"seek\",[^}]*\"tid\":$tid,\"whence\":\"SEEK_DATA\",\"offset\":$(field offset "$line")," ||
+		{ fail "$name" "the migrated seek is not in the story of ino $ino:" "$WORK/$name.out"; return 1; }
+}
+
 for m in $("$KHT" probe --modes); do
 	case $m in
 	fentry | kprobe) entry=1 ;;
@@ -86,4 +110,7 @@ for m in $("$KHT" probe --modes); do
 	r=$?
 	[ $r -eq 0 ] || fail "$name" "--all-seeks:" "$WORK/$name.err"
 	result "profile/$m/all-seeks" $r
+
+	migrated "profile-$m-migrated" "$m"
+	result "profile/$m/seek-migrated" $?
 done

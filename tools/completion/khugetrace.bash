@@ -121,7 +121,7 @@ _khugetrace_workload()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= OPT VAL PFX= i
 	local scenarios="collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed
-		uffd-modes uffd-continue mincore-loop timeline random uffd-fault vmhost sparse-copy file-collapse"
+		uffd-modes uffd-continue mincore-loop timeline random uffd-fault vmhost sparse-copy file-collapse seek-migrate"
 	[ "$COMP_CWORD" -ge 1 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
 

@@ -66,6 +66,7 @@ static const struct scenario scenarios[] = {
 	{ "vmhost", run_vmhost, vmhost_summary, .huge = "advise" },
 	{ "sparse-copy", run_sparse_copy, sparse_copy_summary, .tmpfs_mb = sparse_copy_tmpfs_mb },
 	{ "file-collapse", run_file_collapse, .dir = FC_DEFAULT_DIR, .log_seeks = 200 },
+	{ "seek-migrate", run_seek_migrate },
 };
 
 /* Reads the "[selected]" word of a sysfs THP knob, or "-" if absent. */
@@ -136,7 +137,7 @@ static void usage(FILE *fp)
 "Drive collapse_file() on a private tmpfs and print key=value records.\n"
 "Scenarios: collapse-full collapse-holes khugepaged seek-storm uffd-missing mixed\n"
 "           uffd-modes uffd-continue mincore-loop timeline random uffd-fault\n"
-"           vmhost sparse-copy file-collapse\n"
+"           vmhost sparse-copy file-collapse seek-migrate\n"
 "  -n COUNT           number of 2 MiB chunks (1..%d; default per scenario;\n"
 "                     vmhost 16, sparse-copy 64)\n"
 "  -d DIR             use existing DIR instead of a private tmpfs (debugging;\n"

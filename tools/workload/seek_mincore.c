@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include "workload.h"
@@ -304,5 +305,141 @@ void run_mincore_loop(void)
 	}
 	for (i = 0; i < f.nchunks; i++)
 		mincore_chunk(&f, i);
+	file_destroy(&f);
+}
+
+/* -- seek-migrate -- */
+
+/*
+ * A SEEK_DATA that sleeps on its inode's lock (shmem_file_llseek takes it;
+ * a long write holds it) and is moved to another CPU meanwhile: its entry
+ * and its exit run on different CPUs, the case the tracer's per-CPU pending
+ * slots must survive (bpf/seek.bpf.c). The seek is moved only once it is
+ * seen asleep (state D); an attempt whose seek got the lock first is made
+ * again, up to MIGRATE_TRIES. One seek-migrate record says where the seek
+ * began and ended. The chunk is collapsed after, so that the inode has a
+ * story to find the seek in.
+ */
+#define MIGRATE_WRITE_MB 128
+#define MIGRATE_TRIES 5
+#define MIGRATE_OFFSET (7 * PAGE_SZ)	/* no other seek of the scenario asks here */
+
+static struct {
+	struct tfile *f;
+	volatile int writing, seeking, sought;
+	int tid, cpu_before, cpu_after, err;
+	off_t got;
+	uint64_t t0, t1;
+} mig;
+
+static int pin_to(int tid, int cpu)
+{
+	cpu_set_t s;
+
+	CPU_ZERO(&s);
+	CPU_SET(cpu, &s);
+	return sched_setaffinity(tid, sizeof(s), &s);
+}
+
+static void *mig_writer(void *arg)
+{
+	size_t len = (size_t)MIGRATE_WRITE_MB << 20;
+	char *buf = arg;
+
+	if (pin_to(0, 1))
+		die_errno(EXIT_FAIL, "pinning the writer to CPU 1 failed");
+	__atomic_store_n(&mig.writing, 1, __ATOMIC_RELEASE);
+	/* past the chunk: the seek's answer does not change */
+	pwrite_all(mig.f, buf, len, file_size(mig.f) + PMD_SZ);
+	return NULL;
+}
+
+static void *mig_seeker(void *arg)
+{
+	(void)arg;
+	if (pin_to(0, 0))
+		die_errno(EXIT_FAIL, "pinning the seeker to CPU 0 failed");
+	mig.tid = gettid_();
+	mig.cpu_before = sched_getcpu();
+	__atomic_store_n(&mig.seeking, 1, __ATOMIC_RELEASE);
+	mig.t0 = now_ns();
+	mig.got = lseek(mig.f->fd, MIGRATE_OFFSET, SEEK_DATA);
+	mig.err = mig.got < 0 ? errno : 0;
+	mig.t1 = now_ns();
+	mig.cpu_after = sched_getcpu();
+	__atomic_store_n(&mig.sought, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The thread's scheduler state letter (/proc/self/task/TID/stat), or 0. */
+static char task_state(int tid)
+{
+	char path[64], buf[256], *p;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fp = fopen(path, "r");
+	if (!fp)
+		return 0;
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	p = p ? strrchr(buf, ')') : NULL;	/* comm may hold spaces */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* One try: true if the seek slept on the lock and was moved while asleep. */
+static bool mig_try(char *buf)
+{
+	pthread_t w, s;
+	bool moved = false;
+
+	mig.writing = mig.seeking = mig.sought = 0;
+	if (ftruncate(mig.f->fd, file_size(mig.f)))
+		die_errno(EXIT_FAIL, "truncating %s failed", mig.f->path);
+	start_worker(&w, mig_writer, buf);
+	wait_flag(&mig.writing);
+	start_worker(&s, mig_seeker, NULL);
+	wait_flag(&mig.seeking);
+	while (!__atomic_load_n(&mig.sought, __ATOMIC_ACQUIRE)) {
+		if (task_state(mig.tid) == 'D') {
+			moved = !pin_to(mig.tid, 1);	/* it resumes where the writer runs */
+			break;
+		}
+		sched_yield();
+	}
+	pthread_join(s, NULL);
+	pthread_join(w, NULL);
+	return moved && mig.cpu_after != mig.cpu_before;
+}
+
+void run_seek_migrate(void)
+{
+	size_t len = (size_t)MIGRATE_WRITE_MB << 20;
+	struct tfile f;
+	char *buf;
+	int tries = 0;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		skip("seek-migrate", ENODEV);	/* one CPU: nowhere to move to */
+		return;
+	}
+	buf = malloc(len);
+	if (!buf)
+		die(EXIT_FAIL, "out of memory");
+	memset(buf, 'w', len);
+	file_create(&f, "migrate", 1, 0, 0);
+	file_map(&f);
+	file_touch(&f, 0);
+	mig.f = &f;
+	while (tries++ < MIGRATE_TRIES && !mig_try(buf))
+		;
+	free(buf);
+	if (ftruncate(f.fd, file_size(&f)))
+		die_errno(EXIT_FAIL, "truncating %s failed", f.path);
+	emit("seek-migrate tid=%d ino=%lu whence=SEEK_DATA offset=%lld got=%lld errno=%s cpu_before=%d cpu_after=%d tries=%d t_ns=%llu dur_ns=%llu",
+	     mig.tid, f.ino, (long long)MIGRATE_OFFSET, (long long)mig.got, errno_name(mig.err),
+	     mig.cpu_before, mig.cpu_after, tries > MIGRATE_TRIES ? MIGRATE_TRIES : tries,
+	     (unsigned long long)mig.t0, (unsigned long long)(mig.t1 - mig.t0));
+	collapse_chunk(&f, 0, NULL);
 	file_destroy(&f);
 }

@@ -242,6 +242,7 @@ void run_random(void);
 void run_vmhost(void);
 void run_sparse_copy(void);
 void run_file_collapse(void);
+void run_seek_migrate(void);
 /* The summary line's scenario-specific part. */
 void random_summary(char *buf, size_t len);
 void vmhost_summary(char *buf, size_t len);
