@@ -107,9 +107,7 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 					     kht_mode_names[s->feat[i].mode]);
 		/* whether writes and fills outside collapses were left out (races: holes_unproven) */
 		if (f == &kht_feat_modify)
-			kht_tf_meta_add_hook(&meta, KHT_MODIFY_PROFILE_HOOK,
-					     kht_modify_during_collapses() ? KHT_MODIFY_DURING :
-					     "near-collapses");
+			kht_tf_meta_add_hook(&meta, KHT_MODIFY_PROFILE_HOOK, kht_modify_profile());
 		/* whether seeks and mincore calls far from collapses were left out */
 		if (f == &kht_feat_seek)
 			kht_tf_meta_add_hook(&meta, "seek:profile",

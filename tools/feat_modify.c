@@ -12,9 +12,14 @@
 #define H_FILL "shmem_add_to_page_cache"
 
 /* The profile configure() chose (docs/timeline.md "What is recorded"). */
-static bool during_collapses;
+static bool during_collapses, every_file;
 
 bool kht_modify_during_collapses(void) { return during_collapses; }
+
+const char *kht_modify_profile(void)
+{
+	return during_collapses ? KHT_MODIFY_DURING : every_file ? "all" : "near-collapses";
+}
 
 static const char *limits(int mode)
 {
@@ -64,6 +69,7 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	skel->rodata->watch_all = watched < 0 || gate < 0 ||
 				  bpf_map__reuse_fd(skel->maps.watched, watched) ||
 				  bpf_map__reuse_fd(skel->maps.watch_gate, gate);
+	every_file = skel->rodata->watch_all;
 	/* only a collapse mode that sees collapse_file begin and return counts them in flight */
 	during_collapses = !skel->rodata->watch_all && !o->all_writes &&
 			   kht_collapse_sees_entry();

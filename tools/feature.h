@@ -91,6 +91,9 @@ bool kht_modify_during_collapses(void);
 /* a recording's "# modify:profile: in-collapses" line (kht_modify_during_collapses) */
 #define KHT_MODIFY_PROFILE_HOOK "modify:profile"
 #define KHT_MODIFY_DURING "in-collapses"
+/* ... its value: KHT_MODIFY_DURING, "near-collapses" (the 10 s horizon) or
+ * "all" (no collapse feature to share the watch: every regular file) */
+const char *kht_modify_profile(void);
 
 /* Every tracing feature, in load order (a feature may use maps shared by earlier ones). */
 extern const struct kht_feature *const kht_trace_features[];
