@@ -229,8 +229,14 @@ static __always_inline bool inside_claim(__u32 tid, struct inside_state *st)
 	__u32 k = tid % INSIDE_SLOTS;
 	struct inside_slot *s;
 
-	if (bpf_map_update_elem(&inside_claims, &k, &tid, BPF_NOEXIST))
-		return false;
+	if (bpf_map_update_elem(&inside_claims, &k, &tid, BPF_NOEXIST)) {
+		__u32 *owner = bpf_map_lookup_elem(&inside_claims, &k);
+
+		/* ours already: a return we did not see; start over in it, as
+		 * an insert would replace it (never another tid's) */
+		if (!owner || *owner != tid)
+			return false;
+	}
 	s = bpf_map_lookup_elem(&inside_slots, &k);
 	if (!s) {
 		bpf_map_delete_elem(&inside_claims, &k);
