@@ -10,7 +10,7 @@
  * once per page, then copies the leaf's 64 slots with one read. A block
  * that is not under a leaf is covered by one entry of order >= 6 (a
  * multi-index entry in a higher node: a large folio) or by nothing. The
- * 8 blocks run in bpf_loop(), so the verifier checks one block, not 8.
+ * 512 steps run in bpf_loop(), so the verifier checks one step, not 512.
  *
  * Needs from inside.bpf.h: XA_CHUNK_MASK, page_flags(); from collapse.bpf.c:
  * the `scratch` map holding the event being built.
@@ -91,53 +91,38 @@ static __always_inline bool dm_is_data(struct dm_walk *w, __u64 e)
 	return false;
 }
 
-/* Slot `slot` of the leaf block in buf: data or not. */
-static __always_inline bool dm_leaf_page(struct dm_walk *w, struct dm_leaf *buf, __u32 slot)
-{
-	__u64 e = buf->slot[slot];
-
-	if ((e & 3) == 2 && (e >> 2) < 64) {	/* a large folio's sibling slot */
-		__u64 canon = e >> 2;
-
-		/* clang knows canon < 64 from the test and drops the mask, which
-		 * the verifier needs: hide it */
-		barrier_var(canon);
-		e = buf->slot[canon & XA_CHUNK_MASK];
-	}
-	return dm_is_data(w, e);
-}
-
-/*
- * One 64-page block per step: a step per page cost a callback and two map
- * lookups each, half of the walk. The 64 pages are unrolled: straight code
- * the 6.1 verifier walks once (as a loop, it did not finish).
- */
-static long dm_block(__u32 i, void *ctx)
+/* One page: step i = block i / 64, slot i % 64. */
+static long dm_step(__u32 i, void *ctx)
 {
 	struct dm_walk *w = ctx;
-	__u32 blk = i & 7;
+	__u32 slot = i & 63, blk = (i >> 6) & 7;
 	struct kht_collapse *ev = scratch_slot();
 	struct dm_leaf *buf = dm_leaf_slot();
-	__u64 bits = 0;
+	__u64 e;
 
 	if (!ev || !buf) {
 		w->bad = 1;
 		return 1;
 	}
-	dm_descend(w, buf, w->start + blk * 64);
+	if (slot == 0)
+		dm_descend(w, buf, w->start + blk * 64);
 	if (w->bad)
 		return 1;
-	if (!w->leaf) {
-		/* one entry for the block's first whole_n pages (64, or 1), or nothing */
-		if (w->whole_n && dm_is_data(w, w->whole))
-			bits = w->whole_n >= 64 ? ~0ULL : 1;
+	if (w->leaf) {
+		e = buf->slot[slot];
+		if ((e & 3) == 2 && (e >> 2) < 64) {	/* a large folio's sibling slot */
+			__u64 canon = e >> 2;
+
+			/* clang knows canon < 64 from the test and drops the mask, which
+			 * the verifier needs: hide it */
+			barrier_var(canon);
+			e = buf->slot[canon & XA_CHUNK_MASK];
+		}
 	} else {
-#pragma unroll
-		for (__u32 slot = 0; slot < 64; slot++)
-			if (dm_leaf_page(w, buf, slot))
-				bits |= 1ULL << slot;
+		e = slot < w->whole_n ? w->whole : 0;
 	}
-	ev->data_map[blk] = bits;
+	if (dm_is_data(w, e))
+		ev->data_map[blk] |= 1ULL << slot;
 	return w->bad ? 1 : 0;	/* bpf_loop wants 0 or 1, provably */
 }
 
@@ -150,7 +135,7 @@ static __always_inline void fill_data_map(struct kht_collapse *ev, struct file *
 	w.head = (__u64)BPF_CORE_READ(mapping, i_pages.xa_head);
 	w.start = start;
 	w.uptodate = 1ULL << bpf_core_enum_value(enum pageflags, PG_uptodate);
-	if (bpf_loop(KHT_HPAGE_NR / 64, dm_block, &w, 0) == KHT_HPAGE_NR / 64 && !w.bad)
+	if (bpf_loop(KHT_HPAGE_NR, dm_step, &w, 0) == KHT_HPAGE_NR && !w.bad)
 		ev->flags |= KHT_F_HAVE_DATAMAP | (w.pending ? KHT_F_DATAMAP_PENDING : 0);
 	else
 		__builtin_memset(ev->data_map, 0, sizeof(ev->data_map));
