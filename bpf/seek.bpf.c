@@ -274,7 +274,6 @@ static __always_inline void seek_judge(void *ctx, struct seek_pending *p, struct
 		seek_emit(ctx, p, &ev, shmem, ret, attach);
 }
 
-
 /* The exit every seek hook shares. regular_only: the syscall and a
  * filesystem's own llseek also answer for directories and devices. */
 static __always_inline void seek_exit(void *ctx, struct file *file, enum seek_src src,
@@ -297,6 +296,7 @@ static __always_inline void seek_exit_fast(void *ctx, struct file *file, int whe
 		return;
 	seek_judge(ctx, &p, file, SEEK_FILE_ARG, ret, KHT_MODE_FENTRY, regular_only);
 }
+
 static __always_inline void seek_kprobe_enter(struct file *file, long long offset, int whence)
 {
 	struct seek_pending *p = seek_enter(offset, whence);
