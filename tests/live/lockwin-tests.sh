@@ -122,6 +122,55 @@ compare() {
 	fi
 }
 
+# datamap NAME OUT: every collapse event in OUT (collapse -j with the
+# workload's own lines) has a data map, and it holds as many data pages as
+# the workload counted before its MADV_COLLAPSE (512 - its SEEK_HOLE holes);
+# collapse-holes' chunks (a hole every 16th page, the 16th) bit for bit
+datamap() {
+	local name=$1 out=$2
+	awk '
+	/^collapse ino=/ {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		want[f["ino"] " " f["index"]] = 512 - f["holes"]
+		next
+	}
+	/"event":"collapse"/ {
+		ino = $0; sub(/.*"ino":/, "", ino); sub(/[^0-9].*/, "", ino)
+		st = $0; sub(/.*"start":/, "", st); sub(/[^0-9].*/, "", st)
+		if ($0 !~ /"data_map":"/) { print "no data map: ino " ino " start " st; bad++; next }
+		m = $0; sub(/.*"data_map":"/, "", m); sub(/".*/, "", m)
+		got[ino " " st] = m
+		next
+	}
+	END {
+		n = 0
+		for (k in got) {
+			bits = 0
+			for (j = 1; j <= length(got[k]); j++)
+				bits += pop[substr(got[k], j, 1)]
+			if (!(k in want)) { print "collapse of ino/start " k ": no workload line"; bad++; continue }
+			if (bits != want[k]) { print "ino/start " k ": " bits " data pages in the map, the workload wrote " want[k]; bad++ }
+			if (want[k] == 480 && got[k] != pat) { print "ino/start " k ": map " got[k] " is not every 16th page a hole"; bad++ }
+			n++
+		}
+		print "  " n " data maps checked"
+		exit (bad || !n)
+	}
+	BEGIN {
+		split("0 1 1 2 1 2 2 3 1 2 2 3 2 3 3 4", c, " ")
+		for (i = 0; i < 16; i++) pop[sprintf("%x", i)] = c[i + 1]
+		pat = ""
+		for (i = 0; i < 32; i++) pat = pat "fff7"
+	}' "$out" >"$WORK/datamap.out"
+	if [ $? -eq 0 ]; then
+		cat "$WORK/datamap.out"
+		result lockwin/$name/data-map 0
+	else
+		fail lockwin/$name/data-map "the data maps do not match the workload" "$WORK/datamap.out"
+		result lockwin/$name/data-map 1
+	fi
+}
+
 # "more" for each collapse whose call-site windows outnumber the fentry ones
 fewer() {
 	paste -d' ' "$1" "$2" | sed -n 's/.*"windows":\([0-9]*\).*"windows":\([0-9]*\).*/\1 \2/p' |
@@ -130,6 +179,7 @@ fewer() {
 
 # collapse-full (2 collapses), collapse-holes (2), uffd-missing (1 or more)
 compare mixed 4 1 mixed
+datamap mixed "$WORK/callsite.out"
 # Regular files (7.x, ext4 in the guest): collapse_file has the missing pages
 # read in, and readahead takes the i_pages lock once per page it adds, in
 # functions the whole system calls: gated fentry counts those holds as
