@@ -54,6 +54,10 @@ struct inside_state {
 	struct kht_hdr win_hdr;		/* ... and their header but the time */
 	/* the xarray leaf node holding start's slot (0: walk from the head) */
 	__u64 leaf;
+	/* windows not sent yet (win_flush) */
+	__u32 nbatch;
+	__u32 pad2;
+	struct kht_win_entry batch[KHT_WIN_BATCH];
 };
 
 /*
@@ -261,36 +265,69 @@ static __always_inline void inside_release(__u32 tid)
 	}
 }
 
+/* Where inside_enter builds the state: too big for the stack since the batch. */
+KHT_ONE_SLOT_MAP(inside_stage, BPF_MAP_TYPE_PERCPU_ARRAY, struct inside_state)
+
 static __always_inline void inside_enter(struct file *file, __u64 start,
 					 const struct kht_collapse *ev)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct address_space *mapping;
-	struct inside_state st = {};
+	struct inside_state *st;
 	__u64 m;
 
 	if (!inside)
 		return;
+	st = inside_stage_slot();
+	if (!st)
+		return;
+	__builtin_memset(st, 0, sizeof(*st));
 	mapping = BPF_CORE_READ(file, f_mapping);
 	m = (__u64)mapping;
-	st.mapping = m;
-	st.lock = (__u64)__builtin_preserve_access_index(&mapping->i_pages.xa_lock);
-	st.start = start;
-	st.old_entry = xa_slot_leaf(mapping, start, &st.leaf);
-	st.file.ino = ev->ino;
-	st.file.dev = ev->dev;
-	st.file.gen = ev->gen;
-	st.file.index = start;
-	/* the collapsing task's: a window's pid and comm are its collapse's */
-	st.win_hdr = ev->hdr;
-	st.win_hdr.type = KHT_EV_LOCK_WINDOW;
-	st.win_hdr.size = sizeof(struct kht_lock_window);
-	if (!inside_claim(tid, &st)) {
-		if (!bpf_map_update_elem(&inside_states, &tid, &st, BPF_ANY))
+	st->mapping = m;
+	st->lock = (__u64)__builtin_preserve_access_index(&mapping->i_pages.xa_lock);
+	st->start = start;
+	st->old_entry = xa_slot_leaf(mapping, start, &st->leaf);
+	st->file.ino = ev->ino;
+	st->file.dev = ev->dev;
+	st->file.gen = ev->gen;
+	st->file.index = start;
+	/* the collapsing task's: the windows' pid and comm are their collapse's */
+	st->win_hdr = ev->hdr;
+	st->win_hdr.type = KHT_WIRE_LOCK_WINDOWS;
+	st->win_hdr.size = sizeof(struct kht_win_batch);
+	if (!inside_claim(tid, st)) {
+		if (!bpf_map_update_elem(&inside_states, &tid, st, BPF_ANY))
 			__sync_fetch_and_add(&inside_overflow, 1);
 	}
 	bpf_map_update_elem(&collapsing_mappings, &m, &tid, BPF_ANY);
 	__sync_fetch_and_add(&collapsing_now, 1);
+}
+
+/*
+ * Send st's pending windows in one record (struct kht_win_batch). The
+ * whole batch array is copied, so every byte of the record is written.
+ */
+static __always_inline void win_flush(struct inside_state *st)
+{
+	struct kht_win_batch *b;
+	__u32 n = st->nbatch;
+
+	if (!n)
+		return;
+	st->nbatch = 0;
+	b = bpf_ringbuf_reserve(&events, sizeof(*b), 0);
+	if (!b) {
+		kht_count_drops(n);
+		return;
+	}
+	b->hdr = st->win_hdr;
+	b->hdr.ts_ns = st->last_win_end;
+	b->file = st->file;
+	b->n = n;
+	b->pad = 0;
+	__builtin_memcpy(b->w, st->batch, sizeof(b->w));
+	kht_submit_quiet(b);	/* the collapse's event wakes the reader */
 }
 
 /* Copy the inside summary into the collapse event and forget the state. */
@@ -313,6 +350,7 @@ static __always_inline void inside_exit(struct kht_collapse *ev)
 	ev->publish_ns = st->publish_ns;
 	ev->retry_readers = st->win_readers;
 	ev->retry_spin_ns = st->win_spin_ns;
+	win_flush(st);		/* before the collapse's event, which comes next */
 	bpf_map_delete_elem(&collapsing_mappings, &st->mapping);
 	inside_release(tid);
 	__sync_fetch_and_add(&collapsing_now, -1);
@@ -393,11 +431,11 @@ static __always_inline int win_open_held(void)
 static __always_inline int win_close(void *ctx, void *lock)
 {
 	struct inside_state *st = my_lock(lock);
-	struct kht_lock_window *w;
+	struct kht_win_entry *w;
 	struct address_space *mapping;
 	__u64 now, hold;
 	bool uptodate;
-	__u32 slot;
+	__u32 slot, n;
 
 	if (!st || !st->win_begin)
 		return 0;
@@ -429,19 +467,19 @@ static __always_inline int win_close(void *ctx, void *lock)
 	st->last_win_begin = st->win_begin;
 	st->last_win_end = now;
 	st->win_begin = 0;
-	w = kht_reserve(struct kht_lock_window);
-	if (!w)
+	n = st->nbatch;
+	if (n >= KHT_WIN_BATCH)		/* not after a flush; for the verifier */
 		return 0;
-	w->hdr = st->win_hdr;
-	w->hdr.ts_ns = now;
+	w = &st->batch[n];
 	w->start_ns = st->last_win_begin;
 	w->hold_ns = hold;
-	w->file = st->file;
 	w->window = st->windows;
 	w->slot = slot;
 	w->uptodate = uptodate;
-	w->readers = st->win_readers;
-	kht_submit_quiet(w);	/* the collapse's event wakes the reader */
+	w->readers = st->win_readers < 0xffff ? st->win_readers : 0xffff;
+	st->nbatch = n + 1;
+	if (n + 1 == KHT_WIN_BATCH)
+		win_flush(st);
 	return 0;
 }
 

@@ -231,12 +231,17 @@ static __always_inline __u64 kht_wakeup_flags(void)
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void kht_count_drop(void)
+static __always_inline void kht_count_drops(__u64 k)
 {
 	__u64 *n = drops_slot();
 
 	if (n)
-		(*n)++;
+		*n += k;
+}
+
+static __always_inline void kht_count_drop(void)
+{
+	kht_count_drops(1);
 }
 
 static __always_inline void kht_output(void *ctx, void *data, __u64 size)

@@ -229,6 +229,35 @@ struct kht_lock_window {
 	unsigned int readers;		/* lockless readers that overlapped this hold */
 };
 
+/*
+ * Lock windows as the BPF programs send them: up to KHT_WIN_BATCH of one
+ * collapse in one ring-buffer record, flushed when full and when its
+ * collapse_file returns (before the collapse's own event). A record per
+ * window cost ~150 instructions of reserve and submit, inside the lock
+ * hold. A wire type only: the session (tools/session.c) expands each into
+ * KHT_EV_LOCK_WINDOW events on arrival, so nothing past it, files
+ * included, ever sees one. Outside enum kht_event_type on purpose.
+ */
+#define KHT_WIRE_LOCK_WINDOWS	0x100
+#define KHT_WIN_BATCH		16
+
+struct kht_win_entry {
+	unsigned long long start_ns;	/* kht_lock_window's, the same meaning */
+	unsigned long long hold_ns;
+	unsigned int window;
+	unsigned char slot;
+	unsigned char uptodate;
+	unsigned short readers;		/* saturates at 65535 */
+};
+
+struct kht_win_batch {
+	struct kht_hdr hdr;		/* the collapsing task's; ts_ns: the last window's end */
+	struct kht_fileref file;
+	unsigned int n;			/* entries used, 1..KHT_WIN_BATCH */
+	unsigned int pad;
+	struct kht_win_entry w[KHT_WIN_BATCH];
+};
+
 enum kht_reader_fn {
 	KHT_RD_FILEMAP_GET_ENTRY = 1,	/* 6.12+ */
 	KHT_RD_FILEMAP_GET_FOLIO,	/* __filemap_get_folio (6.1, 6.12) */

@@ -15,6 +15,13 @@
 #include "trace_helpers.h"
 #include "lib/event_fmt.h"
 
+static int on_window(void *ctx, const struct kht_lock_window *w)
+{
+	struct kht_session *s = ctx;
+
+	return s->fn(s->ctx, &w->hdr, w, sizeof(*w));
+}
+
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct kht_session *s = ctx;
@@ -22,6 +29,12 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*h))
 		return 0;
+	/* lock windows come batched (include/khugetrace.h): one event each from here on */
+	if (h->type == KHT_WIRE_LOCK_WINDOWS) {
+		int r = kht_win_batch_each(data, size, on_window, s);
+
+		return r == -EINVAL ? 0 : r;
+	}
 	return s->fn(s->ctx, h, data, size);
 }
 

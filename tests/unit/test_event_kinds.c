@@ -5,9 +5,11 @@
  * struct but the named pads, in both encodings. A member added to a struct
  * without a wire field, or a type added without a kind, fails here.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 #include "kht_test.h"
+#include "lib/event_fmt.h"
 #include "lib/events/event_kind.h"
 #include "lib/timeline.h"
 #include "lib/tracefile.h"
@@ -210,4 +212,72 @@ TEST(event_kind_spans)
 	CHECK(s.first_page == 600 && s.last_page == 600);
 	kht_ev_lock_window.span(&w, &s);
 	CHECK(s.has_begin && s.begin_ns == 75 && s.first_page == 512 && s.last_page == 1023);
+}
+
+/* What kht_win_batch_each hands on for each window of a batch */
+struct win_seen {
+	int n;
+	struct kht_lock_window w[KHT_WIN_BATCH];
+	int stop_at;		/* return 7 at this call (1-based), 0: never */
+};
+
+static int win_seen(void *ctx, const struct kht_lock_window *w)
+{
+	struct win_seen *s = ctx;
+
+	s->w[s->n++] = *w;
+	return s->n == s->stop_at ? 7 : 0;
+}
+
+TEST(event_kind_lock_window_batch_expands)
+{
+	struct kht_win_batch b;
+	struct win_seen s;
+
+	memset(&b, 0xa5, sizeof(b));	/* entries past n are never read */
+	memset(&b.hdr, 0, sizeof(b.hdr));
+	b.hdr.type = KHT_WIRE_LOCK_WINDOWS;
+	b.hdr.size = sizeof(b);
+	b.hdr.pid = 10;
+	b.hdr.tid = 11;
+	strcpy(b.hdr.comm, "khugepaged");
+	b.hdr.ts_ns = 999;
+	b.file = (struct kht_fileref){ .ino = 7, .index = 512, .dev = 39, .gen = 2 };
+	b.n = 3;
+	for (unsigned i = 0; i < 3; i++)
+		b.w[i] = (struct kht_win_entry){ .start_ns = 100 * (i + 1), .hold_ns = 5 + i,
+						 .window = 4 + i, .slot = i == 2 ? KHT_SLOT_NEW : KHT_SLOT_OLD,
+						 .uptodate = i == 2, .readers = (unsigned short)i };
+
+	memset(&s, 0, sizeof(s));
+	CHECK(kht_win_batch_each(&b, sizeof(b), win_seen, &s) == 0);
+	CHECK(s.n == 3);
+	for (int i = 0; i < s.n; i++) {
+		const struct kht_lock_window *w = &s.w[i];
+
+		/* one KHT_EV_LOCK_WINDOW each, as the BPF side sent them before batching */
+		CHECK(w->hdr.type == KHT_EV_LOCK_WINDOW && w->hdr.size == sizeof(*w));
+		CHECK(w->hdr.pid == 10 && w->hdr.tid == 11 && !strcmp(w->hdr.comm, "khugepaged"));
+		CHECK(w->start_ns == 100ULL * (i + 1) && w->hold_ns == 5ULL + i);
+		CHECK(w->hdr.ts_ns == w->start_ns + w->hold_ns);	/* its end */
+		CHECK(w->file.ino == 7 && w->file.index == 512 && w->file.dev == 39 && w->file.gen == 2);
+		CHECK(w->window == 4U + i && w->readers == (unsigned)i);
+	}
+	CHECK(s.w[2].slot == KHT_SLOT_NEW && s.w[2].uptodate && s.w[0].slot == KHT_SLOT_OLD);
+	CHECK(kht_event_kind(KHT_WIRE_LOCK_WINDOWS) == NULL);	/* never a kind of its own */
+
+	/* the callback's first non-zero return ends the walk */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	CHECK(kht_win_batch_each(&b, sizeof(b), win_seen, &s) == 7 && s.n == 2);
+
+	/* malformed: nothing handed on */
+	memset(&s, 0, sizeof(s));
+	CHECK(kht_win_batch_each(&b, sizeof(b) - 1, win_seen, &s) == -EINVAL && s.n == 0);
+	b.n = 0;
+	CHECK(kht_win_batch_each(&b, sizeof(b), win_seen, &s) == -EINVAL && s.n == 0);
+	b.n = KHT_WIN_BATCH + 1;
+	CHECK(kht_win_batch_each(&b, sizeof(b), win_seen, &s) == -EINVAL && s.n == 0);
+	b.n = KHT_WIN_BATCH;
+	CHECK(kht_win_batch_each(&b, sizeof(b), win_seen, &s) == 0 && s.n == KHT_WIN_BATCH);
 }

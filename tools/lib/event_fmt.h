@@ -62,6 +62,16 @@ unsigned kht_collapse_data_pages(const struct kht_collapse *c);
 #define KHT_DATAMAP_HEX_LEN (KHT_HPAGE_NR / 4)
 void kht_collapse_data_map_hex(const struct kht_collapse *c, char *buf, size_t len);
 
+/*
+ * Each window of a KHT_WIRE_LOCK_WINDOWS record (struct kht_win_batch, as
+ * the BPF programs batch them) as the KHT_EV_LOCK_WINDOW event it stands
+ * for, in order: fn's first non-zero return ends the walk and is returned.
+ * -EINVAL for a record shorter than its layout or with n outside
+ * 1..KHT_WIN_BATCH, before any fn call (the BPF side never sends one).
+ */
+int kht_win_batch_each(const void *data, size_t size,
+		       int (*fn)(void *ctx, const struct kht_lock_window *w), void *ctx);
+
 const char *kht_collapse_header(void);
 int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);
 int kht_collapse_json(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);

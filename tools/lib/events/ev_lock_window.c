@@ -5,7 +5,10 @@
  * carries the windows' count, longest hold and the last window, and the
  * collapse view draws the holds' histogram (kht_collapse_view_window()).
  */
+#include <errno.h>
+#include <string.h>
 #include "event_kind.h"
+#include "../event_fmt.h"
 #include "../tracefile_decode.h"
 
 static void span(const void *e, struct kht_span *s)
@@ -17,6 +20,37 @@ static void span(const void *e, struct kht_span *s)
 		    NULL);
 	s->first_page = w->file.index;
 	s->last_page = w->file.index + KHT_HPAGE_NR - 1;
+}
+
+int kht_win_batch_each(const void *data, size_t size,
+		       int (*fn)(void *ctx, const struct kht_lock_window *w), void *ctx)
+{
+	const struct kht_win_batch *b = data;
+	struct kht_lock_window w;
+
+	if (size < sizeof(*b) || b->n < 1 || b->n > KHT_WIN_BATCH)
+		return -EINVAL;
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct kht_win_entry *e = &b->w[i];
+		int r;
+
+		memset(&w, 0, sizeof(w));
+		w.hdr = b->hdr;
+		w.hdr.type = KHT_EV_LOCK_WINDOW;
+		w.hdr.size = sizeof(w);
+		w.hdr.ts_ns = e->start_ns + e->hold_ns;	/* its end, as when sent alone */
+		w.start_ns = e->start_ns;
+		w.hold_ns = e->hold_ns;
+		w.file = b->file;
+		w.window = e->window;
+		w.slot = e->slot;
+		w.uptodate = e->uptodate;
+		w.readers = e->readers;
+		r = fn(ctx, &w);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 /* Wire order (docs/file-format.md): APPEND ONLY. */
