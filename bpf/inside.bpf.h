@@ -468,7 +468,7 @@ static __always_inline int win_close(void *ctx, void *lock)
 	st->last_win_end = now;
 	st->win_begin = 0;
 	n = st->nbatch;
-	if (n >= KHT_WIN_BATCH)		/* not after a flush; for the verifier */
+	if (n >= KHT_WIN_BATCH)		/* never: a full batch goes at once; for the verifier */
 		return 0;
 	w = &st->batch[n];
 	w->start_ns = st->last_win_begin;

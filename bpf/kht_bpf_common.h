@@ -251,17 +251,11 @@ static __always_inline void kht_output(void *ctx, void *data, __u64 size)
 }
 
 /*
- * An event built in the ring buffer itself, for the hottest ones (a lock
- * window per unlock): no copy on the stack to zero, fill and copy again.
- * kht_reserve counts the drop when the buffer is full; every byte of the
- * record must be written before kht_submit_quiet.
- */
-#define kht_reserve(type)						({										type *_r = bpf_ringbuf_reserve(&events, sizeof(type), 0);											if (!_r)									kht_count_drop();						_r;								})
-
-/*
- * Submitted without asking whether to wake the reader: only for events that
- * always come before another that asks (a lock window before its collapse's
- * event, at most a few hundred per collapse against the 4 MiB buffer).
+ * A record built in the ring buffer itself (every byte of it written),
+ * submitted without asking whether to wake the reader: only for events
+ * that always come before another that asks (a batch of lock windows
+ * before its collapse's event, a few dozen per collapse against the 4 MiB
+ * buffer).
  */
 static __always_inline void kht_submit_quiet(void *record)
 {
