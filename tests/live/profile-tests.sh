@@ -10,6 +10,9 @@
 # the default profile of fentry/kprobe both mincore calls and every seek
 # that began after the collapse (MADV_COLLAPSE) returned are left out;
 # with --all-seeks, or in an end-only mode, all of them are in the story.
+# (When MADV_COLLAPSE gives up in its scan, before collapse_file, because
+# a racing seek held a page, EAGAIN, there is nothing to trace: the workload
+# runs once more, and the test is skipped if that happens twice.)
 # And a seek that began on one CPU and ended on another (seek-migrate) is
 # recorded in every mode (fentry keeps pending seeks in per-CPU slots).
 # POSIX sh + busybox: runs on the host and in the guests.
@@ -38,6 +41,14 @@ check() {
 	dev=$(field dev "$(grep "^file .* ino=$ino " "$wl" | tail -1)")
 	end=$(($(field t_ns "$line") + $(field dur_ns "$line")))
 	st=$(story "$wl" "$dev" "$ino")
+	# MADV_COLLAPSE gave up in its scan, before collapse_file, when a racing
+	# seek held a page (EAGAIN): nothing to trace, so no story in the default
+	# profile; the caller runs the workload once more
+	if [ -n "$ino" ] && [ -z "$st" ] && [ "$want" -eq 0 ] &&
+	   [ "$(field errno "$line")" = EAGAIN ]; then
+		echo "  $name: the collapse of ino $ino gave up before collapse_file (EAGAIN)"
+		return 77
+	fi
 	[ -n "$ino" ] && [ -n "$st" ] || { fail "$name" "no collapse line or no story" "$wl"; return 1; }
 	n=$(echo "$st" | grep -o '"event":"mincore"' | wc -l)
 	grep '^seek-op ' "$wl" | grep " ino=$ino " >"$WORK/$name.sk"
@@ -89,7 +100,7 @@ for m in $("$KHT" probe --modes); do
 	name=profile-$m
 	if run "$name" "$m"; then
 		if [ $entry = 1 ]; then
-			check "$name" 0 &&
+			{ check "$name" 0 || { [ $? -eq 77 ] && run "$name" "$m" && check "$name" 0; }; } &&
 				grep -q 'only those that overlapped a collapse of their inode are recorded' "$WORK/$name.err" &&
 				grep -q 'SEEK_DATA/SEEK_HOLE and [1-9][0-9]* mincore calls that overlapped no collapse of their inode were counted, not recorded' "$WORK/$name.err" &&
 				grep -q 'writes and hole fills are recorded only during a collapse of their inode' "$WORK/$name.err"
@@ -101,7 +112,7 @@ for m in $("$KHT" probe --modes); do
 	else
 		r=1
 	fi
-	[ $r -eq 0 ] || fail "$name" "default profile:" "$WORK/$name.err"
+	[ $r -eq 0 ] || [ $r -eq 77 ] || fail "$name" "default profile:" "$WORK/$name.err"
 	result "profile/$m/default" $r
 
 	name=profile-$m-all
