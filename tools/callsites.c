@@ -179,13 +179,10 @@ static int call_kind(const struct kht_lock_funcs *f, unsigned long target, int *
  * instruction decoder the answer errs one way: any of those opcodes among
  * the 5 bytes, even as a ModRM or displacement byte, and any byte pattern
  * of a direct jump (EB, 70-7F rel8, E9, 0F 80-8F rel32) anywhere in the
- * function that lands there, make it "no". The kernel's other refusals
- * are not looked for (an indirect jump or an exception-table entry
- * anywhere in the function, another kprobe in the way): a "yes" can still
- * be refused. A "no" costs what the call probe costs; a wrong "yes" an
- * int3 plus a single step per window (the 6.12 guest: collapse +1 point).
- * Checked against what the kernel did on Debian 6.1 and 6.12
- * (docs/collapse.md): never "yes" where it did not optimize.
+ * function that lands there, make it "no". A "no" costs what the call
+ * probe costs; a wrong "yes" an int3 plus a single step per window (the
+ * 6.12 guest: collapse +1 point). Checked against what the kernel did on
+ * Debian 6.1 and 6.12 (docs/collapse.md): never "yes" where it did not.
  */
 static bool not_boostable(unsigned char b)
 {
