@@ -9,10 +9,24 @@ export KHT=/bin/khugetrace KW=/bin/khugetrace-workload UNIT=/bin/unit-tests READ
 if /bin/khugetrace probe --modes | grep -q fentry; then
 	/bin/khugetrace collapse -a fentry >/tmp/inside.out 2>&1 &
 	pid=$!
-	sleep 3
+	# Until its banner: a background job of this shell starts with SIGINT
+	# ignored, and a SIGINT sent before khugetrace installs its handler is
+	# lost (a fixed `sleep 3` hung two guests whose start took longer)
+	i=0
+	while ! grep -q '^Tracing' /tmp/inside.out && kill -0 $pid 2>/dev/null && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "guest: inside tracer ready after ~$((i / 10)) s"
 	/bin/khugetrace-workload collapse-holes >/dev/null 2>&1
 	sleep 1
-	kill -INT $pid
+	kill -INT $pid 2>/dev/null
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL $pid 2>/dev/null && echo "guest: inside tracer did not stop on SIGINT in 30 s: killed"
 	wait $pid
 	sed 's/^/  inside| /' /tmp/inside.out
 fi
