@@ -8,7 +8,8 @@
  * xas_unlock_irq() compile to calls of _raw_spin_lock_irq and
  * _raw_spin_unlock_irq unless the kernel inlines its spinlocks
  * (CONFIG_INLINE_SPIN_*_IRQ), and then nothing is found and the caller falls
- * back. No instruction decoder: a byte E8 inside another instruction whose
+ * back. A call another kprobe already sits on reads as CC rel32 (see
+ * kht_scan_lock_calls). No instruction decoder: a byte E8 inside another instruction whose
  * next four bytes happen to point at a lock function is possible in theory,
  * so every candidate is verified by the kernel when it is probed (a kprobe
  * off an instruction boundary is refused with EILSEQ).
@@ -176,7 +177,14 @@ void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned cha
 		int32_t rel;
 		int kind, thunk;
 
-		if (text[i] != 0xe8 && text[i] != 0xe9)
+		/*
+		 * 0xCC: another kprobe's int3 over the call's E8 (/proc/kcore
+		 * shows the live text: a second khugetrace, or any tracer
+		 * probing these calls). Its rel32 is intact, so it is read as
+		 * the call it replaced; a lock function is not tail-jumped to,
+		 * and an unlock is probed at the instruction either way.
+		 */
+		if (text[i] != 0xe8 && text[i] != 0xe9 && text[i] != 0xcc)
 			continue;
 		memcpy(&rel, text + i + 1, 4);
 		kind = call_kind(f, addr + i + 5 + (long)rel, &thunk);
@@ -189,8 +197,10 @@ void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned cha
 		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", sym);
 		out->s[out->n].off = i;
 		/* a tail jump (E9) to the lock function has no return address here */
-		out->s[out->n].probe_off = kind == KHT_SITE_LOCK && text[i] == 0xe8 ? i + 5 : i;
+		out->s[out->n].probe_off = kind == KHT_SITE_LOCK && text[i] != 0xe9 ? i + 5 : i;
 		out->s[out->n].kind = kind;
+		out->s[out->n].int3 = text[i] == 0xcc;
+		out->int3 += text[i] == 0xcc;
 		out->s[out->n].thunk = thunk;
 		out->n++;
 	}
@@ -278,6 +288,8 @@ void kht_sites_str(const struct kht_sites *s, char *buf, int len)
 			n += snprintf(buf + n, len - n, " via thunk -%d", s->s[i].thunk);
 		if (n < len && s->s[i].probe_off != s->s[i].off)
 			n += snprintf(buf + n, len - n, ", probed at +0x%lx", s->s[i].probe_off);
+		if (n < len && s->s[i].int3)
+			n += snprintf(buf + n, len - n, ", under another kprobe");
 		if (n < len)
 			n += snprintf(buf + n, len - n, ")");
 	}

@@ -29,6 +29,7 @@ struct kht_site {
 	unsigned long probe_off;
 	int kind;			/* enum kht_site_kind */
 	int thunk;			/* bytes before the lock function the call lands (call thunk), or 0 */
+	bool int3;			/* read through another kprobe's int3 (CC over the E8) */
 };
 
 struct kht_sites {
@@ -38,6 +39,7 @@ struct kht_sites {
 	int nparts;			/* functions and split parts read */
 	char parts[160];		/* their names, comma-separated */
 	unsigned long text_len;		/* bytes of text read */
+	int int3;			/* sites under another kprobe's int3 */
 };
 
 /* The lock functions, by kind: xas_lock_irq / xas_unlock_irq. */
@@ -60,6 +62,7 @@ struct kht_lock_funcs {
 /*
  * Append the E8/E9 rel32 in text (size bytes of sym's code, at kernel address
  * addr) that reach a lock function to out; out->overflow past KHT_MAX_SITES.
+ * CC rel32 counts as a call: another kprobe's int3 replaced its E8.
  */
 void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned char *text,
 			 unsigned long size, const struct kht_lock_funcs *f, struct kht_sites *out);

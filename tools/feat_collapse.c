@@ -320,9 +320,10 @@ int kht_lock_sites_report(void)
 
 		if (st->probe_off != st->off)
 			snprintf(after, sizeof(after), ", after the call at +0x%lx", st->off);
-		printf("  %s+0x%lx %-6s -> %s%s%s: %s\n", st->sym, st->probe_off,
+		printf("  %s+0x%lx %-6s -> %s%s%s%s: %s\n", st->sym, st->probe_off,
 		       st->kind == KHT_SITE_LOCK ? "lock" : "unlock", kht_site_funcs[st->kind],
 		       st->thunk ? " via call thunk" : "", after,
+		       st->int3 ? ", call under another kprobe's int3" : "",
 		       !e ? "verified" : e == -EILSEQ ? "not an instruction boundary" : strerror(-e));
 		if (!e)
 			ok[c.s[i].kind]++;

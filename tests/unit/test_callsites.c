@@ -62,6 +62,36 @@ TEST(callsites_calls_of_the_lock_functions)
 	CHECK(s.n == 3);
 }
 
+/*
+ * A second tracer reads the text with the first one's kprobes in it: an
+ * unlock call probed at the call shows CC (int3) where its E8 was, the rest
+ * of the call intact. Read as the call, or the second tracer would find no
+ * unlock and fall back to fentry on the spinlock functions.
+ */
+TEST(callsites_a_call_under_another_kprobe_is_still_a_call)
+{
+	unsigned char text[64];
+	struct kht_sites s = {};
+	char buf[256];
+
+	memset(text, 0x90, sizeof(text));
+	put(text, 0x00, 0xe8, LOCK);
+	put(text, 0x10, 0xcc, UNLOCK);		/* int3 over call _raw_spin_unlock_irq */
+	put(text, 0x20, 0xcc, LOCK);		/* int3 over call _raw_spin_lock_irq */
+	put(text, 0x30, 0xcc, 0xffffffff83000000UL);	/* int3 over another call */
+	memset(text + 0x38, 0xcc, 8);		/* int3 padding: CC CC CC CC CC */
+	kht_scan_lock_calls("collapse_file", BASE, text, sizeof(text), &funcs, &s);
+	CHECK(s.n == 3 && s.int3 == 2);
+	CHECK(kht_sites_complete(&s));
+	CHECK(!s.s[0].int3 && s.s[1].int3 && s.s[2].int3);
+	/* a lock under an int3 is still probed at its return address */
+	CHECK(s.s[1].probe_off == 0x10 && s.s[2].probe_off == 0x25);
+	kht_sites_str(&s, buf, sizeof(buf));
+	CHECK_STR(buf, "collapse_file+0x0 (lock, probed at +0x5), "
+		       "collapse_file+0x10 (unlock, under another kprobe), "
+		       "collapse_file+0x20 (lock, probed at +0x25, under another kprobe)");
+}
+
 TEST(callsites_complete_needs_collapse_files_own_lock_and_unlock)
 {
 	unsigned char text[64];
