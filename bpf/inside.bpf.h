@@ -380,9 +380,11 @@ static __always_inline struct inside_state *my_lock(void *lock)
  *    functions have crashed 6.1 guests on detach.
  *  - call-site kprobes: attached by user space at the offsets of
  *    collapse_file's own call instructions to those functions
- *    (tools/callsites.c), so they fire only inside collapse_file. At the call
- *    instruction the argument registers are set up: the lock is PARM1.
- *    Lock calls are probed after the call instead (win_open_held).
+ *    (tools/callsites.c), so they fire only inside collapse_file. A lock
+ *    call is probed after it (win_open_held), an unlock call after it where
+ *    the kernel can jump-optimize the probe there (win_close_after), else
+ *    at the call, as a tail jump is: there the argument registers are set
+ *    up, the lock is PARM1.
  */
 static __always_inline void win_begin(struct inside_state *st)
 {
@@ -428,17 +430,15 @@ static __always_inline int win_open_held(void)
 	return 0;
 }
 
-static __always_inline int win_close(void *ctx, void *lock)
+/* Close st's open window: its summary, and its entry in the batch. */
+static __always_inline int win_end(struct inside_state *st)
 {
-	struct inside_state *st = my_lock(lock);
 	struct kht_win_entry *w;
 	struct address_space *mapping;
 	__u64 now, hold;
 	bool uptodate;
 	__u32 slot, n;
 
-	if (!st || !st->win_begin)
-		return 0;
 	now = bpf_ktime_get_ns();
 	hold = now - st->win_begin;
 	mapping = (struct address_space *)st->mapping;
@@ -483,11 +483,51 @@ static __always_inline int win_close(void *ctx, void *lock)
 	return 0;
 }
 
+static __always_inline int win_close(void *lock)
+{
+	struct inside_state *st = my_lock(lock);
+
+	return st && st->win_begin ? win_end(st) : 0;
+}
+
+/*
+ * After an unlock call (tools/callsites.c decides where: only where the
+ * kernel can jump-optimize the probe, else an int3 on a plain instruction
+ * costs more than the one on the call, which the kernel emulates). The
+ * probe's own work is then out of the hold: the lock is released before it
+ * runs. The lock argument is gone there, so the unlock is recognised
+ * otherwise: we are the collapsing task, a window is open, and interrupts
+ * are enabled again at the probed instruction (the saved flags' IF bit):
+ * spin_unlock_irq() enabled them, and they stay disabled while the
+ * irq-disabling i_pages lock is held, so a jump to that instruction from a
+ * path that still holds the lock closes nothing. The window ends when the
+ * unlock returned: an interrupt pending during the hold runs first and is
+ * counted in it. The slot is read just after the release, before the
+ * collapsing task goes on; another task can change it there only where it
+ * is a hole (a fault filling it), never the new folio (locked) nor its
+ * PG_uptodate.
+ */
+#define X86_EFLAGS_IF 0x200
+
+static __always_inline int win_close_after(struct pt_regs *regs)
+{
+	struct inside_state *st;
+	__u32 tid;
+
+	if (!collapsing_now)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = inside_of(tid);
+	if (!st || !st->win_begin || !(regs->flags & X86_EFLAGS_IF))
+		return 0;
+	return win_end(st);
+}
+
 SEC("fentry/_raw_spin_lock_irq")
 int BPF_PROG(lock_acquired, raw_spinlock_t *lock) { return win_open(lock); }
 
 SEC("fentry/_raw_spin_unlock_irq")
-int BPF_PROG(lock_released, raw_spinlock_t *lock) { return win_close(ctx, lock); }
+int BPF_PROG(lock_released, raw_spinlock_t *lock) { return win_close(lock); }
 
 /* Attached by user space only, at collapse_file+OFF (no target here). */
 SEC("kprobe")
@@ -497,8 +537,13 @@ int BPF_KPROBE(lock_site, void *lock) { return win_open(lock); }
 SEC("kprobe")
 int BPF_KPROBE(lock_site_held) { return win_open_held(); }
 
+/* ... at an unlock call (or tail jump) */
 SEC("kprobe")
-int BPF_KPROBE(unlock_site, void *lock) { return win_close(ctx, lock); }
+int BPF_KPROBE(unlock_site, void *lock) { return win_close(lock); }
+
+/* ... after an unlock call, where that probe can be jump-optimized */
+SEC("kprobe")
+int BPF_KPROBE(unlock_site_after) { return win_close_after(ctx); }
 
 /* ---- lockless readers on a mapping under collapse ---- */
 

@@ -170,6 +170,55 @@ static int call_kind(const struct kht_lock_funcs *f, unsigned long target, int *
 	return -1;
 }
 
+/*
+ * Would the kernel jump-optimize a kprobe at text[p] (x86
+ * arch/x86/kernel/kprobes/opt.c)? It replaces the instructions in the 5
+ * bytes from p with a jump to a detour buffer, and refuses when one of them
+ * cannot run there (can_boost(): calls, jumps, returns, Jcc, LOCK/REP,
+ * shifts, Grp3/4/5, ...) or when a jump in the same function lands in
+ * (p, p + 5] (insn_jump_into_range(), which counts p + 5 too). Without an
+ * instruction decoder the answer errs one way: any of those opcodes among
+ * the 5 bytes, even as a ModRM or displacement byte, and any byte pattern
+ * of a direct jump (EB, 70-7F rel8, E9, 0F 80-8F rel32) anywhere in the
+ * function that lands there, make it "no". A "no" costs what the call
+ * probe costs; a wrong "yes" an int3 plus a single step per window (the
+ * 6.12 guest: collapse +1 point). Checked against what the kernel did on
+ * Debian 6.1 and 6.12 (docs/collapse.md): never "yes" where it did not.
+ */
+static bool not_boostable(unsigned char b)
+{
+	return b == 0x62 || b == 0x9a || (b >= 0x70 && b <= 0x7f) || (b >= 0xc0 && b <= 0xc3) ||
+	       (b >= 0xca && b <= 0xcf) || (b >= 0xd0 && b <= 0xd3) || b == 0xd6 ||
+	       (b >= 0xd8 && b <= 0xe3) || b == 0xe8 || b == 0xe9 || b == 0xeb ||
+	       (b >= 0xf0 && b <= 0xf4) || b == 0xf6 || b == 0xf7 || b == 0xfe || b == 0xff ||
+	       b == 0x2e || b == 0x67;
+}
+
+bool kht_optimizable_at(const unsigned char *text, unsigned long size, unsigned long p)
+{
+	if (p + 5 > size)
+		return false;
+	for (unsigned long i = p; i < p + 5; i++)
+		if (not_boostable(text[i]))
+			return false;
+	for (unsigned long i = 0; i < size; i++) {
+		long target;
+		int32_t rel;
+
+		if ((text[i] == 0xeb || (text[i] >= 0x70 && text[i] <= 0x7f)) && i + 2 <= size)
+			target = (long)i + 2 + (int8_t)text[i + 1];
+		else if (text[i] == 0xe9 && i + 5 <= size)
+			target = (memcpy(&rel, text + i + 1, 4), (long)i + 5 + rel);
+		else if (text[i] == 0x0f && i + 6 <= size && text[i + 1] >= 0x80 && text[i + 1] <= 0x8f)
+			target = (memcpy(&rel, text + i + 2, 4), (long)i + 6 + rel);
+		else
+			continue;
+		if (target >= (long)p + 1 && target <= (long)p + 5)
+			return false;
+	}
+	return true;
+}
+
 void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned char *text,
 			 unsigned long size, const struct kht_lock_funcs *f, struct kht_sites *out)
 {
@@ -196,8 +245,15 @@ void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned cha
 		}
 		snprintf(out->s[out->n].sym, KHT_SITE_SYM_LEN, "%.63s", sym);
 		out->s[out->n].off = i;
-		/* a tail jump (E9) to the lock function has no return address here */
-		out->s[out->n].probe_off = kind == KHT_SITE_LOCK && text[i] != 0xe9 ? i + 5 : i;
+		/*
+		 * After a call (its return address); a tail jump (E9) has none here.
+		 * An unlock only where that probe would be jump-optimized: a lock
+		 * probe there cannot do without (it needs the lock held), an
+		 * unlock probe has the call to fall back to.
+		 */
+		out->s[out->n].probe_off =
+			text[i] != 0xe9 && (kind == KHT_SITE_LOCK ||
+					    kht_optimizable_at(text, size, i + 5)) ? i + 5 : i;
 		out->s[out->n].kind = kind;
 		out->s[out->n].int3 = text[i] == 0xcc;
 		out->int3 += text[i] == 0xcc;

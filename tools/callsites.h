@@ -20,8 +20,9 @@ struct kht_site {
 	unsigned long off;		/* of the call instruction in sym */
 	/*
 	 * Where the kprobe goes: a lock call's return address (off + 5, the
-	 * lock is held there), else the call itself (the unlock reads the
-	 * lock argument and must run before interrupts are enabled again).
+	 * lock is held there); an unlock call's too where the kernel would
+	 * jump-optimize a probe there (kht_optimizable_at), else the call
+	 * itself (that program reads the lock argument), as for a tail jump.
 	 * Why: a kprobe on a call instruction is never jump-optimized (a call
 	 * cannot run from the optimizer's detour buffer), the one after it
 	 * often is: an int3 trap saved per window. See bpf/inside.bpf.h.
@@ -66,6 +67,11 @@ struct kht_lock_funcs {
  */
 void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned char *text,
 			 unsigned long size, const struct kht_lock_funcs *f, struct kht_sites *out);
+/*
+ * Would the kernel jump-optimize a kprobe at text[p], text being a whole
+ * function of size bytes? Errs towards false (tools/callsites.c).
+ */
+bool kht_optimizable_at(const unsigned char *text, unsigned long size, unsigned long p);
 /* Drop site i (the kernel refused it as not an instruction boundary). */
 void kht_sites_drop(struct kht_sites *s, int i);
 /* Both kinds still present? */

@@ -100,7 +100,7 @@ static void detach_sites(void)
 }
 
 /*
- * A site probed after its call (a lock: kht_site.probe_off) is first tried
+ * A site probed after its call (kht_site.probe_off) is first tried
  * at the call, so the kernel vouches that the E8 byte begins an instruction
  * there too: 0 or -errno.
  */
@@ -127,9 +127,12 @@ static int attach_sites(struct collapse_bpf *skel, char *err, int len)
 	for (int i = 0; i < lw.sites.n;) {
 		const struct kht_site *st = &lw.sites.s[i];
 		LIBBPF_OPTS(bpf_kprobe_opts, ko, .offset = st->probe_off);
-		struct bpf_program *prog = st->kind == KHT_SITE_UNLOCK ? skel->progs.unlock_site
-					   : st->probe_off != st->off	 ? skel->progs.lock_site_held
-									 : skel->progs.lock_site;
+		bool after = st->probe_off != st->off;
+		struct bpf_program *prog = st->kind == KHT_SITE_UNLOCK
+						   ? (after ? skel->progs.unlock_site_after
+							    : skel->progs.unlock_site)
+						   : (after ? skel->progs.lock_site_held
+							    : skel->progs.lock_site);
 		struct bpf_link *l = NULL;
 		int e = call_ok(st);
 
@@ -451,6 +454,7 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 		names[n++] = "lock_site";
 		names[n++] = "lock_site_held";
 		names[n++] = "unlock_site";
+		names[n++] = "unlock_site_after";
 	}
 	if (fentry) {
 		names[n++] = "lock_acquired";

@@ -45,10 +45,10 @@ TEST(callsites_calls_of_the_lock_functions)
 	CHECK(!s.overflow);
 	kht_sites_str(&s, buf, sizeof(buf));
 	CHECK_STR(buf, "collapse_file+0x10 (lock, probed at +0x15), "
-		       "collapse_file+0x40 (unlock via thunk -10), collapse_file+0x60 (unlock), "
-		       "collapse_file+0xfb (lock, probed at +0x100)");
-	/* a lock is probed at its return address (jump-optimizable), an unlock at the call */
-	CHECK(s.s[0].probe_off == 0x15 && s.s[1].probe_off == 0x40 && s.s[2].probe_off == 0x60);
+		       "collapse_file+0x40 (unlock via thunk -10, probed at +0x45), "
+		       "collapse_file+0x60 (unlock), collapse_file+0xfb (lock, probed at +0x100)");
+	/* calls are probed at their return address (jump-optimizable: NOPs follow) */
+	CHECK(s.s[0].probe_off == 0x15 && s.s[1].probe_off == 0x45 && s.s[2].probe_off == 0x60);
 	CHECK(kht_sites_complete(&s));
 	/* a tail jump to the lock function returns elsewhere: probed at the jump */
 	memset(&s, 0, sizeof(s));
@@ -84,11 +84,11 @@ TEST(callsites_a_call_under_another_kprobe_is_still_a_call)
 	CHECK(s.n == 3 && s.int3 == 2);
 	CHECK(kht_sites_complete(&s));
 	CHECK(!s.s[0].int3 && s.s[1].int3 && s.s[2].int3);
-	/* a lock under an int3 is still probed at its return address */
-	CHECK(s.s[1].probe_off == 0x10 && s.s[2].probe_off == 0x25);
+	/* under an int3 as without: after the call (the NOPs after it are optimizable) */
+	CHECK(s.s[1].probe_off == 0x15 && s.s[2].probe_off == 0x25);
 	kht_sites_str(&s, buf, sizeof(buf));
 	CHECK_STR(buf, "collapse_file+0x0 (lock, probed at +0x5), "
-		       "collapse_file+0x10 (unlock, under another kprobe), "
+		       "collapse_file+0x10 (unlock, probed at +0x15, under another kprobe), "
 		       "collapse_file+0x20 (lock, probed at +0x25, under another kprobe)");
 }
 
@@ -124,4 +124,62 @@ TEST(callsites_too_many_is_an_overflow_not_a_cut)
 	kht_scan_lock_calls("collapse_file", BASE, text, sizeof(text), &funcs, &s);
 	CHECK(s.overflow);
 	CHECK(s.n == KHT_MAX_SITES);
+}
+
+/*
+ * Where an unlock call is probed after it: only where the kernel would
+ * jump-optimize that probe. The byte sequences are Debian 6.12's
+ * collapse_file at two of its unlock calls.
+ */
+TEST(callsites_unlock_after_only_where_optimizable)
+{
+	unsigned char text[0x700];
+	/* +0x233: call; +0x238: mov 0x68(%rsp),%rdi (48 8b 7c 24 68: 7c is a Jcc byte) */
+	static const unsigned char mov_rsp[] = { 0x48, 0x8b, 0x7c, 0x24, 0x68 };
+	/* +0x4c8 (optimized there): mov (%r12),%rdi; xor %edx,%edx (49 8b 3c 24 31 d2) */
+	static const unsigned char movs[] = { 0x49, 0x8b, 0x3c, 0x24, 0x31, 0xd2 };
+	struct kht_sites s = {};
+
+	memset(text, 0x90, sizeof(text));
+	CHECK(kht_optimizable_at(text, sizeof(text), 0x238));
+	memcpy(text + 0x238, mov_rsp, sizeof(mov_rsp));
+	CHECK(!kht_optimizable_at(text, sizeof(text), 0x238));	/* a Jcc opcode byte among the 5 */
+	memcpy(text + 0x238, movs, sizeof(movs));
+	CHECK(kht_optimizable_at(text, sizeof(text), 0x238));
+	/* a jump that lands in (p, p + 5]: p + 5 counts, as in the kernel */
+	put(text, 0x4f3, 0xe9, BASE + 0x23d);
+	CHECK(!kht_optimizable_at(text, sizeof(text), 0x238));
+	put(text, 0x4f3, 0xe9, BASE + 0x23e);
+	CHECK(kht_optimizable_at(text, sizeof(text), 0x238));
+	text[0x642] = 0x0f;	/* jbe rel32 */
+	text[0x643] = 0x86;
+	{
+		int32_t rel = (int32_t)(0x239 - (0x642 + 6));
+
+		memcpy(text + 0x644, &rel, 4);
+	}
+	CHECK(!kht_optimizable_at(text, sizeof(text), 0x238));
+	memset(text + 0x642, 0x90, 6);
+	text[0x260] = 0xeb;	/* jmp rel8 backwards onto p + 2 */
+	text[0x261] = (unsigned char)(int8_t)(0x23a - 0x262);
+	CHECK(text[0x261] >= 0x80 && !kht_optimizable_at(text, sizeof(text), 0x238));
+	text[0x260] = text[0x261] = 0x90;
+	text[0x200] = 0x74;	/* je rel8 forwards onto p + 5 */
+	text[0x201] = (unsigned char)(0x23d - 0x202);
+	CHECK(!kht_optimizable_at(text, sizeof(text), 0x238));
+	text[0x200] = text[0x201] = 0x90;
+	CHECK(kht_optimizable_at(text, sizeof(text), 0x238));
+	/* the function ends within the 5 bytes */
+	CHECK(!kht_optimizable_at(text, 0x23c, 0x238));
+
+	/* and so the unlock call is probed after it, or at it */
+	put(text, 0x233, 0xe8, UNLOCK);
+	put(text, 0x100, 0xe8, LOCK);
+	kht_scan_lock_calls("collapse_file", BASE, text, sizeof(text), &funcs, &s);
+	CHECK(s.n == 2 && s.s[1].off == 0x233 && s.s[1].probe_off == 0x238);
+	memset(&s, 0, sizeof(s));
+	memcpy(text + 0x238, mov_rsp, sizeof(mov_rsp));
+	kht_scan_lock_calls("collapse_file", BASE, text, sizeof(text), &funcs, &s);
+	CHECK(s.n == 2 && s.s[1].off == 0x233 && s.s[1].probe_off == 0x233);
+	CHECK(s.s[0].probe_off == 0x105);	/* a lock call: after it, always */
 }
