@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "callsites.h"
+#include "lib/grow.h"
 
 const char *const kht_site_funcs[2] = { "_raw_spin_lock_irq", "_raw_spin_unlock_irq" };
 
@@ -62,15 +63,39 @@ static bool is_part(const char *name)
 }
 
 /*
- * Two passes over kallsyms: the symbols we want, then the address following
- * each (kallsyms is not sorted across sections). Module symbols are skipped.
+ * One line of /proc/kallsyms, "ffffffff81234560 T name" (a module's symbol
+ * has "\t[module]" after it, and is skipped): false if it is not that.
+ * By hand, not sscanf: 120k+ lines, and under TCG emulation the parse was
+ * seconds of every start.
+ */
+static bool parse_ksym(char *line, unsigned long *addr, char *type, char **name)
+{
+	char *p, *end;
+
+	*addr = strtoul(line, &p, 16);
+	if (p == line || p[0] != ' ' || !p[1] || p[2] != ' ')
+		return false;
+	*type = p[1];
+	*name = p + 3;
+	end = *name + strcspn(*name, "\t\n");
+	if (*end == '\t' || end == *name)
+		return false;
+	*end = '\0';
+	return true;
+}
+
+/*
+ * One pass over kallsyms: the symbols we want, and every address, to find
+ * the one following each part (kallsyms is not sorted across sections).
+ * Module symbols are skipped.
  */
 static int read_kallsyms(struct sym *parts, int *nparts, struct kht_lock_funcs *funcs,
 			 char *why, int len)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
-	char line[512], name[256], type;
-	unsigned long addr;
+	char line[512], *name, type;
+	unsigned long addr, *addrs = NULL;
+	size_t naddrs = 0, cap = 0;
 	bool nonzero = false, target = false;
 
 	if (!f) {
@@ -78,31 +103,33 @@ static int read_kallsyms(struct sym *parts, int *nparts, struct kht_lock_funcs *
 		return -1;
 	}
 	*nparts = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		rewind(f);
-		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, "%lx %c %255s", &addr, &type, name) != 3 || strchr(line, '['))
-				continue;
-			if (pass == 0) {
-				nonzero |= addr != 0;
-				if ((type == 't' || type == 'T') && is_part(name) && *nparts < MAX_PARTS) {
-					snprintf(parts[*nparts].name, KHT_SITE_SYM_LEN, "%.63s", name);
-					parts[(*nparts)++].addr = addr;
-				}
-				for (int k = 0; k < 2; k++) {
-					if (!strcmp(name, kht_site_funcs[k]))
-						funcs->addr[k] = addr;
-					else if (!strncmp(name, "__pfx_", 6) &&
-						 !strcmp(name + 6, kht_site_funcs[k]))
-						funcs->pfx[k] = addr;
-				}
-				continue;
-			}
-			for (int i = 0; i < *nparts; i++)
-				if (addr > parts[i].addr && (!parts[i].end || addr < parts[i].end))
-					parts[i].end = addr;
+	while (fgets(line, sizeof(line), f)) {
+		if (!parse_ksym(line, &addr, &type, &name))
+			continue;
+		if (kht_grow((void **)&addrs, &cap, naddrs, sizeof(*addrs), 1 << 17)) {
+			fclose(f);
+			free(addrs);
+			snprintf(why, len, "out of memory reading /proc/kallsyms");
+			return -1;
+		}
+		addrs[naddrs++] = addr;
+		nonzero |= addr != 0;
+		if ((type == 't' || type == 'T') && is_part(name) && *nparts < MAX_PARTS) {
+			snprintf(parts[*nparts].name, KHT_SITE_SYM_LEN, "%.63s", name);
+			parts[(*nparts)++].addr = addr;
+		}
+		for (int k = 0; k < 2; k++) {
+			if (!strcmp(name, kht_site_funcs[k]))
+				funcs->addr[k] = addr;
+			else if (!strncmp(name, "__pfx_", 6) && !strcmp(name + 6, kht_site_funcs[k]))
+				funcs->pfx[k] = addr;
 		}
 	}
+	for (size_t j = 0; j < naddrs; j++)
+		for (int i = 0; i < *nparts; i++)
+			if (addrs[j] > parts[i].addr && (!parts[i].end || addrs[j] < parts[i].end))
+				parts[i].end = addrs[j];
+	free(addrs);
 	fclose(f);
 	if (!nonzero) {
 		snprintf(why, len, "/proc/kallsyms shows no addresses (kptr_restrict, or not root)");
