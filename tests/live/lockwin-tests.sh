@@ -180,6 +180,35 @@ fewer() {
 # collapse-full (2 collapses), collapse-holes (2), uffd-missing (1 or more)
 compare mixed 4 1 mixed
 datamap mixed "$WORK/callsite.out"
+# A second tracer while the first one's kprobes sit on the calls:
+# /proc/kcore shows their int3s (CC) over the unlock calls' E8. It must read
+# through them and use call sites too (before: "no call to
+# _raw_spin_unlock_irq", gated fentry), and both must see every window
+# gated fentry saw above.
+second_tracer() {
+	local name=lockwin/second-tracer ok=1
+	start_kht first collapse -j -a fentry || { result $name 1; return; }
+	"$KHT" collapse -j -a fentry -- "$KW" mixed >"$WORK/second.out" 2>"$WORK/second.err"
+	sleep 0.5
+	stop_kht
+	summarize "$WORK/first.out" >"$WORK/first.sum"
+	summarize "$WORK/second.out" >"$WORK/second.sum"
+	grep -q "lock windows: call-site kprobes (.*under another kprobe" "$WORK/second.err" || {
+		ok=0
+		fail $name "the second tracer did not use the call sites under the first one's" \
+			"$WORK/second.err"
+	}
+	for t in first second; do
+		cmp -s "$WORK/fentry.sum" "$WORK/$t.sum" && continue
+		ok=0
+		fail $name "the $t tracer's windows differ from gated fentry's (above)" "$WORK/fentry.sum"
+		sed "s/^/    $t| /" "$WORK/$t.sum"
+	done
+	[ $ok = 1 ] && echo "  $name: $(wc -l <"$WORK/second.sum") collapses, both tracers on call sites, windows as gated fentry's"
+	result $name $((1 - ok))
+}
+second_tracer
+
 # Regular files (7.x, ext4 in the guest): collapse_file has the missing pages
 # read in, and readahead takes the i_pages lock once per page it adds, in
 # functions the whole system calls: gated fentry counts those holds as
