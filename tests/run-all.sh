@@ -105,7 +105,7 @@ run_vm() {
 				echo "fetch-kernel:1" >"/tmp/kht-vm-$k.results"
 				exit
 			fi
-			tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-1500}" \
+			tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-2400}" \
 				>"/tmp/kht-vm-$k.results" 2>"/tmp/kht-vm-$k.stderr"
 			echo "guest-finished:$?" >>"/tmp/kht-vm-$k.results"
 		) &
