@@ -2,7 +2,8 @@
 # Every test layer, one closing line "N passed, N failed[, N skipped]".
 #   tests/run-all.sh [unit|live|vm ...]     (default: all three)
 # Layers print "name:rc" lines (0 pass, 77 skipped, anything else fails).
-# KHT_KERNELS selects the qemu kernels (default "6.1 6.12 6.19 7.2").
+# KHT_KERNELS selects the qemu kernels (default "6.19 7.2 6.1 6.12": the
+# slowest guests first, two at a time, so the last to start is a short one).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -77,7 +78,7 @@ run_live() {
 run_vm() {
 	make -s STATIC=1 || { echo "vm/static-build:1" | record; return; }
 	local initrd=/tmp/kht-initramfs.cpio.gz extra
-	local ks=${KHT_KERNELS:-6.1 6.12 6.19 7.2} k running=0
+	local ks=${KHT_KERNELS:-6.19 7.2 6.1 6.12} k running=0
 	# An ext4 image and, for kernels that collapse regular files (7.x), the
 	# loop module: tests/live/file-tests.sh in the guest (the others skip).
 	extra=$(mktemp -d /tmp/kht-extra.XXXXXX)
@@ -105,7 +106,7 @@ run_vm() {
 				echo "fetch-kernel:1" >"/tmp/kht-vm-$k.results"
 				exit
 			fi
-			tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-2400}" \
+			tests/vm/run-guest.sh "$k" "$initrd" "${KHT_VM_TIMEOUT:-3600}" \
 				>"/tmp/kht-vm-$k.results" 2>"/tmp/kht-vm-$k.stderr"
 			echo "guest-finished:$?" >>"/tmp/kht-vm-$k.results"
 		) &
