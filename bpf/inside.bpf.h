@@ -373,15 +373,16 @@ static __always_inline void inside_exit(struct kht_collapse *ev)
 	__sync_fetch_and_add(&collapsing_now, -1);
 }
 
+/* The current task's collapse in flight, or NULL; one load and a branch when none runs. */
+static __always_inline struct inside_state *my_collapse(void)
+{
+	return collapsing_now ? inside_of((__u32)bpf_get_current_pid_tgid()) : NULL;
+}
+
 static __always_inline struct inside_state *my_lock(void *lock)
 {
-	__u32 tid;
-	struct inside_state *st;
+	struct inside_state *st = my_collapse();
 
-	if (!collapsing_now)
-		return NULL;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	st = inside_of(tid);
 	return st && st->lock == (__u64)lock ? st : NULL;
 }
 
@@ -441,13 +442,9 @@ static __always_inline int win_open(void *lock)
  */
 static __always_inline int win_open_held(struct pt_regs *regs)
 {
-	struct inside_state *st;
-	__u32 tid, word = 0;
+	struct inside_state *st = my_collapse();
+	__u32 word = 0;
 
-	if (!collapsing_now)
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	st = inside_of(tid);
 	if (!st || st->win_begin)
 		return 0;
 	if (regs->flags & X86_EFLAGS_IF) {
@@ -538,13 +535,8 @@ static __always_inline int win_close(void *lock)
  */
 static __always_inline int win_close_after(struct pt_regs *regs)
 {
-	struct inside_state *st;
-	__u32 tid;
+	struct inside_state *st = my_collapse();
 
-	if (!collapsing_now)
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	st = inside_of(tid);
 	if (!st || !st->win_begin || !(regs->flags & X86_EFLAGS_IF))
 		return 0;
 	return win_end(st);

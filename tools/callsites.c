@@ -257,8 +257,8 @@ void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned cha
 		 * 0xCC: another kprobe's int3 over the call's E8 (/proc/kcore
 		 * shows the live text: a second khugetrace, or any tracer
 		 * probing these calls). Its rel32 is intact, so it is read as
-		 * the call it replaced; a lock function is not tail-jumped to,
-		 * and an unlock is probed at the instruction either way.
+		 * the call (E8) it replaced: a lock function is not tail-jumped
+		 * to, and a tail jump's unlock would be probed at the jump.
 		 */
 		if (text[i] != 0xe8 && text[i] != 0xe9 && text[i] != 0xcc)
 			continue;
@@ -283,7 +283,6 @@ void kht_scan_lock_calls(const char *sym, unsigned long addr, const unsigned cha
 					    kht_optimizable_at(text, size, i + 5)) ? i + 5 : i;
 		out->s[out->n].kind = kind;
 		out->s[out->n].int3 = text[i] == 0xcc;
-		out->int3 += text[i] == 0xcc;
 		out->s[out->n].thunk = thunk;
 		out->n++;
 	}

@@ -40,7 +40,6 @@ struct kht_sites {
 	int nparts;			/* functions and split parts read */
 	char parts[160];		/* their names, comma-separated */
 	unsigned long text_len;		/* bytes of text read */
-	int int3;			/* sites under another kprobe's int3 */
 };
 
 /* The lock functions, by kind: xas_lock_irq / xas_unlock_irq. */
