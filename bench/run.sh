@@ -99,11 +99,15 @@ LOAD=("$BIN/pagecache_load" -i "$ITERS" -f "$FILES" -c "$COLLAPSE_EVERY")
 # ---- attach modes, and the bpftrace script with the same hooks -------------
 COLLAPSE_MODE=$("$KHT" probe --modes 2>/dev/null | awk '{print $1}')
 [ -n "$COLLAPSE_MODE" ] || die "'khugetrace probe --modes' lists no usable collapse mode: cannot trace here."
-if [ "$COLLAPSE_MODE" = syscalls ]; then
-	cp "$bench/equivalent.bt" "$WORK/equivalent.bt"
-else	# madvise hooks are only loaded by khugetrace's syscalls mode
-	sed '/^\/\/ BEGIN syscalls-mode$/,/^\/\/ END syscalls-mode$/d' "$bench/equivalent.bt" >"$WORK/equivalent.bt"
-fi
+# madvise hooks are only loaded by khugetrace's syscalls mode; seek and
+# mincore hooks, in an end-only collapse mode, only with --all-seeks
+strip=
+[ "$COLLAPSE_MODE" = syscalls ] || strip="/^\/\/ BEGIN syscalls-mode\$/,/^\/\/ END syscalls-mode\$/d;"
+case "$COLLAPSE_MODE ${KHT_OPTS:-}" in
+fentry* | kprobe* | *--all-seeks*) ;;
+*) strip="$strip /^\/\/ BEGIN seeks\$/,/^\/\/ END seeks\$/d;" ;;
+esac
+sed "$strip" "$bench/equivalent.bt" >"$WORK/equivalent.bt"
 BT=
 if [ "${NO_BPFTRACE:-0}" != 1 ]; then
 	if ! command -v bpftrace >/dev/null && [ $SMOKE = 0 ] && command -v apt-get >/dev/null; then

@@ -114,6 +114,9 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 					     kht_seek_profile() == KHT_SEEKS_DURING_COLLAPSES ?
 					     "in-collapses" : "all");
 	}
+	/* left out (end-only collapse modes): the file says why it holds no seek */
+	if (kht_session_left_out(s, &kht_feat_seek))
+		kht_tf_meta_add_hook(&meta, "seek:profile", "off");
 	/* where the lock windows came from (docs/collapse.md): report shows it */
 	if (kht_lock_windows_in_use())
 		kht_tf_meta_add_hook(&meta, "collapse:lock-windows",

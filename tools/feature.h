@@ -60,6 +60,12 @@ struct kht_feature {
 	const char *optional;
 	/* Maps this feature shares with later ones, by name (optional, NULL-terminated). */
 	const char *const *shares;
+	/*
+	 * Optional: why this session leaves the feature out (nothing loaded,
+	 * nothing attached, no cost), or NULL to load it. Asked after the
+	 * features before it loaded: what they see may make this one useless.
+	 */
+	const char *(*off)(const struct kht_opts *o);
 };
 
 /*
@@ -145,7 +151,7 @@ bool kht_collapse_sees_entry(void);
 /* seek/mincore: what is recorded (tools/feat_seek.c) */
 enum kht_seek_profile {
 	KHT_SEEKS_ALL,			/* --all-seeks, or no collapse feature to share maps with */
-	KHT_SEEKS_ALL_NO_ENTRY,		/* the collapse mode sees only ends: all, to be safe */
+	KHT_SEEKS_OFF,			/* the collapse mode sees only ends: none (no rule could use them) */
 	KHT_SEEKS_DURING_COLLAPSES,	/* only those that overlapped a collapse of their inode */
 };
 enum kht_seek_profile kht_seek_profile(void);

@@ -67,7 +67,13 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 			"results print as numbers.\n", cmd);
 	for (int i = 0; i < n && i < KHT_SESSION_MAX; i++) {
 		struct kht_loaded *l = &s->feat[s->nfeat];
+		const char *why = feats[i]->off ? feats[i]->off(o) : NULL;
 
+		if (why) {
+			s->off[s->noff].f = feats[i];
+			s->off[s->noff++].why = why;
+			continue;
+		}
 		if (kht_feature_load(feats[i], o, l, err, sizeof(err))) {
 			if (feats[i]->optional || o->best_effort) {
 				/* say what is lost, trace the rest */
@@ -115,6 +121,9 @@ void kht_session_banner(const struct kht_session *s, const struct kht_opts *o)
 			fprintf(stderr, "khugetrace %s:   better modes not usable: %s\n", s->cmd,
 				l->skipped);
 	}
+	for (int i = 0; i < s->noff; i++)
+		fprintf(stderr, "khugetrace %s: %s not traced: %s\n", s->cmd, s->off[i].f->name,
+			s->off[i].why);
 	fprintf(stderr, "Tracing... Hit Ctrl-C to end.\n");
 }
 
@@ -147,6 +156,14 @@ int kht_session_run(struct kht_session *s, const struct kht_opts *o)
 		kht_loaded_detach(&s->feat[i]);
 	ring_buffer__consume(s->rb);
 	return ret;
+}
+
+bool kht_session_left_out(const struct kht_session *s, const struct kht_feature *f)
+{
+	for (int i = 0; i < s->noff; i++)
+		if (s->off[i].f == f)
+			return true;
+	return false;
 }
 
 unsigned long long kht_session_drops(const struct kht_session *s)

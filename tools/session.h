@@ -47,6 +47,9 @@ struct kht_session {
 	const char *cmd;
 	struct kht_loaded feat[KHT_SESSION_MAX];
 	int nfeat;
+	/* features this session left out (kht_feature.off) and why */
+	struct { const struct kht_feature *f; const char *why; } off[KHT_SESSION_MAX];
+	int noff;
 	struct ring_buffer *rb;
 	kht_event_fn fn;
 	void *ctx;
@@ -64,7 +67,10 @@ struct kht_session {
 int kht_session_open(struct kht_session *s, const char *cmd,
 		     const struct kht_feature *const *feats, int n,
 		     const struct kht_opts *o, kht_event_fn fn, void *ctx);
-/* "khugetrace CMD: collapse: tp_btf (degraded: ...)" per feature, then "Tracing...". */
+/*
+ * "khugetrace CMD: collapse via tp_btf (degraded): ..." per feature, "CMD:
+ * seek/mincore not traced: why" per feature left out, then "Tracing...".
+ */
 void kht_session_banner(const struct kht_session *s, const struct kht_opts *o);
 /*
  * Poll until SIGINT/SIGTERM, -d elapsed, the callback sets kht_exiting or the
@@ -77,5 +83,7 @@ void kht_session_note_not_recorded(const struct kht_session *s);
 /* Drops per CPU summed over features into out[0..n); returns the CPU count. */
 int kht_session_drops_per_cpu(const struct kht_session *s, unsigned long long *out, int n);
 void kht_session_close(struct kht_session *s);
+/* Did the session leave f out (kht_feature.off)? */
+bool kht_session_left_out(const struct kht_session *s, const struct kht_feature *f);
 
 #endif

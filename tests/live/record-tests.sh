@@ -215,7 +215,8 @@ ok $name $? "record/report without a file name" "$WORK/dflt.out"
 name=record/enospc
 mkdir -p "$WORK/tiny"
 if mount -t tmpfs -o size=16k none "$WORK/tiny" 2>/dev/null; then
-	"$KHT" record -o "$WORK/tiny/r.kht" -d 20 >/dev/null 2>"$WORK/nospc.err" &
+	# --all-seeks: the storm's seeks are events in every mode (end-only modes trace none by default)
+	"$KHT" record --all-seeks -o "$WORK/tiny/r.kht" -d 20 >/dev/null 2>"$WORK/nospc.err" &
 	REC=$!
 	# the load starts once tracing does (loading takes a while in the TCG guests)
 	i=0
