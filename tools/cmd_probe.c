@@ -31,6 +31,20 @@ static const char *cell(int err)
 }
 
 
+/* What the tracers' default leaves out (tools/feat_seek.c off()): an end-only collapse mode. */
+static const char *seeks_left_out(const struct kht_feature *kf, int mode)
+{
+	char skipped[1024];
+	int cmode;
+
+	if (kf != &kht_feat_seek || !mode)
+		return "";
+	cmode = kht_feature_best_mode(&kht_feat_collapse, skipped, sizeof(skipped));
+	return cmode && cmode != KHT_MODE_FENTRY && cmode != KHT_MODE_KPROBE ?
+	       "; not traced by default here: the collapse mode sees no collapse begin "
+	       "(--all-seeks traces them)" : "";
+}
+
 static void grade_feature(struct feature *f, const struct kht_feature *kf)
 {
 	char skipped[1024];
@@ -39,8 +53,9 @@ static void grade_feature(struct feature *f, const struct kht_feature *kf)
 
 	f->name = kf->name;
 	f->status = !mode ? "off" : kht_mode_is_full(mode) ? "full" : "degraded";
-	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
-		 lim[0] ? ": " : "", lim, skipped[0] ? " — not usable: " : "", skipped);
+	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
+		 lim[0] ? ": " : "", lim, seeks_left_out(kf, mode), skipped[0] ? " — not usable: " : "",
+		 skipped);
 }
 
 static int grade(struct feature *f)
