@@ -45,6 +45,14 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 	struct kht_env env;
 	char err[2048];
 
+	/*
+	 * Before anything loads: a SIGINT or SIGTERM that comes while the
+	 * programs load (seconds in a TCG guest) ends tracing as soon as it
+	 * begins, summarised. Installed after the load, it was lost by a
+	 * background job of a non-interactive shell (SIGINT ignored from its
+	 * start) and killed the tracer without a summary otherwise.
+	 */
+	kht_install_signals(true);
 	memset(s, 0, sizeof(*s));
 	s->cmd = cmd;
 	s->fn = fn;
@@ -103,7 +111,7 @@ int kht_session_open(struct kht_session *s, const char *cmd,
 		kht_session_close(s);
 		return 1;
 	}
-	kht_install_signals();
+	kht_install_signals(false);	/* tracing: as before this change */
 	s->base_ns = kht_now_ns();
 	return 0;
 }

@@ -38,9 +38,9 @@ static void on_signal(int sig)
 	kht_exiting = sig;
 }
 
-void kht_install_signals(void)
+void kht_install_signals(bool restart)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = restart ? SA_RESTART : 0 };
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -12,7 +12,12 @@ extern volatile int kht_exiting;
 /* libbpf messages on stderr: 0 none, 1 warnings only, 2 (-vv) everything */
 void kht_libbpf_verbose(int level);
 /* SIGINT/SIGTERM set kht_exiting: the poll loop detaches, drains, summarises. */
-void kht_install_signals(void);
+/*
+ * SIGINT/SIGTERM set kht_exiting. restart: interrupted reads and writes are
+ * restarted (while loading: a signal must not fail a read of /proc/kcore);
+ * without it a blocked write (a stalled pipe) returns EINTR.
+ */
+void kht_install_signals(bool restart);
 /*
  * The checks every tracer needs before loading anything; prints one sentence
  * and returns false when tracing cannot work here.

@@ -276,6 +276,44 @@ else
 	result $name 1
 fi
 
+# SIGINT while the programs load, to a background job of a non-interactive
+# shell (which starts with SIGINT ignored): the tracer catches it before it
+# loads anything, and tracing ends as soon as it begins, summarised, exit 0.
+# It used to install its handler only after the load (a signal before it was
+# lost here, or killed the tracer without a summary).
+name=live/signal/while-loading
+rm -f "$WORK/early.pid" "$WORK/early.rc"
+sh -c '"$1" timeline -j -d 60 >"$2.out" 2>"$2.err" & echo $! >"$2.pid"; wait $!; echo $? >"$2.rc"' \
+	sh "$KHT" "$WORK/early" &
+SH=$!
+i=0
+while [ ! -s "$WORK/early.pid" ] && [ $i -lt 100 ]; do sleep 0.01; i=$((i + 1)); done
+pid=$(cat "$WORK/early.pid")
+# once it catches SIGINT (SigCgt bit 1): before the load now, after it before
+i=0
+while cgt=$(awk '/^SigCgt:/ { print $2 }' /proc/"$pid"/status 2>/dev/null) &&
+      [ $(((0x${cgt:-0} >> 1) & 1)) = 0 ] && [ $i -lt 3000 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
+kill -INT "$pid" 2>/dev/null
+grep -q '^Tracing' "$WORK/early.err" 2>/dev/null && when="after" || when="before"
+i=0
+while kill -0 $SH 2>/dev/null && [ $i -lt $(((${READY_TIMEOUT:-30} + 30) * 10)) ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $SH 2>/dev/null; then
+	kill -TERM "$(cat "$WORK/early.pid")" 2>/dev/null
+	wait $SH
+	fail $name "still tracing $((i / 10)) s after a SIGINT sent $when it was ready" "$WORK/early.err"
+	result $name 1
+elif wait $SH && [ "$(cat "$WORK/early.rc")" = 0 ] && [ $when = before ] &&
+     grep -q '^khugetrace timeline: [0-9]* events' "$WORK/early.err"; then
+	echo "  $name: SIGINT sent $when tracing began; ended in $((i / 10)).$((i % 10)) s with its summary"
+	result $name 0
+else
+	fail $name "exit $(cat "$WORK/early.rc") after a SIGINT sent $when tracing began (want: before, exit 0, a summary)" "$WORK/early.err"
+	result $name 1
+fi
+
 # -v is readable (skipped modes, libbpf warnings); -vv has all of libbpf's log
 name=live/verbose-levels
 "$KHT" collapse -v -d 0.5 >/dev/null 2>"$WORK/v1.err"
