@@ -31,18 +31,16 @@ static const char *cell(int err)
 }
 
 
-/* What the tracers' default leaves out (tools/feat_seek.c off()): an end-only collapse mode. */
-static const char *seeks_left_out(const struct kht_feature *kf, int mode)
+/* Does the tracers' default leave kf out here (tools/feat_seek.c off(): an end-only collapse mode)? */
+static bool left_out(const struct kht_feature *kf, int mode)
 {
 	char skipped[1024];
 	int cmode;
 
 	if (kf != &kht_feat_seek || !mode)
-		return "";
+		return false;
 	cmode = kht_feature_best_mode(&kht_feat_collapse, skipped, sizeof(skipped));
-	return cmode && cmode != KHT_MODE_FENTRY && cmode != KHT_MODE_KPROBE ?
-	       "; not traced by default here: the collapse mode sees no collapse begin "
-	       "(--all-seeks traces them)" : "";
+	return cmode && !kht_collapse_mode_sees_entry(cmode);
 }
 
 static void grade_feature(struct feature *f, const struct kht_feature *kf)
@@ -50,12 +48,13 @@ static void grade_feature(struct feature *f, const struct kht_feature *kf)
 	char skipped[1024];
 	int mode = kht_feature_best_mode(kf, skipped, sizeof(skipped));
 	const char *lim = mode ? kf->limits(mode) : "";
+	bool off = left_out(kf, mode);
 
 	f->name = kf->name;
 	f->status = !mode ? "off" : kht_mode_is_full(mode) ? "full" : "degraded";
-	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
-		 lim[0] ? ": " : "", lim, seeks_left_out(kf, mode), skipped[0] ? " — not usable: " : "",
-		 skipped);
+	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
+		 lim[0] ? ": " : "", lim, off ? "; not traced by default here: " : "",
+		 off ? kht_seek_off_why : "", skipped[0] ? " — not usable: " : "", skipped);
 }
 
 static int grade(struct feature *f)

@@ -401,12 +401,17 @@ static bool sees_entry;
 
 bool kht_collapse_sees_entry(void) { return sees_entry; }
 
+bool kht_collapse_mode_sees_entry(int mode)
+{
+	return mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;
+}
+
 static void configure(void *s, int mode, const struct kht_opts *o)
 {
 	struct collapse_bpf *skel = s;
 
 	/* on_entry() marks the inode watched when collapse_file begins */
-	sees_entry = mode == KHT_MODE_FENTRY || mode == KHT_MODE_KPROBE;
+	sees_entry = kht_collapse_mode_sees_entry(mode);
 	KHT_SET_FILTERS(skel->rodata, o);
 	/* hold each event until the scan_file tracepoint adds the holes */
 	skel->rodata->holes_from_scan = kht_scan_file_method() >= 0;

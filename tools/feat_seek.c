@@ -70,13 +70,14 @@ static void *open_skel(void) { return seek_bpf__open(); }
  * alone, so the production profile leaves the feature out; --all-seeks
  * traces every call.
  */
+const char kht_seek_off_why[] = "the collapse mode does not see a collapse begin, so no race "
+				 "rule could judge them (--all-seeks traces every call)";
+
 static const char *off(const struct kht_opts *o)
 {
 	if (o->all_seeks || kht_watch_fd("watched") < 0 || kht_collapse_sees_entry())
 		return NULL;
-	profile = KHT_SEEKS_OFF;
-	return "the collapse mode does not see a collapse begin, so no race rule could judge "
-	       "them (--all-seeks traces every call)";
+	return kht_seek_off_why;
 }
 
 /*

@@ -147,14 +147,17 @@ int kht_lock_sites_report(void);
 
 /* collapse: the mode last configured sees collapse_file begin (fentry, kprobe) */
 bool kht_collapse_sees_entry(void);
+/* ... and whether a mode would (probe: before anything is configured) */
+bool kht_collapse_mode_sees_entry(int mode);
 
 /* seek/mincore: what is recorded (tools/feat_seek.c) */
 enum kht_seek_profile {
 	KHT_SEEKS_ALL,			/* --all-seeks, or no collapse feature to share maps with */
-	KHT_SEEKS_OFF,			/* the collapse mode sees only ends: none (no rule could use them) */
 	KHT_SEEKS_DURING_COLLAPSES,	/* only those that overlapped a collapse of their inode */
 };
 enum kht_seek_profile kht_seek_profile(void);
+/* Why the seek feature is left out where the collapse mode sees only ends (banner, probe). */
+extern const char kht_seek_off_why[];
 /* Seeks and mincore calls counted, not recorded, by the loaded features. */
 unsigned long long kht_loaded_not_recorded(const struct kht_loaded *l, int what);
 #define KHT_NR_SEEK 0
