@@ -100,12 +100,19 @@ LOAD=("$BIN/pagecache_load" -i "$ITERS" -f "$FILES" -c "$COLLAPSE_EVERY")
 COLLAPSE_MODE=$("$KHT" probe --modes 2>/dev/null | awk '{print $1}')
 [ -n "$COLLAPSE_MODE" ] || die "'khugetrace probe --modes' lists no usable collapse mode: cannot trace here."
 # madvise hooks are only loaded by khugetrace's syscalls mode; seek and
-# mincore hooks, in an end-only collapse mode, only with --all-seeks
+# mincore hooks, in an end-only collapse mode, only with --all-seeks, and
+# the write hooks there only with --all-writes
 strip=
 [ "$COLLAPSE_MODE" = syscalls ] || strip="/^\/\/ BEGIN syscalls-mode\$/,/^\/\/ END syscalls-mode\$/d;"
 case "$COLLAPSE_MODE ${KHT_OPTS:-}" in
 fentry* | kprobe* | *--all-seeks*) ;;
 *) strip="$strip /^\/\/ BEGIN seeks\$/,/^\/\/ END seeks\$/d;" ;;
+esac
+# writes: likewise where the modify feature sees no hole fills, as on
+# syscall tracepoints (tools/feat_modify.c), unless --all-writes
+case "$COLLAPSE_MODE $("$KHT" probe --modes=modify 2>/dev/null | awk '{print $1}') ${KHT_OPTS:-}" in
+fentry* | kprobe* | *" fentry "* | *" kprobe "* | *--all-writes*) ;;
+*) strip="$strip /^\/\/ BEGIN writes\$/,/^\/\/ END writes\$/d;" ;;
 esac
 sed "$strip" "$bench/equivalent.bt" >"$WORK/equivalent.bt"
 BT=

@@ -31,30 +31,42 @@ static const char *cell(int err)
 }
 
 
-/* Does the tracers' default leave kf out here (tools/feat_seek.c off(): an end-only collapse mode)? */
-static bool left_out(const struct kht_feature *kf, int mode)
+/*
+ * What the tracers' default leaves out of kf here, beside an end-only
+ * collapse mode: the seek feature (tools/feat_seek.c off()), the modify
+ * feature's writes (tools/feat_modify.c); NULL for nothing.
+ */
+static const char *left_out(const struct kht_feature *kf, int mode, const char **what)
 {
 	char skipped[1024];
 	int cmode;
 
-	if (kf != &kht_feat_seek || !mode)
-		return false;
+	if ((kf != &kht_feat_seek && kf != &kht_feat_modify) || !mode)
+		return NULL;
 	cmode = kht_feature_best_mode(&kht_feat_collapse, skipped, sizeof(skipped));
-	return cmode && !kht_collapse_mode_sees_entry(cmode);
+	if (!cmode)
+		return NULL;
+	if (kf == &kht_feat_seek) {
+		*what = "not traced by default here";
+		return kht_collapse_mode_sees_entry(cmode) ? NULL : kht_seek_off_why;
+	}
+	*what = "writes not traced by default here";
+	return kht_modify_leaves_writes_out(mode, kht_collapse_mode_sees_entry(cmode)) ?
+	       kht_writes_off_why : NULL;
 }
 
 static void grade_feature(struct feature *f, const struct kht_feature *kf)
 {
 	char skipped[1024];
 	int mode = kht_feature_best_mode(kf, skipped, sizeof(skipped));
-	const char *lim = mode ? kf->limits(mode) : "";
-	bool off = left_out(kf, mode);
+	const char *lim = mode ? kf->limits(mode) : "", *what = "";
+	const char *off = left_out(kf, mode, &what);
 
 	f->name = kf->name;
 	f->status = !mode ? "off" : kht_mode_is_full(mode) ? "full" : "degraded";
-	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
-		 lim[0] ? ": " : "", lim, off ? "; not traced by default here: " : "",
-		 off ? kht_seek_off_why : "", skipped[0] ? " — not usable: " : "", skipped);
+	snprintf(f->detail, sizeof(f->detail), "%s%s%s%s%s%s%s%s%s", mode ? kht_mode_names[mode] : "",
+		 lim[0] ? ": " : "", lim, off ? "; " : "", off ? what : "", off ? ": " : "",
+		 off ? off : "", skipped[0] ? " — not usable: " : "", skipped);
 }
 
 static int grade(struct feature *f)

@@ -67,6 +67,7 @@ static void races_ready(struct run *r, struct kht_session *s, const struct kht_o
 		rr->rs.opts.mods_traced |= mod;
 		rr->rs.opts.fills_traced |= mod && kht_modify_sees_fills(s->feat[i].mode);
 		rr->rs.opts.writes_in_collapses |= mod && kht_modify_during_collapses();
+		rr->rs.opts.writes_left_out |= mod && kht_modify_writes_off();
 	}
 	rr->rs.opts.spin_ns = opts->spin_us * 1000;
 	rr->rs.results = &s->results;

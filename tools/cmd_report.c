@@ -181,6 +181,8 @@ static struct kht_race_opts race_opts(const struct report *r)
 		ro.fills_traced |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_FILLS_HOOK);
 		ro.writes_in_collapses |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_PROFILE_HOOK) &&
 					  !strcmp(r->meta.hooks[i].mode, KHT_MODIFY_DURING);
+		ro.writes_left_out |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_PROFILE_HOOK) &&
+				      !strcmp(r->meta.hooks[i].mode, KHT_MODIFY_NO_WRITES);
 	}
 	return ro;
 }

@@ -12,22 +12,49 @@
 #define H_FILL "shmem_add_to_page_cache"
 
 /* The profile configure() chose (docs/timeline.md "What is recorded"). */
-static bool during_collapses, every_file;
+static bool during_collapses, every_file, writes_off;
 
 bool kht_modify_during_collapses(void) { return during_collapses; }
+bool kht_modify_writes_off(void) { return writes_off; }
 
 const char *kht_modify_profile(void)
 {
-	return during_collapses ? KHT_MODIFY_DURING : every_file ? "all" : "near-collapses";
+	return writes_off ? KHT_MODIFY_NO_WRITES : during_collapses ? KHT_MODIFY_DURING :
+	       every_file ? "all" : "near-collapses";
+}
+
+/*
+ * Where the collapse mode sees only ends and hole fills are not seen, no
+ * rule can tell a BUG by a write: the window rules need a collapse begin,
+ * and the uffd rule says WARN whatever the writes when fills are invisible
+ * (races.c holes_unproven). Writes would then cost every write(2) and
+ * pwrite64(2) of the system (128,512 x ~700 ns, 91 of the 112 ms of the
+ * host bench's programs) for the timeline alone: the default leaves them
+ * out. Punches, fallocate and truncations, rare and the holes' makers, stay.
+ */
+const char kht_writes_off_why[] = "the collapse mode does not see a collapse begin and hole "
+				  "fills are not seen, so no race rule could judge them "
+				  "(--all-writes traces them)";
+
+/* Would the default leave writes out in this mode (configure, probe)? */
+bool kht_modify_leaves_writes_out(int mode, bool collapse_sees_entry)
+{
+	return !collapse_sees_entry && !kht_modify_sees_fills(mode);
 }
 
 static const char *limits(int mode)
 {
-	static char buf[256];
+	static char buf[512];
 	const char *profile = during_collapses ?
 			      "writes and hole fills are recorded only during a collapse of "
 			      "their inode (--all-writes: within 10 s of one)" : "";
 
+	if (mode == KHT_MODE_SYSCALLS && writes_off) {
+		snprintf(buf, sizeof(buf), "fallocate/ftruncate syscall tracepoints: truncate(2) by "
+			 "path, MADV_REMOVE and hole fills by faults are not seen; writes are not "
+			 "traced: %s", kht_writes_off_why);
+		return buf;
+	}
 	if (mode == KHT_MODE_SYSCALLS) {
 		snprintf(buf, sizeof(buf), "fallocate/ftruncate/write/pwrite64 syscall tracepoints: "
 			 "truncate(2) by path, MADV_REMOVE, writev and hole fills by faults are not "
@@ -74,6 +101,9 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 	during_collapses = !skel->rodata->watch_all && !o->all_writes &&
 			   kht_collapse_sees_entry();
 	skel->rodata->during_collapses_only = during_collapses;
+	/* no write program is loaded then (programs()) */
+	writes_off = !skel->rodata->watch_all && !o->all_writes &&
+		     kht_modify_leaves_writes_out(mode, kht_collapse_sees_entry());
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)
@@ -91,6 +121,9 @@ static void programs(int mode, const struct kht_opts *o, const char **names, int
 	int n = 0;
 
 	for (int i = 0; i < 8 && by_mode[mode][i] && n < max; i++) {
+		/* past the punches and truncations: the writes (and fills), see configure() */
+		if (i >= 4 && writes_off)
+			break;
 		/* the write and fill hooks are optional: punches and truncations matter most */
 		if (i >= 4 && mode != KHT_MODE_SYSCALLS &&
 		    !kht_hook_ok(i == 4 ? H_WRITE : H_FILL,

@@ -97,9 +97,17 @@ bool kht_modify_during_collapses(void);
 /* a recording's "# modify:profile: in-collapses" line (kht_modify_during_collapses) */
 #define KHT_MODIFY_PROFILE_HOOK "modify:profile"
 #define KHT_MODIFY_DURING "in-collapses"
-/* ... its value: KHT_MODIFY_DURING, "near-collapses" (the 10 s horizon) or
- * "all" (no collapse feature to share the watch: every regular file) */
+/* ... its value: KHT_MODIFY_DURING, "near-collapses" (the 10 s horizon),
+ * "all" (no collapse feature to share the watch: every regular file) or
+ * KHT_MODIFY_NO_WRITES (punches and truncations only, kht_modify_writes_off) */
 const char *kht_modify_profile(void);
+#define KHT_MODIFY_NO_WRITES "no-writes"
+/* modify: no write is traced (an end-only collapse mode without fills; not --all-writes) */
+bool kht_modify_writes_off(void);
+/* ... whether the default would, in this mode beside such a collapse mode (probe) */
+bool kht_modify_leaves_writes_out(int mode, bool collapse_sees_entry);
+/* Why (banner, probe). */
+extern const char kht_writes_off_why[];
 
 /* Every tracing feature, in load order (a feature may use maps shared by earlier ones). */
 extern const struct kht_feature *const kht_trace_features[];

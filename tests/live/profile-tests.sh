@@ -17,6 +17,9 @@
 # runs once more, and the test is skipped if that happens twice.)
 # And a seek that began on one CPU and ended on another (seek-migrate) is
 # recorded in every mode (fentry keeps pending seeks in per-CPU slots).
+# Writes likewise: where the collapse mode sees only ends and the modify
+# feature sees no hole fills, the default traces none (no rule could judge
+# one) and --all-writes traces them.
 # POSIX sh + busybox: runs on the host and in the guests.
 WORK=${WORK:-/tmp/kht-profile.$$}
 . "$(dirname "$0")/lib.sh"
@@ -94,6 +97,32 @@ migrated() {
 		{ fail "$name" "the migrated seek is not in the story of ino $ino:" "$WORK/$name.out"; return 1; }
 }
 
+# writes NAME MODE: in an end-only collapse mode beside a modify mode that
+# sees no hole fills (syscall tracepoints), no rule could judge a write:
+# the default traces none and says so, --all-writes traces the writes of
+# inodes a collapse touched. The VM-host load pwrites into the guest file
+# it collapses (its summary counts them).
+writes() {
+	local name=$1 m=$2 pw n
+	"$KHT" timeline -j -a "$m" -- "$KW" vmhost -s 2 >"$WORK/$name.out" 2>"$WORK/$name.err" &&
+		"$KHT" timeline -j -a "$m" --all-writes -- "$KW" vmhost -s 2 >"$WORK/$name-all.out" \
+			2>"$WORK/$name-all.err" ||
+		{ fail "$name" "timeline failed:" "$WORK/$name.err"; return 1; }
+	pw=$(field pwrites "$(grep '^summary ' "$WORK/$name-all.out")")
+	n=$(grep -o '"event":"modify",[^}]*"op":"write"' "$WORK/$name.out" | wc -l)
+	echo "  $name: default: $n write events (want 0)"
+	[ "$n" -eq 0 ] && grep -q 'modify via .*writes are not traced: the collapse mode does not see a collapse begin' "$WORK/$name.err" ||
+		{ fail "$name" "default: writes traced or not said:" "$WORK/$name.err"; return 1; }
+	n=$(grep -o '"event":"modify",[^}]*"op":"write"' "$WORK/$name-all.out" | wc -l)
+	echo "  $name: --all-writes: $n write events of the workload's ${pw:-?} pwrites"
+	if [ "${pw:-0}" -eq 0 ]; then
+		echo "  SKIP $name: the workload made no pwrite"
+		return 77
+	fi
+	[ "$n" -ge 1 ] && ! grep -q 'writes are not traced' "$WORK/$name-all.err" ||
+		{ fail "$name" "--all-writes: no write event:" "$WORK/$name-all.err"; return 1; }
+}
+
 for m in $("$KHT" probe --modes); do
 	case $m in
 	fentry | kprobe) entry=1 ;;
@@ -131,4 +160,11 @@ for m in $("$KHT" probe --modes); do
 
 	migrated "profile-$m-migrated" "$m"
 	result "profile/$m/seek-migrated" $?
+
+	# writes: where the collapse mode sees no begin (forcing an end-only
+	# mode forces the modify feature onto syscall tracepoints: no fills)
+	if [ $entry = 0 ]; then
+		writes "profile-$m-writes" "$m"
+		result "profile/$m/writes" $?
+	fi
 done

@@ -44,7 +44,7 @@ for m in $modes; do
 			# cannot rule out that another task filled the holes, so WARN
 			echo "  $name: holes filled under a MISSING registration; $n bug(s), $w warning(s)"
 			[ "$n" -eq 0 ] && [ "$w" -ge 1 ] &&
-				grep -q '"downgraded":"hole fills by faults are not traced' "$WORK/$name.out"
+				grep -q '"downgraded":"hole fills by faults are not traced in this mode, nor writes by default (--all-writes' "$WORK/$name.out"
 		elif [ "$(field holes_now "$line")" = 0 ]; then
 			echo "  $name: holes filled under a MISSING registration; reported $n time(s)"
 			[ "$n" -ge 1 ] && [ "$RRC" -eq 0 ]

@@ -211,6 +211,26 @@ case $KHT in /*) kht=$KHT ;; */*) kht=$(pwd)/$KHT ;; *) kht=$KHT ;; esac
 	grep -q "^# recorded" "$WORK/dflt.out" && cmp -s "$WORK/dflt.out" "$WORK/dflt-i.out"
 ok $name $? "record/report without a file name" "$WORK/dflt.out"
 
+# An end-only collapse mode (forced: the modify feature then runs on syscall
+# tracepoints, no fills): no write is traced by default, the header says so
+# and report's uffd rule says it when it downgrades (on 6.1 the collapse
+# fills the registered holes); --all-writes keeps the 10 s horizon
+name=record/modify-profile
+"$KHT" record -a syscalls -o "$WORK/mp.kht" -- "$KW" uffd-missing >"$WORK/mp.wl" 2>"$WORK/mp.err" &&
+	"$KHT" report "$WORK/mp.kht" --races -j >"$WORK/mp.out" 2>"$WORK/mp.rep" &&
+	"$KHT" record -a syscalls --all-writes -o "$WORK/mpa.kht" -d 1 >/dev/null 2>&1 &&
+	"$KHT" report "$WORK/mpa.kht" >"$WORK/mpa.rep" 2>&1 &&
+	cat "$WORK/mp.rep" "$WORK/mp.out" | grep -q '^# modify:profile: no-writes$' &&
+	grep -q '^# modify:profile: near-collapses$' "$WORK/mpa.rep"
+r=$?
+holes=$(field holes_now "$(grep '^after ' "$WORK/mp.wl")")
+echo "  $name: holes left after the collapse: ${holes:-?}"
+if [ $r -eq 0 ] && [ "$holes" = 0 ]; then
+	grep -q '"rule":"uffd-missing-fill","severity":"WARN".*"downgraded":"hole fills by faults are not traced in this mode, nor writes by default' "$WORK/mp.out"
+	r=$?
+fi
+ok $name $r "record -a syscalls: header or report" "$WORK/mp.rep"
+
 # ENOSPC: the real errno, and the count is what report then reads
 name=record/enospc
 mkdir -p "$WORK/tiny"

@@ -875,6 +875,53 @@ TEST(race_uffd_holes_filled_meanwhile)
 }
 
 /*
+ * Where no rule could tell a BUG by a write (an end-only collapse mode
+ * without fills), the default traces none (writes_left_out): the uffd rule
+ * must not read the missing writes as "nobody filled the holes". WARN,
+ * naming --all-writes, with fills traced or not; a traced fallocate of the
+ * range still gives its own, more specific reason.
+ */
+TEST(race_uffd_writes_left_out)
+{
+	struct kht_collapse c = col(10, 20, "SCAN_SUCCEED", 64);
+	struct kht_uffd reg = uffd(8, KHT_UFFD_REGISTER, KHT_UFFD_MODE_MISSING, 0, 7);
+	struct kht_modify falloc = mod(12, 1, KHT_MOD_FALLOCATE, 0, 512);
+	struct kht_tl_filter f = { 0 };
+	struct kht_races r;
+
+	kht_fixture_enum(KHT_FIX_612, &e612);
+	for (int i = 0; i < 3; i++) {
+		struct kht_race_opts o = { .mods_traced = true, .fills_traced = i == 1,
+					   .writes_left_out = true };
+		struct kht_timeline t = { 0 };
+
+		ADD(t, c);
+		ADD(t, reg);
+		if (i == 2)
+			ADD(t, falloc);
+		kht_tl_build(&t, &f, 0);
+		CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+		CHECK(r.n == 1 && r.r[0].sev == KHT_SEV_WARN && r.r[0].downgrade);
+		if (r.n == 1 && r.r[0].downgrade)
+			CHECK(i == 2 ? strstr(r.r[0].downgrade, "filled or wrote pages") != NULL
+				     : strstr(r.r[0].downgrade, "--all-writes") != NULL);
+		kht_races_free(&r);
+		kht_tl_free(&t);
+	}
+	/* the same with writes traced and fills seen: the BUG the rule is for */
+	struct kht_race_opts o = { .mods_traced = true, .fills_traced = true };
+	struct kht_timeline t = { 0 };
+
+	ADD(t, c);
+	ADD(t, reg);
+	kht_tl_build(&t, &f, 0);
+	CHECK(kht_races_find(&r, &t, &e612, &o) == 0);
+	CHECK(r.n == 1 && r.r[0].sev == KHT_SEV_BUG);
+	kht_races_free(&r);
+	kht_tl_free(&t);
+}
+
+/*
  * The production profile records writes and fills only while a collapse of
  * their inode runs (writes_in_collapses). A collapse with its data map
  * counted its holes at entry: nothing before it matters, still a BUG.

@@ -411,8 +411,15 @@ static const char *holes_unproven(const struct kht_timeline *t, const struct kht
 	if (*mods)
 		return "another task filled or wrote pages of the range between the scan and the "
 		       "kernel's decision: the holes it counted may have been gone";
+	if (!o->fills_traced && o->writes_left_out)
+		return "hole fills by faults are not traced in this mode, nor writes by default "
+		       "(--all-writes traces them): another task may have filled the holes before "
+		       "the kernel decided";
 	if (!o->fills_traced)
 		return "hole fills by faults are not traced in this mode: another task may have "
+		       "filled the holes before the kernel decided";
+	if (o->writes_left_out)
+		return "writes were not traced (--all-writes traces them): another task may have "
 		       "filled the holes before the kernel decided";
 	return NULL;
 }

@@ -85,6 +85,11 @@ struct kht_race_opts {
 	 */
 	bool writes_in_collapses;
 	/*
+	 * ... but no writes at all (the default where the collapse mode sees
+	 * no begin and fills are not seen: no rule could tell a BUG by them)
+	 */
+	bool writes_left_out;
+	/*
 	 * When the ring buffer dropped events (live tracing): a removal, punch
 	 * or write may be among them, so a BUG whose evidence spans such a
 	 * time is a WARN.
