@@ -38,6 +38,7 @@ const char *kht_opts_usage(void)
 	       "                       an end-only collapse mode: trace them at all)\n"
 	       "      --all-writes     record writes and hole fills of inodes a collapse touched\n"
 	       "                       in the last 10 s, not only those during a collapse\n"
+	       "                       (with an end-only collapse mode: trace writes at all)\n"
 	       "      --lock-windows HOW  fentry mode: auto (default: call-site kprobes in\n"
 	       "                       collapse_file when every site verifies, else fentry on\n"
 	       "                       the spinlock functions), callsite, fentry\n"
