@@ -177,12 +177,13 @@ static struct kht_race_opts race_opts(const struct report *r)
 	struct kht_race_opts ro = { .spin_ns = r->opts.spin_us * 1000 };
 
 	for (int i = 0; i < r->meta.nhooks; i++) {
-		ro.mods_traced |= !strcmp(r->meta.hooks[i].hook, kht_feat_modify.name);
-		ro.fills_traced |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_FILLS_HOOK);
-		ro.writes_in_collapses |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_PROFILE_HOOK) &&
-					  !strcmp(r->meta.hooks[i].mode, KHT_MODIFY_DURING);
-		ro.writes_left_out |= !strcmp(r->meta.hooks[i].hook, KHT_MODIFY_PROFILE_HOOK) &&
-				      !strcmp(r->meta.hooks[i].mode, KHT_MODIFY_NO_WRITES);
+		const char *hook = r->meta.hooks[i].hook;
+		const char *profile = !strcmp(hook, KHT_MODIFY_PROFILE_HOOK) ? r->meta.hooks[i].mode : "";
+
+		ro.mods_traced |= !strcmp(hook, kht_feat_modify.name);
+		ro.fills_traced |= !strcmp(hook, KHT_MODIFY_FILLS_HOOK);
+		ro.writes_in_collapses |= !strcmp(profile, KHT_MODIFY_DURING);
+		ro.writes_left_out |= !strcmp(profile, KHT_MODIFY_NO_WRITES);
 	}
 	return ro;
 }

@@ -30,7 +30,8 @@ const char *kht_modify_profile(void)
  * (races.c holes_unproven). Writes would then cost every write(2) and
  * pwrite64(2) of the system (on syscall tracepoints: 128,512 pwrites x
  * ~570 ns, 72 of the 92 ms of the host bench's programs) for the timeline
- * alone: the default leaves them out. Punches, fallocate and truncations, rare and the holes' makers, stay.
+ * alone: the default leaves them out. Punches, fallocate and truncations,
+ * rare and the holes' makers, stay.
  */
 const char kht_writes_off_why[] = "the collapse mode does not see a collapse begin and hole "
 				  "fills are not seen, so no race rule could judge them "
@@ -53,16 +54,11 @@ static const char *limits(int mode)
 		snprintf(off, sizeof(off), "writes are not traced: %s", kht_writes_off_why);
 		profile = off;
 	}
-
-	if (mode == KHT_MODE_SYSCALLS && writes_off) {
-		snprintf(buf, sizeof(buf), "fallocate/ftruncate syscall tracepoints: truncate(2) by "
-			 "path, MADV_REMOVE and hole fills by faults are not seen; %s", profile);
-		return buf;
-	}
 	if (mode == KHT_MODE_SYSCALLS) {
-		snprintf(buf, sizeof(buf), "fallocate/ftruncate/write/pwrite64 syscall tracepoints: "
-			 "truncate(2) by path, MADV_REMOVE, writev and hole fills by faults are not "
-			 "seen%s%s", *profile ? "; " : "", profile);
+		snprintf(buf, sizeof(buf), "%s syscall tracepoints: truncate(2) by path, "
+			 "MADV_REMOVE%s hole fills by faults are not seen%s%s",
+			 writes_off ? "fallocate/ftruncate" : "fallocate/ftruncate/write/pwrite64",
+			 writes_off ? " and" : ", writev and", *profile ? "; " : "", profile);
 		return buf;
 	}
 	int m = mode == KHT_MODE_FENTRY ? KHT_M_FENTRY : KHT_M_KPROBE;
@@ -101,13 +97,13 @@ static void configure(void *s, int mode, const struct kht_opts *o)
 				  bpf_map__reuse_fd(skel->maps.watched, watched) ||
 				  bpf_map__reuse_fd(skel->maps.watch_gate, gate);
 	every_file = skel->rodata->watch_all;
+	bool profiled = !skel->rodata->watch_all && !o->all_writes;
+
 	/* only a collapse mode that sees collapse_file begin and return counts them in flight */
-	during_collapses = !skel->rodata->watch_all && !o->all_writes &&
-			   kht_collapse_sees_entry();
+	during_collapses = profiled && kht_collapse_sees_entry();
 	skel->rodata->during_collapses_only = during_collapses;
 	/* no write program is loaded then (programs()) */
-	writes_off = !skel->rodata->watch_all && !o->all_writes &&
-		     kht_modify_leaves_writes_out(mode, kht_collapse_sees_entry());
+	writes_off = profiled && kht_modify_leaves_writes_out(mode, kht_collapse_sees_entry());
 }
 
 static void programs(int mode, const struct kht_opts *o, const char **names, int max)
