@@ -18,42 +18,62 @@
 #            call-site kprobes `probe --lock-sites` verifies, scan_file,
 #            userfaultfd, llseek, mincore, modify) with empty programs
 #   floor+rd the same plus the reader hooks --spins adds
+#   floor-G  the floor without one group of hooks, G one of collapse,
+#            sites, uffd, seek, mincore, modify: what that group's hooks
+#            alone cost (not in the default VARIANTS)
 # ROUNDS rounds, the variants in the same order each round (icount makes
 # the guest deterministic but for the tracer's own scheduling).
-# Env: ROUNDS (2), ITERS (300), VARIANTS (all five, in this order),
+# Env: ROUNDS (2), ITERS (300), FILES (4; make bench-vm's mix: ITERS=1000
+# FILES=8), VARIANTS (all five, in this order),
 # KHT_VM_LOG_DIR (/tmp/kht-bench-profile).
 set -eu
 # shellcheck source=bench/vm_bench.sh
 . "$(dirname "$0")/vm_bench.sh"
 vm_bench_init profile "${1:-}"
 VARIANTS=${VARIANTS:-none default full floor floor+rd}
+FILES=${FILES:-4}
+case $FILES in '' | *[!0-9]*) echo "bench/profile-vm.sh: FILES is a number." >&2; exit 1 ;; esac
 vm_bench_tool hook_floor
 cat >"$work/test.sh" <<EOF
 #!/bin/sh
-ITERS=$ITERS ROUNDS=$ROUNDS VARIANTS="$VARIANTS"
+ITERS=$ITERS FILES=$FILES ROUNDS=$ROUNDS VARIANTS="$VARIANTS"
 EOF
 cat >>"$work/test.sh" <<'EOF'
 echo "guest: $(uname -r) cpus=$(nproc)"
 loads() { # VARIANT: both loads, one line each
 	for l in read mixed; do
 		case $l in read) c=0 ;; mixed) c=10 ;; esac
-		/bin/pagecache_load -i $ITERS -f 4 -c $c >/tmp/pl.out 2>&1
+		/bin/pagecache_load -i $ITERS -f $FILES -c $c >/tmp/pl.out 2>&1
 		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out)"
 	done
 }
 # the default profile's hooks (fentry mode), for hook_floor
 sites=$(/bin/khugetrace probe --lock-sites 2>/dev/null | awk '$NF == "verified" { print "kprobe:" $1 }')
-hooks="fentry:collapse_file fexit:collapse_file tp_btf:mm_khugepaged_scan_file $sites
-fentry:userfaultfd_ioctl fexit:userfaultfd_ioctl fentry:handle_userfault fexit:handle_userfault
-fentry:shmem_file_llseek fexit:shmem_file_llseek fentry:ext4_llseek fexit:ext4_llseek
-fentry:__x64_sys_mincore fexit:__x64_sys_mincore fentry:vfs_fallocate fexit:vfs_fallocate
-fentry:do_truncate fexit:do_truncate fentry:shmem_write_begin fentry:shmem_add_to_page_cache"
+# by feature, so that floor-GROUP can leave one group out
+hooks_collapse="fentry:collapse_file fexit:collapse_file tp_btf:mm_khugepaged_scan_file"
+hooks_sites="$sites"
+hooks_uffd="fentry:userfaultfd_ioctl fexit:userfaultfd_ioctl fentry:handle_userfault fexit:handle_userfault"
+hooks_seek="fentry:shmem_file_llseek fexit:shmem_file_llseek fentry:ext4_llseek fexit:ext4_llseek"
+hooks_mincore="fentry:__x64_sys_mincore fexit:__x64_sys_mincore"
+hooks_modify="fentry:vfs_fallocate fexit:vfs_fallocate fentry:do_truncate fexit:do_truncate
+fentry:shmem_write_begin fentry:shmem_add_to_page_cache"
+groups="collapse sites uffd seek mincore modify"
+hooks_but() { # GROUP: the default's hooks without that group's ("" : all)
+	local g
+	for g in $groups; do
+		[ "$g" = "$1" ] || eval "echo \$hooks_$g"
+	done
+}
+hooks=$(hooks_but "")
 readers="fentry:filemap_get_entry fexit:filemap_get_entry fentry:__filemap_get_folio
 fexit:__filemap_get_folio fentry:__filemap_get_folio_mpol fexit:__filemap_get_folio_mpol
 fentry:mapping_seek_hole_data fexit:mapping_seek_hole_data"
 floor() { # floor VARIANT HOOKS...
 	local v=$1
 	shift
+	# the last variant's line must not be taken for this one's: the
+	# redirection below truncates only once the child runs
+	rm -f /tmp/f.out
 	/bin/hook_floor "$@" >/tmp/f.out 2>/tmp/f.err &
 	p=$!
 	i=0
@@ -74,6 +94,8 @@ run() { # none | default | full | floor | floor+rd
 	floor) floor floor $hooks; return ;;
 	# shellcheck disable=SC2086
 	floor+rd) floor floor+rd $hooks $readers; return ;;
+	# shellcheck disable=SC2046
+	floor-*) floor "$1" $(hooks_but "${1#floor-}"); return ;;
 	default) opts= ;;
 	full) opts="--spins --all-seeks --all-writes" ;;
 	esac
@@ -82,7 +104,13 @@ run() { # none | default | full | floor | floor+rd
 	p=$!
 	i=0
 	while ! grep -q "^Tracing" /tmp/r.err 2>/dev/null && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
+	# the tracer's own CPU time over the loads (schedstat: ns on a CPU;
+	# under icount, instructions): on the guest's one vCPU it is part of
+	# the loads' slowdown
+	c0=$(cut -d' ' -f1 /proc/$p/schedstat)
 	loads $1
+	c1=$(cut -d' ' -f1 /proc/$p/schedstat)
+	echo "  $1 tracer| cpu_ns=$((c1 - c0)) over both loads"
 	kill -INT $p
 	wait $p
 	grep -E 'lock windows|counted|events' /tmp/r.err | sed "s/^/  $1 tracer| /" | cut -c1-400

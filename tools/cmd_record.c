@@ -97,6 +97,10 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 	static struct kht_tf_meta meta;
 	char err[512];
 
+	/* seeks and mincore calls: "all", "in-collapses", or "off" where they are
+	 * left out (end-only collapse modes: the file says why it holds none) */
+	const char *seeks = kht_session_left_out(s, &kht_feat_seek) ? "off" : NULL;
+
 	kht_tf_meta_init(&meta);
 	for (int i = 0; i < s->nfeat; i++) {
 		const struct kht_feature *f = s->feat[i].f;
@@ -108,15 +112,11 @@ static int start_file(struct rec *r, struct kht_outfile *out, const struct kht_s
 		/* whether writes and fills outside collapses were left out (races: holes_unproven) */
 		if (f == &kht_feat_modify)
 			kht_tf_meta_add_hook(&meta, KHT_MODIFY_PROFILE_HOOK, kht_modify_profile());
-		/* whether seeks and mincore calls far from collapses were left out */
 		if (f == &kht_feat_seek)
-			kht_tf_meta_add_hook(&meta, "seek:profile",
-					     kht_seek_profile() == KHT_SEEKS_DURING_COLLAPSES ?
-					     "in-collapses" : "all");
+			seeks = kht_seek_profile() == KHT_SEEKS_DURING_COLLAPSES ? "in-collapses" : "all";
 	}
-	/* left out (end-only collapse modes): the file says why it holds no seek */
-	if (kht_session_left_out(s, &kht_feat_seek))
-		kht_tf_meta_add_hook(&meta, "seek:profile", "off");
+	if (seeks)
+		kht_tf_meta_add_hook(&meta, KHT_SEEK_PROFILE_HOOK, seeks);
 	/* where the lock windows came from (docs/collapse.md): report shows it */
 	if (kht_lock_windows_in_use())
 		kht_tf_meta_add_hook(&meta, "collapse:lock-windows",

@@ -159,6 +159,8 @@ bool kht_collapse_sees_entry(void);
 bool kht_collapse_mode_sees_entry(int mode);
 
 /* seek/mincore: what is recorded (tools/feat_seek.c) */
+/* a recording's "# seek:profile: all | in-collapses | off" line (cmd_record.c) */
+#define KHT_SEEK_PROFILE_HOOK "seek:profile"
 enum kht_seek_profile {
 	KHT_SEEKS_ALL,			/* --all-seeks, or no collapse feature to share maps with */
 	KHT_SEEKS_DURING_COLLAPSES,	/* only those that overlapped a collapse of their inode */

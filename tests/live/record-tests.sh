@@ -214,14 +214,19 @@ ok $name $? "record/report without a file name" "$WORK/dflt.out"
 # An end-only collapse mode (forced: the modify feature then runs on syscall
 # tracepoints, no fills): no write is traced by default, the header says so
 # and report's uffd rule says it when it downgrades (on 6.1 the collapse
-# fills the registered holes); --all-writes keeps the 10 s horizon
+# fills the registered holes); --all-writes keeps the 10 s horizon. The
+# seek feature is left out there (# seek:profile: off), --all-seeks loads it
+# and records every seek (all)
 name=record/modify-profile
 "$KHT" record -a syscalls -o "$WORK/mp.kht" -- "$KW" uffd-missing >"$WORK/mp.wl" 2>"$WORK/mp.err" &&
 	"$KHT" report "$WORK/mp.kht" --races -j >"$WORK/mp.out" 2>"$WORK/mp.rep" &&
-	"$KHT" record -a syscalls --all-writes -o "$WORK/mpa.kht" -d 1 >/dev/null 2>&1 &&
+	"$KHT" record -a syscalls --all-writes --all-seeks -o "$WORK/mpa.kht" -d 1 >/dev/null 2>&1 &&
 	"$KHT" report "$WORK/mpa.kht" >"$WORK/mpa.rep" 2>&1 &&
 	cat "$WORK/mp.rep" "$WORK/mp.out" | grep -q '^# modify:profile: no-writes$' &&
-	grep -q '^# modify:profile: near-collapses$' "$WORK/mpa.rep"
+	cat "$WORK/mp.rep" "$WORK/mp.out" | grep -q '^# seek:profile: off$' &&
+	grep -q '^# modify:profile: near-collapses$' "$WORK/mpa.rep" &&
+	grep -q '^# seek:profile: all$' "$WORK/mpa.rep" &&
+	[ "$(cat "$WORK/mp.rep" "$WORK/mp.out" "$WORK/mpa.rep" | grep -c '^# seek:profile:')" = 2 ]
 r=$?
 holes=$(field holes_now "$(grep '^after ' "$WORK/mp.wl")")
 echo "  $name: holes left after the collapse: ${holes:-?}"
