@@ -18,6 +18,8 @@
 #            call-site kprobes `probe --lock-sites` verifies, scan_file,
 #            userfaultfd, llseek, mincore, modify) with empty programs
 #   floor+rd the same plus the reader hooks --spins adds
+#   record   `khugetrace record` instead of `timeline -j` (not in the
+#            default VARIANTS)
 #   floor-G  the floor without one group of hooks, G one of collapse,
 #            sites, uffd, seek, mincore, modify: what that group's hooks
 #            alone cost (not in the default VARIANTS)
@@ -40,11 +42,18 @@ ITERS=$ITERS FILES=$FILES ROUNDS=$ROUNDS VARIANTS="$VARIANTS"
 EOF
 cat >>"$work/test.sh" <<'EOF'
 echo "guest: $(uname -r) cpus=$(nproc)"
-loads() { # VARIANT: both loads, one line each
+# the tracer's own CPU time (schedstat: ns on a CPU; under icount,
+# instructions): on the guest's one vCPU it is part of the loads' slowdown
+cpu_ns() { # PID (none: 0)
+	if [ -n "$1" ]; then cut -d' ' -f1 "/proc/$1/schedstat"; else echo 0; fi
+}
+loads() { # VARIANT [TRACER_PID]: both loads, one line each
 	for l in read mixed; do
 		case $l in read) c=0 ;; mixed) c=10 ;; esac
+		c0=$(cpu_ns "${2:-}")
 		/bin/pagecache_load -i $ITERS -f $FILES -c $c >/tmp/pl.out 2>&1
-		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out)"
+		c1=$(cpu_ns "${2:-}")
+		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out) tracer_cpu_ns=$((c1 - c0))"
 	done
 }
 # the default profile's hooks (fentry mode), for hook_floor
@@ -82,12 +91,12 @@ floor() { # floor VARIANT HOOKS...
 	# the attaching instead); hook_floor prints its line when it is done
 	while ! grep -q "hooks attached" /tmp/f.out 2>/dev/null && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
 	sed "s/^/  $v tracer| /" /tmp/f.out
-	loads "$v"
+	loads "$v" $p
 	kill -INT $p
 	wait $p
 	sleep 5	# let the trampolines go before the next variant
 }
-run() { # none | default | full | floor | floor+rd
+run() { # none | default | full | record | floor | floor+rd | floor-G
 	case $1 in
 	none) loads none; return ;;
 	# shellcheck disable=SC2086
@@ -96,24 +105,37 @@ run() { # none | default | full | floor | floor+rd
 	floor+rd) floor floor+rd $hooks $readers; return ;;
 	# shellcheck disable=SC2046
 	floor-*) floor "$1" $(hooks_but "${1#floor-}"); return ;;
-	default) opts= ;;
-	full) opts="--spins --all-seeks --all-writes" ;;
+	default) cmd="timeline -j" opts= ;;
+	full) cmd="timeline -j" opts="--spins --all-seeks --all-writes" ;;
+	record) cmd="record -q -f -o /tmp/r.kht" opts= ;;
 	esac
 	rm -f /tmp/r.err
-	/bin/khugetrace timeline -j -a fentry $opts >/dev/null 2>/tmp/r.err &
+	# shellcheck disable=SC2086
+	/bin/khugetrace $cmd -a fentry $opts >/dev/null 2>/tmp/r.err &
 	p=$!
 	i=0
 	while ! grep -q "^Tracing" /tmp/r.err 2>/dev/null && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
-	# the tracer's own CPU time over the loads (schedstat: ns on a CPU;
-	# under icount, instructions): on the guest's one vCPU it is part of
-	# the loads' slowdown
-	c0=$(cut -d' ' -f1 /proc/$p/schedstat)
-	loads $1
-	c1=$(cut -d' ' -f1 /proc/$p/schedstat)
-	echo "  $1 tracer| cpu_ns=$((c1 - c0)) over both loads"
+	# what it does on its own once tracing (a start-up tail would be
+	# counted in the loads' tracer_cpu_ns otherwise)
+	c0=$(cpu_ns $p)
+	sleep 1
+	echo "  $1 tracer| cpu_ns=$(($(cpu_ns $p) - c0)) in 1 s before the loads"
+	loads $1 $p
 	kill -INT $p
 	wait $p
 	grep -E 'lock windows|counted|events' /tmp/r.err | sed "s/^/  $1 tracer| /" | cut -c1-400
+	[ "$1" = record ] || return 0
+	# the same events judged offline: what timeline's -j costs apart
+	# from the probes (report runs alone, its CPU time is the whole of it)
+	# (busybox sh has no time keyword: the waited-for children's CPU time
+	# from /proc/self/stat, in clock ticks of 10 ms)
+	for v in "" "--timeline -j"; do
+		t0=$(awk '{ print $16 + $17 }' /proc/$$/stat)
+		# shellcheck disable=SC2086
+		/bin/khugetrace report $v /tmp/r.kht >/dev/null 2>&1
+		t1=$(awk '{ print $16 + $17 }' /proc/$$/stat)
+		echo "  record| report $v of $(wc -c </tmp/r.kht) bytes: cpu_ms=$(((t1 - t0) * 10))"
+	done
 }
 echo "warm-up"; loads none
 r=1
