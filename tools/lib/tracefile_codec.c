@@ -68,89 +68,30 @@ int kht_tf_encode_event(const void *ev, void *out, unsigned outlen)
 /*
  * ---- the packed (2.0) encoding ----
  *
- * The same fields in the same order, each as an LEB128 varint: F_INT as is,
- * F_SINT zigzagged (sign-extended from its size), F_TS relative to hdr.ts_ns
- * (ts_pack), F_BYTES as a varint count of the bytes up to the last non-zero
- * one, then those bytes. About a third of the fixed size: inflate, most of a
- * report's time, has a third of the bytes to make.
+ * The same fields in the same order, each as an LEB128 varint
+ * (kht_wire_pack, tracefile_decode.h). About a third of the fixed size:
+ * inflate, most of a report's time, has a third of the bytes to make.
  */
-/*
- * A timestamp as a small number: zigzag(v - ts), with the value that means
- * v == 0 ("unknown", frequent) swapped to 0 and the ones below it shifted up
- * by one. A bijection on u64, so every value round-trips.
- */
-static uint64_t ts_pack(uint64_t v, uint64_t ts)
+int kht_tf_pack_with(const struct kht_event_kind *c, const void *ev, void *out, unsigned outlen)
 {
-	uint64_t x = kht_zigzag(v - ts), z0 = kht_zigzag(0 - ts);
+	struct kht_hdr hdr;
 
-	return x == z0 ? 0 : x < z0 ? x + 1 : x;
-}
-
-static unsigned put_varint(unsigned char *o, uint64_t v)
-{
-	unsigned n = 0;
-
-	while (v >= 0x80) {
-		o[n++] = (v & 0x7f) | 0x80;
-		v >>= 7;
-	}
-	o[n++] = v;
-	return n;
-}
-
-/* The most bytes a packed event of this type can take. */
-static unsigned packed_max(const struct kht_event_kind *c)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < c->nfields; i++)
-		n += c->fields[i].kind == F_BYTES ? c->fields[i].size + 2 : c->fields[i].size == 8 ? 10 : 5;
-	return n;
+	if (!c)
+		return -ENOENT;
+	memcpy(&hdr, ev, sizeof(hdr));
+	if (c->pack)
+		return c->pack(ev, hdr.ts_ns, out, outlen);
+	if (kht_wire_packed_max(c->fields, c->nfields) > outlen)
+		return -ENOSPC;
+	return kht_wire_pack(c->fields, c->nfields, ev, hdr.ts_ns, out);
 }
 
 int kht_tf_pack_event(const void *ev, void *out, unsigned outlen)
 {
-	const unsigned char *e = ev;
-	unsigned char *o = out;
-	const struct kht_event_kind *c;
 	struct kht_hdr hdr;
-	unsigned n = 0;
 
 	memcpy(&hdr, ev, sizeof(hdr));
-	c = kht_event_kind(hdr.type);
-	if (!c)
-		return -ENOENT;
-	if (packed_max(c) > outlen)
-		return -ENOSPC;
-	for (unsigned i = 0; i < c->nfields; i++) {
-		const struct kht_field *f = &c->fields[i];
-		uint64_t v;
-
-		if (f->kind == F_BYTES) {
-			unsigned k = f->size;
-
-			while (k && !e[f->off + k - 1])
-				k--;
-			n += put_varint(o + n, k);
-			memcpy(o + n, e + f->off, k);
-			n += k;
-			continue;
-		}
-		if (f->size == 8) {
-			memcpy(&v, e + f->off, 8);
-		} else {
-			uint32_t v32;
-
-			memcpy(&v32, e + f->off, 4);
-			v = f->kind == F_SINT ? (uint64_t)(int64_t)(int32_t)v32 : v32;
-		}
-		if (f->kind == F_SINT)
-			v = kht_zigzag(v);
-		else if (f->kind == F_TS)
-			v = ts_pack(v, hdr.ts_ns);
-		n += put_varint(o + n, v);
-	}
-	return n;
+	return kht_tf_pack_with(kht_event_kind(hdr.type), ev, out, outlen);
 }
 
 /* The kind's own decoder (its table compiled in), or the loop over its table. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Record payload -> event: the field loops of both encodings (fixed 1.x,
- * packed 2.0; docs/file-format.md "Event records"), written once, inline.
+ * packed 2.0; docs/file-format.md "Event records"), written once, inline;
+ * and event -> packed payload, the same way.
  *
  * tracefile_codec.c runs them over any kind's field table. Each kind's
  * tools/lib/events/ev_*.c also compiles them with its own table
@@ -161,6 +162,89 @@ kht_wire_decode_packed(const struct kht_field *fields, unsigned nfields, const u
 }
 
 /*
+ * ---- the other direction: event -> packed (2.0) payload ----
+ *
+ * A timestamp as a small number: zigzag(v - ts), with the value that means
+ * v == 0 ("unknown", frequent) swapped to 0 and the ones below it shifted up
+ * by one. A bijection on u64, so every value round-trips (kht_ts_unpack).
+ */
+static inline uint64_t kht_ts_pack(uint64_t v, uint64_t ts)
+{
+	uint64_t x = kht_zigzag(v - ts), z0 = kht_zigzag(0 - ts);
+
+	return x == z0 ? 0 : x < z0 ? x + 1 : x;
+}
+
+static inline unsigned kht_put_varint(unsigned char *o, uint64_t v)
+{
+	unsigned n = 0;
+
+	while (v >= 0x80) {
+		o[n++] = (v & 0x7f) | 0x80;
+		v >>= 7;
+	}
+	o[n++] = v;
+	return n;
+}
+
+/* The most bytes a packed event with this table can take. */
+static inline __attribute__((always_inline)) unsigned
+kht_wire_packed_max(const struct kht_field *fields, unsigned nfields)
+{
+	unsigned n = 0;
+
+#pragma GCC unroll 64
+	for (unsigned i = 0; i < nfields; i++)
+		n += fields[i].kind == KHT_WIRE_BYTES ? fields[i].size + 2 :
+		     fields[i].size == 8 ? 10 : 5;
+	return n;
+}
+
+/*
+ * The same fields in the same order, each as an LEB128 varint: INT as is,
+ * SINT zigzagged (sign-extended from its size), TS relative to hdr.ts_ns,
+ * BYTES as a varint count of the bytes up to the last non-zero one, then
+ * those bytes. out must hold kht_wire_packed_max(); bytes used.
+ */
+static inline __attribute__((always_inline)) unsigned
+kht_wire_pack(const struct kht_field *fields, unsigned nfields, const unsigned char *e,
+	      uint64_t ts, unsigned char *o)
+{
+	unsigned n = 0;
+
+#pragma GCC unroll 64
+	for (unsigned i = 0; i < nfields; i++) {
+		const struct kht_field *f = &fields[i];
+		uint64_t v;
+
+		if (f->kind == KHT_WIRE_BYTES) {
+			unsigned k = f->size;
+
+			while (k && !e[f->off + k - 1])
+				k--;
+			n += kht_put_varint(o + n, k);
+			memcpy(o + n, e + f->off, k);
+			n += k;
+			continue;
+		}
+		if (f->size == 8) {
+			memcpy(&v, e + f->off, 8);
+		} else {
+			uint32_t v32;
+
+			memcpy(&v32, e + f->off, 4);
+			v = f->kind == KHT_WIRE_SINT ? (uint64_t)(int64_t)(int32_t)v32 : v32;
+		}
+		if (f->kind == KHT_WIRE_SINT)
+			v = kht_zigzag(v);
+		else if (f->kind == KHT_WIRE_TS)
+			v = kht_ts_pack(v, ts);
+		n += kht_put_varint(o + n, v);
+	}
+	return n;
+}
+
+/*
  * A kind's decoder (struct kht_event_kind.decode), its field table compiled
  * in: in ev_*.c, after the table, KHT_WIRE_DECODER(decode, fields).
  */
@@ -174,11 +258,30 @@ static int name(const void *in, unsigned len, void *out, bool packed)		\
 }
 
 /*
+ * ... and its packer (struct kht_event_kind.pack), the same way: the packed
+ * payload of ev, hdr.ts_ns given; -ENOSPC when outlen may be too small.
+ * Packing was ~850 instructions a lock window through the loop over the
+ * table, a quarter of what `record` spends a window (bench/README.md
+ * "Round 28").
+ */
+#define KHT_WIRE_PACKER(name, table)						\
+static int name(const void *ev, uint64_t ts, void *out, unsigned outlen)	\
+{										\
+	unsigned nf = sizeof(table) / sizeof((table)[0]);			\
+										\
+	if (outlen < kht_wire_packed_max(table, nf))				\
+		return -ENOSPC;							\
+	return kht_wire_pack(table, nf, ev, ts, out);				\
+}
+
+/*
  * kht_tf_decode_event with the kind given (tracefile_codec.c): the unit test
  * compares a kind's own decoder with the loop over its table (a copy of the
  * kind with decode NULL).
  */
 int kht_tf_decode_with(const struct kht_event_kind *c, unsigned type, const void *data,
 		       unsigned len, void *out, unsigned outlen);
+/* kht_tf_pack_event with the kind given: the same comparison for packers. */
+int kht_tf_pack_with(const struct kht_event_kind *c, const void *ev, void *out, unsigned outlen);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "khugetrace.h"
 #include "../event_fmt.h"
 
@@ -76,6 +77,8 @@ struct kht_event_kind {
 	 * result as the loop, without a branch per field. 0, -EINVAL.
 	 */
 	int (*decode)(const void *in, unsigned len, void *out, bool packed);
+	/* Struct -> packed payload, compiled the same way (KHT_WIRE_PACKER). */
+	int (*pack)(const void *ev, uint64_t ts, void *out, unsigned outlen);
 	/*
 	 * A window the story's other rows can fall inside (marked '|'): shown
 	 * as begin and end rows when its begin is known.
@@ -98,14 +101,16 @@ struct kht_event_kind {
 
 /*
  * A kind's registry entry, at the end of its file: its static `fields`
- * table with the decoder compiled from it, and the members it has
+ * table with the decoder and packer compiled from it, and the members it has
  * (.desc, .json, .span, .window, ...) as the rest.
  */
 #define KHT_EVENT_KIND(var, TYPE, NAME, T, ...)					\
 	KHT_WIRE_DECODER(decode, fields)					\
+	KHT_WIRE_PACKER(pack, fields)						\
 	const struct kht_event_kind var = {					\
 		.type = TYPE, .name = NAME, .size = sizeof(T),			\
-		.fields = KHT_FIELDS(fields), .decode = decode, __VA_ARGS__ }
+		.fields = KHT_FIELDS(fields), .decode = decode, .pack = pack,	\
+		__VA_ARGS__ }
 
 /*
  * The span of an operation on a file range (every kind but the collapse):
