@@ -234,9 +234,10 @@ struct kht_lock_window {
  * collapse in one ring-buffer record, flushed when full and when its
  * collapse_file returns (before the collapse's own event). A record per
  * window cost ~150 instructions of reserve and submit, inside the lock
- * hold. A wire type only: the session (tools/session.c) expands each into
- * KHT_EV_LOCK_WINDOW events on arrival, so nothing past it, files
- * included, ever sees one. Outside enum kht_event_type on purpose.
+ * hold. Not an event type (outside enum kht_event_type on purpose): the
+ * session (tools/session.c) expands each into KHT_EV_LOCK_WINDOW events on
+ * arrival, except for `record`, which stores the batch as it came
+ * (KHT_TF_WIN_BATCH, tools/lib/tracefile.h) and `report` expands it there.
  */
 #define KHT_WIRE_LOCK_WINDOWS	0x100
 #define KHT_WIN_BATCH		16

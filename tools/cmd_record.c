@@ -46,8 +46,15 @@ static void write_failed(struct rec *r, int err)
 static int on_event(void *ctx, const struct kht_hdr *h, const void *data, size_t size)
 {
 	struct rec *r = ctx;
-	int err = kht_tf_event_wire_size(h->type) ? kht_tf_write_event(r->w, data)
-						  : kht_tf_write(r->w, h->type, data, size);
+	int err;
+
+	/* lock windows as the BPF side batched them: one record for up to 16 */
+	if (h->type == KHT_WIRE_LOCK_WINDOWS)
+		err = kht_tf_write_win_batch(r->w, data);
+	else if (kht_tf_event_wire_size(h->type))
+		err = kht_tf_write_event(r->w, data);
+	else
+		err = kht_tf_write(r->w, h->type, data, size);
 
 	if (err < 0)
 		write_failed(r, err);
@@ -71,7 +78,7 @@ static void on_tick(void *ctx)
 
 		kht_tf_writer_stats(r->w, &ws);
 		fprintf(stderr, "khugetrace record: %.0f s, %llu events so far, %llu dropped, "
-			"%llu bytes written\n", (now - r->s->base_ns) / 1e9, ws.records,
+			"%llu bytes written\n", (now - r->s->base_ns) / 1e9, ws.events,
 			kht_session_drops(r->s), ws.bytes_out);
 		r->last_status = now;
 	}
@@ -151,11 +158,12 @@ static int finish_file(struct rec *r, const struct kht_session *s, const char *p
 			strerror(-(r->err ? r->err : err)));
 		ret = 1;
 	}
-	fprintf(stderr, "khugetrace record: %llu events, %llu blocks, %llu bytes written to %s",
-		ws.records_out, ws.blocks, ws.bytes_out, path);
+	/* records too: report counts them, and a batch record holds up to 16 lock windows */
+	fprintf(stderr, "khugetrace record: %llu events in %llu records, %llu blocks, %llu bytes "
+		"written to %s", ws.events_out, ws.records_out, ws.blocks, ws.bytes_out, path);
 	if (ret)
 		fprintf(stderr, " (%llu more events were lost with the failed write)",
-			ws.records - ws.records_out);
+			ws.events - ws.events_out);
 	if (trailer.drops)
 		fprintf(stderr, "; WARNING: %llu events dropped (ring buffer full)", trailer.drops);
 	fprintf(stderr, ".\n");
@@ -207,6 +215,7 @@ int cmd_record(int argc, char **argv)
 	r.s = &s;
 	r.quiet = opts.quiet;
 	s.tick = on_tick;
+	s.window_batches = true;
 	kht_session_banner(&s, &opts);
 	if (child.pid && kht_child_start(&child, "record", opts.args[0]))
 		kht_exiting = -1;	/* nothing to wait for: close the file properly */

@@ -84,12 +84,30 @@ static void print_header(struct report *r, struct kht_tf_reader *rd)
 	fflush(r->info);
 }
 
+static bool add_event(struct report *r, unsigned type, const union kht_any_event *ev);
+
+/* A window of a batch record, where a window record would go. */
+static int add_batch_window(void *ctx, const struct kht_lock_window *w)
+{
+	union kht_any_event ev;
+
+	ev.window = *w;
+	return add_event(ctx, KHT_EV_LOCK_WINDOW, &ev) ? 0 : 1;
+}
+
 /* false once the default view has printed its -c COUNT collapses: stop reading */
 static bool add_record(struct report *r, unsigned rtype, const void *data, unsigned len)
 {
 	unsigned type;
 	union kht_any_event ev;
 
+	/* lock windows batched as the BPF side sent them (2.1): one event each from here */
+	if (rtype == KHT_TF_WIN_BATCH) {
+		int ret = kht_tf_win_batch_each(data, len, add_batch_window, r);
+
+		r->undecodable += ret < 0;
+		return ret <= 0;
+	}
 	type = kht_tf_event_type(rtype);	/* fixed (1.x) or packed (2.0) */
 	if (!kht_event_size(type)) {
 		r->unknown++;	/* a newer recorder's event kind: skipped by design */
@@ -106,16 +124,22 @@ static bool add_record(struct report *r, unsigned rtype, const void *data, unsig
 		r->undecodable++;
 		return true;
 	}
+	return add_event(r, type, &ev);
+}
+
+/* A decoded event into the view being built; false as add_record. */
+static bool add_event(struct report *r, unsigned type, const union kht_any_event *ev)
+{
 	if (r->rs)
-		kht_rs_add(r->rs, &ev.hdr, kht_event_size(type));
+		kht_rs_add(r->rs, &ev->hdr, kht_event_size(type));
 	else if (r->ts)
-		kht_tls_add(r->ts, &ev.hdr, kht_event_size(type));
+		kht_tls_add(r->ts, &ev->hdr, kht_event_size(type));
 	else if (r->opts.timeline || r->opts.perfetto || r->opts.races)
-		kht_tl_add(&r->tl, &ev.hdr, kht_event_size(type));
+		kht_tl_add(&r->tl, &ev->hdr, kht_event_size(type));
 	else if (type == KHT_EV_COLLAPSE)
-		return kht_collapse_view_add(&r->view, &ev.collapse);
+		return kht_collapse_view_add(&r->view, &ev->collapse);
 	else if (type == KHT_EV_LOCK_WINDOW)
-		kht_collapse_view_window(&r->view, (const struct kht_lock_window *)&ev);
+		kht_collapse_view_window(&r->view, &ev->window);
 	return true;
 }
 

@@ -31,8 +31,13 @@ static int on_sample(void *ctx, void *data, size_t size)
 		return 0;
 	/* lock windows come batched (include/khugetrace.h): one event each from here on */
 	if (h->type == KHT_WIRE_LOCK_WINDOWS) {
-		int r = kht_win_batch_each(data, size, on_window, s);
+		const struct kht_win_batch *b = data;
+		int r;
 
+		if (s->window_batches)	/* as the expansion would check them */
+			return size < sizeof(*b) || b->n < 1 || b->n > KHT_WIN_BATCH ? 0 :
+			       s->fn(s->ctx, h, data, size);
+		r = kht_win_batch_each(data, size, on_window, s);
 		return r == -EINVAL ? 0 : r;
 	}
 	return s->fn(s->ctx, h, data, size);

@@ -57,6 +57,12 @@ struct kht_session {
 	unsigned long long base_ns;	/* CLOCK_MONOTONIC when tracing started */
 	struct kht_enum results;	/* enum scan_result of this kernel */
 	struct kht_child *child;	/* optional: stop when this command exits */
+	/*
+	 * fn gets lock windows as the BPF side batches them (type
+	 * KHT_WIRE_LOCK_WINDOWS, struct kht_win_batch, n checked), not one
+	 * event each: record stores the batches as they come.
+	 */
+	bool window_batches;
 };
 
 /*

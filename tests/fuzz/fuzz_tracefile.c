@@ -34,10 +34,18 @@
 #include <zlib.h>
 #include "khugetrace.h"
 #include "lib/tracefile.h"
+#include "lib/event_fmt.h"	/* kht_tf_win_batch_each */
 
 #ifndef KHT_TF_SEEDGEN
 
 volatile unsigned char kht_fuzz_sink;
+
+static int count_window(void *ctx, const struct kht_lock_window *w)
+{
+	kht_fuzz_sink ^= (unsigned char)w->window;
+	++*(unsigned *)ctx;
+	return 0;
+}
 
 static void fail(const char *why)
 {
@@ -177,6 +185,14 @@ static void check(const uint8_t *data, size_t size)
 		/* touch every byte: ASan catches a pointer outside the block */
 		for (unsigned i = 0; i < len; i++)
 			kht_fuzz_sink ^= ((const unsigned char *)rec)[i];
+		/* a lock-window batch (2.1): at most 16 windows, or none and -EINVAL */
+		if (type == KHT_TF_WIN_BATCH) {
+			unsigned nw = 0;
+			int br = kht_tf_win_batch_each(rec, len, count_window, &nw);
+
+			if (br ? br != -EINVAL || nw : nw < 1 || nw > KHT_WIN_BATCH)
+				fail("a lock-window batch gave a window count out of 1..16");
+		}
 		dn = kht_tf_decode_event(type, rec, len, &ev, sizeof(ev));
 		if (dn > 0 && (type & KHT_TF_PACKED)) {
 			unsigned char wire[1024];
@@ -265,6 +281,22 @@ static int gen(const char *dir, const char *name, int nblocks, int per, int trai
 			}
 			if (k % 4 == 2)
 				kht_tf_write(w, 999, "future", 6);	/* an unknown type */
+			if (k % 4 == 1) {
+				/* lock windows, batched as record writes them (2.1) */
+				struct kht_win_batch wb;
+
+				memset(&wb, 0, sizeof(wb));
+				wb.hdr = ev.hdr;
+				wb.hdr.type = KHT_WIRE_LOCK_WINDOWS;
+				wb.file.ino = ev.ino;
+				wb.file.index = ev.start_index;
+				wb.n = k % KHT_WIN_BATCH + 1;
+				for (unsigned e = 0; e < wb.n; e++)
+					wb.w[e] = (struct kht_win_entry){ .start_ns = ev.hdr.ts_ns - 9000 + e * 100,
+									  .hold_ns = 40 + e, .window = e + 1,
+									  .slot = e % 3, .readers = e };
+				kht_tf_write_win_batch(w, &wb);
+			}
 			if (k % 5 == 3) {
 				/* a 1.0 writer's fixed encoding */
 				unsigned char buf[512];

@@ -259,13 +259,14 @@ if mount -t tmpfs -o size=16k none "$WORK/tiny" 2>/dev/null; then
 	rc=$?
 	kill $WL 2>/dev/null
 	wait $WL
-	said=$(sed -n 's/.*: \([0-9]*\) events, .*/\1/p' "$WORK/nospc.err")
+	# records, as report counts them (a lock-window batch is one record)
+	said=$(sed -n 's/.*: [0-9]* events in \([0-9]*\) records, .*/\1/p' "$WORK/nospc.err")
 	"$KHT" report "$WORK/tiny/r.kht" >/dev/null 2>"$WORK/nospc.rep"
 	read=$(sed -n 's/.* cut off after \([0-9]*\) records.*/\1/p' "$WORK/nospc.rep")
 	umount "$WORK/tiny"
 	[ $rc -eq 1 ] && grep -q "failed: No space left on device\." "$WORK/nospc.err" &&
 		[ -n "$said" ] && [ "$said" = "$read" ]
-	ok $name $? "rc=$rc, record said '$said' events, report read '$read'" "$WORK/nospc.err"
+	ok $name $? "rc=$rc, record said '$said' records, report read '$read'" "$WORK/nospc.err"
 else
 	result $name 77
 fi

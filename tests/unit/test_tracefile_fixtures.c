@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,6 +83,18 @@ void set_le(unsigned char *p, uint64_t v, int size)
 {
 	for (int i = 0; i < size; i++, v >>= 8)
 		p[i] = v & 0xff;
+}
+
+struct kht_tf_writer *test_writer(const char *path, struct kht_tf_meta *m)
+{
+	struct kht_tf_writer *w;
+	char err[256];
+
+	test_meta(m);
+	w = kht_tf_create(path, m, err, sizeof(err));
+	if (!w)
+		fprintf(stderr, "  creating %s: %s\n", path, err);
+	return w;
 }
 
 void test_meta(struct kht_tf_meta *m)

@@ -13,6 +13,7 @@
 #include <zlib.h>
 #include "kht_test.h"
 #include "tracefile_fixtures.h"
+#include "lib/event_fmt.h"	/* kht_win_batch_each, kht_tf_win_batch_each */
 
 /* 100k events: many blocks, read back through the file window, counts in the trailer. */
 TEST(tf_many_blocks)
@@ -175,7 +176,7 @@ TEST(tf_layout_matches_doc)
 
 	/* file header */
 	static const unsigned char want[] = {
-		'K', 'H', 'T', 'R', 'A', 'C', 'E', 0, 2, 0, 0, 0, 0, 0, 0, 0,	/* 2.0, length at 12 */
+		'K', 'H', 'T', 'R', 'A', 'C', 'E', 0, 2, 0, 1, 0, 0, 0, 0, 0,	/* 2.1, length at 12 */
 		8, 7, 6, 5, 4, 3, 2, 1,  0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 		0x55, 0, 0, 0, 0, 0, 0, 0,
 		6, 0, '6', '.', '1', '2', '.', '0',
@@ -278,4 +279,116 @@ TEST(tf_create_failures_leave_nothing)
 		CHECK(kht_tf_write(w, 1, "x", 1) == 0);
 		CHECK(kht_tf_close(w, NULL) == 0);
 	}
+}
+
+/* Collect windows in order (kht_win_batch_each / kht_tf_win_batch_each). */
+struct win_list {
+	struct kht_lock_window w[4096];
+	unsigned n;
+};
+
+static int collect_window(void *ctx, const struct kht_lock_window *w)
+{
+	struct win_list *l = ctx;
+
+	if (l->n >= sizeof(l->w) / sizeof(l->w[0]))
+		return -1;
+	l->w[l->n++] = *w;
+	return 0;
+}
+
+/*
+ * Lock-window batches (2.1): what the file gives back is the windows the
+ * session would have expanded from the BPF records, field for field, in
+ * order; every count from 1 to 16, values from 0 to the members' largest;
+ * the writer counts records and events apart; a batch whose n is out of
+ * range is refused whole, and a payload that does not decode is -EINVAL.
+ */
+TEST(tf_window_batches)
+{
+	static struct kht_tf_meta m;
+	static struct win_list want, got;
+	const char *path = tmp_path("batches.khtrace");
+	unsigned long long seed = 0x9e3779b97f4a7c15ULL;
+	unsigned type, len, records = 0, bad = 0, nbatch = 0, nev = 0;
+	struct kht_tf_writer *w = test_writer(path, &m);
+	struct kht_tf_reader *r;
+	struct kht_tf_wstats ws;
+	const void *data;
+	char err[256];
+
+	CHECK(w);
+	if (!w)
+		return;
+	memset(&want, 0, sizeof(want));
+	for (unsigned i = 0; i < 200; i++) {
+		struct kht_win_batch b;
+		struct kht_collapse c = collapse_ev(i);
+
+		memset(&b, 0, sizeof(b));
+		b.hdr.type = KHT_WIRE_LOCK_WINDOWS;
+		b.hdr.size = sizeof(b);
+		b.hdr.pid = 100 + i;
+		b.hdr.tid = 200 + i;
+		snprintf(b.hdr.comm, sizeof(b.hdr.comm), i % 3 ? "khugepaged" : "qemu-system-x86_");
+		b.file = (struct kht_fileref){ .ino = 12345 + i, .index = 512ULL * i, .dev = 27,
+					       .gen = i % 5 ? i : ~0u };
+		b.n = i % KHT_WIN_BATCH + 1;
+		for (unsigned k = 0; k < b.n; k++) {
+			struct kht_win_entry *e = &b.w[k];
+
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			e->start_ns = i == 7 ? ~0ULL - 5 : 1000000000ULL * i + 1000 * k + (seed >> 50);
+			e->hold_ns = i == 7 ? 5 : seed >> (40 + k % 24);
+			e->window = i * 16 + k + 1;
+			e->slot = seed >> 60;
+			e->uptodate = (seed >> 33) & 1;
+			e->readers = i == 9 ? 65535 : (seed >> 20) & 0xff;
+		}
+		b.hdr.ts_ns = b.w[b.n - 1].start_ns + b.w[b.n - 1].hold_ns;
+		CHECK(kht_win_batch_each(&b, sizeof(b), collect_window, &want) == 0);
+		bad += kht_tf_write_win_batch(w, &b) != 0;
+		nbatch++;
+		nev += b.n;
+		if (i % 10 == 9) {	/* its collapse after its windows, as live */
+			bad += kht_tf_write_event(w, &c) != 0;
+			nev++;
+		}
+	}
+	CHECK(bad == 0);
+	{
+		struct kht_win_batch b0 = { .hdr = { .type = KHT_WIRE_LOCK_WINDOWS } };
+
+		b0.n = 0;
+		CHECK(kht_tf_write_win_batch(w, &b0) == -EINVAL);
+		b0.n = KHT_WIN_BATCH + 1;
+		CHECK(kht_tf_write_win_batch(w, &b0) == -EINVAL);
+	}
+	kht_tf_writer_stats(w, &ws);
+	CHECK(ws.records == nbatch + nbatch / 10 && ws.events == nev);
+	CHECK(kht_tf_close_stats(w, NULL, &ws) == 0);
+	CHECK(ws.records_out == ws.records && ws.events_out == nev);
+
+	r = kht_tf_open(path, &m, err, sizeof(err));
+	CHECK(r);
+	if (!r)
+		return;
+	CHECK(m.major == KHT_TF_MAJOR && m.minor == 1);
+	memset(&got, 0, sizeof(got));
+	while (kht_tf_next(r, &type, &data, &len) == 1) {
+		records++;
+		if (type == KHT_TF_WIN_BATCH) {
+			bad += kht_tf_win_batch_each(data, len, collect_window, &got) != 0;
+			/* cut inside the header: nothing decodes, no window comes */
+			bad += kht_tf_win_batch_each(data, 5, collect_window, &got) != -EINVAL;
+		} else {
+			bad += type != (KHT_EV_COLLAPSE | KHT_TF_PACKED);
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(records == nbatch + nbatch / 10);
+	CHECK(got.n == want.n && want.n == nev - nbatch / 10);
+	CHECK(!memcmp(got.w, want.w, want.n * sizeof(want.w[0])));
+	kht_tf_free(r);
+	unlink(path);
 }

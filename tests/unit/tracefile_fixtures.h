@@ -25,6 +25,8 @@ void set_le(unsigned char *p, uint64_t v, int size);
 
 /* Metadata with two hooks and two enum tables (one with edge values). */
 void test_meta(struct kht_tf_meta *m);
+/* kht_tf_create(path) with test_meta(m); NULL (the reason on stderr) on failure. */
+struct kht_tf_writer *test_writer(const char *path, struct kht_tf_meta *m);
 /* A collapse event whose fields all derive from i. */
 struct kht_collapse collapse_ev(unsigned i);
 /*

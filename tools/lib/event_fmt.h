@@ -71,6 +71,16 @@ void kht_collapse_data_map_hex(const struct kht_collapse *c, char *buf, size_t l
  */
 int kht_win_batch_each(const void *data, size_t size,
 		       int (*fn)(void *ctx, const struct kht_lock_window *w), void *ctx);
+/*
+ * The same batch in a recording (record type KHT_TF_WIN_BATCH, tracefile.h):
+ * packed, and its windows back. Pack: bytes used, -EINVAL for n outside
+ * 1..KHT_WIN_BATCH, -ENOSPC when out may be too small (1024 bytes never are).
+ * Each: -EINVAL for a payload that does not decode or whose n is outside
+ * 1..KHT_WIN_BATCH, before any fn call.
+ */
+int kht_tf_pack_win_batch(const struct kht_win_batch *b, void *out, unsigned outlen);
+int kht_tf_win_batch_each(const void *payload, unsigned len,
+			  int (*fn)(void *ctx, const struct kht_lock_window *w), void *ctx);
 
 const char *kht_collapse_header(void);
 int kht_collapse_text(char *buf, size_t len, const struct kht_collapse *ev, const struct kht_fmt *f);

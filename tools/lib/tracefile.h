@@ -32,7 +32,7 @@
  * read it as one full of unknown record types.
  */
 #define KHT_TF_MAJOR 2
-#define KHT_TF_MINOR 0
+#define KHT_TF_MINOR 1
 #define KHT_TF_MAJOR_OLDEST 1
 
 /*
@@ -41,6 +41,14 @@
  * kht_tf_write_event writes). 0 is reserved (never written).
  */
 #define KHT_TF_PACKED (1u << 16)
+/*
+ * Up to KHT_WIN_BATCH lock windows of one collapse in one record, as the BPF
+ * programs send them (KHT_WIRE_LOCK_WINDOWS, include/khugetrace.h): what
+ * `record` writes for lock windows since 2.1. Not an event type: readers
+ * expand it into KHT_EV_LOCK_WINDOW events (kht_tf_win_batch_each,
+ * event_fmt.h); a 2.0 reader skips it as a record type it does not know.
+ */
+#define KHT_TF_WIN_BATCH (0x100u | KHT_TF_PACKED)
 /* The event type of a record type, whatever its encoding. */
 static inline unsigned kht_tf_event_type(unsigned type)
 {
@@ -164,6 +172,13 @@ int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsig
  * hdr.type | KHT_TF_PACKED, counted in the trailer under hdr.type.
  */
 int kht_tf_write_event(struct kht_tf_writer *w, const void *ev);
+/*
+ * Append a batch of lock windows (struct kht_win_batch) as one
+ * KHT_TF_WIN_BATCH record, counted as b->n events; -EINVAL for n outside
+ * 1..KHT_WIN_BATCH.
+ */
+struct kht_win_batch;
+int kht_tf_write_win_batch(struct kht_tf_writer *w, const struct kht_win_batch *b);
 /* Write the partial block now (call it every second or so); no-op when empty. No fsync. */
 int kht_tf_flush(struct kht_tf_writer *w);
 /*
@@ -178,6 +193,9 @@ struct kht_tf_wstats {
 	unsigned long long records_out;	/* in record blocks written to the file (all of
 					 * them after a clean close; what a reader finds
 					 * after a write error) */
+	unsigned long long events;	/* the same as events: a batch record counts
+					 * its windows */
+	unsigned long long events_out;
 	unsigned long long blocks;
 	unsigned long long bytes_in;	/* uncompressed record bytes */
 	unsigned long long bytes_out;	/* file size so far (header + written blocks) */

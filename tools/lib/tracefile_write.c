@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "khugetrace.h"
 #include "tracefile_internal.h"
+#include "event_fmt.h"	/* kht_tf_pack_win_batch */
 
 #define ZLEVEL 1		/* speed over ratio: the recorder must keep up with the ring buffer */
 
@@ -22,6 +23,7 @@ struct kht_tf_writer {
 	unsigned seq;			/* next block number */
 	size_t ulen;
 	unsigned nrec;
+	unsigned long long nev;		/* events in the block being filled */
 	struct kht_tf_wstats st;
 	unsigned ntypes;
 	struct kht_tf_type_count types[KHT_TF_MAX_TYPES];
@@ -74,11 +76,14 @@ static int emit_block(struct kht_tf_writer *w, unsigned kind)
 		return w->err = err;
 	w->seq++;
 	w->st.blocks++;
-	if (kind == BLK_RECORDS)
+	if (kind == BLK_RECORDS) {
 		w->st.records_out += w->nrec;	/* in the file now, not just buffered */
+		w->st.events_out += w->nev;
+	}
 	w->st.bytes_out += BLK_HDR + clen;
 	w->ulen = 0;
 	w->nrec = 0;
+	w->nev = 0;
 	return 0;
 }
 
@@ -102,9 +107,12 @@ static void count_type(struct kht_tf_writer *w, unsigned type)
 		w->types[w->ntypes++] = (struct kht_tf_type_count){ type, 1 };
 }
 
-/* Append one record of this wire type, counted in the trailer under count_as. */
+/*
+ * Append one record of this wire type, counted in the trailer under
+ * count_as, standing for nev events.
+ */
 static int put_record(struct kht_tf_writer *w, unsigned type, unsigned count_as,
-		      const void *data, unsigned len)
+		      const void *data, unsigned len, unsigned nev)
 {
 	int err;
 
@@ -125,7 +133,9 @@ static int put_record(struct kht_tf_writer *w, unsigned type, unsigned count_as,
 		memcpy(w->ubuf + w->ulen + KHT_TF_REC_HDR, data, len);
 	w->ulen += KHT_TF_REC_HDR + len;
 	w->nrec++;
+	w->nev += nev;
 	w->st.records++;
+	w->st.events += nev;
 	w->st.bytes_in += KHT_TF_REC_HDR + len;
 	count_type(w, count_as);
 	return 0;
@@ -133,7 +143,7 @@ static int put_record(struct kht_tf_writer *w, unsigned type, unsigned count_as,
 
 int kht_tf_write(struct kht_tf_writer *w, unsigned type, const void *data, unsigned len)
 {
-	return put_record(w, type, type, data, len);
+	return put_record(w, type, type, data, len, 1);
 }
 
 /* Packed (2.0): the record type says so; the trailer counts it under its event type. */
@@ -146,7 +156,18 @@ int kht_tf_write_event(struct kht_tf_writer *w, const void *ev)
 	if (n < 0)
 		return n;
 	memcpy(&hdr, ev, sizeof(hdr));
-	return put_record(w, hdr.type | KHT_TF_PACKED, hdr.type, buf, n);
+	return put_record(w, hdr.type | KHT_TF_PACKED, hdr.type, buf, n, 1);
+}
+
+/* Counted in the trailer under KHT_WIRE_LOCK_WINDOWS, the batch's own type. */
+int kht_tf_write_win_batch(struct kht_tf_writer *w, const struct kht_win_batch *b)
+{
+	unsigned char buf[1024];
+	int n = kht_tf_pack_win_batch(b, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return put_record(w, KHT_TF_WIN_BATCH, KHT_WIRE_LOCK_WINDOWS, buf, n, b->n);
 }
 
 void kht_tf_writer_stats(const struct kht_tf_writer *w, struct kht_tf_wstats *s)
@@ -177,6 +198,7 @@ static void put_trailer(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
 		put_le(&b, t->drops_per_cpu[i], 8);
 	w->ulen = b.len;
 	w->nrec = 0;
+	w->nev = 0;
 }
 
 int kht_tf_close(struct kht_tf_writer *w, const struct kht_tf_trailer *t)
