@@ -47,13 +47,21 @@ echo "guest: $(uname -r) cpus=$(nproc)"
 cpu_ns() { # PID (none: 0)
 	if [ -n "$1" ]; then cut -d' ' -f1 "/proc/$1/schedstat"; else echo 0; fi
 }
+# ... and where it went: minor faults, user and system clock ticks (10 ms)
+# from /proc/PID/stat (fields 10, 14, 15; the name in field 2 has no space)
+faults_ticks() { # PID (none: 0 0 0)
+	if [ -n "$1" ]; then awk '{ print $10, $14, $15 }' "/proc/$1/stat"; else echo 0 0 0; fi
+}
 loads() { # VARIANT [TRACER_PID]: both loads, one line each
 	for l in read mixed; do
 		case $l in read) c=0 ;; mixed) c=10 ;; esac
 		c0=$(cpu_ns "${2:-}")
+		set -- "$1" "${2:-}" $(faults_ticks "${2:-}")
 		/bin/pagecache_load -i $ITERS -f $FILES -c $c >/tmp/pl.out 2>&1
-		c1=$(cpu_ns "${2:-}")
-		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out) tracer_cpu_ns=$((c1 - c0))"
+		c1=$(cpu_ns "$2")
+		f=$(faults_ticks "$2" | awk -v f="$3" -v u="$4" -v k="$5" '{ print "tracer_minflt=" $1 - f, "tracer_utime_ms=" ($2 - u) * 10, "tracer_stime_ms=" ($3 - k) * 10 }')
+		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out) tracer_cpu_ns=$((c1 - c0)) $f"
+		set -- "$1" "$2"
 	done
 }
 # the default profile's hooks (fentry mode), for hook_floor
