@@ -31,12 +31,10 @@ static int on_sample(void *ctx, void *data, size_t size)
 		return 0;
 	/* lock windows come batched (include/khugetrace.h): one event each from here on */
 	if (h->type == KHT_WIRE_LOCK_WINDOWS) {
-		const struct kht_win_batch *b = data;
 		int r;
 
-		if (s->window_batches)	/* as the expansion would check them */
-			return size < sizeof(*b) || b->n < 1 || b->n > KHT_WIN_BATCH ? 0 :
-			       s->fn(s->ctx, h, data, size);
+		if (s->window_batches)	/* as they came, checked as the expansion checks them */
+			return kht_win_batch_valid(data, size) ? s->fn(s->ctx, h, data, size) : 0;
 		r = kht_win_batch_each(data, size, on_window, s);
 		return r == -EINVAL ? 0 : r;
 	}

@@ -71,6 +71,8 @@ void kht_collapse_data_map_hex(const struct kht_collapse *c, char *buf, size_t l
  */
 int kht_win_batch_each(const void *data, size_t size,
 		       int (*fn)(void *ctx, const struct kht_lock_window *w), void *ctx);
+/* The check kht_win_batch_each makes: size covers the layout, n in 1..KHT_WIN_BATCH. */
+bool kht_win_batch_valid(const void *data, size_t size);
 /*
  * The same batch in a recording (record type KHT_TF_WIN_BATCH, tracefile.h):
  * packed, and its windows back. Pack: bytes used, -EINVAL for n outside

@@ -68,12 +68,19 @@ static void widen(const struct kht_win_entry *e, struct win_wire *o)
 				e->readers };
 }
 
+bool kht_win_batch_valid(const void *data, size_t size)
+{
+	const struct kht_win_batch *b = data;
+
+	return size >= sizeof(*b) && b->n >= 1 && b->n <= KHT_WIN_BATCH;
+}
+
 int kht_win_batch_each(const void *data, size_t size,
 		       int (*fn)(void *ctx, const struct kht_lock_window *w), void *ctx)
 {
 	const struct kht_win_batch *b = data;
 
-	if (size < sizeof(*b) || b->n < 1 || b->n > KHT_WIN_BATCH)
+	if (!kht_win_batch_valid(data, size))
 		return -EINVAL;
 	for (unsigned i = 0; i < b->n; i++) {
 		struct win_wire e;
@@ -130,7 +137,7 @@ int kht_tf_pack_win_batch(const struct kht_win_batch *b, void *out, unsigned out
 {
 	struct win_batch_wire x;
 
-	if (b->n < 1 || b->n > KHT_WIN_BATCH)
+	if (!kht_win_batch_valid(b, sizeof(*b)))
 		return -EINVAL;
 	memset(&x, 0, sizeof(x));
 	x.hdr = b->hdr;
