@@ -42,26 +42,28 @@ ITERS=$ITERS FILES=$FILES ROUNDS=$ROUNDS VARIANTS="$VARIANTS"
 EOF
 cat >>"$work/test.sh" <<'EOF'
 echo "guest: $(uname -r) cpus=$(nproc)"
-# the tracer's own CPU time (schedstat: ns on a CPU; under icount,
-# instructions): on the guest's one vCPU it is part of the loads' slowdown
-cpu_ns() { # PID (none: 0)
-	if [ -n "$1" ]; then cut -d' ' -f1 "/proc/$1/schedstat"; else echo 0; fi
+# The tracer's own CPU time (schedstat: ns on a CPU; under icount,
+# instructions): on the guest's one vCPU it is part of the loads' slowdown.
+# Then where it went: minor faults, user and system clock ticks (10 ms)
+# from /proc/PID/stat (fields 10, 14, 15; the name in field 2 has no space).
+tracer_stat() { # PID (none: zeros) -> "CPU_NS MINFLT UTIME STIME"
+	if [ -n "$1" ]; then
+		echo "$(cut -d' ' -f1 "/proc/$1/schedstat") $(awk '{ print $10, $14, $15 }' "/proc/$1/stat")"
+	else
+		echo 0 0 0 0
+	fi
 }
-# ... and where it went: minor faults, user and system clock ticks (10 ms)
-# from /proc/PID/stat (fields 10, 14, 15; the name in field 2 has no space)
-faults_ticks() { # PID (none: 0 0 0)
-	if [ -n "$1" ]; then awk '{ print $10, $14, $15 }' "/proc/$1/stat"; else echo 0 0 0; fi
+tracer_delta() { # BEFORE AFTER (tracer_stat lines)
+	echo "$1 $2" | awk '{ print "tracer_cpu_ns=" $5 - $1, "tracer_minflt=" $6 - $2,
+		"tracer_utime_ms=" ($7 - $3) * 10, "tracer_stime_ms=" ($8 - $4) * 10 }'
 }
 loads() { # VARIANT [TRACER_PID]: both loads, one line each
 	for l in read mixed; do
 		case $l in read) c=0 ;; mixed) c=10 ;; esac
-		c0=$(cpu_ns "${2:-}")
-		set -- "$1" "${2:-}" $(faults_ticks "${2:-}")
+		t0=$(tracer_stat "${2:-}")
 		/bin/pagecache_load -i $ITERS -f $FILES -c $c >/tmp/pl.out 2>&1
-		c1=$(cpu_ns "$2")
-		f=$(faults_ticks "$2" | awk -v f="$3" -v u="$4" -v k="$5" '{ print "tracer_minflt=" $1 - f, "tracer_utime_ms=" ($2 - u) * 10, "tracer_stime_ms=" ($3 - k) * 10 }')
-		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out) tracer_cpu_ns=$((c1 - c0)) $f"
-		set -- "$1" "$2"
+		t1=$(tracer_stat "${2:-}")
+		echo "  $1 $l $(grep -E '^op=(pread|seek_data|mincore|collapse) ' /tmp/pl.out | sed 's/ ops_s=[0-9.]*//' | tr '\n' ' ') $(grep '^total' /tmp/pl.out) $(tracer_delta "$t0" "$t1")"
 	done
 }
 # the default profile's hooks (fentry mode), for hook_floor
@@ -125,9 +127,9 @@ run() { # none | default | full | record | floor | floor+rd | floor-G
 	while ! grep -q "^Tracing" /tmp/r.err 2>/dev/null && [ $i -lt 36000 ]; do sleep 0.1; i=$((i + 1)); done
 	# what it does on its own once tracing (a start-up tail would be
 	# counted in the loads' tracer_cpu_ns otherwise)
-	c0=$(cpu_ns $p)
+	t0=$(tracer_stat $p)
 	sleep 1
-	echo "  $1 tracer| cpu_ns=$(($(cpu_ns $p) - c0)) in 1 s before the loads"
+	echo "  $1 tracer| $(tracer_delta "$t0" "$(tracer_stat $p)") in 1 s before the loads"
 	loads $1 $p
 	kill -INT $p
 	wait $p
